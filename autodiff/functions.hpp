@@ -1,0 +1,46 @@
+// Numerically careful scalar functions and softmax on plain tensors. The tape's ops and the
+// hand-derived equations in nn/ both use these, so their values agree to the last bit.
+#pragma once
+
+#include <cmath>
+
+#include "tensor.hpp"
+
+namespace stepgrad::fn {
+
+/// eq. (5), evaluated without overflow: for x < 0, e^x / (1 + e^x) never computes e^-x,
+/// which overflows for x < -709 (erratum E5).
+inline double sigmoid(double x) {
+  if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+/// sigmoid'(x) = s (1 - s), eq. (5).
+inline double sigmoid_prime(double x) {
+  const double s = sigmoid(x);
+  return s * (1.0 - s);
+}
+
+/// log clamped below at -100, as PyTorch's BCELoss: never -inf (RELIABILITY R7).
+inline constexpr double kLogFloor = -100.0;
+inline double clamped_log(double x) {
+  const double l = std::log(x);
+  return l > kLogFloor ? l : kLogFloor;  // also maps log(0) = -inf and NaN-free inputs to -100
+}
+
+/// Softmax of a vector or of each column of a matrix, eq. (6): e^(z - max z) / sum.
+void softmax(const Tensor& z, Tensor& out);
+Tensor softmax(const Tensor& z);
+/// log softmax = z - max z - log(sum e^(z - max z)), per column.
+void log_softmax(const Tensor& z, Tensor& out);
+Tensor log_softmax(const Tensor& z);
+
+/// Calls f(first, stride, length) for each softmax group: the whole vector, or each column
+/// of a matrix (elements first, first + stride, ...).
+template <class F>
+void for_each_column(const Shape& s, F f) {
+  for (std::size_t c = 0; c < s.cols; ++c) f(c, s.cols, s.rows);
+}
+
+}  // namespace stepgrad::fn

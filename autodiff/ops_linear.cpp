@@ -1,0 +1,233 @@
+// Linear algebra and arithmetic ops: forward, then backward right below it.
+#include <algorithm>
+
+#include "kernels.hpp"
+#include "ops.hpp"
+
+namespace stepgrad {
+
+namespace {
+void require_same_shape(std::string_view op, Var a, Var b) {
+  if (a.shape() != b.shape()) throw_shape_error(op, a.shape(), b.shape(), "need equal shapes");
+}
+}  // namespace
+
+Var matmul(Var a, Var b) {
+  const Shape& sa = a.shape();
+  const Shape& sb = b.shape();
+  if (sa.rank != 2 || sb.rank == 0 || sa.cols != sb.rows) {
+    throw_shape_error("matmul", sa, sb, "need (m, k) · (k, n) or (m, k) · (k,)");
+  }
+  Tape& t = a.tape();
+  Node& c = t.record(Op::MatMul, sb.rank == 1 ? Shape::vector(sa.rows) : Shape::matrix(sa.rows, sb.cols), a, b);
+  kernels::gemm(false, false, sa.rows, sb.cols, sa.cols, a.value().data(), b.value().data(), 0.0,
+                c.value().data());
+  c.backward = [](Tape& tape, Node& out) {
+    Node& in_a = tape.node(out.a);
+    Node& in_b = tape.node(out.b);
+    const Tensor& g = out.grad();  // (rows, cols)
+    const std::size_t rows = in_a.value().rows(), k = in_a.value().cols(), cols = in_b.value().cols();
+    if (in_a.requires_grad) {
+      auto [ga, beta] = in_a.gradient().for_accumulation(in_a.value().shape());
+      if (cols == 1) {
+        // dA += G ⊗ B (one sample: the outer product of the incoming gradient and the input)
+        kernels::outer(rows, k, 1.0, g.data(), in_b.value().data(), beta, ga.data());
+      } else {
+        // dA += G · B^T
+        kernels::gemm(false, true, rows, k, cols, g.data(), in_b.value().data(), beta, ga.data());
+      }
+    }
+    if (in_b.requires_grad) {
+      auto [gb, beta] = in_b.gradient().for_accumulation(in_b.value().shape());
+      // dB += A^T · G
+      kernels::gemm(true, false, k, cols, rows, in_a.value().data(), g.data(), beta, gb.data());
+    }
+  };
+  return t.commit();
+}
+
+Var add(Var a, Var b) {
+  require_same_shape("add", a, b);
+  Tape& t = a.tape();
+  Node& c = t.record(Op::Add, a.shape(), a, b);
+  const Tensor& av = a.value();
+  const Tensor& bv = b.value();
+  Tensor& cv = c.value();
+  for (std::size_t i = 0; i < cv.size(); ++i) cv[i] = av[i] + bv[i];
+  c.backward = [](Tape& tape, Node& out) {
+    const Tensor& g = out.grad();
+    // d(a + b) = g for both
+    accumulate(tape.node(out.a), [&](std::size_t i) { return g[i]; });
+    accumulate(tape.node(out.b), [&](std::size_t i) { return g[i]; });
+  };
+  return t.commit();
+}
+
+Var sub(Var a, Var b) {
+  require_same_shape("sub", a, b);
+  Tape& t = a.tape();
+  Node& c = t.record(Op::Sub, a.shape(), a, b);
+  const Tensor& av = a.value();
+  const Tensor& bv = b.value();
+  Tensor& cv = c.value();
+  for (std::size_t i = 0; i < cv.size(); ++i) cv[i] = av[i] - bv[i];
+  c.backward = [](Tape& tape, Node& out) {
+    const Tensor& g = out.grad();
+    // d(a - b): da = g, db = -g
+    accumulate(tape.node(out.a), [&](std::size_t i) { return g[i]; });
+    accumulate(tape.node(out.b), [&](std::size_t i) { return -g[i]; });
+  };
+  return t.commit();
+}
+
+Var mul(Var a, Var b) {
+  require_same_shape("mul", a, b);
+  Tape& t = a.tape();
+  Node& c = t.record(Op::Mul, a.shape(), a, b);
+  const Tensor& av = a.value();
+  const Tensor& bv = b.value();
+  Tensor& cv = c.value();
+  for (std::size_t i = 0; i < cv.size(); ++i) cv[i] = av[i] * bv[i];
+  c.backward = [](Tape& tape, Node& out) {
+    const Tensor& g = out.grad();
+    Node& in_a = tape.node(out.a);
+    Node& in_b = tape.node(out.b);
+    // d(a ⊙ b): da = g ⊙ b, db = g ⊙ a
+    accumulate(in_a, [&](std::size_t i) { return g[i] * in_b.value()[i]; });
+    accumulate(in_b, [&](std::size_t i) { return g[i] * in_a.value()[i]; });
+  };
+  return t.commit();
+}
+
+Var scale(Var x, double c) {
+  Tape& t = x.tape();
+  Node& y = t.record(Op::Scale, x.shape(), x);
+  y.scalar = c;
+  const Tensor& xv = x.value();
+  Tensor& yv = y.value();
+  for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = c * xv[i];
+  y.backward = [](Tape& tape, Node& out) {
+    const Tensor& g = out.grad();
+    // d(c x) = c g
+    accumulate(tape.node(out.a), [&](std::size_t i) { return out.scalar * g[i]; });
+  };
+  return t.commit();
+}
+
+Var neg(Var x) {
+  Tape& t = x.tape();
+  Node& y = t.record(Op::Neg, x.shape(), x);
+  const Tensor& xv = x.value();
+  Tensor& yv = y.value();
+  for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = -xv[i];
+  y.backward = [](Tape& tape, Node& out) {
+    const Tensor& g = out.grad();
+    // d(-x) = -g
+    accumulate(tape.node(out.a), [&](std::size_t i) { return -g[i]; });
+  };
+  return t.commit();
+}
+
+Var rsub(double c, Var x) {
+  Tape& t = x.tape();
+  Node& y = t.record(Op::RSub, x.shape(), x);
+  y.scalar = c;
+  const Tensor& xv = x.value();
+  Tensor& yv = y.value();
+  for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = c - xv[i];
+  y.backward = [](Tape& tape, Node& out) {
+    const Tensor& g = out.grad();
+    // d(c - x) = -g
+    accumulate(tape.node(out.a), [&](std::size_t i) { return -g[i]; });
+  };
+  return t.commit();
+}
+
+Var sum(Var x) {
+  Tape& t = x.tape();
+  Node& y = t.record(Op::Sum, Shape::scalar(), x);
+  double s = 0.0;
+  for (double v : x.value().values()) s += v;
+  y.value()[0] = s;
+  y.backward = [](Tape& tape, Node& out) {
+    const double g = out.grad()[0];
+    // d sum(x) = g, spread over every element
+    accumulate(tape.node(out.a), [&](std::size_t) { return g; });
+  };
+  return t.commit();
+}
+
+Var dot(Var a, Var b) {
+  require_same_shape("dot", a, b);
+  Tape& t = a.tape();
+  Node& c = t.record(Op::Dot, Shape::scalar(), a, b);
+  const Tensor& av = a.value();
+  const Tensor& bv = b.value();
+  double s = 0.0;
+  for (std::size_t i = 0; i < av.size(); ++i) s += av[i] * bv[i];
+  c.value()[0] = s;
+  c.backward = [](Tape& tape, Node& out) {
+    const double g = out.grad()[0];
+    Node& in_a = tape.node(out.a);
+    Node& in_b = tape.node(out.b);
+    // d(a · b): da = g b, db = g a
+    accumulate(in_a, [&](std::size_t i) { return g * in_b.value()[i]; });
+    accumulate(in_b, [&](std::size_t i) { return g * in_a.value()[i]; });
+  };
+  return t.commit();
+}
+
+Var outer(Var u, Var v) {
+  if (u.shape().rank != 1 || v.shape().rank != 1) {
+    throw_shape_error("outer", u.shape(), v.shape(), "need two vectors");
+  }
+  Tape& t = u.tape();
+  const std::size_t m = u.shape().rows, n = v.shape().rows;
+  Node& c = t.record(Op::Outer, Shape::matrix(m, n), u, v);
+  kernels::outer(m, n, 1.0, u.value().data(), v.value().data(), 0.0, c.value().data());
+  c.backward = [](Tape& tape, Node& out) {
+    const Tensor& g = out.grad();  // (rows, cols)
+    Node& in_u = tape.node(out.a);
+    Node& in_v = tape.node(out.b);
+    const std::size_t rows = g.rows(), cols = g.cols();
+    if (in_u.requires_grad) {
+      auto [gu, beta] = in_u.gradient().for_accumulation(in_u.value().shape());
+      // du = G · v
+      kernels::gemm(false, false, rows, 1, cols, g.data(), in_v.value().data(), beta, gu.data());
+    }
+    if (in_v.requires_grad) {
+      auto [gv, beta] = in_v.gradient().for_accumulation(in_v.value().shape());
+      // dv = G^T · u
+      kernels::gemm(true, false, cols, 1, rows, g.data(), in_u.value().data(), beta, gv.data());
+    }
+  };
+  return t.commit();
+}
+
+Var add_to_columns(Var m, Var v) {
+  const Shape& sm = m.shape();
+  const Shape& sv = v.shape();
+  if (sm.rank == 0 || sv.rank != 1 || sm.rows != sv.rows) {
+    throw_shape_error("add_to_columns", sm, sv, "need (r, c) and (r,)");
+  }
+  Tape& t = m.tape();
+  Node& y = t.record(Op::AddToColumns, sm, m, v);
+  const Tensor& mv = m.value();
+  const Tensor& vv = v.value();
+  Tensor& yv = y.value();
+  for (std::size_t r = 0; r < sm.rows; ++r)
+    for (std::size_t c = 0; c < sm.cols; ++c) yv(r, c) = mv(r, c) + vv[r];
+  y.backward = [](Tape& tape, Node& out) {
+    const Tensor& g = out.grad();
+    // dm = g; dv = sum of g over the columns (each column received v)
+    accumulate(tape.node(out.a), [&](std::size_t i) { return g[i]; });
+    accumulate(tape.node(out.b), [&](std::size_t r) {
+      double s = 0.0;
+      for (std::size_t c = 0; c < g.cols(); ++c) s += g(r, c);
+      return s;
+    });
+  };
+  return t.commit();
+}
+
+}  // namespace stepgrad

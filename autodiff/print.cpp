@@ -1,0 +1,215 @@
+// numpy-style printing, statistics and comparisons.
+#include "print.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace stepgrad {
+
+PrintOptions& default_print_options() {
+  static PrintOptions options;
+  return options;
+}
+
+namespace {
+
+// The indices shown along one axis of length n: all, or the edge items with a gap marker.
+struct Axis {
+  std::vector<std::size_t> shown;
+  static constexpr std::size_t kNoGap = static_cast<std::size_t>(-1);
+  std::size_t gap_after = kNoGap;  // "..." after shown[gap_after]
+};
+
+Axis axis(std::size_t n, bool summarise, std::size_t edge) {
+  Axis ax;
+  if (summarise && n > 2 * edge) {
+    for (std::size_t i = 0; i < edge; ++i) ax.shown.push_back(i);
+    for (std::size_t i = n - edge; i < n; ++i) ax.shown.push_back(i);
+    ax.gap_after = edge - 1;
+  } else {
+    for (std::size_t i = 0; i < n; ++i) ax.shown.push_back(i);
+  }
+  return ax;
+}
+
+// numpy's rule for scientific notation, applied to the shown elements.
+bool wants_scientific(const std::vector<double>& shown) {
+  double max_abs = 0.0;
+  double min_abs = INFINITY;
+  for (double v : shown) {
+    if (!std::isfinite(v) || v == 0.0) continue;
+    max_abs = std::max(max_abs, std::abs(v));
+    min_abs = std::min(min_abs, std::abs(v));
+  }
+  if (max_abs == 0.0) return false;
+  return max_abs >= 1e8 || min_abs < 1e-4 || max_abs / min_abs > 1e3;
+}
+
+std::string format_number(double v, bool scientific, int precision) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0.0) v = 0.0;  // print -0 as 0
+  return scientific ? fmt::format("{:.{}e}", v, precision) : fmt::format("{:.{}f}", v, precision);
+}
+
+constexpr std::size_t kLineWidth = 100;
+
+}  // namespace
+
+std::string format_values(const Tensor& t, const PrintOptions& opts) {
+  const bool summarise = opts.summarise && t.size() > opts.threshold;
+  const std::size_t rows = t.rank() == 2 ? t.rows() : 1;
+  const std::size_t cols = t.rank() == 2 ? t.cols() : t.size();
+  const Axis ra = axis(rows, summarise, opts.edgeitems);
+  const Axis ca = axis(cols, summarise, opts.edgeitems);
+
+  std::vector<double> shown;
+  for (std::size_t r : ra.shown)
+    for (std::size_t c : ca.shown) shown.push_back(t[r * cols + c]);
+  const bool sci = wants_scientific(shown);
+  std::vector<std::string> cells;
+  std::size_t width = 0;
+  for (double v : shown) {
+    cells.push_back(format_number(v, sci, opts.precision));
+    width = std::max(width, cells.back().size());
+  }
+  if (t.rank() == 0) return cells[0];
+
+  std::string out;
+  const std::string indent = t.rank() == 2 ? "  " : " ";
+  for (std::size_t ri = 0; ri < ra.shown.size(); ++ri) {
+    if (t.rank() == 2) out += ri == 0 ? "[[" : " [";
+    else out += "[";
+    std::size_t line = out.size() - (out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
+    for (std::size_t ci = 0; ci < ca.shown.size(); ++ci) {
+      const std::string_view gap = ca.gap_after != Axis::kNoGap && ci == ca.gap_after + 1 ? " ..." : "";
+      const std::string_view sep = ci > 0 ? " " : "";
+      std::string piece = fmt::format("{}{}{:>{}}", gap, sep, cells[ri * ca.shown.size() + ci], width);
+      if (line + piece.size() > kLineWidth && ci > 0) {
+        out += "\n" + indent;
+        line = indent.size();
+        piece = piece.substr(1);
+      }
+      out += piece;
+      line += piece.size();
+    }
+    out += "]";
+    if (t.rank() == 2) {
+      out += ri + 1 == ra.shown.size() ? "]" : "\n";
+      if (ri == ra.gap_after) out += " ...\n";
+    }
+  }
+  return out;
+}
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << fmt::format("{}", t); }
+
+std::string show(std::string_view name, const Tensor& t, const PrintOptions& opts) {
+  return fmt::format("{} {}\n{}", name, t.shape(), format_values(t, opts));
+}
+
+TensorStats stats(const Tensor& t) {
+  TensorStats s;
+  s.min = INFINITY;
+  s.max = -INFINITY;
+  double total = 0.0;
+  double squares = 0.0;
+  std::size_t finite = 0;
+  for (double v : t.values()) {
+    if (std::isnan(v)) {
+      ++s.nan;
+    } else if (std::isinf(v)) {
+      ++s.inf;
+    } else {
+      s.min = std::min(s.min, v);
+      s.max = std::max(s.max, v);
+      total += v;
+      squares += v * v;
+      ++finite;
+    }
+  }
+  if (finite == 0) {
+    s.min = s.max = 0.0;
+  } else {
+    s.mean = total / static_cast<double>(finite);
+  }
+  s.norm = std::sqrt(squares);
+  return s;
+}
+
+std::string summary(const Tensor& t) {
+  const TensorStats s = stats(t);
+  std::string out = fmt::format("{} min {:.4g} max {:.4g} mean {:.4g} norm {:.4g}", t.shape(),
+                                s.min, s.max, s.mean, s.norm);
+  if (s.nan > 0 || s.inf > 0) out += fmt::format(" NaN {} Inf {}", s.nan, s.inf);
+  return out;
+}
+
+Comparison compare(const Tensor& a, const Tensor& b, double floor) {
+  if (a.shape() != b.shape()) throw_shape_error("compare", a.shape(), b.shape(), "need equal shapes");
+  Comparison c;
+  c.shape = a.shape();
+  c.floor = floor;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!std::isfinite(a[i]) || !std::isfinite(b[i])) {
+      if (c.finite) c.worst_abs = c.worst_rel = i;
+      c.finite = false;
+      continue;
+    }
+    const double diff = std::abs(a[i] - b[i]);
+    const double denom = std::max({std::abs(a[i]), std::abs(b[i]), floor});
+    const double rel = denom == 0.0 ? 0.0 : diff / denom;
+    if (diff > c.max_abs) {
+      c.max_abs = diff;
+      if (c.finite) c.worst_abs = i;
+    }
+    if (rel > c.max_rel) {
+      c.max_rel = rel;
+      if (c.finite) c.worst_rel = i;
+    }
+  }
+  if (!c.finite) c.max_abs = c.max_rel = INFINITY;
+  return c;
+}
+
+bool allclose(const Tensor& a, const Tensor& b, double atol, double rtol) {
+  if (a.shape() != b.shape()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!std::isfinite(a[i]) || !std::isfinite(b[i])) return false;
+    if (std::abs(a[i] - b[i]) > atol + rtol * std::abs(b[i])) return false;
+  }
+  return true;
+}
+
+std::string format_index(const Shape& s, std::size_t flat) {
+  switch (s.rank) {
+    case 0: return "()";
+    case 1: return fmt::format("({},)", flat);
+    default: return fmt::format("({}, {})", flat / s.cols, flat % s.cols);
+  }
+}
+
+std::string format_comparison(std::string_view name_a, const Tensor& a, std::string_view name_b,
+                              const Tensor& b, double floor) {
+  const Comparison c = compare(a, b, floor);
+  std::string out = fmt::format(
+      "{} vs {} {}: max |a-b| {:.3e} at {}, max rel {:.3e} at {}{}\n", name_a, name_b, c.shape,
+      c.max_abs, format_index(c.shape, c.worst_abs), c.max_rel, format_index(c.shape, c.worst_rel),
+      c.finite ? "" : " (NaN or Inf present)");
+  std::vector<std::size_t> rows;
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, a.size()); ++i) rows.push_back(i);
+  for (std::size_t i : {c.worst_abs, c.worst_rel})
+    if (std::find(rows.begin(), rows.end(), i) == rows.end()) rows.push_back(i);
+  out += fmt::format("  {:>12} {:>17} {:>17} {:>10} {:>10}\n", "index", name_a, name_b, "|a-b|", "rel");
+  for (std::size_t i : rows) {
+    const double diff = std::abs(a[i] - b[i]);
+    const double denom = std::max({std::abs(a[i]), std::abs(b[i]), floor});
+    out += fmt::format("  {:>12} {:>17.9e} {:>17.9e} {:>10.2e} {:>10.2e}\n", format_index(c.shape, i),
+                       a[i], b[i], diff, denom == 0.0 ? 0.0 : diff / denom);
+  }
+  out.pop_back();
+  return out;
+}
+
+}  // namespace stepgrad

@@ -1,0 +1,103 @@
+// Printing shared by the tutorials and the tests' failure messages: numpy-style summarised
+// tensors, one-line statistics, and side-by-side comparisons of two tensors.
+#pragma once
+
+#include <cstddef>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "tensor.hpp"
+
+namespace stepgrad {
+
+struct PrintOptions {
+  int precision = 4;            ///< digits after the point (fixed) or of the mantissa (scientific)
+  std::size_t edgeitems = 3;    ///< rows/columns shown at each edge of a summarised tensor
+  std::size_t threshold = 100;  ///< summarise tensors with more elements than this
+  bool summarise = true;        ///< false prints every element (the tutorials' --full)
+};
+
+/// The options `{}` uses; tutorials change them once (--full, --precision).
+PrintOptions& default_print_options();
+
+/// numpy's str(): rows in brackets, `...` between edge items, fixed or scientific notation
+/// chosen as numpy chooses it. Vectors print as one row. No shape header.
+std::string format_values(const Tensor& t, const PrintOptions& opts = default_print_options());
+
+/// The same text as fmt's `{}` (for streams and Boost.Test messages).
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+/// "Z1 (128,)" on one line, then the values.
+std::string show(std::string_view name, const Tensor& t,
+                 const PrintOptions& opts = default_print_options());
+
+/// The numbers a trace prints for a tensor.
+struct TensorStats {
+  double min = 0, max = 0, mean = 0, norm = 0;  ///< over the finite elements; norm is L2
+  std::size_t nan = 0, inf = 0;
+};
+TensorStats stats(const Tensor& t);
+/// "(128,) min -0.3101 max 0.4213 mean 0.0102 norm 1.2345" (+ "NaN 3 Inf 1" when present).
+std::string summary(const Tensor& t);
+
+// Note [Relative error]
+// rel_i = |a_i - b_i| / max(|a_i|, |b_i|, floor), and 0 where that denominator is 0.
+// With floor = 0 it is the textbook relative error (cs231n). A gradient check passes a floor
+// equal to the resolution of its finite differences: below it, a numerical derivative has
+// no correct digits left to compare (see gradcheck.hpp).
+
+/// How far apart two tensors of one shape are.
+struct Comparison {
+  Shape shape;
+  double max_abs = 0.0;       ///< max |a - b|
+  double max_rel = 0.0;       ///< max relative error, Note [Relative error]
+  std::size_t worst_abs = 0;  ///< flat index of max_abs
+  std::size_t worst_rel = 0;  ///< flat index of max_rel
+  double floor = 0.0;         ///< the relative error's floor
+  bool finite = true;         ///< no NaN or Inf in either tensor
+};
+/// Throws ShapeError when the shapes differ.
+Comparison compare(const Tensor& a, const Tensor& b, double floor = 0.0);
+/// numpy.allclose(a, b): |a - b| <= atol + rtol |b| everywhere (b is the reference), all finite.
+bool allclose(const Tensor& a, const Tensor& b, double atol, double rtol);
+/// Flat index -> "(r, c)", "(i,)" or "()" for a tensor of this shape.
+std::string format_index(const Shape& s, std::size_t flat);
+
+/// Side by side: one line of statistics (max |a-b|, max relative error, where), then a small
+/// table of the elements that matter (the first ones and the worst ones) in both tensors.
+std::string format_comparison(std::string_view name_a, const Tensor& a, std::string_view name_b,
+                              const Tensor& b, double floor = 0.0);
+
+}  // namespace stepgrad
+
+/// `{}` prints the shape, then the values (default_print_options()); `{:.6}` sets the
+/// precision and `{:a}` prints all elements, unsummarised.
+template <>
+struct fmt::formatter<stepgrad::Tensor> {
+  int precision = -1;
+  bool all = false;
+
+  constexpr auto parse(fmt::format_parse_context& ctx) {
+    auto it = ctx.begin();
+    if (it != ctx.end() && *it == '.') {
+      precision = 0;
+      for (++it; it != ctx.end() && *it >= '0' && *it <= '9'; ++it) precision = precision * 10 + (*it - '0');
+    }
+    if (it != ctx.end() && *it == 'a') {
+      all = true;
+      ++it;
+    }
+    if (it != ctx.end() && *it != '}') throw fmt::format_error("Tensor: format is {}, {:.N}, {:a} or {:.Na}");
+    return it;
+  }
+
+  auto format(const stepgrad::Tensor& t, fmt::format_context& ctx) const {
+    stepgrad::PrintOptions opts = stepgrad::default_print_options();
+    if (precision >= 0) opts.precision = precision;
+    if (all) opts.summarise = false;
+    return fmt::format_to(ctx.out(), "tensor{}\n{}", t.shape(), stepgrad::format_values(t, opts));
+  }
+};

@@ -1,0 +1,206 @@
+// The tape (a Wengert list): nodes recorded in creation order, Var handles into it,
+// Parameters that outlive a tape, and backward() as one reverse sweep.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace stepgrad {
+
+// Note [Gradient accumulation]
+// Gradients always accumulate: a node used twice (x * x) receives both contributions.
+// A gradient buffer starts *empty*: the first contribution is written into it (=), the
+// next ones are added (+=). That is exactly "zero, then add" without the pass that zeroes
+// the buffer (PyTorch's grads start as None for the same reason). zero_grad() only marks a
+// buffer empty; reading an empty gradient gives zeros.
+
+/// A gradient buffer that starts empty (see Note [Gradient accumulation]).
+class Gradient {
+ public:
+  bool empty() const { return empty_; }
+  /// The gradient; zeros of `shape` when nothing has been accumulated.
+  const Tensor& get(const Shape& shape);
+  /// Where the next contribution goes: write with beta == 0, add with beta == 1
+  /// (the kernels' convention, Note [beta == 0 overwrites] in kernels.hpp).
+  struct Target {
+    Tensor& tensor;
+    double beta;
+  };
+  Target for_accumulation(const Shape& shape);
+  void clear() { empty_ = true; }
+
+ private:
+  Tensor tensor_;
+  bool empty_ = true;
+};
+
+/// A trainable tensor that lives across tapes: the model owns it, each tape points to it.
+class Parameter {
+ public:
+  Parameter(std::string name_, Tensor value_) : name(std::move(name_)), value(std::move(value_)) {}
+
+  std::string name;  ///< "W0"
+  Tensor value;
+
+  /// The accumulated gradient (zeros when none flowed in since zero_grad()).
+  const Tensor& grad() { return grad_.get(value.shape()); }
+  bool has_grad() const { return !grad_.empty(); }
+  void zero_grad() { grad_.clear(); }
+  /// One SGD step, value -= lr * grad, then zero_grad().
+  void sgd_step(double lr);
+  Gradient& gradient() { return grad_; }
+
+ private:
+  Gradient grad_;
+};
+
+/// What a node computes. Leaves: Input (no gradient), Variable (a tape-owned tensor that
+/// gets a gradient) and Param (a Parameter).
+enum class Op : std::uint8_t {
+  Input, Variable, Param,
+  MatMul, Add, Sub, Mul, Scale, Neg, RSub, Sum, Dot, Outer, AddToColumns,
+  Exp, Log, Sigmoid, Tanh, Relu, Softmax, LogSoftmax,
+  BinaryCrossEntropy, CrossEntropyLogits,
+};
+/// The op's short name, as in docs/ops.md ("matmul", "sigmoid", ...).
+std::string_view op_name(Op op);
+
+class Tape;
+struct Node;
+/// Backward rule of one op: adds this node's contribution to its inputs' gradients.
+using BackwardFn = void (*)(Tape&, Node&);
+
+/// One entry of the Wengert list.
+struct Node {
+  static constexpr std::uint32_t kNone = 0xffffffff;
+  Op op = Op::Input;
+  std::uint32_t a = kNone;  ///< first input (index into the tape)
+  std::uint32_t b = kNone;  ///< second input
+  double scalar = 0.0;      ///< the constant of Scale and RSub
+  bool requires_grad = false;
+  std::string name;           ///< "Z1"; empty for anonymous nodes
+  BackwardFn backward = nullptr;
+  Tensor saved;               ///< what backward needs besides the value (softmax of a loss)
+  Parameter* param = nullptr; ///< set for Op::Param
+
+  const Tensor& value() const { return param != nullptr ? param->value : value_; }
+  Tensor& value() { return param != nullptr ? param->value : value_; }
+  Gradient& gradient() { return param != nullptr ? param->gradient() : grad_; }
+  /// The gradient of the loss with respect to this node (zeros if none reached it).
+  const Tensor& grad() { return gradient().get(value().shape()); }
+
+ private:
+  Tensor value_;
+  Gradient grad_;
+};
+
+/// Adds contribution(i) to element i of n's gradient, for every element, when n needs a
+/// gradient (Note [Gradient accumulation]). The backward rules of element-wise ops use it.
+template <class F>
+void accumulate(Node& n, F contribution) {
+  if (!n.requires_grad) return;
+  auto [g, beta] = n.gradient().for_accumulation(n.value().shape());
+  const std::size_t size = g.size();
+  if (beta == 0.0) {
+    for (std::size_t i = 0; i < size; ++i) g[i] = contribution(i);
+  } else {
+    for (std::size_t i = 0; i < size; ++i) g[i] += contribution(i);
+  }
+}
+
+/// A handle to one node of a tape: cheap to copy, valid until the tape is cleared.
+class Var {
+ public:
+  Var() = default;
+  Var(Tape* tape, std::uint32_t index, std::uint32_t generation)
+      : tape_(tape), index_(index), generation_(generation) {}
+
+  bool valid() const { return tape_ != nullptr; }
+  Tape& tape() const;
+  std::uint32_t index() const { return index_; }
+  Node& node() const;
+  const Tensor& value() const { return node().value(); }
+  const Tensor& grad() const { return node().grad(); }
+  const Shape& shape() const { return node().value().shape(); }
+  /// Names the node ("Z1") for printing; returns the same Var.
+  Var named(std::string_view name) const;
+
+ private:
+  Tape* tape_ = nullptr;
+  std::uint32_t index_ = Node::kNone;
+  std::uint32_t generation_ = 0;
+};
+
+/// Where a traced node is: just computed (forward) or its gradient just completed (backward).
+enum class Sweep : std::uint8_t { Forward, Backward };
+/// Called for each node once it is complete, and as the backward sweep reaches it (--trace).
+/// A node is complete when the next node is recorded, when it is named, or at backward() or
+/// announce(), so the observer sees the name that Var::named gave it.
+using TapeObserver = std::function<void(Tape&, Node&, Sweep)>;
+
+class Tape {
+ public:
+  Tape() = default;
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  /// A leaf that never gets a gradient (data: an image, a label).
+  Var input(const Tensor& value, std::string_view name = {});
+  /// A leaf owned by the tape that gets a gradient.
+  Var variable(const Tensor& value, std::string_view name = {});
+  /// A leaf for a Parameter: no copy; gradients accumulate into the Parameter.
+  Var param(Parameter& p);
+
+  /// One reverse sweep from `loss` (one element), seeding dloss/dloss = seed.
+  void backward(Var loss, double seed = 1.0);
+  /// Reverse sweep from any output with a given seed gradient (a vector-Jacobian product).
+  void backward(Var output, const Tensor& seed);
+
+  /// Forgets every node but keeps their memory: a training loop that records the same
+  /// graph each step stops allocating after the first step.
+  void clear();
+  /// Empties the gradient of every node on the tape, and of the Parameters it points to.
+  void zero_grad();
+
+  std::size_t size() const { return size_; }
+  Node& node(std::size_t i) { return *nodes_[i]; }
+  const Node& node(std::size_t i) const { return *nodes_[i]; }
+  Var var(std::size_t i) { return {this, static_cast<std::uint32_t>(i), generation_}; }
+  /// The Parameters this tape points to, in order of first use.
+  std::vector<Parameter*> parameters() const;
+  /// "Z1 = W0 · O0": the node's name, its op and its inputs' names.
+  std::string label(std::size_t i) const;
+
+  void set_observer(TapeObserver observer) { observer_ = std::move(observer); }
+  /// Shows the observer every node recorded since the last announcement.
+  void announce();
+
+  // ---- for ops (ops.cpp) ----
+  /// Appends a node of the given op and shape, with inputs a and b (or none). The node's
+  /// value has the right shape but unspecified contents: the op fills it, then commit()s.
+  Node& record(Op op, const Shape& shape, Var a = {}, Var b = {});
+  /// Finishes the node recorded last and returns its Var.
+  Var commit() { return var(size_ - 1); }
+  std::uint32_t generation() const { return generation_; }
+
+ private:
+  template <class Seed>
+  void start_sweep(Var output, Seed seed);
+  void sweep(std::size_t from);
+  Var leaf(Op op, const Tensor& value, std::string_view name, bool requires_grad);
+
+  std::vector<std::unique_ptr<Node>> nodes_;  // nodes_[0..size_) are live; see clear()
+  std::size_t size_ = 0;
+  std::uint32_t generation_ = 1;  // bumped by clear(); a Var from before is stale
+  std::size_t announced_ = 0;      // nodes [0, announced_) were shown to the observer
+  TapeObserver observer_;
+};
+
+}  // namespace stepgrad

@@ -1,0 +1,141 @@
+// Tensor storage, shape errors and the plain matrix functions.
+#include "tensor.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels.hpp"
+
+namespace stepgrad {
+
+std::string to_string(const Shape& s) {
+  switch (s.rank) {
+    case 0: return "()";
+    case 1: return fmt::format("({},)", s.rows);
+    default: return fmt::format("({}, {})", s.rows, s.cols);
+  }
+}
+
+void throw_shape_error(std::string_view op, const Shape& a, const Shape& b, std::string_view why) {
+  throw ShapeError(fmt::format("{}: shapes {} and {} do not fit: {}", op, a, b, why));
+}
+
+Tensor::Tensor(const Shape& shape, double fill) : shape_(shape), data_(shape.size(), fill) {
+  if (shape.rank < 0 || shape.rank > 2 || (shape.rank == 0 && shape.size() != 1) ||
+      (shape.rank == 1 && shape.cols != 1)) {
+    throw ShapeError(fmt::format("Tensor: invalid shape rank {} ({} x {})", shape.rank,
+                                 shape.rows, shape.cols));
+  }
+}
+
+Tensor Tensor::vector(std::initializer_list<double> values) {
+  return vector(std::span<const double>(values.begin(), values.size()));
+}
+
+Tensor Tensor::vector(std::span<const double> values) {
+  Tensor t(Shape::vector(values.size()));
+  std::copy(values.begin(), values.end(), t.data_.begin());
+  return t;
+}
+
+Tensor Tensor::matrix(std::initializer_list<std::initializer_list<double>> rows) {
+  const std::size_t cols = rows.size() == 0 ? 0 : rows.begin()->size();
+  Tensor t(Shape::matrix(rows.size(), cols));
+  std::size_t r = 0;
+  for (const auto& row : rows) {
+    if (row.size() != cols) {
+      throw ShapeError(fmt::format("Tensor::matrix: row {} has {} values, row 0 has {}", r,
+                                   row.size(), cols));
+    }
+    std::copy(row.begin(), row.end(), t.data_.begin() + static_cast<std::ptrdiff_t>(r * cols));
+    ++r;
+  }
+  return t;
+}
+
+double Tensor::item() const {
+  if (size() != 1) throw ShapeError(fmt::format("item: tensor of shape {} has {} elements, not 1", shape_, size()));
+  return data_[0];
+}
+
+void Tensor::fill(double v) { std::fill(data_.begin(), data_.end(), v); }
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (a.rank() != 2 || b.rank() == 0 || a.cols() != b.rows()) {
+    throw_shape_error("matmul", a.shape(), b.shape(), "need (m, k) · (k, n) or (m, k) · (k,)");
+  }
+  Tensor r(b.rank() == 1 ? Shape::vector(a.rows()) : Shape::matrix(a.rows(), b.cols()));
+  kernels::gemm(false, false, a.rows(), b.cols(), a.cols(), a.data(), b.data(), 0.0, r.data());
+  return r;
+}
+
+Tensor transpose(const Tensor& a) {
+  Tensor r(Shape::matrix(a.cols(), a.rows()));
+  for (std::size_t i = 0; i < a.rows(); ++i)
+    for (std::size_t j = 0; j < a.cols(); ++j) r(j, i) = a(i, j);
+  return r;
+}
+
+Tensor outer(const Tensor& u, const Tensor& v) {
+  if (u.rank() != 1 || v.rank() != 1) {
+    throw_shape_error("outer", u.shape(), v.shape(), "need two vectors");
+  }
+  Tensor r(Shape::matrix(u.size(), v.size()));
+  kernels::outer(u.size(), v.size(), 1.0, u.data(), v.data(), 0.0, r.data());
+  return r;
+}
+
+namespace {
+void require_same(std::string_view op, const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) throw_shape_error(op, a.shape(), b.shape(), "need equal shapes");
+}
+}  // namespace
+
+Tensor hadamard(const Tensor& a, const Tensor& b) {
+  require_same("hadamard", a, b);
+  Tensor r(a.shape());
+  for (std::size_t i = 0; i < a.size(); ++i) r[i] = a[i] * b[i];
+  return r;
+}
+
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  require_same("add", a, b);
+  Tensor r(a.shape());
+  for (std::size_t i = 0; i < a.size(); ++i) r[i] = a[i] + b[i];
+  return r;
+}
+
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  require_same("sub", a, b);
+  Tensor r(a.shape());
+  for (std::size_t i = 0; i < a.size(); ++i) r[i] = a[i] - b[i];
+  return r;
+}
+
+Tensor operator*(double c, const Tensor& a) {
+  Tensor r(a.shape());
+  for (std::size_t i = 0; i < a.size(); ++i) r[i] = c * a[i];
+  return r;
+}
+
+void sub_scaled(Tensor& a, double c, const Tensor& b) {
+  require_same("sub_scaled", a, b);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] -= c * b[i];
+}
+
+double sum(const Tensor& a) {
+  double s = 0.0;
+  for (double v : a.values()) s += v;
+  return s;
+}
+
+std::size_t argmax(const Tensor& a) {
+  const auto v = a.values();
+  return static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+bool all_finite(const Tensor& a) {
+  return std::all_of(a.values().begin(), a.values().end(), [](double v) { return std::isfinite(v); });
+}
+
+}  // namespace stepgrad

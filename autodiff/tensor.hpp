@@ -1,0 +1,135 @@
+// Tensor: dense, row-major doubles of rank 0 (scalar), 1 (vector) or 2 (matrix), and the
+// plain matrix functions that hand-written code (the article's delta equations) uses.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace stepgrad {
+
+// Note [Column vectors]
+// The article writes vectors as columns: Z1 = W0 · O0 with W0 (128, 784) and O0 (784,).
+// A rank-1 tensor of n elements is therefore an n x 1 column whenever it meets a matrix;
+// rows() == n and cols() == 1. A minibatch is a matrix whose columns are samples.
+
+/// Shape of a rank 0-2 tensor (see Note [Column vectors]).
+struct Shape {
+  int rank = 0;
+  std::size_t rows = 1;
+  std::size_t cols = 1;
+
+  static Shape scalar() { return {0, 1, 1}; }
+  static Shape vector(std::size_t n) { return {1, n, 1}; }
+  static Shape matrix(std::size_t r, std::size_t c) { return {2, r, c}; }
+  std::size_t size() const { return rows * cols; }
+  bool operator==(const Shape&) const = default;
+};
+
+/// numpy's spelling: "()", "(784,)", "(128, 784)".
+std::string to_string(const Shape& s);
+
+/// Thrown when shapes do not fit; the message names the op and both shapes.
+class ShapeError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+/// Throws ShapeError("op: shapes (a) and (b) do not fit: why").
+[[noreturn]] void throw_shape_error(std::string_view op, const Shape& a, const Shape& b,
+                                    std::string_view why);
+
+class Tensor {
+ public:
+  Tensor() : data_(1, 0.0) {}  ///< the scalar 0
+  explicit Tensor(const Shape& shape, double fill = 0.0);
+
+  static Tensor scalar(double v) { return Tensor(Shape::scalar(), v); }
+  static Tensor zeros(std::size_t n) { return Tensor(Shape::vector(n)); }
+  static Tensor zeros(std::size_t rows, std::size_t cols) { return Tensor(Shape::matrix(rows, cols)); }
+  static Tensor vector(std::initializer_list<double> values);
+  static Tensor vector(std::span<const double> values);
+  /// Row by row: Tensor::matrix({{1, 2}, {3, 4}}). All rows must have the same length.
+  static Tensor matrix(std::initializer_list<std::initializer_list<double>> rows);
+
+  const Shape& shape() const { return shape_; }
+  int rank() const { return shape_.rank; }
+  std::size_t rows() const { return shape_.rows; }
+  std::size_t cols() const { return shape_.cols; }
+  std::size_t size() const { return data_.size(); }
+
+  double* data() { return data_.data(); }
+  const double* data() const { return data_.data(); }
+  std::span<double> values() { return data_; }
+  std::span<const double> values() const { return data_; }
+
+  /// Flat (row-major) element access, unchecked.
+  double& operator[](std::size_t i) { return data_[i]; }
+  double operator[](std::size_t i) const { return data_[i]; }
+  /// Row r, column c, unchecked.
+  double& operator()(std::size_t r, std::size_t c) { return data_[r * shape_.cols + c]; }
+  double operator()(std::size_t r, std::size_t c) const { return data_[r * shape_.cols + c]; }
+
+  /// The only value of a one-element tensor; throws ShapeError otherwise.
+  double item() const;
+
+  /// Gives the tensor a new shape, keeping its allocation when it is big enough (a reused
+  /// tape does not allocate). The values are unspecified afterwards.
+  void resize(const Shape& shape) {
+    shape_ = shape;
+    data_.resize(shape.size());
+  }
+  void fill(double v);
+
+  /// Exact (bitwise for finite values) equality of shape and values.
+  bool operator==(const Tensor&) const = default;
+
+ private:
+  Shape shape_;
+  std::vector<double> data_;
+};
+
+// ---- Plain matrix functions: the vocabulary of the hand-derived equations in nn/. ----
+// They allocate their result; the tape's ops and the fast paths use the kernels directly.
+
+/// A · B: (m,k)·(k,n) -> (m,n), or (m,k)·(k,) -> (m,).
+Tensor matmul(const Tensor& a, const Tensor& b);
+/// A^T, as a new tensor. A vector becomes a 1 x n matrix (a row).
+Tensor transpose(const Tensor& a);
+/// u ⊗ v = u v^T: (m,) and (n,) -> (m, n).
+Tensor outer(const Tensor& u, const Tensor& v);
+/// Element-wise product a ⊙ b (same shapes).
+Tensor hadamard(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(double c, const Tensor& a);
+/// a -= c * b, in place (the SGD update W -= lambda · Delta).
+void sub_scaled(Tensor& a, double c, const Tensor& b);
+/// f applied to each element.
+template <class F>
+Tensor map(const Tensor& a, F f) {
+  Tensor r(a.shape());
+  for (std::size_t i = 0; i < a.size(); ++i) r[i] = f(a[i]);
+  return r;
+}
+/// Sum of all elements.
+double sum(const Tensor& a);
+/// Index of the largest element (the first one on ties), as numpy's argmax.
+std::size_t argmax(const Tensor& a);
+/// True when every element is finite.
+bool all_finite(const Tensor& a);
+
+}  // namespace stepgrad
+
+template <>
+struct fmt::formatter<stepgrad::Shape> : fmt::formatter<std::string_view> {
+  auto format(const stepgrad::Shape& s, fmt::format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(stepgrad::to_string(s), ctx);
+  }
+};

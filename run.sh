@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# stepgrad's two commands (README.md):
+#   ./run.sh        installs what is missing (Debian packages, MNIST), builds build/ (release),
+#                   and runs the main job: the numbered tutorials, in order.
+#   ./run.sh test   the same set-up, then every test: the release build, then the unit tests
+#                   again under AddressSanitizer + UBSan (build-san/). Ends "N passed, N failed".
+# Both are idempotent and quick when nothing is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+mode=${1:-run}
+case "$mode" in
+    run | test) ;;
+    -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown command '$mode' (use './run.sh' or './run.sh test')" >&2; exit 2 ;;
+esac
+
+# Debian 12 packages. Build: compiler, meson, the libraries. Run: gnuplot (plots), graphviz
+# (graph pictures), time (peak memory). Test: clang's libFuzzer runtime, numpy for reference
+# values, Google Benchmark so bench/ builds too.
+packages=(g++ meson ninja-build pkg-config libfmt-dev libboost-test-dev libcli11-dev zlib1g-dev
+    libzip-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
+    libbenchmark-dev time ca-certificates curl)
+test_packages=(clang libclang-rt-14-dev python3-numpy)
+
+say() { printf '==> %s\n' "$*"; }
+
+install_missing() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing Debian packages: ${missing[*]}"
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Configures a build folder once (meson remembers its options), then builds what changed.
+build() {
+    local dir=$1; shift
+    if [ ! -f "$dir/build.ninja" ]; then
+        say "configuring $dir"
+        meson setup "$dir" "$@" >/dev/null
+    fi
+    say "building $dir"
+    ninja -C "$dir" --quiet
+}
+
+if [ "$mode" = test ]; then install_missing "${packages[@]}" "${test_packages[@]}"
+else install_missing "${packages[@]}"; fi
+
+if [ -x scripts/fetch-mnist ]; then scripts/fetch-mnist; fi
+
+build build --buildtype=release -Dwerror=true
+
+if [ "$mode" = run ]; then
+    shopt -s nullglob
+    tutorials=(build/tutorials/[0-9][0-9]_*)
+    for t in "${tutorials[@]}"; do
+        [ -x "$t" ] || continue
+        printf '\n==================== %s ====================\n' "$(basename "$t")"
+        "$t"
+    done
+    [ ${#tutorials[@]} -gt 0 ] || say "no tutorials built yet"
+    exit 0
+fi
+
+# ---- ./run.sh test ----
+passed=0
+failed=0
+# Adds a meson test run's results (from its JSON log) to the totals.
+count_results() {
+    local counts
+    counts=$(python3 - "$1/meson-logs/testlog.json" <<'PY'
+import json, sys
+ok = bad = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL", "SKIP"): ok += r != "SKIP"
+    else: bad += 1
+print(ok, bad)
+PY
+)
+    passed=$((passed + ${counts% *}))
+    failed=$((failed + ${counts#* }))
+}
+
+status=0
+say "tests: release build"
+meson test -C build --print-errorlogs --num-processes 2 || status=1
+count_results build
+
+build build-san --buildtype=debugoptimized -Dwerror=true -Dnative=false \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all
+say "tests: sanitizer build (unit tests)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    meson test -C build-san --print-errorlogs --num-processes 2 --suite unit || status=1
+count_results build-san
+
+echo "$passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

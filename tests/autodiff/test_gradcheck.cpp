@@ -1,0 +1,75 @@
+// The gradient checker itself: it must pass right gradients and catch wrong ones.
+#include <cmath>
+
+#include <boost/test/unit_test.hpp>
+
+#include "gradcheck.hpp"
+
+using namespace stepgrad;
+
+BOOST_AUTO_TEST_SUITE(gradcheck)
+
+BOOST_AUTO_TEST_CASE(numerical_gradient_of_a_known_function) {
+  Tensor x = Tensor::vector({0.5, -1.0, 2.0});
+  // L = sum(x^3): dL/dx = 3x^2
+  auto loss = [&] { return x[0] * x[0] * x[0] + x[1] * x[1] * x[1] + x[2] * x[2] * x[2]; };
+  const Tensor g = numerical_gradient(loss, x, 1e-6);
+  BOOST_TEST(std::abs(g[0] - 0.75) < 1e-8);
+  BOOST_TEST(std::abs(g[1] - 3.0) < 1e-8);
+  BOOST_TEST(std::abs(g[2] - 12.0) < 1e-8);
+  BOOST_TEST(x == Tensor::vector({0.5, -1.0, 2.0}));  // restored exactly
+}
+
+BOOST_AUTO_TEST_CASE(a_right_gradient_passes_and_a_wrong_one_fails) {
+  Tensor x = Tensor::vector({0.3, 0.7, -0.2, 1.1});
+  auto loss = [&] {
+    double s = 0.0;
+    for (double v : x.values()) s += std::sin(v);
+    return s;
+  };
+  Tensor right(x.shape());
+  for (std::size_t i = 0; i < x.size(); ++i) right[i] = std::cos(x[i]);
+  const GradCheckReport ok = check_gradient("sin", loss, x, right);
+  BOOST_TEST(ok.passed, format_report(ok));
+  BOOST_TEST(ok.cmp.max_rel < 1e-8);
+
+  Tensor wrong = right;
+  wrong[2] *= 1.0 + 1e-5;  // one element off by 10 ppm
+  const GradCheckReport bad = check_gradient("sin", loss, x, wrong);
+  BOOST_TEST(!bad.passed);
+  BOOST_TEST(bad.cmp.worst_rel == 2u);
+  BOOST_TEST(format_report(bad).find("FAILED") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(sampling_checks_elements_spread_over_the_tensor) {
+  Tensor x(Shape::matrix(10, 10), 1.0);
+  auto loss = [&] { return x[0] + 2.0 * x[99]; };
+  Tensor g(x.shape());
+  g[0] = 1.0;
+  g[99] = 2.0;
+  GradCheckOptions opts;
+  opts.max_elements = 10;
+  const GradCheckReport r = check_gradient("sampled", loss, x, g, opts);
+  BOOST_TEST(r.checked.size() == 10u);
+  BOOST_TEST(r.checked.front() == 0u);
+  BOOST_TEST(r.checked.back() == 90u);
+  BOOST_TEST(r.passed, format_report(r));
+}
+
+BOOST_AUTO_TEST_CASE(directional_check_sees_a_wrong_gradient) {
+  Tensor a = Tensor::vector({1.0, 2.0});
+  Tensor b = Tensor::matrix({{0.5, -0.5}});
+  auto loss = [&] { return a[0] * a[1] + std::exp(b[0]) * b[1]; };
+  const std::vector<Tensor> grads{Tensor::vector({a[1], a[0]}), Tensor::matrix({{std::exp(b[0]) * b[1], std::exp(b[0])}})};
+  const std::vector<Tensor> u{Tensor::vector({0.3, -0.7}), Tensor::matrix({{0.2, 0.9}})};
+  std::vector<Tensor*> xs{&a, &b};
+  const DirectionalReport ok = check_direction(loss, xs, grads, u);
+  BOOST_TEST(ok.rel_err < 1e-8);
+  std::vector<Tensor> off = grads;
+  off[1][1] *= 1.01;
+  const DirectionalReport bad = check_direction(loss, xs, off, u);
+  BOOST_TEST(bad.rel_err > 1e-4);
+  BOOST_TEST(a == Tensor::vector({1.0, 2.0}));  // restored
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,108 @@
+// Printing: numpy-style summaries, statistics, and side-by-side comparisons.
+#include <cmath>
+
+#include <boost/test/unit_test.hpp>
+
+#include "print.hpp"
+#include "random.hpp"
+
+using namespace stepgrad;
+
+BOOST_AUTO_TEST_SUITE(print)
+
+BOOST_AUTO_TEST_CASE(small_tensors_print_whole_in_fixed_notation) {
+  BOOST_TEST(fmt::format("{}", Tensor::matrix({{1, -2}, {3, 4}})) ==
+             "tensor(2, 2)\n[[ 1.0000 -2.0000]\n [ 3.0000  4.0000]]");
+  BOOST_TEST(fmt::format("{:.2}", Tensor::vector({0.5, 0.25})) == "tensor(2,)\n[0.50 0.25]");
+  BOOST_TEST(fmt::format("{}", Tensor::scalar(2.302585)) == "tensor()\n2.3026");
+  BOOST_TEST(format_values(Tensor::vector({-0.0, 1})) == "[0.0000 1.0000]");
+}
+
+BOOST_AUTO_TEST_CASE(big_tensors_are_summarised_with_edge_items) {
+  RandomState r(42);
+  const Tensor w = r.randn(128, 784);
+  const std::string want =
+      "tensor(128, 784)\n"
+      "[[ 0.4967 -0.1383  0.6477 ... -1.3353  0.3802  0.6106]\n"
+      " [ 0.5598  1.0808  0.8339 ... -0.2813  0.0670  0.5159]\n"
+      " [-1.5625 -0.5291  0.7943 ... -0.3920  1.0599  0.6170]\n"
+      " ...\n"
+      " [-0.3011 -0.5932  1.4701 ...  1.7072 -0.1408  0.9466]\n"
+      " [ 0.8222  0.6447 -0.2278 ... -1.7391 -0.3240 -0.6089]\n"
+      " [ 1.6801 -0.1914 -0.6431 ...  1.2295  1.6110  1.3886]]";
+  BOOST_TEST(fmt::format("{}", w) == want);
+  // the first 200 of np.random.RandomState(42).randn(...) end in 0.15372511 0.05820872 -1.1429703
+  const Tensor v = Tensor::vector(std::span<const double>(w.data(), 200));
+  BOOST_TEST(format_values(v) == "[ 0.4967 -0.1383  0.6477 ...  0.1537  0.0582 -1.1430]");
+  PrintOptions full;
+  full.summarise = false;
+  BOOST_TEST(format_values(v, full).find("...") == std::string::npos);
+  BOOST_TEST(fmt::format("{:a}", v).find("...") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(scientific_notation_when_magnitudes_differ_as_numpy_decides) {
+  BOOST_TEST(format_values(Tensor::vector({1e-5, 0.5, -3})) == "[ 1.0000e-05  5.0000e-01 -3.0000e+00]");
+  BOOST_TEST(format_values(Tensor::vector({1e9})) == "[1.0000e+09]");
+  BOOST_TEST(format_values(Tensor::vector({1, 999})) == "[  1.0000 999.0000]");
+  BOOST_TEST(format_values(Tensor::vector({1, 1001})) == "[1.0000e+00 1.0010e+03]");
+  BOOST_TEST(format_values(Tensor::vector({std::nan(""), -INFINITY, 1})) == "[   nan   -inf 1.0000]");
+}
+
+BOOST_AUTO_TEST_CASE(long_rows_wrap_at_the_line_width) {
+  const std::string text = format_values(Tensor(Shape::vector(30), 0.5));
+  for (std::size_t start = 0, end = 0; end != std::string::npos; start = end + 1) {
+    end = text.find('\n', start);
+    BOOST_TEST((end == std::string::npos ? text.size() : end) - start <= 100u);
+  }
+  BOOST_TEST(text.find('\n') != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(summary_reports_statistics_and_non_finite_values) {
+  BOOST_TEST(summary(Tensor::vector({3, -4})) == "(2,) min -4 max 3 mean -0.5 norm 5");
+  BOOST_TEST(summary(Tensor::vector({1, NAN, INFINITY})) == "(3,) min 1 max 1 mean 1 norm 1 NaN 1 Inf 1");
+  const TensorStats s = stats(Tensor::matrix({{1, 2}, {3, 4}}));
+  BOOST_TEST(s.mean == 2.5);
+  BOOST_TEST(s.norm == std::sqrt(30.0));
+}
+
+BOOST_AUTO_TEST_CASE(compare_finds_the_worst_elements) {
+  const Tensor a = Tensor::matrix({{1, 2, 3}, {4, 5, 6}});
+  Tensor b = a;
+  b(1, 2) += 0.6;   // largest absolute difference
+  b(0, 0) += 0.5;   // largest relative difference
+  const Comparison c = compare(a, b);
+  BOOST_TEST(c.max_abs == 0.6, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(format_index(c.shape, c.worst_abs) == "(1, 2)");
+  BOOST_TEST(format_index(c.shape, c.worst_rel) == "(0, 0)");
+  BOOST_TEST(c.max_rel == 0.5 / 1.5, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(compare(a, a).max_abs == 0.0);
+  BOOST_TEST(compare(Tensor::vector({0}), Tensor::vector({0})).max_rel == 0.0);
+  BOOST_TEST(!compare(Tensor::vector({NAN}), Tensor::vector({0})).finite);
+  // the floor caps the relative error of tiny elements (Note [Relative error])
+  BOOST_TEST(compare(Tensor::vector({1e-12}), Tensor::vector({2e-12}), 1e-6).max_rel == 1e-6,
+             boost::test_tools::tolerance(1e-9));
+  BOOST_CHECK_THROW(compare(Tensor::vector({1}), Tensor::vector({1, 2})), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(allclose_is_numpys) {
+  BOOST_TEST(allclose(Tensor::vector({1.0, 100.0}), Tensor::vector({1.0 + 1e-9, 100.0 + 1e-4}), 1e-8, 1e-5));
+  BOOST_TEST(!allclose(Tensor::vector({1.0}), Tensor::vector({1.001}), 1e-8, 1e-5));
+  BOOST_TEST(!allclose(Tensor::vector({NAN}), Tensor::vector({NAN}), 1, 1));
+}
+
+BOOST_AUTO_TEST_CASE(side_by_side_comparison_shows_both_tensors_at_the_worst_index) {
+  const Tensor a = Tensor::vector({1, 2, 3, 4});
+  Tensor b = a;
+  b[3] = 4.5;
+  const std::string text = format_comparison("delta", a, "grad", b);
+  const std::string want =
+      "delta vs grad (4,): max |a-b| 5.000e-01 at (3,), max rel 1.111e-01 at (3,)\n"
+      "         index             delta              grad      |a-b|        rel\n"
+      "          (0,)   1.000000000e+00   1.000000000e+00   0.00e+00   0.00e+00\n"
+      "          (1,)   2.000000000e+00   2.000000000e+00   0.00e+00   0.00e+00\n"
+      "          (2,)   3.000000000e+00   3.000000000e+00   0.00e+00   0.00e+00\n"
+      "          (3,)   4.000000000e+00   4.500000000e+00   5.00e-01   1.11e-01";
+  BOOST_TEST(text == want);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,166 @@
+// The tape: recording, labels, backward's accumulation and linearity (R4, R5), clearing
+// without reallocating, stale handles, and the trace observer.
+#include <boost/test/unit_test.hpp>
+
+#include "common/alloc_counter.hpp"
+#include "common/check.hpp"
+#include "ops.hpp"
+
+using namespace stepgrad;
+
+namespace {
+// A small two-layer graph like the article's, recorded on `t`: returns the loss.
+Var record_net(Tape& t, Parameter& w0, Parameter& w1, const Tensor& x, const Tensor& y) {
+  const Var o0 = t.input(x, "O0");
+  const Var z1 = matmul(t.param(w0), o0).named("Z1");
+  const Var o1 = sigmoid(z1).named("O1");
+  const Var z2 = matmul(t.param(w1), o1).named("Z2");
+  return cross_entropy_logits(z2, t.input(y, "Y")).named("C");
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(tape)
+
+BOOST_AUTO_TEST_CASE(nodes_are_recorded_in_creation_order_with_readable_labels) {
+  Tape t;
+  Parameter w0("W0", Tensor::matrix({{1, 2}, {3, 4}, {5, 6}}));
+  Parameter w1("W1", Tensor::matrix({{1, 0, -1}, {0, 1, 0}}));
+  record_net(t, w0, w1, Tensor::vector({0.5, -0.5}), Tensor::vector({0, 1}));
+  BOOST_TEST(t.size() == 8u);
+  BOOST_TEST(t.label(0) == "O0 (input)");
+  BOOST_TEST(t.label(1) == "W0 (param)");
+  BOOST_TEST(t.label(2) == "Z1 = W0 · O0");
+  BOOST_TEST(t.label(3) == "O1 = sigmoid(Z1)");
+  BOOST_TEST(t.label(7) == "C = cross_entropy_logits(Z2, Y)");
+  BOOST_TEST(t.parameters().size() == 2u);
+  BOOST_TEST(t.parameters()[0] == &w0);
+  BOOST_TEST(!t.node(0).requires_grad);
+  BOOST_TEST(t.node(2).requires_grad);
+}
+
+BOOST_AUTO_TEST_CASE(grad_accumulates_when_a_node_is_used_twice) {
+  Tape t;
+  const Var x = t.variable(Tensor::vector({3, -2}), "x");
+  const Var y = sum(x * x);  // d/dx sum(x^2) = 2x: both uses of x contribute
+  t.backward(y);
+  BOOST_TEST(testing::identical(x.grad(), Tensor::vector({6, -4})));
+
+  Tape u;
+  const Var a = u.variable(Tensor::vector({1, 2}), "a");
+  u.backward(sum(a) + sum(a));  // two paths from the loss to a
+  BOOST_TEST(testing::identical(a.grad(), Tensor::vector({2, 2})));
+}
+
+BOOST_AUTO_TEST_CASE(leaves_accumulate_across_backward_calls_until_zero_grad) {
+  Tape t;
+  const Var x = t.variable(Tensor::vector({1, 2}), "x");
+  const Var y = sum(x * x);
+  t.backward(y);
+  t.backward(y);  // a second sweep adds to the leaves, not to the intermediates
+  BOOST_TEST(testing::identical(x.grad(), Tensor::vector({4, 8})));
+  t.zero_grad();
+  BOOST_TEST(testing::identical(x.grad(), Tensor::vector({0, 0})));
+  t.backward(y);
+  BOOST_TEST(testing::identical(x.grad(), Tensor::vector({2, 4})));
+}
+
+BOOST_AUTO_TEST_CASE(backward_is_repeatable_and_linear_in_its_seed) {
+  Parameter w0("W0", Tensor::matrix({{0.1, -0.2}, {0.3, 0.4}, {-0.5, 0.6}}));
+  Parameter w1("W1", Tensor::matrix({{0.7, -0.8, 0.9}, {-1.0, 1.1, -1.2}}));
+  const Tensor x = Tensor::vector({0.25, 0.75});
+  const Tensor y = Tensor::vector({0, 1});
+  auto grads = [&](double seed) {
+    Tape t;
+    w0.zero_grad();
+    w1.zero_grad();
+    t.backward(record_net(t, w0, w1, x, y), seed);
+    return std::make_pair(w0.grad(), w1.grad());
+  };
+  const auto once = grads(1.0);
+  const auto again = grads(1.0);
+  BOOST_TEST(testing::identical(once.first, again.first));  // R4: bit-identical
+  BOOST_TEST(testing::identical(once.second, again.second));
+  const auto zero = grads(0.0);
+  BOOST_TEST(testing::identical(zero.first, Tensor::zeros(3, 2)));
+  BOOST_TEST(testing::identical(zero.second, Tensor::zeros(2, 3)));
+  const auto twice = grads(2.0);
+  BOOST_TEST(testing::identical(twice.first, 2.0 * once.first));  // exactly double
+  BOOST_TEST(testing::identical(twice.second, 2.0 * once.second));
+}
+
+BOOST_AUTO_TEST_CASE(a_reused_tape_stops_allocating_after_the_first_step) {
+  Parameter w0("W0", Tensor::matrix({{0.1, -0.2}, {0.3, 0.4}, {-0.5, 0.6}}));
+  Parameter w1("W1", Tensor::matrix({{0.7, -0.8, 0.9}, {-1.0, 1.1, -1.2}}));
+  const Tensor x = Tensor::vector({0.25, 0.75});
+  const Tensor y = Tensor::vector({0, 1});
+  Tape t;
+  auto step = [&] {
+    t.clear();
+    t.backward(record_net(t, w0, w1, x, y));
+    w0.sgd_step(0.1);
+    w1.sgd_step(0.1);
+  };
+  step();
+  const testing::AllocationCounter counter;
+  for (int i = 0; i < 10; ++i) step();
+  BOOST_TEST(counter.count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_var_from_a_cleared_tape_is_refused) {
+  Tape t;
+  const Var x = t.variable(Tensor::vector({1}), "x");
+  t.clear();
+  BOOST_CHECK_THROW((void)x.value(), std::logic_error);
+  BOOST_CHECK_THROW((void)Var().value(), std::logic_error);
+  Tape other;
+  const Var a = t.variable(Tensor::vector({1}));
+  const Var b = other.variable(Tensor::vector({1}));
+  BOOST_CHECK_THROW(add(a, b), std::logic_error);
+}
+
+BOOST_AUTO_TEST_CASE(backward_needs_a_scalar_loss_or_a_matching_seed) {
+  Tape t;
+  const Var x = t.variable(Tensor::vector({1, 2}), "x");
+  const Var y = scale(x, 3.0);
+  BOOST_CHECK_THROW(t.backward(y), ShapeError);
+  BOOST_CHECK_THROW(t.backward(y, Tensor::vector({1, 2, 3})), ShapeError);
+  t.backward(y, Tensor::vector({1, -1}));  // a vector-Jacobian product
+  BOOST_TEST(testing::identical(x.grad(), Tensor::vector({3, -3})));
+}
+
+BOOST_AUTO_TEST_CASE(no_gradient_reaches_inputs_or_unused_nodes) {
+  Tape t;
+  const Var x = t.input(Tensor::vector({1, 2}), "x");
+  const Var w = t.variable(Tensor::vector({3, 4}), "w");
+  const Var unused = t.variable(Tensor::vector({5, 6}), "unused");
+  t.backward(dot(x, w));
+  BOOST_TEST(testing::identical(w.grad(), Tensor::vector({1, 2})));
+  BOOST_TEST(t.node(x.index()).gradient().empty());
+  BOOST_TEST(testing::identical(unused.grad(), Tensor::vector({0, 0})));
+}
+
+BOOST_AUTO_TEST_CASE(the_observer_sees_every_node_forward_and_backward) {
+  Tape t;
+  std::vector<std::string> seen;
+  t.set_observer([&](Tape&, Node& n, Sweep s) {
+    seen.push_back(fmt::format("{} {}", s == Sweep::Forward ? "fwd" : "bwd", n.name));
+  });
+  const Var x = t.variable(Tensor::vector({1, 2}), "x");
+  const Var y = sigmoid(x).named("y");
+  t.backward(sum(y).named("L"));
+  // Each node is shown once complete, with the name Var::named gave it.
+  const std::vector<std::string> want{"fwd x", "fwd y", "fwd L", "bwd L", "bwd y", "bwd x"};
+  BOOST_TEST(seen == want, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(sgd_step_moves_against_the_gradient_and_zeroes_it) {
+  Parameter w("w", Tensor::vector({1, 2}));
+  Tape t;
+  t.backward(dot(t.param(w), t.input(Tensor::vector({10, -10}))));
+  w.sgd_step(0.5);
+  BOOST_TEST(testing::identical(w.value, Tensor::vector({-4, 7})));
+  BOOST_TEST(!w.has_grad());
+  BOOST_TEST(testing::identical(w.grad(), Tensor::vector({0, 0})));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
