@@ -7,8 +7,8 @@
 
 namespace stepgrad {
 
-Tensor numerical_gradient(const LossFn& loss, Tensor& x, double h, std::span<const std::size_t> indices,
-                          double* max_loss) {
+Tensor numerical_gradient(const LossFn& loss, Tensor& x, double h,
+                          std::span<const std::size_t> indices, double* max_loss) {
   Tensor g(x.shape());
   double biggest = 0.0;
   auto at = [&](std::size_t i) {
@@ -30,10 +30,11 @@ Tensor numerical_gradient(const LossFn& loss, Tensor& x, double h, std::span<con
   return g;
 }
 
-GradCheckReport check_gradient(std::string name, const LossFn& loss, Tensor& x, const Tensor& analytic,
-                               const GradCheckOptions& opts) {
+GradCheckReport check_gradient(std::string name, const LossFn& loss, Tensor& x,
+                               const Tensor& analytic, const GradCheckOptions& opts) {
   if (analytic.shape() != x.shape()) {
-    throw_shape_error("check_gradient", x.shape(), analytic.shape(), "gradient must match its tensor");
+    throw_shape_error("check_gradient", x.shape(), analytic.shape(),
+                      "gradient must match its tensor");
   }
   GradCheckReport r;
   r.name = std::move(name);
@@ -77,7 +78,8 @@ DirectionalReport check_direction(const LossFn& loss, std::span<Tensor* const> x
   for (Tensor* x : xs) saved.push_back(*x);
   auto move = [&](double step) {
     for (std::size_t k = 0; k < xs.size(); ++k)
-      for (std::size_t i = 0; i < xs[k]->size(); ++i) (*xs[k])[i] = saved[k][i] + step * directions[k][i];
+      for (std::size_t i = 0; i < xs[k]->size(); ++i)
+        (*xs[k])[i] = saved[k][i] + step * directions[k][i];
   };
   move(h);
   const double plus = loss();
@@ -92,12 +94,12 @@ DirectionalReport check_direction(const LossFn& loss, std::span<Tensor* const> x
 }
 
 std::string format_report(const GradCheckReport& r) {
-  return fmt::format("{}: {} of {} elements checked, max abs {:.2e} at {}, max rel {:.2e} at {} "
-                     "(resolution {:.1e}) [{}]",
-                     r.name, r.checked.size(), r.analytic.size(), r.cmp.max_abs,
-                     format_index(r.cmp.shape, r.cmp.worst_abs), r.cmp.max_rel,
-                     format_index(r.cmp.shape, r.cmp.worst_rel), r.resolution,
-                     r.passed ? "ok" : "FAILED");
+  return fmt::format(
+      "{}: {} of {} elements checked, max abs {:.2e} at {}, max rel {:.2e} at {} "
+      "(resolution {:.1e}) [{}]",
+      r.name, r.checked.size(), r.analytic.size(), r.cmp.max_abs,
+      format_index(r.cmp.shape, r.cmp.worst_abs), r.cmp.max_rel,
+      format_index(r.cmp.shape, r.cmp.worst_rel), r.resolution, r.passed ? "ok" : "FAILED");
 }
 
 }  // namespace stepgrad

@@ -37,11 +37,11 @@ struct GradCheckOptions {
 struct GradCheckReport {
   std::string name;
   Tensor analytic;
-  Tensor numeric;            ///< only the checked elements are meaningful
+  Tensor numeric;                    ///< only the checked elements are meaningful
   std::vector<std::size_t> checked;  ///< flat indices that were checked
-  double resolution = 0.0;   ///< Note [Finite-difference resolution]
-  Comparison cmp;            ///< over the checked elements
-  bool passed = false;       ///< max relative error (floored at resolution) <= rtol, finite
+  double resolution = 0.0;           ///< Note [Finite-difference resolution]
+  Comparison cmp;                    ///< over the checked elements
+  bool passed = false;               ///< max relative error (floored at resolution) <= rtol, finite
 };
 
 /// dL/dx[i] ~ (L(x + h e_i) - L(x - h e_i)) / 2h for each i in `indices` (all if empty).
@@ -58,7 +58,7 @@ struct DirectionalReport {
   double analytic = 0.0;  ///< sum over tensors of <grad_k, u_k>
   double numeric = 0.0;
   double abs_err = 0.0;
-  double rel_err = 0.0;   ///< |analytic - numeric| / max(|analytic|, |numeric|)
+  double rel_err = 0.0;  ///< |analytic - numeric| / max(|analytic|, |numeric|)
 };
 DirectionalReport check_direction(const LossFn& loss, std::span<Tensor* const> xs,
                                   std::span<const Tensor> grads, std::span<const Tensor> directions,

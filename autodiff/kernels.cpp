@@ -14,8 +14,8 @@ void scale_output(std::size_t size, double beta, double* c) {
 }
 }  // namespace
 
-void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
-          const double* a, const double* b, double beta, double* c) {
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
+          const double* b, double beta, double* c) {
   if (!trans_a && (trans_b || n == 1)) {
     // Each C[i][j] is a dot product of two contiguous rows (B^T's rows are B's rows; for
     // n == 1 the vector b is its only row).

@@ -14,8 +14,8 @@ namespace stepgrad::kernels {
 
 /// C (m,n) = op(A) · op(B) + beta · C, row-major. op(A) is (m,k): A is (m,k), or (k,m) when
 /// trans_a. op(B) is (k,n): B is (k,n), or (n,k) when trans_b. n == 1 is a matrix-vector product.
-void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
-          const double* a, const double* b, double beta, double* c);
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
+          const double* b, double beta, double* c);
 
 /// C (m,n) = alpha · u v^T + beta · C.
 void outer(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,

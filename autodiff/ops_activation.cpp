@@ -82,7 +82,10 @@ Var softmax(Var z) {
     const Tensor& in_y = out.value();
     Node& in = tape.node(out.a);
     if (!in.requires_grad) return;
-    auto [gz, beta] = in.gradient().for_accumulation(in.value().shape());
+    const Gradient::Target target =
+        in.gradient().for_accumulation(in.value().shape());  // clang 14 cannot capture bindings
+    Tensor& gz = target.tensor;
+    const double beta = target.beta;
     fn::for_each_column(in_y.shape(), [&](std::size_t first, std::size_t stride, std::size_t cols) {
       double gy = 0.0;
       for (std::size_t k = 0; k < cols; ++k) gy += g[first + k * stride] * in_y[first + k * stride];
@@ -98,7 +101,8 @@ Var softmax(Var z) {
 }
 
 Var log_softmax(Var z) {
-  if (z.shape().rank == 0) throw ShapeError("log_softmax: needs a vector or a matrix, not a scalar");
+  if (z.shape().rank == 0)
+    throw ShapeError("log_softmax: needs a vector or a matrix, not a scalar");
   Tape& t = z.tape();
   Node& l = t.record(Op::LogSoftmax, z.shape(), z);
   fn::log_softmax(z.value(), l.value());
@@ -107,7 +111,10 @@ Var log_softmax(Var z) {
     const Tensor& in_y = out.value();
     Node& in = tape.node(out.a);
     if (!in.requires_grad) return;
-    auto [gz, beta] = in.gradient().for_accumulation(in.value().shape());
+    const Gradient::Target target =
+        in.gradient().for_accumulation(in.value().shape());  // clang 14 cannot capture bindings
+    Tensor& gz = target.tensor;
+    const double beta = target.beta;
     fn::for_each_column(in_y.shape(), [&](std::size_t first, std::size_t stride, std::size_t cols) {
       double gsum = 0.0;
       for (std::size_t k = 0; k < cols; ++k) gsum += g[first + k * stride];

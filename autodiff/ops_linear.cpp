@@ -19,14 +19,16 @@ Var matmul(Var a, Var b) {
     throw_shape_error("matmul", sa, sb, "need (m, k) · (k, n) or (m, k) · (k,)");
   }
   Tape& t = a.tape();
-  Node& c = t.record(Op::MatMul, sb.rank == 1 ? Shape::vector(sa.rows) : Shape::matrix(sa.rows, sb.cols), a, b);
+  Node& c = t.record(Op::MatMul,
+                     sb.rank == 1 ? Shape::vector(sa.rows) : Shape::matrix(sa.rows, sb.cols), a, b);
   kernels::gemm(false, false, sa.rows, sb.cols, sa.cols, a.value().data(), b.value().data(), 0.0,
                 c.value().data());
   c.backward = [](Tape& tape, Node& out) {
     Node& in_a = tape.node(out.a);
     Node& in_b = tape.node(out.b);
     const Tensor& g = out.grad();  // (rows, cols)
-    const std::size_t rows = in_a.value().rows(), k = in_a.value().cols(), cols = in_b.value().cols();
+    const std::size_t rows = in_a.value().rows(), k = in_a.value().cols(),
+                      cols = in_b.value().cols();
     if (in_a.requires_grad) {
       auto [ga, beta] = in_a.gradient().for_accumulation(in_a.value().shape());
       if (cols == 1) {

@@ -8,7 +8,8 @@
 namespace stepgrad {
 
 Var binary_cross_entropy(Var o, Var y) {
-  if (o.shape() != y.shape()) throw_shape_error("binary_cross_entropy", o.shape(), y.shape(), "need equal shapes");
+  if (o.shape() != y.shape())
+    throw_shape_error("binary_cross_entropy", o.shape(), y.shape(), "need equal shapes");
   Tape& t = o.tape();
   Node& c = t.record(Op::BinaryCrossEntropy, Shape::scalar(), o, y);
   const Tensor& ov = o.value();
@@ -41,7 +42,8 @@ Var binary_cross_entropy(Var o, Var y) {
 
 Var cross_entropy_logits(Var z, Var y) {
   if (z.shape() != y.shape() || z.shape().rank == 0) {
-    throw_shape_error("cross_entropy_logits", z.shape(), y.shape(), "need equal vector or matrix shapes");
+    throw_shape_error("cross_entropy_logits", z.shape(), y.shape(),
+                      "need equal vector or matrix shapes");
   }
   Tape& t = z.tape();
   Node& c = t.record(Op::CrossEntropyLogits, Shape::scalar(), z, y);
@@ -50,7 +52,7 @@ Var cross_entropy_logits(Var z, Var y) {
   const Tensor& yv = y.value();
   double total = 0.0;
   for (std::size_t i = 0; i < logp.size(); ++i) total += yv[i] * logp[i];
-  c.value()[0] = -total;  // -sum Y ⊙ log softmax(Z): finite for any finite Z (R7)
+  c.value()[0] = -total;            // -sum Y ⊙ log softmax(Z): finite for any finite Z (R7)
   fn::softmax(z.value(), c.saved);  // backward needs the probabilities, not their logs
   c.backward = [](Tape& tape, Node& out) {
     const double g = out.grad()[0];
@@ -59,7 +61,10 @@ Var cross_entropy_logits(Var z, Var y) {
     const Tensor& p = out.saved;  // softmax(Z)
     const Tensor& y_val = in_y.value();
     if (in.requires_grad) {
-      auto [gz, beta] = in.gradient().for_accumulation(in.value().shape());
+      const Gradient::Target target =
+          in.gradient().for_accumulation(in.value().shape());  // clang 14 cannot capture bindings
+      Tensor& gz = target.tensor;
+      const double beta = target.beta;
       fn::for_each_column(p.shape(), [&](std::size_t first, std::size_t stride, std::size_t cols) {
         double ysum = 0.0;
         for (std::size_t k = 0; k < cols; ++k) ysum += y_val[first + k * stride];

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace stepgrad {
@@ -13,6 +14,8 @@ PrintOptions& default_print_options() {
 }
 
 namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // The indices shown along one axis of length n: all, or the edge items with a gap marker.
 struct Axis {
@@ -36,7 +39,7 @@ Axis axis(std::size_t n, bool summarise, std::size_t edge) {
 // numpy's rule for scientific notation, applied to the shown elements.
 bool wants_scientific(const std::vector<double>& shown) {
   double max_abs = 0.0;
-  double min_abs = INFINITY;
+  double min_abs = kInf;
   for (double v : shown) {
     if (!std::isfinite(v) || v == 0.0) continue;
     max_abs = std::max(max_abs, std::abs(v));
@@ -79,13 +82,18 @@ std::string format_values(const Tensor& t, const PrintOptions& opts) {
   std::string out;
   const std::string indent = t.rank() == 2 ? "  " : " ";
   for (std::size_t ri = 0; ri < ra.shown.size(); ++ri) {
-    if (t.rank() == 2) out += ri == 0 ? "[[" : " [";
-    else out += "[";
-    std::size_t line = out.size() - (out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
+    if (t.rank() == 2)
+      out += ri == 0 ? "[[" : " [";
+    else
+      out += "[";
+    std::size_t line =
+        out.size() - (out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
     for (std::size_t ci = 0; ci < ca.shown.size(); ++ci) {
-      const std::string_view gap = ca.gap_after != Axis::kNoGap && ci == ca.gap_after + 1 ? " ..." : "";
+      const std::string_view gap =
+          ca.gap_after != Axis::kNoGap && ci == ca.gap_after + 1 ? " ..." : "";
       const std::string_view sep = ci > 0 ? " " : "";
-      std::string piece = fmt::format("{}{}{:>{}}", gap, sep, cells[ri * ca.shown.size() + ci], width);
+      std::string piece =
+          fmt::format("{}{}{:>{}}", gap, sep, cells[ri * ca.shown.size() + ci], width);
       if (line + piece.size() > kLineWidth && ci > 0) {
         out += "\n" + indent;
         line = indent.size();
@@ -111,8 +119,8 @@ std::string show(std::string_view name, const Tensor& t, const PrintOptions& opt
 
 TensorStats stats(const Tensor& t) {
   TensorStats s;
-  s.min = INFINITY;
-  s.max = -INFINITY;
+  s.min = kInf;
+  s.max = -kInf;
   double total = 0.0;
   double squares = 0.0;
   std::size_t finite = 0;
@@ -147,7 +155,8 @@ std::string summary(const Tensor& t) {
 }
 
 Comparison compare(const Tensor& a, const Tensor& b, double floor) {
-  if (a.shape() != b.shape()) throw_shape_error("compare", a.shape(), b.shape(), "need equal shapes");
+  if (a.shape() != b.shape())
+    throw_shape_error("compare", a.shape(), b.shape(), "need equal shapes");
   Comparison c;
   c.shape = a.shape();
   c.floor = floor;
@@ -169,7 +178,7 @@ Comparison compare(const Tensor& a, const Tensor& b, double floor) {
       if (c.finite) c.worst_rel = i;
     }
   }
-  if (!c.finite) c.max_abs = c.max_rel = INFINITY;
+  if (!c.finite) c.max_abs = c.max_rel = kInf;
   return c;
 }
 
@@ -184,29 +193,34 @@ bool allclose(const Tensor& a, const Tensor& b, double atol, double rtol) {
 
 std::string format_index(const Shape& s, std::size_t flat) {
   switch (s.rank) {
-    case 0: return "()";
-    case 1: return fmt::format("({},)", flat);
-    default: return fmt::format("({}, {})", flat / s.cols, flat % s.cols);
+    case 0:
+      return "()";
+    case 1:
+      return fmt::format("({},)", flat);
+    default:
+      return fmt::format("({}, {})", flat / s.cols, flat % s.cols);
   }
 }
 
 std::string format_comparison(std::string_view name_a, const Tensor& a, std::string_view name_b,
                               const Tensor& b, double floor) {
   const Comparison c = compare(a, b, floor);
-  std::string out = fmt::format(
-      "{} vs {} {}: max |a-b| {:.3e} at {}, max rel {:.3e} at {}{}\n", name_a, name_b, c.shape,
-      c.max_abs, format_index(c.shape, c.worst_abs), c.max_rel, format_index(c.shape, c.worst_rel),
-      c.finite ? "" : " (NaN or Inf present)");
+  std::string out =
+      fmt::format("{} vs {} {}: max |a-b| {:.3e} at {}, max rel {:.3e} at {}{}\n", name_a, name_b,
+                  c.shape, c.max_abs, format_index(c.shape, c.worst_abs), c.max_rel,
+                  format_index(c.shape, c.worst_rel), c.finite ? "" : " (NaN or Inf present)");
   std::vector<std::size_t> rows;
   for (std::size_t i = 0; i < std::min<std::size_t>(3, a.size()); ++i) rows.push_back(i);
   for (std::size_t i : {c.worst_abs, c.worst_rel})
     if (std::find(rows.begin(), rows.end(), i) == rows.end()) rows.push_back(i);
-  out += fmt::format("  {:>12} {:>17} {:>17} {:>10} {:>10}\n", "index", name_a, name_b, "|a-b|", "rel");
+  out += fmt::format("  {:>12} {:>17} {:>17} {:>10} {:>10}\n", "index", name_a, name_b, "|a-b|",
+                     "rel");
   for (std::size_t i : rows) {
     const double diff = std::abs(a[i] - b[i]);
     const double denom = std::max({std::abs(a[i]), std::abs(b[i]), floor});
-    out += fmt::format("  {:>12} {:>17.9e} {:>17.9e} {:>10.2e} {:>10.2e}\n", format_index(c.shape, i),
-                       a[i], b[i], diff, denom == 0.0 ? 0.0 : diff / denom);
+    out +=
+        fmt::format("  {:>12} {:>17.9e} {:>17.9e} {:>10.2e} {:>10.2e}\n", format_index(c.shape, i),
+                    a[i], b[i], diff, denom == 0.0 ? 0.0 : diff / denom);
   }
   out.pop_back();
   return out;

@@ -84,13 +84,15 @@ struct fmt::formatter<stepgrad::Tensor> {
     auto it = ctx.begin();
     if (it != ctx.end() && *it == '.') {
       precision = 0;
-      for (++it; it != ctx.end() && *it >= '0' && *it <= '9'; ++it) precision = precision * 10 + (*it - '0');
+      for (++it; it != ctx.end() && *it >= '0' && *it <= '9'; ++it)
+        precision = precision * 10 + (*it - '0');
     }
     if (it != ctx.end() && *it == 'a') {
       all = true;
       ++it;
     }
-    if (it != ctx.end() && *it != '}') throw fmt::format_error("Tensor: format is {}, {:.N}, {:a} or {:.Na}");
+    if (it != ctx.end() && *it != '}')
+      throw fmt::format_error("Tensor: format is {}, {:.N}, {:a} or {:.Na}");
     return it;
   }
 

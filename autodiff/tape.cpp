@@ -35,29 +35,52 @@ void Parameter::sgd_step(double lr) {
 
 std::string_view op_name(Op op) {
   switch (op) {
-    case Op::Input: return "input";
-    case Op::Variable: return "variable";
-    case Op::Param: return "param";
-    case Op::MatMul: return "matmul";
-    case Op::Add: return "add";
-    case Op::Sub: return "sub";
-    case Op::Mul: return "mul";
-    case Op::Scale: return "scale";
-    case Op::Neg: return "neg";
-    case Op::RSub: return "rsub";
-    case Op::Sum: return "sum";
-    case Op::Dot: return "dot";
-    case Op::Outer: return "outer";
-    case Op::AddToColumns: return "add_to_columns";
-    case Op::Exp: return "exp";
-    case Op::Log: return "log";
-    case Op::Sigmoid: return "sigmoid";
-    case Op::Tanh: return "tanh";
-    case Op::Relu: return "relu";
-    case Op::Softmax: return "softmax";
-    case Op::LogSoftmax: return "log_softmax";
-    case Op::BinaryCrossEntropy: return "binary_cross_entropy";
-    case Op::CrossEntropyLogits: return "cross_entropy_logits";
+    case Op::Input:
+      return "input";
+    case Op::Variable:
+      return "variable";
+    case Op::Param:
+      return "param";
+    case Op::MatMul:
+      return "matmul";
+    case Op::Add:
+      return "add";
+    case Op::Sub:
+      return "sub";
+    case Op::Mul:
+      return "mul";
+    case Op::Scale:
+      return "scale";
+    case Op::Neg:
+      return "neg";
+    case Op::RSub:
+      return "rsub";
+    case Op::Sum:
+      return "sum";
+    case Op::Dot:
+      return "dot";
+    case Op::Outer:
+      return "outer";
+    case Op::AddToColumns:
+      return "add_to_columns";
+    case Op::Exp:
+      return "exp";
+    case Op::Log:
+      return "log";
+    case Op::Sigmoid:
+      return "sigmoid";
+    case Op::Tanh:
+      return "tanh";
+    case Op::Relu:
+      return "relu";
+    case Op::Softmax:
+      return "softmax";
+    case Op::LogSoftmax:
+      return "log_softmax";
+    case Op::BinaryCrossEntropy:
+      return "binary_cross_entropy";
+    case Op::CrossEntropyLogits:
+      return "cross_entropy_logits";
   }
   return "?";
 }
@@ -153,9 +176,10 @@ std::vector<Parameter*> Tape::parameters() const {
 
 void Tape::backward(Var loss, double seed) {
   if (loss.value().size() != 1) {
-    throw ShapeError(fmt::format("backward: the loss must have one element, not shape {} (pass a "
-                                 "seed tensor for a vector-Jacobian product)",
-                                 loss.shape()));
+    throw ShapeError(
+        fmt::format("backward: the loss must have one element, not shape {} (pass a "
+                    "seed tensor for a vector-Jacobian product)",
+                    loss.shape()));
   }
   start_sweep(loss, [&](std::size_t) { return seed; });
 }
@@ -202,17 +226,28 @@ std::string Tape::label(std::size_t i) const {
   switch (n.op) {
     case Op::Input:
     case Op::Variable:
-    case Op::Param: return fmt::format("{} ({})", self, op_name(n.op));
-    case Op::MatMul: return fmt::format("{} = {} · {}", self, a, b);
-    case Op::Add: return fmt::format("{} = {} + {}", self, a, b);
-    case Op::AddToColumns: return fmt::format("{} = {} + {} (each column)", self, a, b);
-    case Op::Sub: return fmt::format("{} = {} - {}", self, a, b);
-    case Op::Mul: return fmt::format("{} = {} ⊙ {}", self, a, b);
-    case Op::Scale: return fmt::format("{} = {:g} * {}", self, n.scalar, a);
-    case Op::Neg: return fmt::format("{} = -{}", self, a);
-    case Op::RSub: return fmt::format("{} = {:g} - {}", self, n.scalar, a);
-    case Op::Dot: return fmt::format("{} = {} · {} (dot)", self, a, b);
-    case Op::Outer: return fmt::format("{} = {} ⊗ {}", self, a, b);
+    case Op::Param:
+      return fmt::format("{} ({})", self, op_name(n.op));
+    case Op::MatMul:
+      return fmt::format("{} = {} · {}", self, a, b);
+    case Op::Add:
+      return fmt::format("{} = {} + {}", self, a, b);
+    case Op::AddToColumns:
+      return fmt::format("{} = {} + {} (each column)", self, a, b);
+    case Op::Sub:
+      return fmt::format("{} = {} - {}", self, a, b);
+    case Op::Mul:
+      return fmt::format("{} = {} ⊙ {}", self, a, b);
+    case Op::Scale:
+      return fmt::format("{} = {:g} * {}", self, n.scalar, a);
+    case Op::Neg:
+      return fmt::format("{} = -{}", self, a);
+    case Op::RSub:
+      return fmt::format("{} = {:g} - {}", self, n.scalar, a);
+    case Op::Dot:
+      return fmt::format("{} = {} · {} (dot)", self, a, b);
+    case Op::Outer:
+      return fmt::format("{} = {} ⊗ {}", self, a, b);
     case Op::Sum:
     case Op::Exp:
     case Op::Log:
@@ -220,9 +255,11 @@ std::string Tape::label(std::size_t i) const {
     case Op::Tanh:
     case Op::Relu:
     case Op::Softmax:
-    case Op::LogSoftmax: return fmt::format("{} = {}({})", self, op_name(n.op), a);
+    case Op::LogSoftmax:
+      return fmt::format("{} = {}({})", self, op_name(n.op), a);
     case Op::BinaryCrossEntropy:
-    case Op::CrossEntropyLogits: return fmt::format("{} = {}({}, {})", self, op_name(n.op), a, b);
+    case Op::CrossEntropyLogits:
+      return fmt::format("{} = {}({}, {})", self, op_name(n.op), a, b);
   }
   return self;
 }

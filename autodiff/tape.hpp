@@ -64,10 +64,29 @@ class Parameter {
 /// What a node computes. Leaves: Input (no gradient), Variable (a tape-owned tensor that
 /// gets a gradient) and Param (a Parameter).
 enum class Op : std::uint8_t {
-  Input, Variable, Param,
-  MatMul, Add, Sub, Mul, Scale, Neg, RSub, Sum, Dot, Outer, AddToColumns,
-  Exp, Log, Sigmoid, Tanh, Relu, Softmax, LogSoftmax,
-  BinaryCrossEntropy, CrossEntropyLogits,
+  Input,
+  Variable,
+  Param,
+  MatMul,
+  Add,
+  Sub,
+  Mul,
+  Scale,
+  Neg,
+  RSub,
+  Sum,
+  Dot,
+  Outer,
+  AddToColumns,
+  Exp,
+  Log,
+  Sigmoid,
+  Tanh,
+  Relu,
+  Softmax,
+  LogSoftmax,
+  BinaryCrossEntropy,
+  CrossEntropyLogits,
 };
 /// The op's short name, as in docs/ops.md ("matmul", "sigmoid", ...).
 std::string_view op_name(Op op);
@@ -85,10 +104,10 @@ struct Node {
   std::uint32_t b = kNone;  ///< second input
   double scalar = 0.0;      ///< the constant of Scale and RSub
   bool requires_grad = false;
-  std::string name;           ///< "Z1"; empty for anonymous nodes
+  std::string name;  ///< "Z1"; empty for anonymous nodes
   BackwardFn backward = nullptr;
-  Tensor saved;               ///< what backward needs besides the value (softmax of a loss)
-  Parameter* param = nullptr; ///< set for Op::Param
+  Tensor saved;                ///< what backward needs besides the value (softmax of a loss)
+  Parameter* param = nullptr;  ///< set for Op::Param
 
   const Tensor& value() const { return param != nullptr ? param->value : value_; }
   Tensor& value() { return param != nullptr ? param->value : value_; }
@@ -199,7 +218,7 @@ class Tape {
   std::vector<std::unique_ptr<Node>> nodes_;  // nodes_[0..size_) are live; see clear()
   std::size_t size_ = 0;
   std::uint32_t generation_ = 1;  // bumped by clear(); a Var from before is stale
-  std::size_t announced_ = 0;      // nodes [0, announced_) were shown to the observer
+  std::size_t announced_ = 0;     // nodes [0, announced_) were shown to the observer
   TapeObserver observer_;
 };
 

@@ -10,9 +10,12 @@ namespace stepgrad {
 
 std::string to_string(const Shape& s) {
   switch (s.rank) {
-    case 0: return "()";
-    case 1: return fmt::format("({},)", s.rows);
-    default: return fmt::format("({}, {})", s.rows, s.cols);
+    case 0:
+      return "()";
+    case 1:
+      return fmt::format("({},)", s.rows);
+    default:
+      return fmt::format("({}, {})", s.rows, s.cols);
   }
 }
 
@@ -23,8 +26,8 @@ void throw_shape_error(std::string_view op, const Shape& a, const Shape& b, std:
 Tensor::Tensor(const Shape& shape, double fill) : shape_(shape), data_(shape.size(), fill) {
   if (shape.rank < 0 || shape.rank > 2 || (shape.rank == 0 && shape.size() != 1) ||
       (shape.rank == 1 && shape.cols != 1)) {
-    throw ShapeError(fmt::format("Tensor: invalid shape rank {} ({} x {})", shape.rank,
-                                 shape.rows, shape.cols));
+    throw ShapeError(
+        fmt::format("Tensor: invalid shape rank {} ({} x {})", shape.rank, shape.rows, shape.cols));
   }
 }
 
@@ -44,8 +47,8 @@ Tensor Tensor::matrix(std::initializer_list<std::initializer_list<double>> rows)
   std::size_t r = 0;
   for (const auto& row : rows) {
     if (row.size() != cols) {
-      throw ShapeError(fmt::format("Tensor::matrix: row {} has {} values, row 0 has {}", r,
-                                   row.size(), cols));
+      throw ShapeError(
+          fmt::format("Tensor::matrix: row {} has {} values, row 0 has {}", r, row.size(), cols));
     }
     std::copy(row.begin(), row.end(), t.data_.begin() + static_cast<std::ptrdiff_t>(r * cols));
     ++r;
@@ -54,7 +57,9 @@ Tensor Tensor::matrix(std::initializer_list<std::initializer_list<double>> rows)
 }
 
 double Tensor::item() const {
-  if (size() != 1) throw ShapeError(fmt::format("item: tensor of shape {} has {} elements, not 1", shape_, size()));
+  if (size() != 1)
+    throw ShapeError(
+        fmt::format("item: tensor of shape {} has {} elements, not 1", shape_, size()));
   return data_[0];
 }
 
@@ -135,7 +140,8 @@ std::size_t argmax(const Tensor& a) {
 }
 
 bool all_finite(const Tensor& a) {
-  return std::all_of(a.values().begin(), a.values().end(), [](double v) { return std::isfinite(v); });
+  return std::all_of(a.values().begin(), a.values().end(),
+                     [](double v) { return std::isfinite(v); });
 }
 
 }  // namespace stepgrad

@@ -52,7 +52,9 @@ class Tensor {
 
   static Tensor scalar(double v) { return Tensor(Shape::scalar(), v); }
   static Tensor zeros(std::size_t n) { return Tensor(Shape::vector(n)); }
-  static Tensor zeros(std::size_t rows, std::size_t cols) { return Tensor(Shape::matrix(rows, cols)); }
+  static Tensor zeros(std::size_t rows, std::size_t cols) {
+    return Tensor(Shape::matrix(rows, cols));
+  }
   static Tensor vector(std::initializer_list<double> values);
   static Tensor vector(std::span<const double> values);
   /// Row by row: Tensor::matrix({{1, 2}, {3, 4}}). All rows must have the same length.

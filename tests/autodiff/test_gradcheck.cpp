@@ -60,7 +60,8 @@ BOOST_AUTO_TEST_CASE(directional_check_sees_a_wrong_gradient) {
   Tensor a = Tensor::vector({1.0, 2.0});
   Tensor b = Tensor::matrix({{0.5, -0.5}});
   auto loss = [&] { return a[0] * a[1] + std::exp(b[0]) * b[1]; };
-  const std::vector<Tensor> grads{Tensor::vector({a[1], a[0]}), Tensor::matrix({{std::exp(b[0]) * b[1], std::exp(b[0])}})};
+  const std::vector<Tensor> grads{Tensor::vector({a[1], a[0]}),
+                                  Tensor::matrix({{std::exp(b[0]) * b[1], std::exp(b[0])}})};
   const std::vector<Tensor> u{Tensor::vector({0.3, -0.7}), Tensor::matrix({{0.2, 0.9}})};
   std::vector<Tensor*> xs{&a, &b};
   const DirectionalReport ok = check_direction(loss, xs, grads, u);

@@ -67,12 +67,17 @@ std::vector<OpCase> op_cases() {
   auto unary = [&](std::string name, Var (*f)(Var), double lo, double hi, Draw d = Draw::Uniform,
                    bool smooth = true) {
     for (Shape s : {vec(5), mat(3, 4)}) {
-      cases.push_back({name + to_string(s), {{s, lo, hi, d}}, [f](std::vector<Var>& v) { return f(v[0]); }, smooth});
+      cases.push_back({name + to_string(s),
+                       {{s, lo, hi, d}},
+                       [f](std::vector<Var>& v) { return f(v[0]); },
+                       smooth});
     }
   };
   auto binary = [&](std::string name, Var (*f)(Var, Var)) {
     for (Shape s : {vec(5), mat(3, 4)}) {
-      cases.push_back({name + to_string(s), {{s, -2, 2}, {s, -2, 2}}, [f](std::vector<Var>& v) { return f(v[0], v[1]); }});
+      cases.push_back({name + to_string(s), {{s, -2, 2}, {s, -2, 2}}, [f](std::vector<Var>& v) {
+                         return f(v[0], v[1]);
+                       }});
     }
   };
   binary("add", add);
@@ -89,26 +94,38 @@ std::vector<OpCase> op_cases() {
   unary("softmax", softmax, -3, 3);
   unary("log_softmax", log_softmax, -3, 3);
   for (Shape s : {vec(5), mat(3, 4)}) {
-    cases.push_back({"scale" + to_string(s), {{s, -2, 2}}, [](std::vector<Var>& v) { return scale(v[0], -1.5); }});
-    cases.push_back({"rsub" + to_string(s), {{s, -2, 2}}, [](std::vector<Var>& v) { return rsub(1.0, v[0]); }});
-    cases.push_back({"binary_cross_entropy" + to_string(s), {{s, 0.05, 0.95}, {s, 0, 1}},
+    cases.push_back({"scale" + to_string(s), {{s, -2, 2}}, [](std::vector<Var>& v) {
+                       return scale(v[0], -1.5);
+                     }});
+    cases.push_back(
+        {"rsub" + to_string(s), {{s, -2, 2}}, [](std::vector<Var>& v) { return rsub(1.0, v[0]); }});
+    cases.push_back({"binary_cross_entropy" + to_string(s),
+                     {{s, 0.05, 0.95}, {s, 0, 1}},
                      [](std::vector<Var>& v) { return binary_cross_entropy(v[0], v[1]); }});
-    cases.push_back({"cross_entropy_logits" + to_string(s), {{s, -3, 3}, {s, 0, 1, Draw::Probability}},
+    cases.push_back({"cross_entropy_logits" + to_string(s),
+                     {{s, -3, 3}, {s, 0, 1, Draw::Probability}},
                      [](std::vector<Var>& v) { return cross_entropy_logits(v[0], v[1]); }});
-    cases.push_back({"cross_entropy_logits_one_hot" + to_string(s), {{s, -3, 3}, {s, 0, 1, Draw::OneHot, false}},
+    cases.push_back({"cross_entropy_logits_one_hot" + to_string(s),
+                     {{s, -3, 3}, {s, 0, 1, Draw::OneHot, false}},
                      [](std::vector<Var>& v) { return cross_entropy_logits(v[0], v[1]); }});
   }
-  cases.push_back({"matmul(3, 4)·(4,)", {{mat(3, 4), -2, 2}, {vec(4), -2, 2}},
+  cases.push_back({"matmul(3, 4)·(4,)",
+                   {{mat(3, 4), -2, 2}, {vec(4), -2, 2}},
                    [](std::vector<Var>& v) { return matmul(v[0], v[1]); }});
-  cases.push_back({"matmul(3, 4)·(4, 2)", {{mat(3, 4), -2, 2}, {mat(4, 2), -2, 2}},
+  cases.push_back({"matmul(3, 4)·(4, 2)",
+                   {{mat(3, 4), -2, 2}, {mat(4, 2), -2, 2}},
                    [](std::vector<Var>& v) { return matmul(v[0], v[1]); }});
-  cases.push_back({"outer(3,)⊗(4,)", {{vec(3), -2, 2}, {vec(4), -2, 2}},
-                   [](std::vector<Var>& v) { return outer(v[0], v[1]); }});
-  cases.push_back({"outer(5,)⊗(2,)", {{vec(5), -2, 2}, {vec(2), -2, 2}},
-                   [](std::vector<Var>& v) { return outer(v[0], v[1]); }});
-  cases.push_back({"add_to_columns(3, 4)+(3,)", {{mat(3, 4), -2, 2}, {vec(3), -2, 2}},
+  cases.push_back({"outer(3,)⊗(4,)", {{vec(3), -2, 2}, {vec(4), -2, 2}}, [](std::vector<Var>& v) {
+                     return outer(v[0], v[1]);
+                   }});
+  cases.push_back({"outer(5,)⊗(2,)", {{vec(5), -2, 2}, {vec(2), -2, 2}}, [](std::vector<Var>& v) {
+                     return outer(v[0], v[1]);
+                   }});
+  cases.push_back({"add_to_columns(3, 4)+(3,)",
+                   {{mat(3, 4), -2, 2}, {vec(3), -2, 2}},
                    [](std::vector<Var>& v) { return add_to_columns(v[0], v[1]); }});
-  cases.push_back({"add_to_columns(3,)+(3,)", {{vec(3), -2, 2}, {vec(3), -2, 2}},
+  cases.push_back({"add_to_columns(3,)+(3,)",
+                   {{vec(3), -2, 2}, {vec(3), -2, 2}},
                    [](std::vector<Var>& v) { return add_to_columns(v[0], v[1]); }});
   return cases;
 }
@@ -143,7 +160,8 @@ struct Projected {
 
 BOOST_AUTO_TEST_SUITE(ops)
 
-BOOST_DATA_TEST_CASE(every_op_matches_finite_differences, bdata::make(op_cases()) * bdata::make(std::vector<int>{0, 1}), c, seed) {
+BOOST_DATA_TEST_CASE(every_op_matches_finite_differences,
+                     bdata::make(op_cases()) * bdata::make(std::vector<int>{0, 1}), c, seed) {
   RandomState rng(static_cast<std::uint32_t>(seed + 1));
   Projected f;
   for (const Input& in : c.inputs) f.xs.push_back(draw(in, rng));
@@ -151,8 +169,9 @@ BOOST_DATA_TEST_CASE(every_op_matches_finite_differences, bdata::make(op_cases()
   f.loss(c, &grads);
   for (std::size_t k = 0; k < c.inputs.size(); ++k) {
     if (!c.inputs[k].differentiable) continue;
-    const GradCheckReport r = check_gradient(fmt::format("{} input {}", c.name, k),
-                                             [&] { return f.loss(c, nullptr); }, f.xs[k], grads[k]);
+    const GradCheckReport r = check_gradient(
+        fmt::format("{} input {}", c.name, k), [&] { return f.loss(c, nullptr); }, f.xs[k],
+        grads[k]);
     // R1: allclose with PyTorch gradcheck's tolerances, and max rel <= 1e-7 for smooth ops.
     BOOST_TEST(allclose(r.analytic, r.numeric, 1e-5, 1e-3), format_report(r));
     if (c.smooth) BOOST_TEST(r.passed, format_report(r));
@@ -167,7 +186,7 @@ BOOST_AUTO_TEST_CASE(closed_forms_on_hand_picked_values) {
   BOOST_TEST(testing::identical(ab.value(), Tensor::vector({-1, -1})));
   t.backward(ab, Tensor::vector({1, 2}));
   BOOST_TEST(testing::identical(a.grad(), Tensor::matrix({{1, -1}, {2, -2}})));  // g ⊗ b
-  BOOST_TEST(testing::identical(b.grad(), Tensor::vector({7, 10})));              // A^T g
+  BOOST_TEST(testing::identical(b.grad(), Tensor::vector({7, 10})));             // A^T g
 
   Tape u;
   const Var z = u.variable(Tensor::vector({0, 0}), "z");
@@ -194,15 +213,17 @@ BOOST_AUTO_TEST_CASE(closed_forms_on_hand_picked_values) {
   const Var p = x.variable(Tensor::vector({std::log(1.0), std::log(2.0), std::log(5.0)}), "p");
   BOOST_TEST(testing::close(softmax(p).value(), Tensor::vector({0.125, 0.25, 0.625}), 1e-15));
   BOOST_TEST(testing::close(exp(p).value(), Tensor::vector({1, 2, 5}), 1e-15));
-  BOOST_TEST(testing::identical(relu(x.variable(Tensor::vector({-1, 0, 2}))).value(), Tensor::vector({0, 0, 2})));
+  BOOST_TEST(testing::identical(relu(x.variable(Tensor::vector({-1, 0, 2}))).value(),
+                                Tensor::vector({0, 0, 2})));
   BOOST_TEST(tanh(x.variable(Tensor::vector({0}))).value()[0] == 0.0);
   BOOST_TEST(log(x.variable(Tensor::vector({std::numbers::e}))).value()[0] == 1.0);
   BOOST_TEST(testing::identical(outer(b, b).value(), Tensor::matrix({{1, -1}, {-1, 1}})));
 }
 
 BOOST_AUTO_TEST_CASE(softmax_of_huge_logits_is_finite_and_sums_to_one) {
-  for (const Tensor& z : {Tensor::vector({1000, 0, -1000}), Tensor::vector({1e300, 0}),
-                          Tensor::vector({-1e300, -1e300}), Tensor::matrix({{1000, 1}, {0, 2}, {-1000, 3}})}) {
+  for (const Tensor& z :
+       {Tensor::vector({1000, 0, -1000}), Tensor::vector({1e300, 0}),
+        Tensor::vector({-1e300, -1e300}), Tensor::matrix({{1000, 1}, {0, 2}, {-1000, 3}})}) {
     Tape t;
     const Var zv = t.variable(z, "z");
     const Var s = softmax(zv);
@@ -226,7 +247,8 @@ BOOST_AUTO_TEST_CASE(log_softmax_is_z_minus_logsumexp) {
   BOOST_TEST(testing::identical(l.value(), Tensor::vector({0, -1000, -2000})));
   const Tensor small = Tensor::vector({0.5, -1.5, 2.0});
   const double lse = std::log(std::exp(0.5) + std::exp(-1.5) + std::exp(2.0));
-  BOOST_TEST(testing::close(log_softmax(t.variable(small)).value(), small - Tensor(small.shape(), lse), 1e-15));
+  BOOST_TEST(testing::close(log_softmax(t.variable(small)).value(),
+                            small - Tensor(small.shape(), lse), 1e-15));
   t.backward(sum(l));
   BOOST_TEST(all_finite(zv.grad()));
 }
@@ -267,7 +289,8 @@ BOOST_AUTO_TEST_CASE(shape_errors_name_the_op_and_both_shapes) {
     matmul(m, v);
     BOOST_FAIL("matmul accepted (2, 3) · (2,)");
   } catch (const ShapeError& e) {
-    BOOST_TEST(std::string(e.what()) == "matmul: shapes (2, 3) and (2,) do not fit: need (m, k) · (k, n) or (m, k) · (k,)");
+    BOOST_TEST(std::string(e.what()) ==
+               "matmul: shapes (2, 3) and (2,) do not fit: need (m, k) · (k, n) or (m, k) · (k,)");
   }
   BOOST_CHECK_THROW(add(m, v), ShapeError);
   BOOST_CHECK_THROW(mul(m, v), ShapeError);

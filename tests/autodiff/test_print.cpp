@@ -41,11 +41,13 @@ BOOST_AUTO_TEST_CASE(big_tensors_are_summarised_with_edge_items) {
 }
 
 BOOST_AUTO_TEST_CASE(scientific_notation_when_magnitudes_differ_as_numpy_decides) {
-  BOOST_TEST(format_values(Tensor::vector({1e-5, 0.5, -3})) == "[ 1.0000e-05  5.0000e-01 -3.0000e+00]");
+  BOOST_TEST(format_values(Tensor::vector({1e-5, 0.5, -3})) ==
+             "[ 1.0000e-05  5.0000e-01 -3.0000e+00]");
   BOOST_TEST(format_values(Tensor::vector({1e9})) == "[1.0000e+09]");
   BOOST_TEST(format_values(Tensor::vector({1, 999})) == "[  1.0000 999.0000]");
   BOOST_TEST(format_values(Tensor::vector({1, 1001})) == "[1.0000e+00 1.0010e+03]");
-  BOOST_TEST(format_values(Tensor::vector({std::nan(""), -INFINITY, 1})) == "[   nan   -inf 1.0000]");
+  BOOST_TEST(format_values(Tensor::vector({std::nan(""), -INFINITY, 1})) ==
+             "[   nan   -inf 1.0000]");
 }
 
 BOOST_AUTO_TEST_CASE(long_rows_wrap_at_the_line_width) {
@@ -59,7 +61,8 @@ BOOST_AUTO_TEST_CASE(long_rows_wrap_at_the_line_width) {
 
 BOOST_AUTO_TEST_CASE(summary_reports_statistics_and_non_finite_values) {
   BOOST_TEST(summary(Tensor::vector({3, -4})) == "(2,) min -4 max 3 mean -0.5 norm 5");
-  BOOST_TEST(summary(Tensor::vector({1, NAN, INFINITY})) == "(3,) min 1 max 1 mean 1 norm 1 NaN 1 Inf 1");
+  BOOST_TEST(summary(Tensor::vector({1, NAN, INFINITY})) ==
+             "(3,) min 1 max 1 mean 1 norm 1 NaN 1 Inf 1");
   const TensorStats s = stats(Tensor::matrix({{1, 2}, {3, 4}}));
   BOOST_TEST(s.mean == 2.5);
   BOOST_TEST(s.norm == std::sqrt(30.0));
@@ -68,8 +71,8 @@ BOOST_AUTO_TEST_CASE(summary_reports_statistics_and_non_finite_values) {
 BOOST_AUTO_TEST_CASE(compare_finds_the_worst_elements) {
   const Tensor a = Tensor::matrix({{1, 2, 3}, {4, 5, 6}});
   Tensor b = a;
-  b(1, 2) += 0.6;   // largest absolute difference
-  b(0, 0) += 0.5;   // largest relative difference
+  b(1, 2) += 0.6;  // largest absolute difference
+  b(0, 0) += 0.5;  // largest relative difference
   const Comparison c = compare(a, b);
   BOOST_TEST(c.max_abs == 0.6, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(format_index(c.shape, c.worst_abs) == "(1, 2)");
@@ -85,7 +88,8 @@ BOOST_AUTO_TEST_CASE(compare_finds_the_worst_elements) {
 }
 
 BOOST_AUTO_TEST_CASE(allclose_is_numpys) {
-  BOOST_TEST(allclose(Tensor::vector({1.0, 100.0}), Tensor::vector({1.0 + 1e-9, 100.0 + 1e-4}), 1e-8, 1e-5));
+  BOOST_TEST(allclose(Tensor::vector({1.0, 100.0}), Tensor::vector({1.0 + 1e-9, 100.0 + 1e-4}),
+                      1e-8, 1e-5));
   BOOST_TEST(!allclose(Tensor::vector({1.0}), Tensor::vector({1.001}), 1e-8, 1e-5));
   BOOST_TEST(!allclose(Tensor::vector({NAN}), Tensor::vector({NAN}), 1, 1));
 }

@@ -12,7 +12,8 @@ std::atomic<long> allocations{0};
 }  // namespace
 
 void* operator new(std::size_t size) {
-  if (active.load(std::memory_order_relaxed) > 0) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (active.load(std::memory_order_relaxed) > 0)
+    allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }

@@ -13,7 +13,8 @@ namespace stepgrad::testing {
 /// True when a and b have one shape, are finite, and their max relative error
 /// (Note [Relative error], with `floor`) is at most rtol.
 inline boost::test_tools::predicate_result close(const Tensor& a, const Tensor& b, double rtol,
-                                                 double floor = 0.0, const std::string& name_a = "a",
+                                                 double floor = 0.0,
+                                                 const std::string& name_a = "a",
                                                  const std::string& name_b = "b") {
   if (a.shape() != b.shape()) {
     boost::test_tools::predicate_result r(false);
@@ -32,7 +33,9 @@ inline boost::test_tools::predicate_result close(const Tensor& a, const Tensor& 
 inline boost::test_tools::predicate_result identical(const Tensor& a, const Tensor& b) {
   if (a == b) return true;
   boost::test_tools::predicate_result r(false);
-  r.message() << "tensors differ\n" << (a.shape() == b.shape() ? format_comparison("a", a, "b", b) : std::string("shapes differ"));
+  r.message() << "tensors differ\n"
+              << (a.shape() == b.shape() ? format_comparison("a", a, "b", b)
+                                         : std::string("shapes differ"));
   return r;
 }
 
