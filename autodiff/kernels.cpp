@@ -14,6 +14,17 @@ void scale_output(std::size_t size, double beta, double* c) {
 }
 }  // namespace
 
+double dot(const double* a, const double* b, std::size_t n) {
+  constexpr std::size_t kLanes = 8;
+  double lane[kLanes] = {};
+  std::size_t p = 0;
+  for (; p + kLanes <= n; p += kLanes) {
+    for (std::size_t l = 0; l < kLanes; ++l) lane[l] += a[p + l] * b[p + l];
+  }
+  for (std::size_t l = 0; p < n; ++p, ++l) lane[l] += a[p] * b[p];
+  return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+}
+
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
           const double* b, double beta, double* c) {
   if (!trans_a && (trans_b || n == 1)) {
@@ -21,10 +32,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     // n == 1 the vector b is its only row).
     for (std::size_t i = 0; i < m; ++i) {
       for (std::size_t j = 0; j < n; ++j) {
-        const double* ai = a + i * k;
-        const double* bj = b + j * k;
-        double s = 0.0;
-        for (std::size_t p = 0; p < k; ++p) s += ai[p] * bj[p];
+        const double s = dot(a + i * k, b + j * k, k);
         double& cij = c[i * n + j];
         cij = (beta == 0.0 ? 0.0 : beta * cij) + s;
       }

@@ -1,1 +1,164 @@
-// placeholder
+// The network's initialisation (the article's nn_init) and its forward pass on a tape.
+#include "network.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "functions.hpp"
+#include "random.hpp"
+
+namespace stepgrad {
+
+std::string_view to_string(Activation a) {
+  switch (a) {
+    case Activation::sigmoid:
+      return "sigmoid";
+    case Activation::tanh:
+      return "tanh";
+    case Activation::relu:
+      return "relu";
+  }
+  return "?";
+}
+
+std::string_view to_string(InitScale s) { return s == InitScale::fan_out ? "fan-out" : "fan-in"; }
+
+Activation parse_activation(std::string_view text) {
+  for (Activation a : {Activation::sigmoid, Activation::tanh, Activation::relu}) {
+    if (text == to_string(a)) return a;
+  }
+  throw std::invalid_argument(fmt::format("activation '{}': choose sigmoid, tanh or relu", text));
+}
+
+InitScale parse_init_scale(std::string_view text) {
+  for (InitScale s : {InitScale::fan_out, InitScale::fan_in}) {
+    if (text == to_string(s)) return s;
+  }
+  throw std::invalid_argument(fmt::format("init '{}': choose fan-out or fan-in", text));
+}
+
+std::string NetworkOptions::describe() const {
+  return fmt::format("bias={} activation={} init={} seed={}", bias, to_string(activation),
+                     to_string(init), seed);
+}
+
+namespace {
+// The article's nn_init for one layer: randn(out, in) * sqrt(1 / out) (fan-in: 1 / in).
+Tensor init_weight(RandomState& rng, std::size_t out, std::size_t in, InitScale scale) {
+  Tensor w = rng.randn(out, in);
+  const double fan = static_cast<double>(scale == InitScale::fan_out ? out : in);
+  const double s = std::sqrt(1.0 / fan);
+  for (double& v : w.values()) v *= s;
+  return w;
+}
+}  // namespace
+
+Network::Network(const NetworkOptions& options)
+    : W0("W0", Tensor()),
+      W1("W1", Tensor()),
+      W2("W2", Tensor()),
+      b0("b0", Tensor::zeros(kLayerSizes[1])),
+      b1("b1", Tensor::zeros(kLayerSizes[2])),
+      b2("b2", Tensor::zeros(kLayerSizes[3])),
+      options_(options) {
+  RandomState rng(options.seed);  // np.random.seed(seed), then W0, W1, W2 in this order
+  W0.value = init_weight(rng, kLayerSizes[1], kLayerSizes[0], options.init);
+  W1.value = init_weight(rng, kLayerSizes[2], kLayerSizes[1], options.init);
+  W2.value = init_weight(rng, kLayerSizes[3], kLayerSizes[2], options.init);
+}
+
+std::vector<Parameter*> Network::parameters() {
+  std::vector<Parameter*> ps{&W0, &W1, &W2};
+  if (options_.bias) ps.insert(ps.end(), {&b0, &b1, &b2});
+  return ps;
+}
+
+Parameter& Network::weight(std::size_t l) {
+  if (l > 2) throw std::out_of_range(fmt::format("weight W{}: the network has W0, W1, W2", l));
+  return l == 0 ? W0 : l == 1 ? W1 : W2;
+}
+
+Parameter& Network::bias(std::size_t l) {
+  if (l > 2) throw std::out_of_range(fmt::format("bias b{}: the network has b0, b1, b2", l));
+  return l == 0 ? b0 : l == 1 ? b1 : b2;
+}
+
+void Network::zero_grad() {
+  for (Parameter* p : parameters()) p->zero_grad();
+}
+
+double activation(Activation a, double z) {
+  switch (a) {
+    case Activation::sigmoid:
+      return fn::sigmoid(z);
+    case Activation::tanh:
+      return std::tanh(z);
+    case Activation::relu:
+      return z > 0.0 ? z : 0.0;
+  }
+  return 0.0;
+}
+
+double activation_prime(Activation a, double z) {
+  switch (a) {
+    case Activation::sigmoid:
+      return fn::sigmoid_prime(z);
+    case Activation::tanh: {
+      const double t = std::tanh(z);
+      return 1.0 - t * t;
+    }
+    case Activation::relu:
+      return z > 0.0 ? 1.0 : 0.0;
+  }
+  return 0.0;
+}
+
+namespace {
+Var activate(Activation a, Var z) {
+  switch (a) {
+    case Activation::sigmoid:
+      return sigmoid(z);
+    case Activation::tanh:
+      return tanh(z);
+    case Activation::relu:
+      return relu(z);
+  }
+  return z;
+}
+
+// Z = W · O (+ b): a bias is added to the one column, or to every column of a minibatch.
+Var layer(Tape& tape, Parameter& w, Parameter& b, bool bias, Var o) {
+  const Var wo = matmul(tape.param(w), o);
+  if (!bias) return wo;
+  const Var bv = tape.param(b);
+  return wo.shape().rank == 1 ? add(wo, bv) : add_to_columns(wo, bv);
+}
+}  // namespace
+
+TapeForward record_forward(Tape& tape, Network& net, const Tensor& x, const Tensor& y) {
+  const NetworkOptions& opt = net.options();
+  TapeForward f;
+  f.O0 = tape.input(x, "O0");                                      // eq. (1)
+  f.Z1 = layer(tape, net.W0, net.b0, opt.bias, f.O0).named("Z1");  // eq. (2)
+  f.O1 = activate(opt.activation, f.Z1).named("O1");
+  f.Z2 = layer(tape, net.W1, net.b1, opt.bias, f.O1).named("Z2");  // eq. (3)
+  f.O2 = activate(opt.activation, f.Z2).named("O2");
+  f.Z3 = layer(tape, net.W2, net.b2, opt.bias, f.O2).named("Z3");  // eq. (4)
+  f.O3 = softmax(f.Z3).named("O3");
+  f.Y = tape.input(y, "Y");
+  // Training minimises the categorical cross-entropy, whose gradient is eq. (8); softmax
+  // and log are fused in one op so dC/dZ3 is exactly O3 - Y (erratum E2).
+  f.C = cross_entropy_logits(f.Z3, f.Y);
+  f.cost = binary_cross_entropy(f.O3, f.Y);  // eq. (7), what the article prints
+  const std::size_t batch = x.rank() == 2 ? x.cols() : 1;
+  if (batch > 1) {
+    const double mean = 1.0 / static_cast<double>(batch);
+    f.C = scale(f.C, mean);
+    f.cost = scale(f.cost, mean);
+  }
+  f.C.named("C");
+  f.cost.named("cost");
+  return f;
+}
+
+}  // namespace stepgrad

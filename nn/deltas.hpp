@@ -1,0 +1,66 @@
+// The article's forward_pass and backward_pass written out by hand as plain matrix code,
+// each line citing its equation in docs/derivation.md (= ../shared/article/NOTES.md).
+// Hand-derived values are delta*/Delta*; the tape's are grad*. Never mix the words.
+#pragma once
+
+#include <string_view>
+
+#include "network.hpp"
+#include "tensor.hpp"
+
+namespace stepgrad {
+
+/// Which backward equations: the article's code as published, or the correct ones.
+enum class Recipe : std::uint8_t {
+  article,  ///< eq. (9) with softmax's element-wise "derivative" of Z2 (erratum E1)
+  fixed,    ///< eq. (9) with A'(Z2), as the general rule says
+};
+std::string_view to_string(Recipe r);
+inline std::ostream& operator<<(std::ostream& os, Recipe r) { return os << to_string(r); }
+/// Parses "article" / "fixed".
+Recipe parse_recipe(std::string_view text);
+
+/// The values of one forward pass, eqs. (1)-(4). Vectors (one sample) or matrices with one
+/// sample per column.
+struct Activations {
+  Tensor O0;      ///< (784,) the input
+  Tensor Z1, O1;  ///< (128,)
+  Tensor Z2, O2;  ///< (64,)
+  Tensor Z3, O3;  ///< (10,)  O3 = softmax(Z3)
+};
+
+/// The small deltas dC/dZ and the large deltas dC/dW of eqs. (8)-(11).
+struct Deltas {
+  Tensor delta3;  ///< (10,)  eq. (8)
+  Tensor delta2;  ///< (64,)  eq. (9)
+  Tensor delta1;  ///< (128,) eq. (10)
+  Tensor Delta2;  ///< (10, 64)   eq. (11)
+  Tensor Delta1;  ///< (64, 128)
+  Tensor Delta0;  ///< (128, 784)
+};
+
+/// eqs. (1)-(4) for x (784,) or a minibatch (784, B).
+Activations forward_pass(const Network& net, const Tensor& x);
+
+/// eqs. (8)-(11) for the one-hot label(s) y. For a minibatch the Deltas are averaged over
+/// the B samples (as the tape's mean cost gives them).
+Deltas backward_pass(const Network& net, const Activations& a, const Tensor& y, Recipe recipe);
+
+/// eq. (12): W_l <- W_l - lr · Delta_l for all three layers (biases: b_l -= lr · delta_{l+1}).
+void apply_deltas(Network& net, const Deltas& d, double lr);
+
+/// One SGD step of the hand-derived engine: forward, backward, update. All Deltas come from
+/// the weights before the update, as the article does. Returns the forward values.
+Activations deltas_sgd_step(Network& net, const Tensor& x, const Tensor& y, Recipe recipe,
+                            double lr);
+
+/// The article's softmax(z, derivative=True): s ⊙ (1 - s), only the diagonal of softmax's
+/// Jacobian (erratum E3), per column.
+Tensor article_softmax_derivative(const Tensor& z);
+
+/// The categorical cross-entropy -Y · log O3 (from Z3, without underflow), averaged over columns.
+double cross_entropy(const Tensor& Z3, const Tensor& y);
+/// The article's cost, eq. (7), logs clamped at -100, averaged over columns.
+double article_cost(const Tensor& O3, const Tensor& y);
+
+}  // namespace stepgrad

@@ -1,0 +1,117 @@
+// The three-way gradient cross-check of the article's network: the tape's gradients of the
+// categorical cross-entropy == the `fixed` hand-derived deltas (max rel <= 1e-12) == central
+// finite differences (<= 1e-7, Note [Finite-difference resolution]), for every element of
+// W0, W1 and W2, at initialisation and after training (R2, R3), for several seeds.
+#include <cstdlib>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "crosscheck.hpp"
+#include "random.hpp"
+
+using namespace stepgrad;
+namespace bdata = boost::unit_test::data;
+
+namespace {
+// Elements checked per parameter: every one, unless STEPGRAD_CROSSCHECK_ELEMENTS says fewer.
+// The sanitizer build sets it (tests/meson.build): it hunts memory errors, which a sample of
+// elements exercises as well as all of them, and it runs the forward pass ~20x slower.
+std::size_t elements_to_check() {
+  const char* env = std::getenv("STEPGRAD_CROSSCHECK_ELEMENTS");
+  return env == nullptr ? 0 : std::strtoul(env, nullptr, 10);
+}
+
+// Moves the weights away from their initial values: `steps` SGD steps on synthetic digits.
+void train(Network& net, std::uint32_t seed, int steps) {
+  for (int k = 0; k < steps; ++k) {
+    const Sample s = synthetic_sample(seed * 1000 + static_cast<std::uint32_t>(k));
+    deltas_sgd_step(net, s.x, s.y, Recipe::fixed, 0.05);
+  }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(crosscheck)
+
+BOOST_DATA_TEST_CASE(tape_deltas_and_finite_differences_agree_on_every_weight,
+                     bdata::make(std::vector<std::uint32_t>{1, 2, 3}) *
+                         bdata::make(std::vector<int>{0, 200}),
+                     seed, steps) {
+  Network net(NetworkOptions{.seed = seed});
+  train(net, seed, steps);
+  const Sample s = synthetic_sample(seed + 7);
+  const std::size_t elements = elements_to_check();
+  const CrossCheck c = cross_check(net, s.x, s.y, elements);
+  BOOST_TEST_MESSAGE("seed " << seed << ", after " << steps << " steps\n" << format_cross_check(c));
+  BOOST_TEST(c.parameters.size() == 3u);
+  for (const GradientAgreement& g : c.parameters) {
+    const std::size_t all = g.tape_vs_numeric.analytic.size();
+    BOOST_TEST(g.tape_vs_numeric.checked.size() ==
+               (elements == 0 ? all : std::min(all, elements)));  // R3
+    BOOST_TEST(g.tape_vs_deltas.max_rel <= 1e-12, g.name << " tape vs " << g.delta_name);
+    BOOST_TEST(g.tape_vs_numeric.passed, format_report(g.tape_vs_numeric));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(options_keep_the_three_way_agreement) {
+  for (const NetworkOptions& opt :
+       {NetworkOptions{.bias = true}, NetworkOptions{.activation = Activation::tanh},
+        NetworkOptions{.bias = true, .activation = Activation::relu, .init = InitScale::fan_in}}) {
+    Network net(opt);
+    train(net, 9, 50);
+    for (double& v : net.b0.value.values()) v += 0.01;  // nonzero biases
+    // Finite differences step across relu's kink when a pre-activation is within reach of 0 (the
+    // derivative jumps there), so for relu take the first sample whose Z1, Z2 keep clear of 0 by
+    // more than the stencil's widest move, 2h times the largest input to a weight (and a margin).
+    auto clear_of_kinks = [&](const Sample& s) {
+      const Activations a = forward_pass(net, s.x);
+      double reach = 1.0;  // pixels are at most 1
+      for (double v : a.O1.values()) reach = std::max(reach, std::abs(v));
+      reach *= 2.0 * GradCheckOptions{}.h * 2.0;
+      for (const Tensor* z : {&a.Z1, &a.Z2})
+        for (double v : z->values())
+          if (std::abs(v) < reach) return false;
+      return true;
+    };
+    std::uint32_t pick = 19;
+    while (opt.activation == Activation::relu && !clear_of_kinks(synthetic_sample(pick)) &&
+           pick < 1000)
+      ++pick;
+    const Sample s = synthetic_sample(pick);
+    BOOST_TEST_REQUIRE((opt.activation != Activation::relu || clear_of_kinks(s)));
+    const CrossCheck c =
+        cross_check(net, s.x, s.y, elements_to_check() == 0 ? 3000 : elements_to_check());
+    BOOST_TEST_CONTEXT(opt.describe()) {
+      BOOST_TEST(c.parameters.size() == (opt.bias ? 6u : 3u));
+      BOOST_TEST(c.passed(1e-12), format_cross_check(c));
+    }
+  }
+}
+
+// R2: whole-network directional derivatives, at initialisation and after training.
+BOOST_AUTO_TEST_CASE(directional_derivatives_of_the_whole_network) {
+  for (int steps : {0, 200}) {
+    Network net;
+    train(net, 4, steps);
+    const Sample s = synthetic_sample(29);
+    Tape tape;
+    tape_gradients(tape, net, s.x, s.y);
+    std::vector<Tensor*> xs{&net.W0.value, &net.W1.value, &net.W2.value};
+    const std::vector<Tensor> grads{net.W0.grad(), net.W1.grad(), net.W2.grad()};
+    RandomState rng(static_cast<std::uint32_t>(31 + steps));
+    for (int k = 0; k < 5; ++k) {
+      std::vector<Tensor> u;
+      for (const Tensor* x : xs) {
+        Tensor d(x->shape());
+        for (double& v : d.values()) v = rng.randn();
+        u.push_back(std::move(d));
+      }
+      const DirectionalReport r = check_direction(
+          [&] { return cross_entropy(forward_pass(net, s.x).Z3, s.y); }, xs, grads, u);
+      BOOST_TEST(r.rel_err <= 1e-7, "after " << steps << " steps, direction " << k << ": <grad, u> "
+                                             << r.analytic << " vs " << r.numeric);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
