@@ -125,7 +125,7 @@ Node& Tape::record(Op op, const Shape& shape, Var a, Var b) {
 
 void Tape::announce() {
   if (observer_) {
-    for (; announced_ < size_; ++announced_) observer_(*this, *nodes_[announced_], Sweep::Forward);
+    for (; announced_ < size_; ++announced_) observer_(*this, announced_, Sweep::Forward);
   }
   announced_ = size_;
 }
@@ -210,7 +210,7 @@ void Tape::sweep(std::size_t from) {
   for (std::size_t i = from + 1; i-- > 0;) {
     Node& n = *nodes_[i];
     if (!n.requires_grad || n.gradient().empty()) continue;  // no gradient flows through here
-    if (observer_) observer_(*this, n, Sweep::Backward);
+    if (observer_) observer_(*this, i, Sweep::Backward);
     if (n.backward != nullptr) n.backward(*this, n);
   }
 }

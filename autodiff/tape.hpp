@@ -162,7 +162,7 @@ enum class Sweep : std::uint8_t { Forward, Backward };
 /// Called for each node once it is complete, and as the backward sweep reaches it (--trace).
 /// A node is complete when the next node is recorded, when it is named, or at backward() or
 /// announce(), so the observer sees the name that Var::named gave it.
-using TapeObserver = std::function<void(Tape&, Node&, Sweep)>;
+using TapeObserver = std::function<void(Tape&, std::size_t index, Sweep)>;
 
 class Tape {
  public:

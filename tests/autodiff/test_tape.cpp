@@ -142,8 +142,8 @@ BOOST_AUTO_TEST_CASE(no_gradient_reaches_inputs_or_unused_nodes) {
 BOOST_AUTO_TEST_CASE(the_observer_sees_every_node_forward_and_backward) {
   Tape t;
   std::vector<std::string> seen;
-  t.set_observer([&](Tape&, Node& n, Sweep s) {
-    seen.push_back(fmt::format("{} {}", s == Sweep::Forward ? "fwd" : "bwd", n.name));
+  t.set_observer([&](Tape& tape, std::size_t i, Sweep s) {
+    seen.push_back(fmt::format("{} {}", s == Sweep::Forward ? "fwd" : "bwd", tape.node(i).name));
   });
   const Var x = t.variable(Tensor::vector({1, 2}), "x");
   const Var y = sigmoid(x).named("y");

@@ -1,0 +1,69 @@
+// The tutorials' shared options, header and tracer.
+#include "common.hpp"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "print.hpp"
+
+namespace stepgrad::tutorial {
+
+void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses) {
+  if ((uses & kSeed) != 0u) {
+    app.add_option("--seed", o.seed, "np.random.seed for the initial weights")->capture_default_str();
+  }
+  if ((uses & kSample) != 0u) {
+    app.add_option("--sample", o.sample, "which training image (index in the article's split)")
+        ->capture_default_str();
+  }
+  if ((uses & kData) != 0u) {
+    app.add_option("--data", o.data, "folder with the four MNIST files (see scripts/fetch-mnist)")
+        ->capture_default_str();
+  }
+  app.add_flag("--full", o.full, "print whole matrices instead of numpy-style summaries");
+  app.add_option("--precision", o.precision, "digits printed after the decimal point")
+      ->check(CLI::Range(1, 17))
+      ->capture_default_str();
+  if ((uses & kTrace) != 0u) {
+    app.add_flag("--trace", o.trace, "print each tape node as the sweeps compute it");
+    app.add_flag("--step", o.step, "with --trace, wait for Enter after each node");
+  }
+}
+
+void apply_print_options(const CommonOptions& o) {
+  PrintOptions& p = default_print_options();
+  p.summarise = !o.full;
+  p.precision = o.precision;
+}
+
+void print_header(const CLI::App& app) {
+  fmt::print("== {}: {} ==\n", app.get_name(), app.get_description());
+  std::string options = app.config_to_str(true, false);  // "name=value" lines, defaults too
+  if (!options.empty()) {
+    if (options.back() == '\n') options.pop_back();
+    fmt::print("options: {}\n", fmt::join(CLI::detail::split(options, '\n'), ", "));
+  }
+  fmt::print("\n");
+}
+
+void attach_tracer(Tape& tape, const CommonOptions& o) {
+  if (!o.trace) return;
+  const bool step = o.step && isatty(STDIN_FILENO) != 0;
+  tape.set_observer([step](Tape& t, std::size_t i, Sweep sweep) {
+    Node& n = t.node(i);
+    if (sweep == Sweep::Forward) {
+      fmt::print("[trace] forward  {:>3}  {:<36} {}\n", i, t.label(i), summary(n.value()));
+    } else {
+      fmt::print("[trace] backward {:>3}  {:<36} grad {}\n", i, t.label(i), summary(n.grad()));
+    }
+    if (step) {
+      fmt::print("        (Enter for the next node) ");
+      std::fflush(stdout);
+      std::string line;
+      std::getline(std::cin, line);
+    }
+  });
+}
+
+}  // namespace stepgrad::tutorial

@@ -1,0 +1,76 @@
+// What every numbered tutorial shares: the common options (--seed, --sample, --full, --data,
+// --precision, --trace, --step), one-line errors and exit codes for bad input (RELIABILITY R20),
+// the header that shows a run's options, and the step-by-step tape tracer.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "tape.hpp"
+
+namespace stepgrad::tutorial {
+
+struct CommonOptions {
+  std::uint32_t seed = 42;            ///< np.random.seed for the weights (and shuffling)
+  std::size_t sample = 0;             ///< which image
+  bool full = false;                  ///< print whole matrices, not summaries
+  int precision = 4;                  ///< digits printed after the point
+  std::string data = "data/mnist";    ///< the MNIST folder
+  bool trace = false;                 ///< print each tape node as it is computed and differentiated
+  bool step = false;                  ///< with --trace: wait for Enter after each node
+};
+
+/// Which common options a tutorial takes (the printing ones are always there).
+enum Uses : unsigned {
+  kSeed = 1u << 0,
+  kSample = 1u << 1,
+  kData = 1u << 2,
+  kTrace = 1u << 3,
+};
+
+/// Adds --full and --precision, and the options in `uses`, bound to `o`.
+void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses);
+
+/// Applies --full and --precision to the shared printer.
+void apply_print_options(const CommonOptions& o);
+
+/// "== 05_forward: one real MNIST image through the network ==" and the run's options, one
+/// per line, so a printed run says how it was made (R20).
+void print_header(const CLI::App& app);
+
+/// With --trace, prints every node of `tape` as it is computed (forward sweep) and as its
+/// gradient is complete (backward sweep): label, shape, min, max, mean, norm, NaN/Inf.
+/// With --step, waits for Enter after each node when stdin is a terminal.
+void attach_tracer(Tape& tape, const CommonOptions& o);
+
+/// Parses the command line and runs `body`. A bad flag or value, or any exception from body,
+/// prints one line "NAME: error: ..." on stderr and exits non-zero (2 for usage, 1 otherwise);
+/// --help prints the help and exits 0.
+template <class Body>
+int run(CLI::App& app, int argc, char** argv, Body body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "{}: error: {} (see --help)\n", app.get_name(), e.what());
+    return 2;
+  }
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}: error: {}\n", app.get_name(), e.what());
+    return 1;
+  }
+}
+
+}  // namespace stepgrad::tutorial
