@@ -1,5 +1,10 @@
-// Plain loops, ordered so the innermost one runs over contiguous memory.
+// Plain loops, ordered so the innermost one runs over contiguous memory; OpenBLAS for the
+// matrix-matrix products of minibatches.
 #include "kernels.hpp"
+
+#include <cblas.h>
+
+#include <mutex>
 
 namespace stepgrad::kernels {
 
