@@ -100,5 +100,39 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     meson test -C build-san --print-errorlogs --num-processes 2 --suite unit || status=1
 count_results build-san
 
+# Fuzzing (RELIABILITY R17): each libFuzzer harness runs for 30 s on a scratch copy of its seed
+# corpus (the repo is never written), with every input it ever failed on as extra seeds; each
+# harness counts as one test. A failing input lands in build-fuzz/artifacts/: once fixed, keep it
+# in tests/fuzz/regressions/NAME/, which the unit tests replay.
+if command -v clang++ >/dev/null; then
+    CXX=clang++ build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+        --buildtype=debugoptimized
+    mkdir -p build-fuzz/artifacts
+    for fuzzer in build-fuzz/tests/fuzz/fuzz_*; do
+        [ -f "$fuzzer" ] || continue  # not the fuzz_*.p object folders
+        name=${fuzzer##*/fuzz_}
+        corpus=build-fuzz/corpus/$name
+        rm -rf "$corpus" && mkdir -p "$corpus"
+        [ -d "tests/fuzz/corpus/$name" ] && cp -R "tests/fuzz/corpus/$name/." "$corpus/"
+        seeds=()
+        [ -d "tests/fuzz/regressions/$name" ] && seeds+=("tests/fuzz/regressions/$name")
+        say "tests: fuzzing $name for 30 s"
+        if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+            "$fuzzer" -max_total_time=30 -timeout=10 -rss_limit_mb=2048 \
+            -artifact_prefix="build-fuzz/artifacts/$name-" "$corpus" "${seeds[@]}" \
+            >"build-fuzz/fuzz_$name.log" 2>&1; then
+            passed=$((passed + 1))
+            grep -h '^Done ' "build-fuzz/fuzz_$name.log" || true
+        else
+            failed=$((failed + 1))
+            status=1
+            tail -n 40 "build-fuzz/fuzz_$name.log"
+            say "fuzz_$name FAILED (log: build-fuzz/fuzz_$name.log, input: build-fuzz/artifacts/)"
+        fi
+    done
+else
+    say "clang++ not found: fuzzing skipped"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,113 @@
+// MNIST and Fashion-MNIST: a strict reader for IDX files (raw or gzip, RELIABILITY R9-R13) and
+// the two train/test splits the tutorials use, the article's one among them. Images stay uint8
+// in memory and become doubles in [0, 1] only when a sample is used.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace stepgrad {
+
+/// A data file that cannot be used; the one-line message names the file, the field, and the
+/// expected and found values.
+class DataError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class SplitKind { standard, article };
+enum class DatasetKind { mnist, fashion };
+
+/// "standard" / "article".
+std::string_view to_string(SplitKind kind);
+/// "MNIST" / "Fashion-MNIST".
+std::string_view to_string(DatasetKind kind);
+
+inline constexpr std::size_t image_rows = 28;
+inline constexpr std::size_t image_cols = 28;
+inline constexpr std::size_t image_pixels = image_rows * image_cols;  // 784, the input layer
+inline constexpr std::size_t num_classes = 10;
+
+/// The contents of one IDX file of unsigned bytes: its dimensions and its row-major payload.
+struct IdxArray {
+  std::vector<std::size_t> dims;
+  std::vector<std::uint8_t> data;
+};
+
+/// Parses IDX bytes held in memory, gzip-compressed (detected by the bytes 1f 8b) or raw; every
+/// malformed input is a DataError that names `name`.
+IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::string_view name);
+/// Reads a whole file and parses it with parse_idx.
+IdxArray read_idx(const std::filesystem::path& path);
+
+/// n images of 28x28 uint8 and their labels, in file order.
+struct ImageSet {
+  std::vector<std::uint8_t> pixels;  // (n, 784), row-major, 0..255
+  std::vector<std::uint8_t> labels;  // (n,), 0..9
+  std::size_t size() const { return labels.size(); }
+};
+
+/// Checks that two parsed files are images (n, 28, 28) and labels (n,) in 0-9, and pairs them.
+ImageSet make_image_set(IdxArray images, IdxArray labels, std::string_view images_name,
+                        std::string_view labels_name);
+/// Reads an images file and a labels file (raw or gzip) and pairs them.
+ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels);
+
+/// Which items of a shared pool, in which order (no copy of the pixels).
+class Subset {
+ public:
+  Subset() = default;
+  /// Items `items` of `pool`, in that order; throws std::out_of_range for an index past the end.
+  Subset(std::shared_ptr<const ImageSet> pool, std::vector<std::size_t> items);
+
+  std::size_t size() const { return items_.size(); }
+  /// The position in the pool of sample i.
+  std::size_t index(std::size_t i) const { return items_.at(i); }
+  std::uint8_t label(std::size_t i) const;
+  /// The 784 pixels of sample i, 0..255, row by row.
+  std::span<const std::uint8_t> pixels(std::size_t i) const;
+  /// x becomes shape (784,) = pixels / 255.0 (Tensor::resize keeps its allocation).
+  void input(std::size_t i, Tensor& x) const;
+  /// y becomes shape (10,): 1 at the label, 0 elsewhere.
+  void one_hot(std::size_t i, Tensor& y) const;
+  /// X becomes (784, count): column k is sample first+k (the article's column vectors).
+  void inputs(std::size_t first, std::size_t count, Tensor& X) const;
+  /// Y becomes (10, count): column k is the one-hot label of sample first+k.
+  void one_hots(std::size_t first, std::size_t count, Tensor& Y) const;
+  /// The first n samples, sharing the pool.
+  Subset first(std::size_t n) const;
+
+ private:
+  void check_range(std::size_t first, std::size_t count) const;
+
+  std::shared_ptr<const ImageSet> pool_;
+  std::vector<std::size_t> items_;
+};
+
+struct Split {
+  Subset train;
+  Subset test;
+  std::string description;  // one line: dataset, folder, kind, sizes
+};
+
+/// Where stepgrad looks for a dataset by default: data/mnist, and for Fashion-MNIST data/fashion
+/// when it exists, else the folder Debian's dataset-fashion-mnist package installs.
+std::filesystem::path default_data_dir(DatasetKind dataset);
+
+/// standard: the 60k/10k files as they are. article: pool train then test (70,000, OpenML's
+/// order), RandomState(42).permutation(70000) (autodiff/random.hpp), test = first 21,000,
+/// train = the remaining 49,000 in permutation order. limit > 0 keeps the first `limit`
+/// training samples. Files are found in `dir` by their canonical names, raw or with ".gz".
+Split load_split(const std::filesystem::path& dir, SplitKind kind, std::size_t limit = 0,
+                 DatasetKind dataset = DatasetKind::mnist);
+
+}  // namespace stepgrad
