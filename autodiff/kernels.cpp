@@ -9,6 +9,14 @@
 namespace stepgrad::kernels {
 
 namespace {
+
+constexpr std::size_t kLanes = 8;
+
+// The lanes of Note [Summation order], added in their fixed order.
+inline double combine(const double* lane) {
+  return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+}
+
 // C = beta · C, honouring Note [beta == 0 overwrites].
 void scale_output(std::size_t size, double beta, double* c) {
   if (beta == 0.0) {
@@ -17,58 +25,117 @@ void scale_output(std::size_t size, double beta, double* c) {
     for (std::size_t i = 0; i < size; ++i) c[i] *= beta;
   }
 }
+
+// c = beta · c + s, never reading c when beta == 0.
+inline void store(double& c, double beta, double s) { c = (beta == 0.0 ? 0.0 : beta * c) + s; }
+
+// Note [BLAS threads]: one OpenBLAS thread. Benchmarks compare single-threaded figures, the
+// machine's second core runs other work beside us, and a fixed thread count keeps the split
+// of the work, and so every rounding, the same from run to run.
+void use_one_blas_thread() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+// Products this big go to OpenBLAS: its blocked, vectorised dgemm is many times faster than a
+// loop once the operands leave L1. Matrix-vector products (n == 1) stay here.
+bool worth_blas(std::size_t m, std::size_t n, std::size_t k) { return n > 1 && m * n * k >= 32768; }
+
+// y (m) = A (m,k) · b with A's rows contiguous (Note [Summation order], [Sparse inputs]).
+void matvec(std::size_t m, std::size_t k, const double* a, const double* b, double beta,
+            double* y) {
+  const std::span<const std::uint32_t> nz = sparse_support(b, k);
+  if (nz.empty()) {
+    for (std::size_t i = 0; i < m; ++i) store(y[i], beta, dot(a + i * k, b, k));
+    return;
+  }
+  for (std::size_t i = 0; i < m; ++i) {
+    const double* ai = a + i * k;
+    double lane[kLanes] = {};
+    for (std::uint32_t j : nz) lane[j % kLanes] += ai[j] * b[j];
+    store(y[i], beta, combine(lane));
+  }
+}
+
+// y (m) = A^T · b for A (k,m): the same lanes as matvec on A^T's rows, so that A^T · b gives
+// the same bits whether A^T is stored or not (the tape stores W, the hand-derived code W^T).
+void matvec_transposed(std::size_t m, std::size_t k, const double* a, const double* b, double beta,
+                       double* y) {
+  thread_local std::vector<double> lanes;
+  lanes.assign(kLanes * m, 0.0);
+  for (std::size_t p = 0; p < k; ++p) {
+    if (b[p] == 0.0) continue;  // Note [Sparse inputs]
+    double* lane = lanes.data() + (p % kLanes) * m;
+    const double* ap = a + p * m;
+    const double bp = b[p];
+    for (std::size_t i = 0; i < m; ++i) lane[i] += ap[i] * bp;
+  }
+  for (std::size_t i = 0; i < m; ++i) {
+    double lane[kLanes];
+    for (std::size_t l = 0; l < kLanes; ++l) lane[l] = lanes[l * m + i];
+    store(y[i], beta, combine(lane));
+  }
+}
+
 }  // namespace
 
+std::span<const std::uint32_t> sparse_support(const double* b, std::size_t n) {
+  thread_local std::vector<std::uint32_t> nz;
+  nz.clear();
+  for (std::size_t j = 0; j < n; ++j) {
+    if (b[j] != 0.0) nz.push_back(static_cast<std::uint32_t>(j));
+  }
+  if (2 * nz.size() > n) nz.clear();
+  return nz;
+}
+
 double dot(const double* a, const double* b, std::size_t n) {
-  constexpr std::size_t kLanes = 8;
   double lane[kLanes] = {};
   std::size_t p = 0;
   for (; p + kLanes <= n; p += kLanes) {
     for (std::size_t l = 0; l < kLanes; ++l) lane[l] += a[p + l] * b[p + l];
   }
   for (std::size_t l = 0; p < n; ++p, ++l) lane[l] += a[p] * b[p];
-  return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+  return combine(lane);
 }
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
           const double* b, double beta, double* c) {
-  if (!trans_a && (trans_b || n == 1)) {
-    // Each C[i][j] is a dot product of two contiguous rows (B^T's rows are B's rows; for
-    // n == 1 the vector b is its only row).
-    for (std::size_t i = 0; i < m; ++i) {
-      for (std::size_t j = 0; j < n; ++j) {
-        const double s = dot(a + i * k, b + j * k, k);
-        double& cij = c[i * n + j];
-        cij = (beta == 0.0 ? 0.0 : beta * cij) + s;
-      }
+  if (n == 1) {
+    if (trans_a) {
+      matvec_transposed(m, k, a, b, beta, c);
+    } else {
+      matvec(m, k, a, b, beta, c);
     }
+    return;
+  }
+  if (worth_blas(m, n, k)) {
+    use_one_blas_thread();
+    // BLAS, too, leaves C unread when beta == 0 (Note [beta == 0 overwrites]).
+    const auto mi = static_cast<blasint>(m);
+    const auto ni = static_cast<blasint>(n);
+    const auto ki = static_cast<blasint>(k);
+    cblas_dgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, mi, ni, ki, 1.0, a, trans_a ? mi : ki, b,
+                trans_b ? ki : ni, beta, c, ni);
+    return;
+  }
+  if (!trans_a && trans_b) {  // every C[i][j] is a dot product of two contiguous rows
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < n; ++j) store(c[i * n + j], beta, dot(a + i * k, b + j * k, k));
     return;
   }
   scale_output(m * n, beta, c);
-  if (trans_a) {
-    // C += sum over p of (row p of A)^T (row p of op(B)): every inner loop is contiguous in C.
-    for (std::size_t p = 0; p < k; ++p) {
-      const double* ap = a + p * m;
-      for (std::size_t i = 0; i < m; ++i) {
-        double* ci = c + i * n;
-        if (n == 1) {
-          ci[0] += ap[i] * b[p];
-        } else if (trans_b) {
-          for (std::size_t j = 0; j < n; ++j) ci[j] += ap[i] * b[j * k + p];
-        } else {
-          const double* bp = b + p * n;
-          for (std::size_t j = 0; j < n; ++j) ci[j] += ap[i] * bp[j];
-        }
+  for (std::size_t p = 0; p < k; ++p) {  // C += (column p of op(A)) (row p of op(B))
+    for (std::size_t i = 0; i < m; ++i) {
+      const double aip = trans_a ? a[p * m + i] : a[i * k + p];
+      double* ci = c + i * n;
+      if (trans_b) {
+        for (std::size_t j = 0; j < n; ++j) ci[j] += aip * b[j * k + p];
+      } else {
+        const double* bp = b + p * n;
+        for (std::size_t j = 0; j < n; ++j) ci[j] += aip * bp[j];
       }
-    }
-    return;
-  }
-  for (std::size_t i = 0; i < m; ++i) {
-    double* ci = c + i * n;
-    for (std::size_t p = 0; p < k; ++p) {
-      const double aip = a[i * k + p];
-      const double* bp = b + p * n;
-      for (std::size_t j = 0; j < n; ++j) ci[j] += aip * bp[j];
     }
   }
 }
@@ -83,6 +150,15 @@ void outer(std::size_t m, std::size_t n, double alpha, const double* u, const do
     } else {
       for (std::size_t j = 0; j < n; ++j) ci[j] = beta * ci[j] + s * v[j];
     }
+  }
+}
+
+void outer_columns(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
+                   std::span<const std::uint32_t> columns, double* c) {
+  for (std::size_t i = 0; i < m; ++i) {
+    const double s = alpha * u[i];
+    double* ci = c + i * n;
+    for (std::uint32_t j : columns) ci[j] = s * v[j];
   }
 }
 

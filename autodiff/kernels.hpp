@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
 
 namespace stepgrad::kernels {
 
@@ -14,20 +17,36 @@ namespace stepgrad::kernels {
 
 // Note [Summation order]
 // Without -ffast-math the compiler may not reorder a sum, so a plain dot-product loop runs one
-// addition at a time. dot() keeps 8 partial sums instead (element p goes to sum p % 8) and adds
-// them in a fixed order at the end: the compiler maps the 8 lanes onto SIMD registers, and the
-// result is the same on every machine and with or without -march=native.
+// addition at a time. Every matrix-vector product here keeps 8 partial sums instead (term p of
+// the sum goes to partial sum p % 8) and adds them in one fixed order at the end: the compiler
+// maps the 8 lanes onto SIMD registers, and the result is the same on every machine, with or
+// without -march=native, whether A or A^T is stored, and whether zero terms are skipped.
+
+// Note [Sparse inputs]
+// An MNIST image is about 80% zeros, so in Z1 = W0 · O0 and in W0's update delta1 ⊗ O0 most
+// columns of W0 meet a zero. Skipping a zero term changes no bit of a sum kept by
+// Note [Summation order] (x + 0 * w == x), so the kernels skip them when a vector is mostly
+// zeros: about 5x less work on the article's largest matrix, for the same numbers.
+
+/// The indices of b's nonzero elements when at most half of them are nonzero; else empty
+/// (dense is as fast). The result lives in a per-thread buffer, valid until the next call.
+std::span<const std::uint32_t> sparse_support(const double* b, std::size_t n);
 
 /// sum of a[p] * b[p] for p < n, in the order of Note [Summation order].
 double dot(const double* a, const double* b, std::size_t n);
 
 /// C (m,n) = op(A) · op(B) + beta · C, row-major. op(A) is (m,k): A is (m,k), or (k,m) when
-/// trans_a. op(B) is (k,n): B is (k,n), or (n,k) when trans_b. n == 1 is a matrix-vector product.
+/// trans_a. op(B) is (k,n): B is (k,n), or (n,k) when trans_b. n == 1 is a matrix-vector
+/// product (Note [Summation order], Note [Sparse inputs]); big products go to OpenBLAS.
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
           const double* b, double beta, double* c);
 
 /// C (m,n) = alpha · u v^T + beta · C.
 void outer(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
            double beta, double* c);
+
+/// C[i][j] = alpha · u[i] v[j] for the columns j in `columns` only; other columns untouched.
+void outer_columns(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
+                   std::span<const std::uint32_t> columns, double* c);
 
 }  // namespace stepgrad::kernels

@@ -86,4 +86,44 @@ BOOST_AUTO_TEST_CASE(dot_sums_in_eight_fixed_lanes) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(skipping_zeros_and_storing_the_transpose_change_no_bit) {
+  // Note [Sparse inputs] and Note [Summation order]: a mostly-zero vector takes the sparse
+  // path, W^T · v is computed from W; both must give exactly the dense, stored-W^T numbers.
+  RandomState rng(8);
+  const Tensor w = rng.randn(128, 784);
+  Tensor x = Tensor::zeros(784);
+  for (std::size_t j = 0; j < 784; ++j)
+    if (rng.random_sample() < 0.2) x[j] = rng.random_sample();
+  BOOST_TEST(!stepgrad::kernels::sparse_support(x.data(), 784).empty());
+  Tensor sparse(Shape::vector(128));
+  stepgrad::kernels::gemm(false, false, 128, 1, 784, w.data(), x.data(), 0.0, sparse.data());
+  Tensor dense(Shape::vector(128));
+  for (std::size_t i = 0; i < 128; ++i)
+    dense[i] = stepgrad::kernels::dot(w.data() + i * 784, x.data(), 784);
+  BOOST_TEST(testing::identical(sparse, dense));
+
+  const Tensor g = rng.randn(128, 1);
+  Tensor from_w(Shape::vector(784));
+  stepgrad::kernels::gemm(true, false, 784, 1, 128, w.data(), g.data(), 0.0, from_w.data());
+  const Tensor wt = transpose(w);
+  Tensor from_wt(Shape::vector(784));
+  stepgrad::kernels::gemm(false, false, 784, 1, 128, wt.data(), g.data(), 0.0, from_wt.data());
+  BOOST_TEST(testing::identical(from_w, from_wt));
+}
+
+BOOST_AUTO_TEST_CASE(sparse_support_lists_the_nonzeros_of_a_mostly_zero_vector) {
+  const Tensor v = Tensor::vector({0, 1.5, 0, 0, -2, 0});
+  const auto nz = stepgrad::kernels::sparse_support(v.data(), v.size());
+  const std::vector<std::uint32_t> want{1, 4};
+  BOOST_TEST(std::vector<std::uint32_t>(nz.begin(), nz.end()) == want,
+             boost::test_tools::per_element());
+  Tensor c(Shape::matrix(2, 6), 7.0);
+  stepgrad::kernels::outer_columns(2, 6, 1.0, Tensor::vector({1, 2}).data(), v.data(), nz,
+                                   c.data());
+  BOOST_TEST(testing::identical(c, Tensor::matrix({{7, 1.5, 7, 7, -2, 7}, {7, 3, 7, 7, -4, 7}})));
+  // (the next call reuses the buffer nz points into)
+  BOOST_TEST(stepgrad::kernels::sparse_support(Tensor::vector({1, 2, 0}).data(), 3)
+                 .empty());  // mostly nonzero
+}
+
 BOOST_AUTO_TEST_SUITE_END()
