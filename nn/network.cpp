@@ -73,10 +73,18 @@ std::vector<Parameter*> Network::parameters() {
   return ps;
 }
 
+std::vector<const Parameter*> Network::parameters() const {
+  std::vector<const Parameter*> ps{&W0, &W1, &W2};
+  if (options_.bias) ps.insert(ps.end(), {&b0, &b1, &b2});
+  return ps;
+}
+
 Parameter& Network::weight(std::size_t l) {
   if (l > 2) throw std::out_of_range(fmt::format("weight W{}: the network has W0, W1, W2", l));
   return l == 0 ? W0 : l == 1 ? W1 : W2;
 }
+
+const Parameter& Network::weight(std::size_t l) const { return const_cast<Network*>(this)->weight(l); }
 
 Parameter& Network::bias(std::size_t l) {
   if (l > 2) throw std::out_of_range(fmt::format("bias b{}: the network has b0, b1, b2", l));

@@ -44,6 +44,8 @@ struct NetworkOptions {
   bool operator==(const NetworkOptions&) const = default;
 };
 
+inline std::ostream& operator<<(std::ostream& os, const NetworkOptions& o) { return os << o.describe(); }
+
 /// The weights (and, with --bias, biases) of the article's network.
 class Network {
  public:
@@ -62,8 +64,10 @@ class Network {
 
   /// W0, W1, W2 (then b0, b1, b2 with biases): the order of every report and file.
   std::vector<Parameter*> parameters();
+  std::vector<const Parameter*> parameters() const;
   /// The weight of layer l (0, 1, 2) and its bias.
   Parameter& weight(std::size_t l);
+  const Parameter& weight(std::size_t l) const;
   Parameter& bias(std::size_t l);
   void zero_grad();
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,27 @@ void print_header(const CLI::App& app);
 /// gradient is complete (backward sweep): label, shape, min, max, mean, norm, NaN/Inf.
 /// With --step, waits for Enter after each node when stdin is a terminal.
 void attach_tracer(Tape& tape, const CommonOptions& o);
+
+/// A 28x28 digit as text, two characters per pixel from " .:-=+*#%@" (brighter pixel, denser
+/// character), each row between bars and prefixed by `indent`.
+std::string ascii_digit(std::span<const std::uint8_t> pixels, std::string_view indent = "  ");
+
+/// A one-line progress bar on stderr (samples, rate, ETA), redrawn in place; silent when
+/// stderr is not a terminal, so logs and golden files stay clean.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label);
+  /// Call with (done, total); cheap, throttled to a few redraws per second.
+  void operator()(std::size_t done, std::size_t total);
+  /// Erases the bar.
+  void finish();
+
+ private:
+  std::string label_;
+  bool enabled_;
+  double start_ = 0.0;
+  double last_draw_ = -1.0;
+};
 
 /// Parses the command line and runs `body`. A bad flag or value, or any exception from body,
 /// prints one line "NAME: error: ..." on stderr and exits non-zero (2 for usage, 1 otherwise);

@@ -1,0 +1,81 @@
+// Model files on top of the .npz reader and writer.
+#include "model.hpp"
+
+#include <charconv>
+#include <map>
+#include <stdexcept>
+#include <vector>
+
+#include "npz.hpp"
+
+namespace stepgrad {
+
+void save_model(const std::filesystem::path& path, const Network& net, std::string_view options) {
+  if (options.find(net.options().describe()) == std::string_view::npos) {
+    throw std::invalid_argument("save_model: the options line must include the network's options");
+  }
+  std::vector<NpzEntry> entries{{"W0", net.W0.value}, {"W1", net.W1.value}, {"W2", net.W2.value}};
+  if (net.options().bias) {
+    entries.push_back({"b0", net.b0.value});
+    entries.push_back({"b1", net.b1.value});
+    entries.push_back({"b2", net.b2.value});
+  }
+  entries.push_back({"options", std::string(options)});
+  save_npz(path, entries);
+}
+
+NetworkOptions parse_network_options(std::string_view line) {
+  std::map<std::string, std::string, std::less<>> kv;
+  std::size_t pos = 0;
+  while (pos < line.size()) {
+    const std::size_t end = std::min(line.find(' ', pos), line.size());
+    const std::string_view word = line.substr(pos, end - pos);
+    const std::size_t eq = word.find('=');
+    if (eq != std::string_view::npos) kv[std::string(word.substr(0, eq))] = std::string(word.substr(eq + 1));
+    pos = end + 1;
+  }
+  auto need = [&](std::string_view key) -> const std::string& {
+    const auto it = kv.find(key);
+    if (it == kv.end()) throw std::invalid_argument(fmt::format("options: no '{}=' in \"{}\"", key, line));
+    return it->second;
+  };
+  NetworkOptions o;
+  const std::string& bias = need("bias");
+  if (bias != "true" && bias != "false") throw std::invalid_argument(fmt::format("options: bias={} is not true or false", bias));
+  o.bias = bias == "true";
+  o.activation = parse_activation(need("activation"));
+  o.init = parse_init_scale(need("init"));
+  const std::string& seed = need("seed");
+  const auto [ptr, ec] = std::from_chars(seed.data(), seed.data() + seed.size(), o.seed);
+  if (ec != std::errc() || ptr != seed.data() + seed.size()) {
+    throw std::invalid_argument(fmt::format("options: seed={} is not a number below 2^32", seed));
+  }
+  return o;
+}
+
+Model load_model(const std::filesystem::path& path) {
+  NpzLimits limits;
+  limits.require_finite = true;  // a NaN weight would predict garbage silently
+  const std::vector<NpzEntry> entries = load_npz(path, limits);
+  const std::string file = path.filename().string();
+  Model m{Network(), require_string(entries, "options", file)};
+  try {
+    m.network = Network(parse_network_options(m.options));
+  } catch (const std::invalid_argument& e) {
+    throw ModelFileError(fmt::format("{}: {}", file, e.what()));
+  }
+  std::vector<std::string> expected{"options"};
+  for (Parameter* p : m.network.parameters()) {
+    p->value = require_tensor(entries, p->name, p->value.shape(), file);
+    expected.push_back(p->name);
+  }
+  for (const NpzEntry& e : entries) {
+    if (std::find(expected.begin(), expected.end(), e.name) == expected.end()) {
+      throw ModelFileError(fmt::format("{}: unexpected array {} (the options say {})", file, e.name,
+                                       m.network.options().describe()));
+    }
+  }
+  return m;
+}
+
+}  // namespace stepgrad

@@ -1,0 +1,34 @@
+// Model files: the network's weights (and biases) in a numpy .npz that `numpy.load` opens as
+// is, with the options they were trained with. Saving is atomic (R16); loading validates every
+// array against the network its options describe (R14) and never runs code (no pickle).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "network.hpp"
+
+namespace stepgrad {
+
+/// A loaded model: the network, and the options line it was saved with.
+struct Model {
+  Network network;
+  std::string options;  ///< "recipe=fixed engine=tape ... bias=false activation=sigmoid ..."
+};
+
+/// Writes W0, W1, W2 (and b0, b1, b2 with biases) as float64 arrays in C order, and `options`
+/// as the string array "options", which must include the network's own options
+/// (NetworkOptions::describe()). Atomic: the old file survives any failure.
+void save_model(const std::filesystem::path& path, const Network& net, std::string_view options);
+
+/// Reads a model written by save_model. Throws ModelFileError (one line naming the file, the
+/// array and what is wrong) for any corrupt file, missing or unexpected array, shape that does
+/// not fit the network, or NaN/Inf weight.
+Model load_model(const std::filesystem::path& path);
+
+/// The network options in a "key=value key=value" line (bias, activation, init, seed);
+/// throws std::invalid_argument naming a missing or malformed key.
+NetworkOptions parse_network_options(std::string_view line);
+
+}  // namespace stepgrad

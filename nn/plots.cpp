@@ -1,0 +1,618 @@
+// Plots: we start gnuplot ourselves (posix_spawn, for its exit status and its error text),
+// stream commands and data to it with gnuplot-iostream, and move the PNG into place only when
+// gnuplot succeeded. See Note [Plots never stop a run].
+#include "plots.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gnuplot-iostream.h>
+
+extern char** environ;  // POSIX: the environment gnuplot inherits
+
+namespace stepgrad {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Note [Plots never stop a run]
+// The numbers of a run print whatever becomes of its pictures, so every gnuplot problem
+// (missing, no pngcairo, an error in our script, a crash) is a PlotResult with ok = false and
+// a one-line message, never an exception. gnuplot may exit while we still write to its pipe:
+// SIGPIPE is blocked in this thread around the writes (and a SIGPIPE they raised is taken off
+// the pending set before the old mask returns), so the write fails with EPIPE, the stream goes
+// bad, and we report it. gnuplot writes a temporary file beside the target, renamed over it
+// only after gnuplot exited 0 and the file starts with the PNG signature: a failed plot leaves
+// no file and keeps an older PNG (RELIABILITY R20: no partial output files).
+
+constexpr std::size_t digit_side = 28;  // MNIST images are 28x28
+constexpr std::size_t digit_pixels = digit_side * digit_side;
+
+/// $STEPGRAD_GNUPLOT, else "gnuplot" (found on PATH).
+std::string gnuplot_program() {
+  const char* program = std::getenv("STEPGRAD_GNUPLOT");
+  return program != nullptr && *program != '\0' ? program : "gnuplot";
+}
+
+/// `s` as a gnuplot single-quoted string: backslashes are literal there and '' is a quote.
+/// Control characters (a newline would end the command) become spaces.
+std::string gnuplot_string(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "''";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+/// Owns a file descriptor.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+/// A started program; the destructor waits for it, so that no zombie outlives a plot.
+class Child {
+ public:
+  /// Runs `program args...` (PATH is searched when `program` has no slash) with stdin from
+  /// `in_fd` and stdout and stderr to `out_fd`. error() is the errno of a failed start.
+  Child(const std::string& program, const std::vector<std::string>& args, int in_fd, int out_fd) {
+    std::vector<std::string> words = {program};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in_fd, STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
+    // gnuplot gets the default SIGPIPE action even if our caller ignores it.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    error_ = ::posix_spawnp(&pid_, program.c_str(), &actions, &attr, argv.data(), environ);
+    if (error_ != 0) pid_ = -1;
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() { wait(); }
+
+  int error() const { return error_; }
+
+  /// The wait status (see waitpid), or -1 when the program did not start.
+  int wait() {
+    if (pid_ < 0) return status_;
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0) {
+      if (errno != EINTR) {
+        pid_ = -1;
+        return status_;
+      }
+    }
+    pid_ = -1;
+    status_ = status;
+    return status_;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int error_ = 0;
+  int status_ = -1;
+};
+
+/// Blocks SIGPIPE in this thread while it lives. See Note [Plots never stop a run].
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_mask_);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+  ~SigpipeBlocked() {
+    // A SIGPIPE that was pending before is not ours to take.
+    sigset_t pending;
+    sigpending(&pending);
+    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
+      const timespec no_wait{};
+      while (sigtimedwait(&pipe_, nullptr, &no_wait) < 0 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
+  }
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_mask_;
+  bool was_pending_ = false;
+};
+
+/// The file gnuplot writes, beside the target; removed unless it was renamed into place.
+class TempPng {
+ public:
+  explicit TempPng(const fs::path& target) {
+    fs::path folder = target.parent_path();
+    if (folder.empty()) folder = ".";
+    // fmt rather than "." + name + "...": g++ 12 sees a false -Wrestrict in the latter (PR 105329).
+    std::string name =
+        (folder / fmt::format(".{}.tmp-XXXXXX", target.filename().string())).string();
+    Fd fd(::mkostemp(name.data(), O_CLOEXEC));
+    if (fd.get() < 0) {
+      error_ = fmt::format("cannot create a file in {}: {}", folder.string(), errno_text(errno));
+      return;
+    }
+    path_ = name;
+    // mkostemp makes the file 0600 and gnuplot keeps the mode of the file it truncates.
+    ::fchmod(fd.get(), 0644);
+  }
+  TempPng(const TempPng&) = delete;
+  TempPng& operator=(const TempPng&) = delete;
+  ~TempPng() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+
+  /// Why the file could not be made ("" when it was).
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return path_; }
+
+  /// "" when the file holds a PNG, else why not.
+  std::string check_png() const {
+    static constexpr std::array<unsigned char, 8> signature = {0x89, 'P',  'N',  'G',
+                                                               '\r', '\n', 0x1a, '\n'};
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path_.c_str(), "rb"),
+                                                         &std::fclose);
+    if (!file) return fmt::format("cannot read gnuplot's output: {}", errno_text(errno));
+    std::array<unsigned char, 8> head{};
+    const std::size_t n = std::fread(head.data(), 1, head.size(), file.get());
+    if (n == 0) return "gnuplot wrote an empty file";
+    if (n < head.size() || head != signature) return "gnuplot wrote something that is not a PNG";
+    return "";
+  }
+
+  /// Renames the file over `target`; "" on success, else why not.
+  std::string rename_over(const fs::path& target) {
+    if (::rename(path_.c_str(), target.c_str()) != 0) {
+      return fmt::format("cannot rename {} to {}: {}", path_, target.string(), errno_text(errno));
+    }
+    path_.clear();
+    return "";
+  }
+
+ private:
+  std::string path_;  // empty once renamed
+  std::string error_;
+};
+
+/// gnuplot's complaint in one line. gnuplot stops at its first error, so that is the last
+/// "line N: ..." it printed that is not a warning; else its last line.
+std::string complaint(std::FILE* log) {
+  if (log == nullptr) return "no message";
+  std::string text(16384, '\0');  // the tail is enough: the error comes last
+  std::fseek(log, 0, SEEK_END);
+  const long size = std::ftell(log);
+  std::fseek(log, std::max(0L, size - static_cast<long>(text.size())), SEEK_SET);
+  text.resize(std::fread(text.data(), 1, text.size(), log));
+  std::string error, last;
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(begin, end - begin);
+    begin = end + 1;
+    const std::size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos) continue;
+    line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
+    const std::size_t at = line.find("line ");
+    if (at != std::string::npos && at + 5 < line.size() &&
+        std::isdigit(static_cast<unsigned char>(line[at + 5])) != 0 &&
+        line.find(':', at) != std::string::npos && line.find("warning") == std::string::npos) {
+      error = line;
+    }
+    last = line;
+  }
+  const std::string& pick = error.empty() ? last : error;
+  return pick.empty() ? "no message" : pick.substr(0, 200);
+}
+
+using Script = std::function<void(Gnuplot&)>;
+
+/// Runs gnuplot on a pngcairo terminal of width x height pixels writing a temporary file,
+/// lets `script` send the commands and data, and moves the PNG to `path` if all went well.
+PlotResult render(const fs::path& path, int width, int height, const Script& script) {
+  const auto skipped = [&path](std::string_view why) {
+    return PlotResult{false, fmt::format("plot {} skipped: {}", path.string(), why)};
+  };
+  TempPng png(path);
+  if (!png.error().empty()) return skipped(png.error());
+
+  // gnuplot's stdout and stderr, read back only when it fails; an unnamed file cannot fill up
+  // and stall gnuplot the way an unread pipe would.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> log(std::tmpfile(), &std::fclose);
+  Fd null(log ? -1 : ::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  const int log_fd = log ? ::fileno(log.get()) : null.get();
+
+  std::array<int, 2> pipe_fds{};
+  if (::pipe2(pipe_fds.data(), O_CLOEXEC) != 0) {
+    return skipped(fmt::format("cannot make a pipe: {}", errno_text(errno)));
+  }
+  Fd read_end(pipe_fds[0]);
+  Fd write_end(pipe_fds[1]);
+  const std::string program = gnuplot_program();
+  Child gnuplot(program, {}, read_end.get(), log_fd);
+  // Our copy of the read end must go, or a gnuplot that quit would never make our writes fail.
+  read_end.reset();
+  if (gnuplot.error() == ENOENT) {
+    return skipped(fmt::format("{} not found (apt-get install gnuplot-nox)", program));
+  }
+  if (gnuplot.error() != 0) {
+    return skipped(fmt::format("cannot run {}: {}", program, errno_text(gnuplot.error())));
+  }
+
+  bool write_failed = false;
+  {
+    SigpipeBlocked no_sigpipe;
+    std::FILE* stream = ::fdopen(write_end.get(), "w");
+    if (stream == nullptr) {
+      write_failed = true;
+      write_end.reset();  // gnuplot sees EOF, or gnuplot.wait() below would wait forever
+    } else {
+      write_end.release();  // the Gnuplot object closes it (fclose), which gives gnuplot EOF
+      // The device throws std::ios_base::failure on EPIPE; the ostream catches it and goes
+      // bad, and writes to a bad stream do nothing.
+      Gnuplot gp(stream);
+      gp << "set encoding utf8\n"
+         << fmt::format("set terminal pngcairo size {},{} font 'Sans,12' noenhanced\n", width,
+                        height)
+         << "set output " << gnuplot_string(png.path()) << "\n";
+      script(gp);
+      gp << "unset output\n" << std::flush;
+      write_failed = !gp.good();
+    }
+  }
+  // The status is unknown (-1) when the caller ignores SIGCHLD (children are then reaped
+  // unasked); the checks of the file below still hold.
+  const int status = gnuplot.wait();
+  if (status >= 0 && WIFSIGNALED(status)) {
+    return skipped(fmt::format("{} was killed by signal {}", program, WTERMSIG(status)));
+  }
+  if (status >= 0 && WEXITSTATUS(status) != 0) {
+    return skipped(
+        fmt::format("{} failed (exit {}): {}", program, WEXITSTATUS(status), complaint(log.get())));
+  }
+  if (write_failed) return skipped(fmt::format("{} stopped reading its input", program));
+  if (std::string why = png.check_png(); !why.empty()) return skipped(why);
+  if (std::string why = png.rename_over(path); !why.empty()) return skipped(why);
+  return {true, fmt::format("wrote {}", path.string())};
+}
+
+// ---- Shared pieces of the scripts ----
+
+/// Plain, distinguishable line colours (matplotlib's first eight).
+constexpr std::array<std::string_view, 8> line_colours = {
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+
+void check_path(const fs::path& path, std::string_view function) {
+  if (!path.has_filename()) {
+    throw std::invalid_argument(fmt::format("{}: '{}' names no file", function, path.string()));
+  }
+}
+
+/// Copies `v` with every infinity made NaN, which gnuplot draws as a gap.
+std::vector<double> finite_or_gap(std::span<const double> v) {
+  std::vector<double> out(v.begin(), v.end());
+  for (double& y : out) {
+    if (!std::isfinite(y)) y = std::nan("");
+  }
+  return out;
+}
+
+/// One tic per x when the x values are a few whole numbers (epochs).
+void set_xtics(Gnuplot& gp, std::span<const double> x) {
+  const bool whole = std::all_of(x.begin(), x.end(),
+                                 [](double v) { return std::isfinite(v) && v == std::round(v); });
+  if (whole && !x.empty() && std::ranges::max(x) - std::ranges::min(x) <= 20) {
+    gp << "set xtics 1\n";
+  }
+}
+
+/// A `plot` of several '-' series drawn as lines (and points when there are at most 30),
+/// followed by their data.
+void plot_series(Gnuplot& gp, std::span<const double> x, const std::vector<Series>& series) {
+  const std::string style = x.size() <= 30 ? "linespoints pt 7 ps 0.9" : "lines";
+  gp << "plot ";
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    gp << (i == 0 ? "" : ", ") << "'-' using 1:2 with " << style << " lw 2 lc rgb '"
+       << line_colours[i % line_colours.size()] << "' title " << gnuplot_string(series[i].label);
+  }
+  gp << "\n";
+  const std::vector<double> xs(x.begin(), x.end());
+  for (const Series& s : series) gp.send1d(std::make_pair(xs, finite_or_gap(s.y)));
+}
+
+/// Sends a row-major image of `cols` x `rows` doubles as binary inline data; the `plot` command
+/// names it with `binary_image(cols, rows)`.
+std::string binary_image(std::size_t cols, std::size_t rows) {
+  return fmt::format("'-' binary array=({},{}) format='%float64'", cols, rows);
+}
+
+/// A grey rectangle behind an image, so that its NaN pixels (the gaps) show grey.
+std::string backdrop(std::size_t cols, std::size_t rows, std::string_view colour) {
+  return fmt::format(
+      "set object 1 rectangle from -0.5,-0.5 to {},{} behind fillcolor rgb '{}' "
+      "fillstyle solid noborder\n",
+      static_cast<double>(cols) - 0.5, static_cast<double>(rows) - 0.5, colour);
+}
+
+/// Axes for an image: square pixels, first row at the top, no tics or border.
+std::string image_axes(std::size_t cols, std::size_t rows) {
+  return fmt::format(
+      "set size ratio -1\nset xrange [-0.5:{}]\nset yrange [{}:-0.5]\n"
+      "unset xtics\nunset ytics\nset border 0\nunset key\n",
+      static_cast<double>(cols) - 0.5, static_cast<double>(rows) - 0.5);
+}
+
+}  // namespace
+
+bool gnuplot_available() {
+  Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (null.get() < 0) return false;
+  Child gnuplot(gnuplot_program(), {"-e", "set terminal pngcairo"}, null.get(), null.get());
+  if (gnuplot.error() != 0) return false;
+  const int status = gnuplot.wait();
+  return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+PlotResult plot_lines(const fs::path& path, std::string_view title, std::string_view xlabel,
+                      std::string_view ylabel, std::span<const double> x,
+                      const std::vector<Series>& series) {
+  check_path(path, "plot_lines");
+  if (x.empty() || series.empty()) {
+    throw std::invalid_argument("plot_lines: no points or no series");
+  }
+  for (const Series& s : series) {
+    if (s.y.size() != x.size()) {
+      throw std::invalid_argument(fmt::format("plot_lines: series '{}' has {} values for {} x",
+                                              s.label, s.y.size(), x.size()));
+    }
+  }
+  return render(path, 800, 500, [&](Gnuplot& gp) {
+    gp << "set title " << gnuplot_string(title) << " font ',14'\n"
+       << "set xlabel " << gnuplot_string(xlabel) << "\nset ylabel " << gnuplot_string(ylabel)
+       << "\n"
+       << "set grid lc rgb '#dddddd'\n"
+       << (series.size() > 1 ? "set key below height 1\n" : "unset key\n");
+    set_xtics(gp, x);
+    plot_series(gp, x, series);
+  });
+}
+
+PlotResult plot_training_curves(const fs::path& path, std::string_view title,
+                                const TrainingCurves& curves) {
+  check_path(path, "plot_training_curves");
+  const auto panel = [&curves](const std::vector<double>& train, const std::vector<double>& test,
+                               std::string_view what) {
+    std::vector<Series> series;
+    for (const auto& [label, values] : {std::pair{"train", &train}, std::pair{"test", &test}}) {
+      if (values->empty()) continue;
+      if (values->size() != curves.epochs.size()) {
+        throw std::invalid_argument(
+            fmt::format("plot_training_curves: {} {} has {} values for {} epochs", label, what,
+                        values->size(), curves.epochs.size()));
+      }
+      series.push_back({label, *values});
+    }
+    if (series.empty()) {
+      throw std::invalid_argument(fmt::format("plot_training_curves: no {} to plot", what));
+    }
+    return series;
+  };
+  const std::vector<Series> cost = panel(curves.train_cost, curves.test_cost, "cost");
+  const std::vector<Series> accuracy =
+      panel(curves.train_accuracy, curves.test_accuracy, "accuracy");
+  return render(path, 1100, 480, [&](Gnuplot& gp) {
+    gp << "set multiplot layout 1,2 title " << gnuplot_string(title) << " font ',14'\n"
+       << "set grid lc rgb '#dddddd'\nset key below height 1\nset xlabel 'epoch'\n";
+    set_xtics(gp, curves.epochs);
+    gp << "set title 'cost per epoch'\nset ylabel 'cost (cross-entropy)'\n";
+    plot_series(gp, curves.epochs, cost);
+    gp << "set title 'accuracy per epoch'\nset ylabel 'accuracy'\n";
+    plot_series(gp, curves.epochs, accuracy);
+    gp << "unset multiplot\n";
+  });
+}
+
+PlotResult plot_confusion_matrix(const fs::path& path, std::string_view title,
+                                 const std::vector<std::vector<std::int64_t>>& counts) {
+  check_path(path, "plot_confusion_matrix");
+  constexpr std::size_t n = 10;
+  if (counts.size() != n ||
+      std::any_of(counts.begin(), counts.end(), [](const auto& row) { return row.size() != n; })) {
+    throw std::invalid_argument("plot_confusion_matrix: counts must be 10x10");
+  }
+  std::vector<double> share(n * n);  // (10, 10) row-major, counts[t][p] / sum of row t
+  using Cell = std::tuple<std::size_t, std::size_t, std::int64_t>;  // predicted, true, count
+  std::vector<Cell> on_light, on_dark;
+  for (std::size_t t = 0; t < n; ++t) {
+    std::int64_t total = 0;
+    for (std::int64_t c : counts[t]) {
+      if (c < 0) throw std::invalid_argument("plot_confusion_matrix: negative count");
+      total += c;
+    }
+    for (std::size_t p = 0; p < n; ++p) {
+      const double s =
+          total == 0 ? 0.0 : static_cast<double>(counts[t][p]) / static_cast<double>(total);
+      share[t * n + p] = s;
+      (s > 0.5 ? on_dark : on_light).emplace_back(p, t, counts[t][p]);
+    }
+  }
+  return render(path, 760, 680, [&](Gnuplot& gp) {
+    gp << "set title " << gnuplot_string(title) << " font ',14'\n"
+       << "set xlabel 'predicted digit'\nset ylabel 'true digit'\n"
+       << "set size ratio -1\nset xrange [-0.5:9.5]\nset yrange [9.5:-0.5]\n"
+       << "set xtics 0,1,9 scale 0\nset ytics 0,1,9 scale 0\nunset key\n"
+       << "set cbrange [0:1]\nset cblabel 'share of the true digit'\n"
+       << "set palette defined (0 '#ffffff', 0.5 '#6baed6', 1 '#08306b')\n"
+       << "plot " << binary_image(n, n) << " with image";
+    // Dark text on light cells, white on dark ones.
+    if (!on_light.empty()) gp << ", '-' using 1:2:3 with labels font ',11' tc rgb '#000000'";
+    if (!on_dark.empty()) gp << ", '-' using 1:2:3 with labels font ',11' tc rgb '#ffffff'";
+    gp << "\n";
+    gp.sendBinary1d(share);
+    if (!on_light.empty()) gp.send1d(on_light);
+    if (!on_dark.empty()) gp.send1d(on_dark);
+  });
+}
+
+PlotResult plot_weight_tiles(const fs::path& path, std::string_view title, const Tensor& W0) {
+  check_path(path, "plot_weight_tiles");
+  if (W0.rank() != 2 || W0.cols() != digit_pixels || W0.rows() == 0) {
+    throw std::invalid_argument(fmt::format("plot_weight_tiles: W0 has shape {}, expected (n, 784)",
+                                            to_string(W0.shape())));
+  }
+  constexpr std::size_t per_row = 16, gap = 2, stride = digit_side + gap;
+  const std::size_t units = W0.rows();
+  const std::size_t grid_cols = std::min(units, per_row);
+  const std::size_t grid_rows = (units + per_row - 1) / per_row;
+  const std::size_t cols = grid_cols * stride - gap, rows = grid_rows * stride - gap;
+  std::vector<double> mosaic(cols * rows, std::nan(""));  // (rows, cols); NaN is the gap
+  double lowest = W0[0], highest = W0[0];
+  for (std::size_t u = 0; u < units; ++u) {
+    double scale = 0.0;  // max |w| of this unit
+    for (std::size_t k = 0; k < digit_pixels; ++k) {
+      const double w = W0(u, k);
+      scale = std::max(scale, std::abs(w));
+      lowest = std::min(lowest, w);
+      highest = std::max(highest, w);
+    }
+    const std::size_t top = (u / per_row) * stride, left = (u % per_row) * stride;
+    for (std::size_t i = 0; i < digit_side; ++i) {
+      for (std::size_t j = 0; j < digit_side; ++j) {
+        const double w = W0(u, i * digit_side + j);
+        mosaic[(top + i) * cols + left + j] = std::isfinite(w) && scale > 0 ? w / scale : 0.0;
+      }
+    }
+  }
+  return render(path, 1100, 580, [&](Gnuplot& gp) {
+    gp << "set title " << gnuplot_string(title) << " font ',14'\n"
+       << "set xlabel "
+       << gnuplot_string(fmt::format("{} units, one 28x28 tile each; every tile scaled to its own "
+                                     "max |w|; all weights in [{:.3g}, {:.3g}]",
+                                     units, lowest, highest))
+       << "\n"
+       << image_axes(cols, rows) << backdrop(cols, rows, "#909090")
+       << "set cbrange [-1:1]\nset cblabel 'w / max |w| of the tile'\n"
+       << "set palette defined (-1 '#2166ac', 0 '#ffffff', 1 '#b2182b')\n"
+       << "plot " << binary_image(cols, rows) << " with image\n";
+    gp.sendBinary1d(mosaic);
+  });
+}
+
+PlotResult plot_digit_predictions(const fs::path& path, std::string_view title,
+                                  const std::vector<DigitPrediction>& digits) {
+  check_path(path, "plot_digit_predictions");
+  if (digits.empty()) throw std::invalid_argument("plot_digit_predictions: no digits");
+  for (const DigitPrediction& d : digits) {
+    if (d.pixels.size() != digit_pixels) {
+      throw std::invalid_argument(fmt::format(
+          "plot_digit_predictions: an image has {} pixels, expected 784", d.pixels.size()));
+    }
+  }
+  // Each cell: a band for its title, then the 28x28 image; gaps between cells.
+  constexpr std::size_t per_row = 10, band = 12, gap = 4;
+  constexpr std::size_t cell_w = digit_side + gap, cell_h = band + digit_side + gap;
+  const std::size_t grid_cols = std::min(digits.size(), per_row);
+  const std::size_t grid_rows = (digits.size() + per_row - 1) / per_row;
+  const std::size_t cols = grid_cols * cell_w - gap, rows = grid_rows * cell_h - gap;
+  std::vector<double> mosaic(cols * rows, std::nan(""));  // (rows, cols); NaN shows the paper
+  std::string labels;
+  std::size_t wrong = 0;
+  for (std::size_t n = 0; n < digits.size(); ++n) {
+    const DigitPrediction& d = digits[n];
+    const std::size_t top = (n / per_row) * cell_h + band, left = (n % per_row) * cell_w;
+    for (std::size_t i = 0; i < digit_side; ++i) {
+      for (std::size_t j = 0; j < digit_side; ++j) {
+        mosaic[(top + i) * cols + left + j] = d.pixels[i * digit_side + j];
+      }
+    }
+    const bool right = d.predicted == d.label;
+    wrong += right ? 0 : 1;
+    const double x = static_cast<double>(left) + 13.5;
+    labels += fmt::format("set label {} {} at {},{} center tc rgb '{}'\n", n + 1,
+                          gnuplot_string(right ? fmt::format("{}", d.predicted)
+                                               : fmt::format("{} (true {})", d.predicted, d.label)),
+                          x, static_cast<double>(top) - 5.0, right ? "#000000" : "#d00000");
+    if (!right) {  // a red frame around a wrong one
+      labels += fmt::format(
+          "set object {} rectangle from {},{} to {},{} front fillstyle empty border lc rgb "
+          "'#d00000' lw 2\n",
+          n + 2, static_cast<double>(left) - 1.0, static_cast<double>(top) - 1.0,
+          static_cast<double>(left + digit_side), static_cast<double>(top + digit_side));
+    }
+  }
+  // About 2.6 screen pixels per image pixel, plus room for the title.
+  const int width = static_cast<int>(static_cast<double>(cols) * 2.6) + 60;
+  const int height = static_cast<int>(static_cast<double>(rows) * 2.6) + 90;
+  return render(path, std::max(width, 400), height, [&](Gnuplot& gp) {
+    gp << "set title "
+       << gnuplot_string(fmt::format("{} ({} of {} wrong, in red)", title, wrong, digits.size()))
+       << " font ',14'\n"
+       << image_axes(cols, rows) << "set margins 2,2,1,4\nunset colorbox\n"
+       << "set cbrange [0:255]\nset palette defined (0 '#ffffff', 255 '#000000')\n"
+       << labels << "plot " << binary_image(cols, rows) << " with image\n";
+    gp.sendBinary1d(mosaic);
+  });
+}
+
+}  // namespace stepgrad

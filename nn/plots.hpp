@@ -1,0 +1,82 @@
+// PNG plots through gnuplot (gnuplot-iostream, pngcairo terminal): line plots, the article's
+// training curves, a confusion matrix, the first layer's weights as tiles, and predicted digits.
+// Plain data in; a missing or failing gnuplot is a result to print, never an exception or a crash.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensor.hpp"
+
+namespace stepgrad {
+
+/// What became of one plot. `message` is one line for the user: "wrote out/curves.png", or
+/// "plot out/curves.png skipped: gnuplot not found (apt-get install gnuplot-nox)". A failed plot
+/// leaves no file (an older PNG stays). Data that do not fit, a caller's bug, throw
+/// std::invalid_argument instead.
+struct [[nodiscard]] PlotResult {
+  bool ok = false;
+  std::string message;
+};
+
+/// True when gnuplot runs and has the pngcairo terminal. The program is $STEPGRAD_GNUPLOT when
+/// that is set and not empty, else `gnuplot` on PATH (the same for every function here).
+bool gnuplot_available();
+
+/// One line of a line plot; `y` has one value per x. NaN or infinity leaves a gap.
+struct Series {
+  std::string label;
+  std::vector<double> y;
+};
+
+/// A line plot of several series over shared x values, with a legend below it (points are marked
+/// when there are at most 30 of them, as for epochs).
+PlotResult plot_lines(const std::filesystem::path& path, std::string_view title,
+                      std::string_view xlabel, std::string_view ylabel, std::span<const double> x,
+                      const std::vector<Series>& series);
+
+/// Per-epoch numbers of one training run; each vector is empty (not plotted) or has one value
+/// per epoch.
+struct TrainingCurves {
+  std::vector<double> epochs;  // 1, 2, ... (fractions allowed)
+  std::vector<double> train_cost;
+  std::vector<double> test_cost;
+  std::vector<double> train_accuracy;  // in [0, 1]
+  std::vector<double> test_accuracy;
+};
+
+/// The article's two figures side by side in one PNG: cost per epoch and accuracy per epoch,
+/// train and test. Each panel needs at least one non-empty series.
+PlotResult plot_training_curves(const std::filesystem::path& path, std::string_view title,
+                                const TrainingCurves& curves);
+
+/// A 10x10 confusion matrix as a heatmap: counts[true][predicted], true digits as rows top to
+/// bottom. Each cell shows its count; its colour is the count's share of its row (the recall
+/// of that true digit), so that rare and common digits compare.
+PlotResult plot_confusion_matrix(const std::filesystem::path& path, std::string_view title,
+                                 const std::vector<std::vector<std::int64_t>>& counts);
+
+/// The rows of a first-layer weight matrix W0, shape (n, 784) (n = 128 for the article), each
+/// reshaped to a 28x28 tile, 16 tiles a row (8x16 for 128). Colours blue-white-red, symmetric
+/// around 0 and scaled per tile (w / max|w| of the tile), so that every unit's pattern shows
+/// whatever its magnitude; a line under the tiles gives the global range.
+PlotResult plot_weight_tiles(const std::filesystem::path& path, std::string_view title,
+                             const Tensor& W0);
+
+/// One test image and what the network made of it.
+struct DigitPrediction {
+  std::vector<std::uint8_t> pixels;  // (784,), row-major 28x28, 0..255
+  int predicted = 0;
+  int label = 0;
+};
+
+/// Digits in a grid of up to 10 a row, each titled with its prediction; wrong ones are framed
+/// and titled in red "7 (true 2)".
+PlotResult plot_digit_predictions(const std::filesystem::path& path, std::string_view title,
+                                  const std::vector<DigitPrediction>& digits);
+
+}  // namespace stepgrad

@@ -1,0 +1,185 @@
+// The training loop, its two engines, and evaluation.
+#include "train.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "functions.hpp"
+#include "random.hpp"
+
+namespace stepgrad {
+
+std::string_view to_string(Engine e) { return e == Engine::tape ? "tape" : "deltas"; }
+
+Engine parse_engine(std::string_view text) {
+  if (text == "tape") return Engine::tape;
+  if (text == "deltas") return Engine::deltas;
+  throw std::invalid_argument(fmt::format("engine '{}': choose tape or deltas", text));
+}
+
+std::string TrainOptions::describe() const {
+  return fmt::format("recipe={} engine={} epochs={} lr={} batch={} shuffle={} {}", to_string(recipe),
+                     to_string(effective_engine()), epochs, lr, batch, shuffle, network.describe());
+}
+
+namespace {
+
+// Column k of X and Y <- sample order[first + k] of `data` (pixels / 255, one-hot label).
+// A single sample fills plain vectors, as the article's code uses them.
+void fill(const Subset& data, std::span<const std::size_t> order, std::size_t first, std::size_t count,
+          Tensor& X, Tensor& Y) {
+  if (count == 1) {
+    data.input(order[first], X);
+    data.one_hot(order[first], Y);
+    return;
+  }
+  X.resize(Shape::matrix(image_pixels, count));
+  Y.resize(Shape::matrix(num_classes, count));
+  Y.fill(0.0);
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t i = order[first + k];
+    const std::span<const std::uint8_t> px = data.pixels(i);
+    for (std::size_t p = 0; p < image_pixels; ++p) X(p, k) = px[p] / 255.0;
+    Y(data.label(i), k) = 1.0;
+  }
+}
+
+// How many columns of O3 put their largest value on the label (the first maximum, as argmax).
+std::size_t count_correct(const Tensor& O3, const Tensor& Y) {
+  std::size_t correct = 0;
+  const std::size_t cols = O3.rank() == 2 ? O3.cols() : 1;
+  for (std::size_t k = 0; k < cols; ++k) {
+    std::size_t best = 0;
+    std::size_t label = 0;
+    for (std::size_t i = 0; i < O3.rows(); ++i) {
+      if (O3(i, k) > O3(best, k)) best = i;
+      if (Y(i, k) == 1.0) label = i;
+    }
+    correct += best == label;
+  }
+  return correct;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+Trainer::Trainer(Network& net, const TrainOptions& options)
+    : net_(net), options_(options), parameters_(net.parameters()) {
+  if (options.batch == 0) throw std::invalid_argument("batch: must be at least 1");
+  if (!(options.lr > 0.0) || !std::isfinite(options.lr)) {
+    throw std::invalid_argument(fmt::format("lr: must be a positive number, not {}", options.lr));
+  }
+  if (!(net.options() == options.network)) {
+    throw std::invalid_argument("Trainer: the network was built with other options");
+  }
+}
+
+void Trainer::step(const Subset& data, std::span<const std::size_t> order, std::size_t first,
+                   std::size_t count, double& cost_sum, std::size_t& correct) {
+  fill(data, order, first, count, x_, y_);
+  const double n = static_cast<double>(count);
+  if (options_.effective_engine() == Engine::tape) {
+    tape_.clear();  // keeps every node's memory: no allocation after the first step
+    const TapeForward f = record_forward(tape_, net_, x_, y_);
+    tape_.backward(f.C);
+    for (Parameter* p : parameters_) p->sgd_step(options_.lr);  // eq. (12)
+    cost_sum += f.cost.value().item() * n;  // the tape's cost is the batch's mean
+    correct += count_correct(f.O3.value(), y_);
+  } else {
+    const Activations a = deltas_sgd_step(net_, x_, y_, options_.recipe, options_.lr);
+    cost_sum += article_cost(a.O3, y_) * n;
+    correct += count_correct(a.O3, y_);
+  }
+}
+
+EpochMetrics Trainer::run_epoch(const Subset& train, const Subset& test, std::size_t epoch,
+                                const Progress& progress) {
+  const std::size_t n = train.size();
+  if (n == 0) throw std::invalid_argument("train: the training set is empty");
+  if (options_.shuffle) {
+    // A fresh, seeded permutation per epoch: runs stay reproducible (R19).
+    order_ = RandomState(options_.network.seed + static_cast<std::uint32_t>(epoch)).permutation(n);
+  } else if (order_.size() != n) {
+    order_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) order_[i] = i;
+  }
+  EpochMetrics m;
+  m.epoch = epoch;
+  double cost_sum = 0.0;
+  std::size_t correct = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  constexpr std::size_t kReportEvery = 2048;
+  std::size_t next_report = kReportEvery;
+  for (std::size_t first = 0; first < n; first += options_.batch) {
+    const std::size_t count = std::min(options_.batch, n - first);
+    step(train, order_, first, count, cost_sum, correct);
+    if (progress && first + count >= next_report) {
+      progress(first + count, n);
+      next_report += kReportEvery;
+    }
+  }
+  m.seconds = seconds_since(t0);
+  if (progress) progress(n, n);
+  m.samples_per_second = static_cast<double>(n) / m.seconds;
+  m.train_cost = cost_sum / static_cast<double>(n);
+  m.train_accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  if (test.size() > 0) {
+    const Evaluation e = evaluate(net_, test);
+    m.test_cost = e.cost;
+    m.test_accuracy = e.accuracy;
+  }
+  return m;
+}
+
+Evaluation evaluate(const Network& net, const Subset& data) {
+  Evaluation e;
+  const std::size_t n = data.size();
+  e.predicted.reserve(n);
+  e.confidence.reserve(n);
+  e.truth.reserve(n);
+  constexpr std::size_t kChunk = 512;  // columns per forward pass: one GEMM per layer
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  Tensor X;
+  Tensor Y;
+  std::size_t correct = 0;
+  for (std::size_t first = 0; first < n; first += kChunk) {
+    const std::size_t count = std::min(kChunk, n - first);
+    fill(data, order, first, count, X, Y);
+    const Activations a = forward_pass(net, X);
+    const double c = static_cast<double>(count);
+    e.cost += article_cost(a.O3, Y) * c;
+    e.cross_entropy += cross_entropy(a.Z3, Y) * c;
+    correct += count_correct(a.O3, Y);
+    const std::size_t cols = a.O3.rank() == 2 ? a.O3.cols() : 1;
+    for (std::size_t k = 0; k < cols; ++k) {
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < num_classes; ++i)
+        if (a.O3(i, k) > a.O3(best, k)) best = i;
+      e.predicted.push_back(static_cast<std::uint8_t>(best));
+      e.confidence.push_back(a.O3(best, k));
+      e.truth.push_back(data.label(first + k));
+    }
+  }
+  if (n > 0) {
+    e.cost /= static_cast<double>(n);
+    e.cross_entropy /= static_cast<double>(n);
+    e.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  }
+  return e;
+}
+
+std::string metrics_csv_header() {
+  return "epoch,train_cost,train_accuracy,test_cost,test_accuracy,seconds,samples_per_second";
+}
+
+std::string metrics_csv_line(const EpochMetrics& m) {
+  return fmt::format("{},{:.10f},{:.10f},{:.10f},{:.10f},{:.3f},{:.1f}", m.epoch, m.train_cost,
+                     m.train_accuracy, m.test_cost, m.test_accuracy, m.seconds, m.samples_per_second);
+}
+
+}  // namespace stepgrad

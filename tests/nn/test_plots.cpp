@@ -1,0 +1,444 @@
+// The plots: each one makes a PNG when gnuplot is here (skipped, and said so, when it is not),
+// and a missing, failing or early-quitting gnuplot gives a one-line result, not a crash, and
+// leaves no PNG or temporary file behind (Note [Plots never stop a run] in nn/plots.cpp).
+#include <signal.h>
+#include <stdlib.h>  // mkdtemp, setenv, unsetenv (POSIX)
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "plots.hpp"
+#include "random.hpp"
+
+namespace fs = std::filesystem;
+using namespace stepgrad;
+
+namespace {
+
+/// A fresh folder under the system's temp folder, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "stepgrad-plots-XXXXXX").string();
+    BOOST_REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+  /// The names in the folder, sorted.
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    for (const auto& entry : fs::directory_iterator(path_)) {
+      out.push_back(entry.path().filename().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  /// An executable shell script `name` holding `body`.
+  fs::path script(const std::string& name, const std::string& body) const {
+    const fs::path p = path_ / name;
+    std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+    fs::permissions(p, fs::perms::owner_all);
+    return p;
+  }
+
+ private:
+  fs::path path_;
+};
+
+/// Sets (or, given nullopt, removes) an environment variable for the life of the guard.
+class EnvVar {
+ public:
+  EnvVar(const char* name, const std::optional<std::string>& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    set(value);
+  }
+  ~EnvVar() { set(old_); }
+  EnvVar(const EnvVar&) = delete;
+  EnvVar& operator=(const EnvVar&) = delete;
+
+ private:
+  void set(const std::optional<std::string>& value) {
+    if (value) {
+      setenv(name_, value->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+/// Boost.Test precondition: gnuplot with pngcairo runs. A skipped case says so on stderr, so a
+/// machine without gnuplot never looks as if it had checked the pictures.
+struct GnuplotPresent {
+  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+    if (gnuplot_available()) return true;
+    std::cerr << "plots: gnuplot with pngcairo not found: SKIPPING the checks that make PNGs "
+                 "(apt-get install gnuplot-nox)\n";
+    boost::test_tools::assertion_result r(false);
+    r.message() << "gnuplot with pngcairo not found (apt-get install gnuplot-nox)";
+    return r;
+  }
+};
+
+std::string read_file(const fs::path& p) {
+  std::string bytes(fs::file_size(p), '\0');
+  std::ifstream f(p, std::ios::binary);
+  f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  BOOST_REQUIRE(f.good());
+  return bytes;
+}
+
+/// A non-empty PNG: the 8-byte signature and more.
+void check_png(const fs::path& p) {
+  const std::string bytes = read_file(p);
+  BOOST_TEST(bytes.size() > 1000u, p << " has " << bytes.size() << " bytes");
+  BOOST_TEST(bytes.substr(0, 8) == std::string("\x89PNG\r\n\x1a\n", 8));
+}
+
+// ---- Plausible data ----
+
+TrainingCurves article_curves() {
+  return {{1, 2, 3, 4, 5},
+          {1.9, 1.5, 1.3, 1.2, 1.15},
+          {1.7, 1.4, 1.25, 1.2, 1.1},
+          {0.243, 0.428, 0.531, 0.584, 0.617},
+          {0.41, 0.52, 0.58, 0.61, 0.629}};
+}
+
+std::vector<std::vector<std::int64_t>> confusion() {
+  std::vector<std::vector<std::int64_t>> c(10, std::vector<std::int64_t>(10, 0));
+  for (std::size_t t = 0; t < 10; ++t) {
+    for (std::size_t p = 0; p < 10; ++p) {
+      c[t][p] = t == p ? 950 - static_cast<std::int64_t>(t) * 20
+                       : static_cast<std::int64_t>((t * 7 + p * 3) % 11);
+    }
+  }
+  return c;
+}
+
+/// W0 as the article initialises it: (128, 784) standard normal, numpy seed 42.
+Tensor random_weights() { return RandomState(42).randn(128, 784); }
+
+/// n digits drawn as a ring with a stroke, every third one predicted wrong.
+std::vector<DigitPrediction> digits(std::size_t n) {
+  std::vector<DigitPrediction> out;
+  for (std::size_t k = 0; k < n; ++k) {
+    DigitPrediction d{std::vector<std::uint8_t>(784, 0), static_cast<int>(k % 10),
+                      static_cast<int>(k % 10)};
+    for (std::size_t i = 0; i < 28; ++i) {
+      for (std::size_t j = 0; j < 28; ++j) {
+        const double r = std::hypot(static_cast<double>(i) - 14, static_cast<double>(j) - 14);
+        if (std::abs(r - 8.0 - static_cast<double>(k % 3)) < 2.0 || j == 6 + k % 16) {
+          d.pixels[i * 28 + j] = 255;
+        }
+      }
+    }
+    if (k % 3 == 1) d.predicted = (d.label + 3) % 10;
+    out.push_back(d);
+  }
+  return out;
+}
+
+/// One call of each plot function, into `dir`.
+std::vector<PlotResult> every_plot(const fs::path& dir) {
+  std::vector<double> x;
+  std::vector<double> y;
+  for (int i = -60; i <= 60; ++i) {
+    x.push_back(i / 10.0);
+    y.push_back(1 / (1 + std::exp(-i / 10.0)));
+  }
+  std::vector<PlotResult> out;
+  out.push_back(plot_lines(dir / "lines.png", "sigmoid", "z", "y", x, {{"sigmoid(z)", y}}));
+  out.push_back(plot_training_curves(dir / "curves.png", "article recipe", article_curves()));
+  out.push_back(plot_confusion_matrix(dir / "confusion.png", "test set", confusion()));
+  out.push_back(plot_weight_tiles(dir / "weights.png", "W0", random_weights()));
+  out.push_back(plot_digit_predictions(dir / "digits.png", "test digits", digits(25)));
+  return out;
+}
+
+/// How many file descriptors this process has open (Linux).
+std::size_t open_fds() {
+  return static_cast<std::size_t>(
+      std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator()));
+}
+
+/// No child left unwaited (a zombie gnuplot).
+bool no_children() { return waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD; }
+
+/// SIGPIPE neither blocked nor pending in this thread: what every plot must leave behind.
+bool sigpipe_clean() {
+  sigset_t mask;
+  sigset_t pending;
+  pthread_sigmask(SIG_BLOCK, nullptr, &mask);
+  sigpending(&pending);
+  return sigismember(&mask, SIGPIPE) == 0 && sigismember(&pending, SIGPIPE) == 0;
+}
+
+/// SIGPIPE's default action (death) for the life of the guard, so that a plot that let one
+/// through would kill the test.
+class DefaultSigpipe {
+ public:
+  DefaultSigpipe() {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGPIPE, &dfl, &old_);
+  }
+  ~DefaultSigpipe() { sigaction(SIGPIPE, &old_, nullptr); }
+  DefaultSigpipe(const DefaultSigpipe&) = delete;
+  DefaultSigpipe& operator=(const DefaultSigpipe&) = delete;
+
+ private:
+  struct sigaction old_ {};
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(plots)
+
+BOOST_AUTO_TEST_CASE(every_plot_writes_a_png_and_no_temporary_file,
+                     *boost::unit_test::precondition(GnuplotPresent())) {
+  TempDir dir;
+  const std::size_t fds = open_fds();
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<PlotResult> results = every_plot(dir.path());
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  BOOST_TEST_MESSAGE("5 plots in " << took.count() << " s");
+  for (const PlotResult& r : results) {
+    BOOST_TEST(r.ok, r.message);
+    BOOST_TEST(r.message.starts_with("wrote "), r.message);
+  }
+  const std::vector<std::string> expected = {"confusion.png", "curves.png", "digits.png",
+                                             "lines.png", "weights.png"};
+  BOOST_TEST(dir.names() == expected, boost::test_tools::per_element());
+  for (const std::string& name : expected) check_png(dir.path() / name);
+  BOOST_TEST(sigpipe_clean());
+  BOOST_TEST(open_fds() == fds);
+  BOOST_TEST(no_children());
+}
+
+BOOST_AUTO_TEST_CASE(quotes_and_odd_characters_in_paths_and_labels_are_literal,
+                     *boost::unit_test::precondition(GnuplotPresent())) {
+  TempDir dir;
+  const fs::path p = dir.path() / "it's a \\ plot_1.png";
+  const std::vector<double> x = {1, 2, 3};
+  const PlotResult r = plot_lines(p, "it's\nW_0 \\n {x} @ σ'(z)", "x_1", "y'", x,
+                                  {{"a'b", {1, 2, 3}}, {"c\\d", {3, 2, 1}}});
+  BOOST_TEST(r.ok, r.message);
+  check_png(p);
+  BOOST_TEST(dir.names() == std::vector<std::string>{p.filename().string()},
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_new_plot_replaces_an_old_file,
+                     *boost::unit_test::precondition(GnuplotPresent())) {
+  TempDir dir;
+  const fs::path p = dir.path() / "curves.png";
+  std::ofstream(p) << "old";
+  const PlotResult r = plot_training_curves(p, "t", article_curves());
+  BOOST_TEST(r.ok, r.message);
+  check_png(p);
+  BOOST_TEST(dir.names() == std::vector<std::string>{"curves.png"},
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_caller_that_ignores_sigchld_still_gets_its_png,
+                     *boost::unit_test::precondition(GnuplotPresent())) {
+  TempDir dir;
+  // With SIGCHLD ignored the kernel reaps gnuplot itself and waitpid cannot give its status.
+  struct sigaction ignore {};
+  struct sigaction old {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGCHLD, &ignore, &old);
+  const PlotResult r = plot_confusion_matrix(dir.path() / "c.png", "t", confusion());
+  sigaction(SIGCHLD, &old, nullptr);
+  BOOST_TEST(r.ok, r.message);
+  check_png(dir.path() / "c.png");
+}
+
+BOOST_AUTO_TEST_CASE(an_error_inside_gnuplot_is_reported_in_one_line,
+                     *boost::unit_test::precondition(GnuplotPresent())) {
+  TempDir dir;
+  const fs::path p = dir.path() / "nan.png";
+  const std::vector<double> x = {1, 2, 3};
+  const double nan = std::nan("");
+  const PlotResult r = plot_lines(p, "t", "x", "y", x, {{"nothing", {nan, nan, nan}}});
+  BOOST_TEST(!r.ok);
+  BOOST_TEST_MESSAGE(r.message);
+  BOOST_TEST(r.message.starts_with("plot " + p.string() + " skipped: gnuplot failed (exit 1): "),
+             r.message);
+  BOOST_TEST(r.message.find('\n') == std::string::npos, r.message);
+  BOOST_TEST(dir.names().empty());
+}
+
+BOOST_AUTO_TEST_CASE(no_gnuplot_on_path_says_how_to_install_it) {
+  TempDir dir;
+  fs::create_directory(dir.path() / "empty-bin");
+  const EnvVar program("STEPGRAD_GNUPLOT", std::nullopt);
+  const EnvVar path("PATH", (dir.path() / "empty-bin").string());
+  BOOST_TEST(!gnuplot_available());
+  const fs::path out = dir.path() / "out";
+  fs::create_directory(out);
+  const PlotResult r = plot_training_curves(out / "curves.png", "t", article_curves());
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.message == "plot " + (out / "curves.png").string() +
+                              " skipped: gnuplot not found (apt-get install gnuplot-nox)");
+  BOOST_TEST(fs::is_empty(out));
+  BOOST_TEST(sigpipe_clean());
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_gnuplot_fails_every_plot_and_leaves_nothing) {
+  TempDir dir;
+  const EnvVar program("STEPGRAD_GNUPLOT", "/nonexistent/gnuplot");
+  BOOST_TEST(!gnuplot_available());
+  for (const PlotResult& r : every_plot(dir.path())) {
+    BOOST_TEST(!r.ok);
+    BOOST_TEST(r.message.ends_with(
+                   "skipped: /nonexistent/gnuplot not found (apt-get install gnuplot-nox)"),
+               r.message);
+  }
+  BOOST_TEST(dir.names().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_gnuplot_that_quits_without_reading_does_not_kill_us_by_sigpipe) {
+  TempDir dir;
+  const EnvVar program("STEPGRAD_GNUPLOT", dir.script("gnuplot", "exit 0").string());
+  const DefaultSigpipe deadly;
+  const fs::path out = dir.path() / "out";
+  fs::create_directory(out);
+  const std::size_t fds = open_fds();
+  // 128 x 784 doubles (800 kB) cannot fit in the pipe, so the writes must meet a closed pipe.
+  const PlotResult r = plot_weight_tiles(out / "weights.png", "W0", random_weights());
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.message.ends_with("skipped: " + (dir.path() / "gnuplot").string() +
+                                 " stopped reading its input"),
+             r.message);
+  BOOST_TEST(fs::is_empty(out));
+  BOOST_TEST(sigpipe_clean());
+  // The same with SIGPIPE already blocked by the caller: it stays blocked, and nothing pends.
+  sigset_t pipe;
+  sigemptyset(&pipe);
+  sigaddset(&pipe, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+  const PlotResult again = plot_weight_tiles(out / "weights.png", "W0", random_weights());
+  BOOST_TEST(!again.ok);
+  sigset_t mask;
+  sigset_t pending;
+  pthread_sigmask(SIG_UNBLOCK, &pipe, &mask);
+  sigpending(&pending);
+  BOOST_TEST(sigismember(&mask, SIGPIPE) == 1);
+  BOOST_TEST(sigismember(&pending, SIGPIPE) == 0);
+  BOOST_TEST(fs::is_empty(out));
+  BOOST_TEST(open_fds() == fds);
+  BOOST_TEST(no_children());
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_gnuplot_gives_its_error_line_and_keeps_the_old_png) {
+  TempDir dir;
+  const EnvVar program("STEPGRAD_GNUPLOT",
+                       dir.script("gnuplot",
+                                  "/bin/cat >/dev/null\necho 'gnuplot> plot'\necho '     ^'\n"
+                                  "echo '     line 7: boom' >&2\nexit 3")
+                           .string());
+  const DefaultSigpipe deadly;
+  const fs::path out = dir.path() / "out";
+  fs::create_directory(out);
+  std::ofstream(out / "confusion.png") << "old";
+  BOOST_TEST(!gnuplot_available());
+  const PlotResult r = plot_confusion_matrix(out / "confusion.png", "t", confusion());
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.message.ends_with("failed (exit 3): line 7: boom"), r.message);
+  BOOST_TEST(read_file(out / "confusion.png") == "old");
+  BOOST_TEST(dir.names().size() == 2u);  // the script and out/
+  BOOST_TEST(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_gnuplot_that_writes_no_png_or_dies_by_a_signal_is_reported) {
+  TempDir dir;
+  const fs::path out = dir.path() / "out";
+  fs::create_directory(out);
+  {
+    const EnvVar program("STEPGRAD_GNUPLOT",
+                         dir.script("quiet", "/bin/cat >/dev/null\nexit 0").string());
+    const PlotResult r = plot_digit_predictions(out / "digits.png", "t", digits(30));
+    BOOST_TEST(!r.ok);
+    BOOST_TEST(r.message.ends_with("skipped: gnuplot wrote an empty file"), r.message);
+  }
+  {
+    const EnvVar program("STEPGRAD_GNUPLOT", dir.script("killed", "kill -9 $$").string());
+    const DefaultSigpipe deadly;
+    const PlotResult r = plot_digit_predictions(out / "digits.png", "t", digits(30));
+    BOOST_TEST(!r.ok);
+    BOOST_TEST(r.message.ends_with("was killed by signal 9"), r.message);
+  }
+  BOOST_TEST(fs::is_empty(out));
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_output_folder_is_a_result_not_an_exception) {
+  TempDir dir;
+  const fs::path p = dir.path() / "no-such-folder" / "lines.png";
+  const std::vector<double> x = {1, 2};
+  const PlotResult r = plot_lines(p, "t", "x", "y", x, {{"a", {1, 2}}});
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.message.starts_with("plot " + p.string() + " skipped: cannot create a file in "),
+             r.message);
+  BOOST_TEST(dir.names().empty());
+}
+
+BOOST_AUTO_TEST_CASE(data_that_do_not_fit_are_the_callers_bug_and_throw) {
+  TempDir dir;
+  const fs::path p = dir.path() / "x.png";
+  const std::vector<double> x = {1, 2, 3};
+  BOOST_CHECK_THROW((void)plot_lines(p, "t", "x", "y", x, {{"a", {1, 2}}}), std::invalid_argument);
+  BOOST_CHECK_THROW((void)plot_lines(p, "t", "x", "y", x, {}), std::invalid_argument);
+  BOOST_CHECK_THROW((void)plot_lines(dir.path() / "", "t", "x", "y", x, {{"a", {1, 2, 3}}}),
+                    std::invalid_argument);
+  TrainingCurves c = article_curves();
+  c.test_accuracy.pop_back();
+  BOOST_CHECK_THROW((void)plot_training_curves(p, "t", c), std::invalid_argument);
+  c.test_accuracy.clear();
+  c.train_accuracy.clear();
+  BOOST_CHECK_THROW((void)plot_training_curves(p, "t", c), std::invalid_argument);
+  auto m = confusion();
+  m.pop_back();
+  BOOST_CHECK_THROW((void)plot_confusion_matrix(p, "t", m), std::invalid_argument);
+  m = confusion();
+  m[3][4] = -1;
+  BOOST_CHECK_THROW((void)plot_confusion_matrix(p, "t", m), std::invalid_argument);
+  BOOST_CHECK_THROW((void)plot_weight_tiles(p, "t", Tensor::zeros(128, 783)),
+                    std::invalid_argument);
+  BOOST_CHECK_THROW((void)plot_weight_tiles(p, "t", Tensor::zeros(784)), std::invalid_argument);
+  auto d = digits(3);
+  d[1].pixels.pop_back();
+  BOOST_CHECK_THROW((void)plot_digit_predictions(p, "t", d), std::invalid_argument);
+  BOOST_CHECK_THROW((void)plot_digit_predictions(p, "t", {}), std::invalid_argument);
+  BOOST_TEST(dir.names().empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

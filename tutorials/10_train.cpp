@@ -1,0 +1,110 @@
+// 10_train: the article's training run. Per-sample SGD over the article's 49,000-image split for
+// 5 epochs, printing the article's figures per epoch (running cost (eq. 7) and accuracy, then the
+// test set), and writing out/metrics.csv, out/model.npz and plots of the curves and of W0.
+// Run: build/tutorials/10_train                      (the corrected gradients, on the tape)
+//      build/tutorials/10_train --recipe article     (the article's code, erratum E1 included)
+#include <filesystem>
+
+#include "common.hpp"
+#include "files.hpp"
+#include "model.hpp"
+#include "plots.hpp"
+#include "train.hpp"
+
+using namespace stepgrad;
+namespace fs = std::filesystem;
+
+int main(int argc, char** argv) {
+  CLI::App app("train the article's network on MNIST; write metrics, model and plots", "10_train");
+  std::string recipe = "fixed", engine = "tape", split = "article", dataset = "mnist";
+  std::string activation = "sigmoid", init = "fan-out", data = "data/mnist", out = "out";
+  TrainOptions o;
+  std::size_t limit = 0;
+  bool no_plots = false;
+  app.add_option("--recipe", recipe, "article: the article's code (erratum E1); fixed: correct gradients")
+      ->check(CLI::IsMember({"article", "fixed"}))
+      ->capture_default_str();
+  auto* engine_opt = app.add_option("--engine", engine, "who computes the fixed recipe's gradients")
+                         ->check(CLI::IsMember({"tape", "deltas"}))
+                         ->capture_default_str();
+  app.add_option("--split", split, "article: the notebook's 49,000/21,000 split; standard: 60,000/10,000")
+      ->check(CLI::IsMember({"article", "standard"}))
+      ->capture_default_str();
+  app.add_option("--dataset", dataset, "mnist, or fashion (Debian's dataset-fashion-mnist)")
+      ->check(CLI::IsMember({"mnist", "fashion"}))
+      ->capture_default_str();
+  auto* data_opt = app.add_option("--data", data, "folder with the four IDX files")->capture_default_str();
+  app.add_option("--epochs", o.epochs, "passes over the training set")->check(CLI::Range(1, 1000))->capture_default_str();
+  app.add_option("--lr", o.lr, "learning rate, lambda in eq. (12)")->check(CLI::Range(1e-9, 100.0))->capture_default_str();
+  app.add_option("--seed", o.network.seed, "np.random.seed for the initial weights")->capture_default_str();
+  app.add_option("--limit", limit, "use only the first N training samples (0: all)")->capture_default_str();
+  app.add_flag("--shuffle", o.shuffle, "reshuffle the training set every epoch (the article does not)");
+  app.add_option("--batch", o.batch, "samples per SGD step; 1 is the article's, N averages N gradients")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  app.add_flag("--bias", o.network.bias, "give every layer a bias (the article has none)");
+  app.add_option("--activation", activation, "hidden layers' activation")
+      ->check(CLI::IsMember({"sigmoid", "tanh", "relu"}))
+      ->capture_default_str();
+  app.add_option("--init", init, "scale the initial weights by sqrt(1/fan-out) (article) or sqrt(1/fan-in)")
+      ->check(CLI::IsMember({"fan-out", "fan-in"}))
+      ->capture_default_str();
+  app.add_option("--out", out, "folder for metrics.csv, model.npz and the plots")->capture_default_str();
+  app.add_flag("--no-plots", no_plots, "skip the PNG plots");
+
+  return tutorial::run(app, argc, argv, [&] {
+    o.recipe = parse_recipe(recipe);
+    o.engine = parse_engine(engine);
+    o.network.activation = parse_activation(activation);
+    o.network.init = parse_init_scale(init);
+    if (o.recipe == Recipe::article && engine_opt->count() > 0 && o.engine == Engine::tape) {
+      throw std::invalid_argument(
+          "--engine tape: the article recipe is the article's hand-derived deltas; --engine applies to --recipe fixed");
+    }
+    const DatasetKind kind = dataset == "fashion" ? DatasetKind::fashion : DatasetKind::mnist;
+    if (kind == DatasetKind::fashion && data_opt->count() == 0) data = default_data_dir(kind).string();
+    tutorial::print_header(app);
+
+    const Split s = load_split(data, split == "article" ? SplitKind::article : SplitKind::standard, limit, kind);
+    fs::create_directories(out);
+    Network net(o.network);
+    Trainer trainer(net, o);
+    fmt::print("data: {}\n", s.description);
+    fmt::print("network: 784-128-64-10, {} ({} parameters)\n", o.network.describe(),
+               o.network.bias ? 109184 + 202 : 109184);
+    fmt::print("training: {}\n\n", o.describe());
+    fmt::print("{:>5} {:>11} {:>10} {:>10} {:>9} {:>9} {:>10}\n", "epoch", "train cost", "train acc",
+               "test cost", "test acc", "seconds", "samples/s");
+
+    std::string csv = metrics_csv_header() + "\n";
+    TrainingCurves curves;
+    for (std::size_t e = 1; e <= o.epochs; ++e) {
+      tutorial::ProgressBar bar(fmt::format("epoch {}/{}", e, o.epochs));
+      const EpochMetrics m = trainer.run_epoch(s.train, s.test, e, [&](std::size_t d, std::size_t n) { bar(d, n); });
+      bar.finish();
+      fmt::print("{:>5} {:>11.4f} {:>10.4f} {:>10.4f} {:>9.4f} {:>9.2f} {:>10.0f}\n", m.epoch, m.train_cost,
+                 m.train_accuracy, m.test_cost, m.test_accuracy, m.seconds, m.samples_per_second);
+      std::fflush(stdout);
+      csv += metrics_csv_line(m) + "\n";
+      curves.epochs.push_back(static_cast<double>(e));
+      curves.train_cost.push_back(m.train_cost);
+      curves.test_cost.push_back(m.test_cost);
+      curves.train_accuracy.push_back(m.train_accuracy);
+      curves.test_accuracy.push_back(m.test_accuracy);
+    }
+
+    fmt::print("\n");
+    const fs::path dir(out);
+    write_file_atomic(dir / "metrics.csv", csv);
+    fmt::print("wrote {}\n", (dir / "metrics.csv").string());
+    save_model(dir / "model.npz",
+               net, fmt::format("{} split={} dataset={} limit={}", o.describe(), split, dataset, limit));
+    fmt::print("wrote {}\n", (dir / "model.npz").string());
+    if (!no_plots) {
+      const std::string title = fmt::format("recipe {}, {}", recipe, to_string(o.effective_engine()));
+      fmt::print("{}\n", plot_training_curves(dir / "curves.png", title, curves).message);
+      fmt::print("{}\n", plot_weight_tiles(dir / "weights.png", "W0: what each of the 128 first-layer units looks for", net.W0.value).message);
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,191 @@
+// 12_recipes: what erratum E1 cost the article. Trains the article's recipe over several seeds
+// (its notebook was never seeded, so its ~60% is one draw from a spread) and the corrected one,
+// with and without biases and with fan-in initialisation, on the same split, and prints them side
+// by side per epoch; writes out/recipes.csv and out/recipes.png.
+// Run: build/tutorials/12_recipes [--seeds 5] [--limit N] [--jobs 2]
+#include <algorithm>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "common.hpp"
+#include "files.hpp"
+#include "plots.hpp"
+#include "train.hpp"
+
+using namespace stepgrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The notebook's printed figures (NOTES.md): running training accuracy per epoch, and the test set.
+constexpr double kNotebookTrain[] = {0.243, 0.428, 0.531, 0.584, 0.617};
+constexpr double kNotebookTest = 0.629;
+
+struct Config {
+  std::string name;
+  TrainOptions options;
+  std::vector<EpochMetrics> epochs;  // filled by the run
+};
+
+void train_one(Config& c, const Split& s) {
+  Network net(c.options.network);
+  Trainer t(net, c.options);
+  for (std::size_t e = 1; e <= c.options.epochs; ++e) c.epochs.push_back(t.run_epoch(s.train, s.test, e));
+}
+
+// Runs every config, `jobs` at a time (each run is independent and single-threaded).
+void train_all(std::vector<Config>& configs, const Split& s, unsigned jobs) {
+  std::mutex lock;
+  std::size_t next = 0;
+  std::size_t done = 0;
+  tutorial::ProgressBar bar("training runs");
+  std::exception_ptr failure;
+  auto worker = [&] {
+    for (;;) {
+      std::size_t i = 0;
+      {
+        const std::lock_guard<std::mutex> g(lock);
+        if (next == configs.size() || failure) return;
+        i = next++;
+      }
+      try {
+        train_one(configs[i], s);
+      } catch (...) {
+        const std::lock_guard<std::mutex> g(lock);
+        failure = std::current_exception();
+      }
+      const std::lock_guard<std::mutex> g(lock);
+      bar(++done, configs.size());
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned k = 0; k < jobs; ++k) threads.emplace_back(worker);
+  for (std::thread& t : threads) t.join();
+  bar.finish();
+  if (failure) std::rethrow_exception(failure);
+}
+
+struct Spread {
+  double mean = 0, min = 1, max = 0;
+};
+template <class F>
+Spread spread(const std::vector<const Config*>& runs, F value) {
+  Spread s;
+  for (const Config* c : runs) {
+    const double v = value(*c);
+    s.mean += v / static_cast<double>(runs.size());
+    s.min = std::min(s.min, v);
+    s.max = std::max(s.max, v);
+  }
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("the article's recipe over several seeds next to the corrected ones", "12_recipes");
+  std::size_t seeds = 5, limit = 0, epochs = 5;
+  std::uint32_t first_seed = 42;
+  unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::string data = "data/mnist", out = "out";
+  bool no_plots = false;
+  app.add_option("--seeds", seeds, "article-recipe runs, seeds first-seed, first-seed + 1, ...")->check(CLI::Range(1, 100))->capture_default_str();
+  app.add_option("--first-seed", first_seed, "the first of those seeds (also the seed of the fixed runs)")->capture_default_str();
+  app.add_option("--epochs", epochs, "epochs per run")->check(CLI::Range(1, 100))->capture_default_str();
+  app.add_option("--limit", limit, "use only the first N training samples (0: all 49,000)")->capture_default_str();
+  app.add_option("--jobs", jobs, "runs trained at the same time")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--data", data, "folder with the four MNIST files")->capture_default_str();
+  app.add_option("--out", out, "folder for recipes.csv and recipes.png")->capture_default_str();
+  app.add_flag("--no-plots", no_plots, "skip the PNG plot");
+
+  return tutorial::run(app, argc, argv, [&] {
+    tutorial::print_header(app);
+    const Split s = load_split(data, SplitKind::article, limit);
+    fmt::print("data: {}\n", s.description);
+
+    std::vector<Config> configs;
+    for (std::size_t k = 0; k < seeds; ++k) {
+      TrainOptions o;
+      o.recipe = Recipe::article;
+      o.epochs = epochs;
+      o.network.seed = first_seed + static_cast<std::uint32_t>(k);
+      configs.push_back({fmt::format("article seed {}", o.network.seed), o, {}});
+    }
+    TrainOptions fixed;
+    fixed.epochs = epochs;
+    fixed.network.seed = first_seed;
+    configs.push_back({"fixed", fixed, {}});
+    TrainOptions bias = fixed;
+    bias.network.bias = true;
+    configs.push_back({"fixed + bias", bias, {}});
+    TrainOptions fan_in = fixed;
+    fan_in.network.init = InitScale::fan_in;
+    configs.push_back({"fixed, fan-in init", fan_in, {}});
+    fmt::print("training {} runs of {} epochs, {} at a time\n\n", configs.size(), epochs, jobs);
+    train_all(configs, s, jobs);
+
+    std::vector<const Config*> article;
+    for (std::size_t k = 0; k < seeds; ++k) article.push_back(&configs[k]);
+    fmt::print("The article's recipe (erratum E1) over {} seeds, {} to {}:\n", seeds, first_seed,
+               first_seed + seeds - 1);
+    fmt::print("{:>5} | {:^34} | {:^25}\n", "", "running train accuracy", "test accuracy");
+    fmt::print("{:>5} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7}\n", "epoch", "notebook", "mean", "min", "max", "mean", "min", "max");
+    for (std::size_t e = 0; e < epochs; ++e) {
+      const Spread tr = spread(article, [&](const Config& c) { return c.epochs[e].train_accuracy; });
+      const Spread te = spread(article, [&](const Config& c) { return c.epochs[e].test_accuracy; });
+      const std::string nb = e < 5 ? fmt::format("{:.3f}", kNotebookTrain[e]) : "";
+      fmt::print("{:>5} | {:>8} {:>8.4f} {:>7.4f} {:>7.4f} | {:>8.4f} {:>7.4f} {:>7.4f}\n", e + 1, nb, tr.mean, tr.min, tr.max, te.mean, te.min, te.max);
+    }
+    const Spread final_test = spread(article, [&](const Config& c) { return c.epochs.back().test_accuracy; });
+    fmt::print("The notebook's test accuracy, {:.3f}, is {} this spread ({:.4f} to {:.4f}).\n\n", kNotebookTest,
+               kNotebookTest >= final_test.min && kNotebookTest <= final_test.max ? "inside" : "OUTSIDE", final_test.min, final_test.max);
+
+    fmt::print("Test accuracy after each epoch, seed {}:\n{:>5}", first_seed, "epoch");
+    const std::vector<const Config*> side{&configs[0], &configs[seeds], &configs[seeds + 1], &configs[seeds + 2]};
+    for (const Config* c : side) fmt::print(" {:>19}", c == &configs[0] ? "article" : c->name);
+    fmt::print("\n");
+    for (std::size_t e = 0; e < epochs; ++e) {
+      fmt::print("{:>5}", e + 1);
+      for (const Config* c : side) fmt::print(" {:>19.4f}", c->epochs[e].test_accuracy);
+      fmt::print("\n");
+    }
+    fmt::print("{:>5}", "cost");
+    for (const Config* c : side) fmt::print(" {:>19.4f}", c->epochs.back().test_cost);
+    fmt::print("   (final test cost, eq. 7)\n");
+
+    fs::create_directories(out);
+    std::string csv = "run,seed,recipe,bias,init,epoch,train_cost,train_accuracy,test_cost,test_accuracy\n";
+    for (const Config& c : configs) {
+      for (const EpochMetrics& m : c.epochs) {
+        csv += fmt::format("{},{},{},{},{},{},{:.10f},{:.10f},{:.10f},{:.10f}\n", c.name, c.options.network.seed,
+                           to_string(c.options.recipe), c.options.network.bias, to_string(c.options.network.init),
+                           m.epoch, m.train_cost, m.train_accuracy, m.test_cost, m.test_accuracy);
+      }
+    }
+    write_file_atomic(fs::path(out) / "recipes.csv", csv);
+    fmt::print("\nwrote {}\n", (fs::path(out) / "recipes.csv").string());
+    if (!no_plots) {
+      std::vector<double> x;
+      for (std::size_t e = 1; e <= epochs; ++e) x.push_back(static_cast<double>(e));
+      std::vector<Series> lines;
+      const auto test_of = [&](const Config& c) {
+        std::vector<double> y;
+        for (const EpochMetrics& m : c.epochs) y.push_back(m.test_accuracy);
+        return y;
+      };
+      Series mean{fmt::format("article, mean of {} seeds", seeds), {}}, lo{"article, min", {}}, hi{"article, max", {}};
+      for (std::size_t e = 0; e < epochs; ++e) {
+        const Spread sp = spread(article, [&](const Config& c) { return c.epochs[e].test_accuracy; });
+        mean.y.push_back(sp.mean);
+        lo.y.push_back(sp.min);
+        hi.y.push_back(sp.max);
+      }
+      lines = {mean, lo, hi};
+      for (std::size_t k = seeds; k < configs.size(); ++k) lines.push_back({configs[k].name, test_of(configs[k])});
+      fmt::print("{}\n", plot_lines(fs::path(out) / "recipes.png", "Test accuracy per epoch: the article's recipe vs the fixed one",
+                                    "epoch", "test accuracy", x, lines).message);
+    }
+    return 0;
+  });
+}
