@@ -4,17 +4,26 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <mutex>
 
 namespace stepgrad::kernels {
 
 namespace {
 
-constexpr std::size_t kLanes = 8;
+// Note [Summation order]: 32 partial sums, 4 SIMD registers of 8, so that 4 additions are in
+// flight at once instead of one waiting for the last (the add latency bounds a single chain).
+constexpr std::size_t kLanes = 32;
+static_assert(kLanes % kBlock == 0);
 
-// The lanes of Note [Summation order], added in their fixed order.
+// The lanes of Note [Summation order], added in one fixed order: the 4 registers element by
+// element, then the 8 elements pairwise.
 inline double combine(const double* lane) {
-  return ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+  double v[kBlock];
+  for (std::size_t l = 0; l < kBlock; ++l) {
+    v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]);
+  }
+  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
 }
 
 // C = beta · C, honouring Note [beta == 0 overwrites].
@@ -44,49 +53,75 @@ bool worth_blas(std::size_t m, std::size_t n, std::size_t k) { return n > 1 && m
 // y (m) = A (m,k) · b with A's rows contiguous (Note [Summation order], [Sparse inputs]).
 void matvec(std::size_t m, std::size_t k, const double* a, const double* b, double beta,
             double* y) {
-  const std::span<const std::uint32_t> nz = sparse_support(b, k);
-  if (nz.empty()) {
+  const std::span<const std::uint32_t> blocks = nonzero_blocks(b, k);
+  if (blocks.empty()) {
     for (std::size_t i = 0; i < m; ++i) store(y[i], beta, dot(a + i * k, b, k));
     return;
   }
   for (std::size_t i = 0; i < m; ++i) {
     const double* ai = a + i * k;
     double lane[kLanes] = {};
-    for (std::uint32_t j : nz) lane[j % kLanes] += ai[j] * b[j];
+    for (std::uint32_t q : blocks) {
+      const std::size_t begin = q * kBlock;
+      double* group = lane + (begin % kLanes);  // element p lands in lane p % kLanes, as in dot()
+      if (begin + kBlock <= k) {
+        for (std::size_t l = 0; l < kBlock; ++l) group[l] += ai[begin + l] * b[begin + l];
+      } else {
+        for (std::size_t p = begin; p < k; ++p) group[p - begin] += ai[p] * b[p];
+      }
+    }
     store(y[i], beta, combine(lane));
   }
 }
 
-// y (m) = A^T · b for A (k,m): the same lanes as matvec on A^T's rows, so that A^T · b gives
-// the same bits whether A^T is stored or not (the tape stores W, the hand-derived code W^T).
+// y (m) = A^T · b for A (k,m): term p of each sum goes to lane p % kLanes, exactly as dot()
+// does on the rows of a stored A^T, so A^T · b has the same bits whether A^T is stored or not
+// (the tape stores W, the hand-derived code forms W^T). Eight outputs at a time, vectorised
+// across them.
 void matvec_transposed(std::size_t m, std::size_t k, const double* a, const double* b, double beta,
                        double* y) {
-  thread_local std::vector<double> lanes;
-  lanes.assign(kLanes * m, 0.0);
-  for (std::size_t p = 0; p < k; ++p) {
-    if (b[p] == 0.0) continue;  // Note [Sparse inputs]
-    double* lane = lanes.data() + (p % kLanes) * m;
-    const double* ap = a + p * m;
-    const double bp = b[p];
-    for (std::size_t i = 0; i < m; ++i) lane[i] += ap[i] * bp;
-  }
-  for (std::size_t i = 0; i < m; ++i) {
-    double lane[kLanes];
-    for (std::size_t l = 0; l < kLanes; ++l) lane[l] = lanes[l * m + i];
-    store(y[i], beta, combine(lane));
+  for (std::size_t i0 = 0; i0 < m; i0 += kBlock) {
+    const std::size_t width = std::min(kBlock, m - i0);
+    double acc[kLanes][kBlock];
+    for (std::size_t q = 0; q < kLanes; ++q)
+      for (std::size_t l = 0; l < kBlock; ++l) acc[q][l] = 0.0;
+    for (std::size_t p = 0; p < k; ++p) {
+      if (b[p] == 0.0) continue;  // Note [Sparse inputs]
+      const double* ap = a + p * m + i0;
+      const double bp = b[p];
+      double* lane = acc[p % kLanes];
+      if (width == kBlock) {
+        for (std::size_t l = 0; l < kBlock; ++l) lane[l] += ap[l] * bp;
+      } else {
+        for (std::size_t l = 0; l < width; ++l) lane[l] += ap[l] * bp;
+      }
+    }
+    for (std::size_t l = 0; l < width; ++l) {
+      double column[kLanes];
+      for (std::size_t q = 0; q < kLanes; ++q) column[q] = acc[q][l];
+      store(y[i0 + l], beta, combine(column));
+    }
   }
 }
 
 }  // namespace
 
-std::span<const std::uint32_t> sparse_support(const double* b, std::size_t n) {
-  thread_local std::vector<std::uint32_t> nz;
-  nz.clear();
-  for (std::size_t j = 0; j < n; ++j) {
-    if (b[j] != 0.0) nz.push_back(static_cast<std::uint32_t>(j));
+std::span<const std::uint32_t> nonzero_blocks(const double* b, std::size_t n) {
+  thread_local std::vector<std::uint32_t> blocks;
+  const std::size_t count = (n + kBlock - 1) / kBlock;
+  blocks.clear();
+  blocks.reserve(count);  // allocates once per size: a training loop stops allocating
+  for (std::size_t q = 0; q < count; ++q) {
+    const std::size_t end = std::min(q * kBlock + kBlock, n);
+    for (std::size_t j = q * kBlock; j < end; ++j) {
+      if (b[j] != 0.0) {
+        blocks.push_back(static_cast<std::uint32_t>(q));
+        break;
+      }
+    }
   }
-  if (2 * nz.size() > n) nz.clear();
-  return nz;
+  if (2 * blocks.size() > count) blocks.clear();
+  return blocks;
 }
 
 double dot(const double* a, const double* b, std::size_t n) {
@@ -153,12 +188,14 @@ void outer(std::size_t m, std::size_t n, double alpha, const double* u, const do
   }
 }
 
-void outer_columns(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
-                   std::span<const std::uint32_t> columns, double* c) {
+void outer_blocks(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
+                  std::span<const std::uint32_t> blocks, double* c) {
   for (std::size_t i = 0; i < m; ++i) {
     const double s = alpha * u[i];
     double* ci = c + i * n;
-    for (std::uint32_t j : columns) ci[j] = s * v[j];
+    for_each_block(blocks, n, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t j = begin; j < end; ++j) ci[j] = s * v[j];
+    });
   }
 }
 

@@ -17,20 +17,34 @@ namespace stepgrad::kernels {
 
 // Note [Summation order]
 // Without -ffast-math the compiler may not reorder a sum, so a plain dot-product loop runs one
-// addition at a time. Every matrix-vector product here keeps 8 partial sums instead (term p of
-// the sum goes to partial sum p % 8) and adds them in one fixed order at the end: the compiler
-// maps the 8 lanes onto SIMD registers, and the result is the same on every machine, with or
-// without -march=native, whether A or A^T is stored, and whether zero terms are skipped.
+// addition at a time, each waiting for the last. Every matrix-vector product here keeps 32
+// partial sums instead (term p of the sum goes to partial sum p % 32) and adds them in one
+// fixed order at the end: the compiler maps the lanes onto 4 SIMD registers that add in
+// parallel, and the result is the same on every machine, with or without -march=native,
+// whether A or A^T is stored, and whether zero terms are skipped.
 
 // Note [Sparse inputs]
 // An MNIST image is about 80% zeros, so in Z1 = W0 · O0 and in W0's update delta1 ⊗ O0 most
-// columns of W0 meet a zero. Skipping a zero term changes no bit of a sum kept by
-// Note [Summation order] (x + 0 * w == x), so the kernels skip them when a vector is mostly
-// zeros: about 5x less work on the article's largest matrix, for the same numbers.
+// columns of W0 meet a zero. The kernels then work block by block: columns come in blocks of
+// 8 (one SIMD register of Note [Summation order]'s lanes) and only the blocks where the vector has
+// a nonzero are visited, with the same vectorised loop as the dense case. Skipping a zero term
+// changes no bit of a lane's sum (x + 0 * w == x) and no bit of an update (w - lr * (d * 0) == w),
+// so the numbers are exactly the dense ones, for about 40% of the work on the article's W0.
+inline constexpr std::size_t kBlock = 8;
 
-/// The indices of b's nonzero elements when at most half of them are nonzero; else empty
-/// (dense is as fast). The result lives in a per-thread buffer, valid until the next call.
-std::span<const std::uint32_t> sparse_support(const double* b, std::size_t n);
+/// The blocks of 8 elements of b (block q is b[8q, 8q + 8)) that hold a nonzero, when they
+/// are at most half of all blocks; else empty (dense is as fast). The result lives in a
+/// per-thread buffer, valid until the next call.
+std::span<const std::uint32_t> nonzero_blocks(const double* b, std::size_t n);
+
+/// Calls f(begin, end) for the element range of each listed block of a length-n vector.
+template <class F>
+void for_each_block(std::span<const std::uint32_t> blocks, std::size_t n, F f) {
+  for (std::uint32_t q : blocks) {
+    const std::size_t begin = q * kBlock;
+    f(begin, begin + kBlock <= n ? begin + kBlock : n);
+  }
+}
 
 /// sum of a[p] * b[p] for p < n, in the order of Note [Summation order].
 double dot(const double* a, const double* b, std::size_t n);
@@ -45,8 +59,8 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
 void outer(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
            double beta, double* c);
 
-/// C[i][j] = alpha · u[i] v[j] for the columns j in `columns` only; other columns untouched.
-void outer_columns(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
-                   std::span<const std::uint32_t> columns, double* c);
+/// C[i][j] = alpha · u[i] v[j] for the columns j of the listed blocks only; others untouched.
+void outer_blocks(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
+                  std::span<const std::uint32_t> blocks, double* c);
 
 }  // namespace stepgrad::kernels

@@ -30,12 +30,21 @@ Var matmul(Var a, Var b) {
     const std::size_t rows = in_a.value().rows(), k = in_a.value().cols(),
                       cols = in_b.value().cols();
     if (in_a.requires_grad) {
-      auto [ga, beta] = in_a.gradient().for_accumulation(in_a.value().shape());
-      if (cols == 1) {
+      Gradient& grad_a = in_a.gradient();
+      const std::span<const std::uint32_t> blocks =
+          cols == 1 && grad_a.empty() ? kernels::nonzero_blocks(in_b.value().data(), k)
+                                      : std::span<const std::uint32_t>();
+      if (!blocks.empty()) {
+        // dA = G ⊗ B, zero wherever B is: Note [Column-sparse gradients]
+        Tensor& ga = grad_a.start_blocks(in_a.value().shape(), blocks);
+        kernels::outer_blocks(rows, k, 1.0, g.data(), in_b.value().data(), blocks, ga.data());
+      } else if (cols == 1) {
         // dA += G ⊗ B (one sample: the outer product of the incoming gradient and the input)
+        auto [ga, beta] = grad_a.for_accumulation(in_a.value().shape());
         kernels::outer(rows, k, 1.0, g.data(), in_b.value().data(), beta, ga.data());
       } else {
         // dA += G · B^T
+        auto [ga, beta] = grad_a.for_accumulation(in_a.value().shape());
         kernels::gemm(false, true, rows, k, cols, g.data(), in_b.value().data(), beta, ga.data());
       }
     }

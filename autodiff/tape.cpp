@@ -1,35 +1,79 @@
 // The tape's bookkeeping: leaves, recording, clearing, and the reverse sweep.
 #include "tape.hpp"
 
+#include "kernels.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
 namespace stepgrad {
 
 const Tensor& Gradient::get(const Shape& shape) {
-  if (empty_) {
+  if (state_ == State::empty) {
     tensor_.resize(shape);
     tensor_.fill(0.0);
-    empty_ = false;  // now a real (zero) gradient that later contributions add to
+    state_ = State::dense;  // now a real (zero) gradient that later contributions add to
+  } else if (state_ == State::blocks) {
+    densify();
   }
   return tensor_;
 }
 
 Gradient::Target Gradient::for_accumulation(const Shape& shape) {
-  if (empty_) {
+  if (state_ == State::empty) {
     tensor_.resize(shape);  // keeps the allocation: no malloc after the first step
-    empty_ = false;
+    state_ = State::dense;
     return {tensor_, 0.0};
   }
+  if (state_ == State::blocks) densify();
   return {tensor_, 1.0};
+}
+
+Tensor& Gradient::start_blocks(const Shape& shape, std::span<const std::uint32_t> blocks) {
+  if (state_ != State::empty || shape.rank != 2) {
+    throw std::logic_error("Gradient::start_blocks: only the first contribution to a matrix");
+  }
+  tensor_.resize(shape);
+  blocks_.reserve(shape.cols);  // room for every block: later steps never allocate
+  blocks_.assign(blocks.begin(), blocks.end());
+  state_ = State::blocks;
+  return tensor_;
+}
+
+void Gradient::densify() {
+  // Zero the columns between the blocks that hold data (blocks_ is ascending).
+  const std::size_t rows = tensor_.rows();
+  const std::size_t cols = tensor_.cols();
+  for (std::size_t r = 0; r < rows; ++r) {
+    double* row = tensor_.data() + r * cols;
+    std::size_t next = 0;  // first column not yet zeroed or kept
+    for (std::uint32_t q : blocks_) {
+      const std::size_t begin = q * kernels::kBlock;
+      for (std::size_t c = next; c < begin; ++c) row[c] = 0.0;
+      next = std::min(begin + kernels::kBlock, cols);
+    }
+    for (std::size_t c = next; c < cols; ++c) row[c] = 0.0;
+  }
+  state_ = State::dense;
 }
 
 void Parameter::sgd_step(double lr) {
   if (grad_.empty()) return;  // a zero gradient moves nothing
-  const Tensor& g = grad_.get(value.shape());
+  const Tensor& g = grad_.raw();
   double* w = value.data();
   const double* gd = g.data();
-  for (std::size_t i = 0, n = value.size(); i < n; ++i) w[i] -= lr * gd[i];
+  if (grad_.block_sparse()) {  // Note [Column-sparse gradients]: the other columns are zero
+    const std::size_t cols = value.cols();
+    for (std::size_t r = 0, rows = value.rows(); r < rows; ++r) {
+      double* wr = w + r * cols;
+      const double* gr = gd + r * cols;
+      kernels::for_each_block(grad_.blocks(), cols, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t c = begin; c < end; ++c) wr[c] -= lr * gr[c];
+      });
+    }
+  } else {
+    for (std::size_t i = 0, n = value.size(); i < n; ++i) w[i] -= lr * gd[i];
+  }
   grad_.clear();
 }
 

@@ -21,10 +21,20 @@ namespace stepgrad {
 // the buffer (PyTorch's grads start as None for the same reason). zero_grad() only marks a
 // buffer empty; reading an empty gradient gives zeros.
 
-/// A gradient buffer that starts empty (see Note [Gradient accumulation]).
+// Note [Column-sparse gradients]
+// dW0 = delta1 ⊗ O0 is zero in every column where the image is black, about 80% of them
+// (Note [Sparse inputs] in kernels.hpp). When such an outer product is a gradient's first
+// contribution, matmul's backward writes only the column blocks where O0 has a nonzero, and
+// the Gradient remembers which they are; the other columns read as zeros, exactly as an empty
+// gradient does. sgd_step then touches only those blocks, and anything else that reads or adds
+// to the gradient first fills the other columns with zeros. Every number is the same as with
+// the dense product.
+
+/// A gradient buffer that starts empty (Note [Gradient accumulation]) and may hold only some
+/// column blocks (Note [Column-sparse gradients]).
 class Gradient {
  public:
-  bool empty() const { return empty_; }
+  bool empty() const { return state_ == State::empty; }
   /// The gradient; zeros of `shape` when nothing has been accumulated.
   const Tensor& get(const Shape& shape);
   /// Where the next contribution goes: write with beta == 0, add with beta == 1
@@ -34,11 +44,23 @@ class Gradient {
     double beta;
   };
   Target for_accumulation(const Shape& shape);
-  void clear() { empty_ = true; }
+  /// The first contribution, zero outside the listed column blocks (kernels::kBlock columns
+  /// each): the caller writes exactly those columns. Only for an empty gradient of a matrix.
+  Tensor& start_blocks(const Shape& shape, std::span<const std::uint32_t> blocks);
+  /// True when only blocks() hold data and the other columns are zero.
+  bool block_sparse() const { return state_ == State::blocks; }
+  std::span<const std::uint32_t> blocks() const { return blocks_; }
+  /// The raw buffer, whatever its state (sgd_step reads the blocks it holds).
+  const Tensor& raw() const { return tensor_; }
+  void clear() { state_ = State::empty; }
 
  private:
+  enum class State : std::uint8_t { empty, dense, blocks };
+  void densify();
+
   Tensor tensor_;
-  bool empty_ = true;
+  State state_ = State::empty;
+  std::vector<std::uint32_t> blocks_;  // with State::blocks, ascending
 };
 
 /// A trainable tensor that lives across tapes: the model owns it, each tape points to it.

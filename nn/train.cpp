@@ -89,6 +89,10 @@ void Trainer::step(const Subset& data, std::span<const std::size_t> order, std::
     for (Parameter* p : parameters_) p->sgd_step(options_.lr);  // eq. (12)
     cost_sum += f.cost.value().item() * n;  // the tape's cost is the batch's mean
     correct += count_correct(f.O3.value(), y_);
+  } else if (count == 1) {
+    const Tensor& O3 = fused_.step(net_, x_, y_, options_.recipe, options_.lr);  // = deltas_sgd_step
+    cost_sum += article_cost(O3, y_);
+    correct += count_correct(O3, y_);
   } else {
     const Activations a = deltas_sgd_step(net_, x_, y_, options_.recipe, options_.lr);
     cost_sum += article_cost(a.O3, y_) * n;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "deltas.hpp"
+#include "fused.hpp"
 #include "mnist.hpp"
 #include "network.hpp"
 #include "tape.hpp"
@@ -87,6 +88,7 @@ class Trainer {
   TrainOptions options_;
   std::vector<Parameter*> parameters_;  // net_.parameters(), fetched once
   Tape tape_;
+  FusedDeltasStep fused_;  // the deltas engine, one sample at a time
   Tensor x_;  // (784,) or (784, batch)
   Tensor y_;  // (10,) or (10, batch)
   std::vector<std::size_t> order_;

@@ -70,18 +70,19 @@ BOOST_AUTO_TEST_CASE(outer_writes_or_accumulates) {
   BOOST_TEST(testing::identical(c, Tensor::matrix({{9, 12, 15}, {18, 24, 30}})));
 }
 
-BOOST_AUTO_TEST_CASE(dot_sums_in_eight_fixed_lanes) {
+BOOST_AUTO_TEST_CASE(dot_sums_in_32_fixed_lanes) {
   RandomState rng(6);
-  for (std::size_t n : {0u, 1u, 7u, 8u, 9u, 784u}) {
+  for (std::size_t n : {0u, 1u, 7u, 8u, 31u, 32u, 33u, 784u}) {
     std::vector<double> a(n), b(n);
     for (std::size_t i = 0; i < n; ++i) {
       a[i] = rng.randn();
       b[i] = rng.randn();
     }
-    double lane[8] = {};
-    for (std::size_t i = 0; i < n; ++i) lane[i % 8] += a[i] * b[i];  // Note [Summation order]
-    const double want =
-        ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+    double lane[32] = {};
+    for (std::size_t i = 0; i < n; ++i) lane[i % 32] += a[i] * b[i];  // Note [Summation order]
+    double v[8];
+    for (std::size_t l = 0; l < 8; ++l) v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]);
+    const double want = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
     BOOST_TEST(stepgrad::kernels::dot(a.data(), b.data(), n) == want);
   }
 }
@@ -92,9 +93,9 @@ BOOST_AUTO_TEST_CASE(skipping_zeros_and_storing_the_transpose_change_no_bit) {
   RandomState rng(8);
   const Tensor w = rng.randn(128, 784);
   Tensor x = Tensor::zeros(784);
-  for (std::size_t j = 0; j < 784; ++j)
-    if (rng.random_sample() < 0.2) x[j] = rng.random_sample();
-  BOOST_TEST(!stepgrad::kernels::sparse_support(x.data(), 784).empty());
+  for (std::size_t j = 203; j < 397; ++j)  // lit pixels cluster, as a digit's strokes do
+    if (rng.random_sample() < 0.5) x[j] = rng.random_sample();
+  BOOST_TEST(!stepgrad::kernels::nonzero_blocks(x.data(), 784).empty());
   Tensor sparse(Shape::vector(128));
   stepgrad::kernels::gemm(false, false, 128, 1, 784, w.data(), x.data(), 0.0, sparse.data());
   Tensor dense(Shape::vector(128));
@@ -111,19 +112,23 @@ BOOST_AUTO_TEST_CASE(skipping_zeros_and_storing_the_transpose_change_no_bit) {
   BOOST_TEST(testing::identical(from_w, from_wt));
 }
 
-BOOST_AUTO_TEST_CASE(sparse_support_lists_the_nonzeros_of_a_mostly_zero_vector) {
-  const Tensor v = Tensor::vector({0, 1.5, 0, 0, -2, 0});
-  const auto nz = stepgrad::kernels::sparse_support(v.data(), v.size());
-  const std::vector<std::uint32_t> want{1, 4};
-  BOOST_TEST(std::vector<std::uint32_t>(nz.begin(), nz.end()) == want,
-             boost::test_tools::per_element());
-  Tensor c(Shape::matrix(2, 6), 7.0);
-  stepgrad::kernels::outer_columns(2, 6, 1.0, Tensor::vector({1, 2}).data(), v.data(), nz,
-                                   c.data());
-  BOOST_TEST(testing::identical(c, Tensor::matrix({{7, 1.5, 7, 7, -2, 7}, {7, 3, 7, 7, -4, 7}})));
-  // (the next call reuses the buffer nz points into)
-  BOOST_TEST(stepgrad::kernels::sparse_support(Tensor::vector({1, 2, 0}).data(), 3)
-                 .empty());  // mostly nonzero
+BOOST_AUTO_TEST_CASE(nonzero_blocks_lists_the_blocks_of_8_that_hold_data) {
+  Tensor v = Tensor::zeros(30);  // blocks [0, 8) [8, 16) [16, 24) [24, 30)
+  v[9] = 1.5;
+  v[29] = -2.0;
+  const auto blocks = stepgrad::kernels::nonzero_blocks(v.data(), v.size());
+  const std::vector<std::uint32_t> want{1, 3};
+  BOOST_TEST(std::vector<std::uint32_t>(blocks.begin(), blocks.end()) == want, boost::test_tools::per_element());
+  Tensor c(Shape::matrix(2, 30), 7.0);
+  stepgrad::kernels::outer_blocks(2, 30, 1.0, Tensor::vector({1, 2}).data(), v.data(), blocks, c.data());
+  for (std::size_t j = 0; j < 30; ++j) {
+    const bool written = (j >= 8 && j < 16) || j >= 24;
+    BOOST_TEST(c(0, j) == (written ? v[j] : 7.0));
+    BOOST_TEST(c(1, j) == (written ? 2.0 * v[j] : 7.0));
+  }
+  // (the next call reuses the buffer `blocks` points into)
+  v[0] = v[17] = 1.0;  // 3 of 4 blocks hold data: dense is as fast
+  BOOST_TEST(stepgrad::kernels::nonzero_blocks(v.data(), v.size()).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

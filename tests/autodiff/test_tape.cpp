@@ -5,6 +5,7 @@
 #include "common/alloc_counter.hpp"
 #include "common/check.hpp"
 #include "ops.hpp"
+#include "random.hpp"
 
 using namespace stepgrad;
 
@@ -161,6 +162,45 @@ BOOST_AUTO_TEST_CASE(sgd_step_moves_against_the_gradient_and_zeroes_it) {
   BOOST_TEST(testing::identical(w.value, Tensor::vector({-4, 7})));
   BOOST_TEST(!w.has_grad());
   BOOST_TEST(testing::identical(w.grad(), Tensor::vector({0, 0})));
+}
+
+BOOST_AUTO_TEST_CASE(a_mostly_zero_input_gives_a_column_sparse_gradient_with_the_same_numbers) {
+  // Note [Column-sparse gradients]: W · x with x zero outside its second block of 8 columns.
+  RandomState rng(3);
+  const Tensor w = rng.randn(2, 24);
+  Tensor x = Tensor::zeros(24);
+  x[10] = 0.5;
+  x[12] = -2.0;
+  const Tensor g = Tensor::vector({3, -1});
+  Parameter p("W", w);
+  Tape t;
+  t.backward(dot(matmul(t.param(p), t.input(x)), t.input(g)));
+  BOOST_TEST(p.gradient().block_sparse());
+  BOOST_TEST(p.gradient().blocks().size() == 1u);
+  BOOST_TEST(testing::identical(p.grad(), outer(g, x)));  // zeros in the other blocks
+  BOOST_TEST(!p.gradient().block_sparse());               // reading it filled them in
+
+  // sgd_step from a block-sparse gradient moves exactly what the dense one moves
+  Parameter dense("W", w);
+  p.zero_grad();
+  t.clear();
+  t.backward(dot(matmul(t.param(p), t.input(x)), t.input(g)));
+  BOOST_TEST(p.gradient().block_sparse());
+  dense.gradient().for_accumulation(w.shape()).tensor = outer(g, x);
+  p.sgd_step(0.25);
+  dense.sgd_step(0.25);
+  BOOST_TEST(testing::identical(p.value, dense.value));
+
+  // a second contribution on top of a block-sparse one adds up correctly
+  Parameter q("W", w);
+  Tape u;
+  const Var wq = u.param(q);
+  Tensor x2 = Tensor::zeros(24);
+  x2[1] = 1.0;
+  const Var l = dot(matmul(wq, u.input(x)), u.input(Tensor::vector({1, 1}))) +
+                dot(matmul(wq, u.input(x2)), u.input(Tensor::vector({2, 2})));
+  u.backward(l);
+  BOOST_TEST(testing::identical(q.grad(), outer(Tensor::vector({1, 1}), x) + outer(Tensor::vector({2, 2}), x2)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
