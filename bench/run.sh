@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# bench/run.sh: stepgrad's speed in one table, measured in one run (bench/README.md).
+#
+#   bench/run.sh                         build (release) if needed, then everything (~2 minutes)
+#   bench/run.sh --build build-rel       another build folder (default: build)
+#   bench/run.sh --repetitions 9         more repetitions per benchmark (default: 5)
+#   bench/run.sh --no-train              skip the full 10_train run
+#   bench/run.sh -- --benchmark_filter=sgd_step   pass the rest to stepgrad_bench
+#
+# It builds bench/stepgrad_bench and tutorials/10_train, runs stepgrad_bench with repetitions
+# (randomly interleaved), the article's numpy code (bench/article_numpy.py), and one full
+# `10_train --no-plots` under /usr/bin/time -v, then prints the machine, the date and one table
+# with medians, spreads and ratios (bench/report.py). The raw outputs stay in BUILD/bench/last-run/.
+# Speed is reported, never asserted: on a shared machine only medians and ratios from the same
+# run mean much.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+build=build
+repetitions=5
+run_train=1
+bench_args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --build) build=${2:?--build needs a folder}; shift 2 ;;
+        --build=*) build=${1#--build=}; shift ;;
+        --repetitions) repetitions=${2:?--repetitions needs a number}; shift 2 ;;
+        --repetitions=*) repetitions=${1#--repetitions=}; shift ;;
+        --no-train) run_train=0; shift ;;
+        -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        --) shift; bench_args=("$@"); break ;;
+        *) echo "bench/run.sh: unknown argument '$1' (--help lists them)" >&2; exit 2 ;;
+    esac
+done
+if [ -z "$build" ]; then
+    echo "bench/run.sh: --build: expected a folder" >&2
+    exit 2
+fi
+case "$repetitions" in
+    ''|*[!0-9]*|0) echo "bench/run.sh: --repetitions: expected a positive number, found '$repetitions'" >&2; exit 2 ;;
+esac
+
+python=/usr/bin/python3
+if [ ! -x "$python" ]; then
+    echo "bench/run.sh: needs $python (apt-get install python3)" >&2
+    exit 1
+fi
+say() { printf '%s\n' "$*" >&2; }
+
+# ---- build -------------------------------------------------------------------------------------
+if [ ! -f "$build/build.ninja" ]; then
+    say "bench/run.sh: setting up $build (release)"
+    meson setup "$build" --buildtype=release >&2
+fi
+buildtype=$(meson introspect "$build" --buildoptions |
+    "$python" -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))')
+if [ "$buildtype" != release ]; then
+    say "bench/run.sh: WARNING: $build is a '$buildtype' build; the figures mean little (meson configure $build --buildtype=release)"
+fi
+
+results="$build/bench/last-run"
+rm -rf "$results"
+mkdir -p "$results"
+say "bench/run.sh: building $build (log in $results/build.txt)"
+if ! ninja -C "$build" tutorials/10_train >"$results/build.txt" 2>&1; then
+    cat "$results/build.txt" >&2
+    say "bench/run.sh: the build failed"
+    exit 1
+fi
+if ! ninja -C "$build" bench/stepgrad_bench >>"$results/build.txt" 2>&1 || [ ! -x "$build/bench/stepgrad_bench" ]; then
+    tail -n 20 "$results/build.txt" >&2
+    say "bench/run.sh: no $build/bench/stepgrad_bench: is Google Benchmark installed? (apt-get install libbenchmark-dev, then meson setup --reconfigure $build)"
+    exit 1
+fi
+train_out=$(mktemp -d "${TMPDIR:-/tmp}/stepgrad-bench-train.XXXXXX")
+trap 'rm -rf "$train_out"' EXIT
+
+# ---- the machine -------------------------------------------------------------------------------
+lscpu_field() { lscpu | sed -n "s/^$1:[[:space:]]*//p" | head -n 1; }
+model=$(lscpu_field 'Model name')
+sockets=$(lscpu_field 'Socket(s)')
+cores=$(lscpu_field 'Core(s) per socket')
+threads=$(lscpu_field 'Thread(s) per core')
+l2=$(lscpu_field 'L2 cache')
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit="$commit + uncommitted changes"; fi
+{
+    echo "== stepgrad benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC') =="
+    echo "machine: ${model:-unknown CPU}, $(nproc) CPUs (${sockets:-?} socket(s) x ${cores:-?} core(s) x ${threads:-?} thread(s)), L2 ${l2:-?}"
+    echo "         $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
+    echo "build:   $build ($buildtype), $(c++ --version | head -n 1), commit $commit"
+} | tee "$results/header.txt"
+echo
+
+# ---- stepgrad_bench ----------------------------------------------------------------------------
+say "bench/run.sh: stepgrad_bench, $repetitions repetitions (console output in $results/bench.txt)"
+"$build/bench/stepgrad_bench" \
+    --benchmark_repetitions="$repetitions" \
+    --benchmark_enable_random_interleaving=true \
+    --benchmark_display_aggregates_only=true \
+    --benchmark_out="$results/bench.json" --benchmark_out_format=json \
+    "${bench_args[@]}" >"$results/bench.txt" 2>&1 || {
+    cat "$results/bench.txt" >&2
+    say "bench/run.sh: stepgrad_bench failed"
+    exit 1
+}
+grep -i 'note' "$results/bench.txt" >&2 || true
+
+# ---- the numpy reference -----------------------------------------------------------------------
+say "bench/run.sh: the article's numpy code (bench/article_numpy.py)"
+numpy_args=()
+status=0
+"$python" bench/article_numpy.py --samples 2000 --runs "$repetitions" --json "$results/numpy.json" \
+    >"$results/numpy.txt" 2>&1 || status=$?
+if [ "$status" -eq 0 ]; then
+    numpy_args=(--numpy "$results/numpy.json")
+else
+    say "bench/run.sh: numpy reference skipped (exit $status): $(head -n 1 "$results/numpy.txt")"
+fi
+
+# ---- one full training run ---------------------------------------------------------------------
+train_args=()
+if [ "$run_train" -eq 1 ]; then
+    say "bench/run.sh: 10_train --no-plots (5 epochs of the article split) under /usr/bin/time -v"
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -v -o "$results/time.txt" "$build/tutorials/10_train" --no-plots --out "$train_out" \
+            >"$results/10_train.txt" 2>&1 || true
+        cp "$train_out/metrics.csv" "$results/metrics.csv" 2>/dev/null || true
+        train_args=(--time "$results/time.txt" --metrics "$results/metrics.csv")
+        if ! grep -q 'Exit status: 0' "$results/time.txt"; then
+            say "bench/run.sh: 10_train failed: $(grep -m 1 'error' "$results/10_train.txt" || tail -n 1 "$results/10_train.txt")"
+        fi
+    else
+        say "bench/run.sh: no /usr/bin/time (apt-get install time); 10_train not timed"
+    fi
+fi
+
+# ---- the table ---------------------------------------------------------------------------------
+"$python" bench/report.py --bench "$results/bench.json" "${numpy_args[@]}" "${train_args[@]}" |
+    tee "$results/report.txt"
+echo
+echo "raw outputs: $results/"

@@ -1,0 +1,276 @@
+// stepgrad_bench: how fast stepgrad trains and evaluates the article's network, in Google
+// Benchmark's terms. Every benchmark reports items_per_second, and an item is one sample (one
+// image for idx_load), so items_per_second is samples/s. Single-threaded throughout (OpenBLAS
+// runs on one thread, autodiff/kernels.cpp).
+//
+//   build/bench/stepgrad_bench                                   every benchmark
+//   build/bench/stepgrad_bench --benchmark_filter=sgd_step       the per-sample SGD steps
+//   build/bench/stepgrad_bench --data=/path/to/mnist             another MNIST folder
+//
+// The data: the article's split of the real MNIST (data/mnist, looked for in the working folder
+// and then in the source tree), loaded once and shared by every benchmark. When it is missing the
+// benchmarks run on synthetic digits (tests/common/digits.hpp) and say so, so the harness always
+// runs; the figures are then only indicative (the synthetic images light about as many pixels).
+// bench/run.sh runs this with repetitions next to the article's numpy code; bench/README.md says
+// what each number means.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "common/digits.hpp"
+#include "mnist.hpp"
+#include "network.hpp"
+#include "train.hpp"
+
+using namespace stepgrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Note [DoNotOptimize and doubles]
+// Google Benchmark 1.7's DoNotOptimize(T&) is asm volatile("" : "+m,r"(value)) under g++, and g++
+// mishandles that constraint on a double (google/benchmark#903, GCC PR 92597): a double passed to
+// it came out as 0 here. So the benchmarks hand it integers and pointers only. Trainer::step,
+// evaluate and read_idx live in other translation units (no LTO), so the calls themselves cannot
+// be optimised away.
+
+// The training steps cycle over the first kCycle training samples, so each step sees a new image
+// as in training while the pixels read stay a small, fixed working set. Divisible by every batch.
+constexpr std::size_t kCycle = 4096;
+// evaluate/forward_only runs on this many test samples.
+constexpr std::size_t kEvalSamples = 2000;
+// The synthetic stand-ins when MNIST is missing: training and test digits, and the images of the
+// IDX file written for idx_load (as many as the real training file).
+constexpr std::size_t kSyntheticTrain = kCycle;
+constexpr std::size_t kSyntheticTest = kEvalSamples;
+constexpr std::size_t kSyntheticIdxImages = 60000;
+
+struct BenchData {
+  Split split;
+  bool real = false;
+  fs::path train_images;  // the IDX file idx_load reads
+  // The synthetic IDX file, removed when the last copy of this goes (at exit).
+  std::shared_ptr<const fs::path> temporary;
+};
+
+fs::path g_data_dir;  // --data=DIR, or found by find_data_dir()
+
+fs::path find_data_dir() {
+  std::error_code ec;
+  if (fs::is_directory("data/mnist", ec)) return "data/mnist";
+  return fs::path(STEPGRAD_SOURCE_DIR) / "data" / "mnist";
+}
+
+// The training images file in `dir`, raw or gzipped; empty when neither is there.
+fs::path find_train_images(const fs::path& dir) {
+  std::error_code ec;
+  for (const char* name : {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"}) {
+    if (fs::is_regular_file(dir / name, ec)) return dir / name;
+  }
+  return {};
+}
+
+// A raw IDX file of n synthetic 28x28 images (magic 00 00 08 03, big-endian dimensions), in the
+// temporary folder; idx_load reads it when MNIST is missing.
+fs::path write_synthetic_idx(std::size_t n) {
+  const Subset digits = testing::synthetic_digits(kSyntheticTrain, 7);
+  std::vector<std::uint8_t> bytes{0, 0, 0x08, 3};
+  for (const std::size_t d : {n, image_rows, image_cols}) {
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      bytes.push_back(static_cast<std::uint8_t>((d >> shift) & 0xffu));
+    }
+  }
+  bytes.reserve(bytes.size() + n * image_pixels);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::span<const std::uint8_t> px = digits.pixels(i % digits.size());
+    bytes.insert(bytes.end(), px.begin(), px.end());
+  }
+  const fs::path path =
+      fs::temp_directory_path() / fmt::format("stepgrad_bench_{}.idx", ::getpid());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error(fmt::format("{}: cannot write", path.string()));
+  return path;
+}
+
+BenchData load_data() {
+  BenchData d;
+  try {
+    d.split = load_split(g_data_dir, SplitKind::article);
+    d.real = true;
+    d.train_images = find_train_images(g_data_dir);
+    std::fprintf(stderr, "stepgrad_bench: data: %s\n", d.split.description.c_str());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr,
+                 "stepgrad_bench: NOTE: no usable MNIST (%s);\n"
+                 "  running on synthetic digits instead: the figures are only indicative.\n"
+                 "  scripts/fetch-mnist puts MNIST in data/mnist, or pass --data=DIR.\n",
+                 e.what());
+    d.split.train = testing::synthetic_digits(kSyntheticTrain, 1);
+    d.split.test = testing::synthetic_digits(kSyntheticTest, 2);
+    d.split.description = "synthetic digits";
+    d.train_images = write_synthetic_idx(kSyntheticIdxImages);
+    d.temporary =
+        std::shared_ptr<const fs::path>(new fs::path(d.train_images), [](const fs::path* p) {
+          std::error_code ec;
+          fs::remove(*p, ec);
+          delete p;
+        });
+  }
+  return d;
+}
+
+// Loaded on first use and shared by every benchmark (and every repetition).
+const BenchData& data() {
+  static const BenchData d = load_data();
+  return d;
+}
+
+std::vector<std::size_t> iota_order(std::size_t n) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  return order;
+}
+
+// `batch` samples per Trainer::step (1: the article's per-sample SGD), cycling over the first
+// kCycle training samples. Each run of the function starts from a fresh network (the article's
+// nn_init, seed 42) built outside the timed loop; the weights then change step by step, as in
+// training.
+void train_steps(benchmark::State& state, Engine engine, Recipe recipe, std::size_t batch) {
+  const Subset& train = data().split.train;
+  const std::size_t cycle = std::min(kCycle, train.size()) / batch * batch;
+  if (cycle == 0) {
+    state.SkipWithError("fewer training samples than one batch");
+    return;
+  }
+  const std::vector<std::size_t> order = iota_order(cycle);
+  TrainOptions options;
+  options.recipe = recipe;
+  options.engine = engine;
+  options.batch = batch;
+  Network net(options.network);
+  Trainer trainer(net, options);
+  double cost_sum = 0.0;
+  std::size_t correct = 0;
+  std::size_t first = 0;
+  for (auto _ : state) {
+    trainer.step(train, order, first, batch, cost_sum, correct);
+    benchmark::DoNotOptimize(correct);
+    first += batch;
+    if (first == cycle) first = 0;
+  }
+  const auto samples =
+      static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(batch);
+  state.SetItemsProcessed(samples);
+  // The running accuracy of the steps timed: training is really happening (about 0.1 at first).
+  state.counters["train_acc"] =
+      samples > 0 ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0;
+}
+
+// evaluate() on the first kEvalSamples test samples with the initial weights: forward only,
+// batched (one GEMM per layer and chunk).
+void evaluate_forward(benchmark::State& state) {
+  const Subset& all = data().split.test;
+  const Subset test = all.first(std::min(kEvalSamples, all.size()));
+  const Network net;
+  double accuracy = 0.0;
+  for (auto _ : state) {
+    const Evaluation e = evaluate(net, test);
+    benchmark::DoNotOptimize(e.predicted.data());
+    accuracy = e.accuracy;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(test.size()));
+  state.counters["accuracy"] = accuracy;
+}
+
+// read_idx() of the whole training images file (60,000 images): read, check, copy. The file is
+// in the page cache after the first read, so this times the parser, not the disk. Bytes are the
+// file's size on disk.
+void idx_load(benchmark::State& state) {
+  const fs::path& path = data().train_images;
+  if (path.empty()) {
+    state.SkipWithError("no training images file");
+    return;
+  }
+  const auto file_bytes = static_cast<std::int64_t>(fs::file_size(path));
+  std::int64_t images = 0;
+  for (auto _ : state) {
+    const IdxArray a = read_idx(path);
+    benchmark::DoNotOptimize(a.data.data());
+    images = static_cast<std::int64_t>(a.dims.at(0));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * images);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * file_bytes);
+}
+
+std::string_view engine_name(Engine e) { return e == Engine::tape ? "tape" : "deltas"; }
+
+void register_benchmarks() {
+  struct StepCase {
+    Engine engine;
+    Recipe recipe;
+  };
+  // The article recipe always runs on the hand-derived deltas (TrainOptions::effective_engine).
+  for (const StepCase c :
+       {StepCase{Engine::tape, Recipe::fixed}, StepCase{Engine::deltas, Recipe::fixed},
+        StepCase{Engine::deltas, Recipe::article}}) {
+    const std::string name =
+        fmt::format("sgd_step/engine:{}/recipe:{}", engine_name(c.engine), to_string(c.recipe));
+    benchmark::RegisterBenchmark(name.c_str(), [c](benchmark::State& s) {
+      train_steps(s, c.engine, c.recipe, 1);
+    })->Unit(benchmark::kMicrosecond);
+  }
+  for (const Engine engine : {Engine::tape, Engine::deltas}) {
+    for (const std::size_t batch : {std::size_t{32}, std::size_t{128}}) {
+      const std::string name =
+          fmt::format("minibatch_step/engine:{}/batch:{}", engine_name(engine), batch);
+      benchmark::RegisterBenchmark(name.c_str(), [engine, batch](benchmark::State& s) {
+        train_steps(s, engine, Recipe::fixed, batch);
+      })->Unit(benchmark::kMicrosecond);
+    }
+  }
+  benchmark::RegisterBenchmark("evaluate/forward_only", evaluate_forward)
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("idx_load/train_images", idx_load)->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  // Our one flag, --data=DIR; Google Benchmark has taken its own out of argv.
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with("--data=")) {
+      g_data_dir = std::string(arg.substr(7));
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  if (g_data_dir.empty()) g_data_dir = find_data_dir();
+  register_benchmarks();
+  benchmark::AddCustomContext(
+      "data", data().real ? data().split.description : "synthetic digits (no MNIST)");
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
