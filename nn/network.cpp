@@ -84,7 +84,9 @@ Parameter& Network::weight(std::size_t l) {
   return l == 0 ? W0 : l == 1 ? W1 : W2;
 }
 
-const Parameter& Network::weight(std::size_t l) const { return const_cast<Network*>(this)->weight(l); }
+const Parameter& Network::weight(std::size_t l) const {
+  return const_cast<Network*>(this)->weight(l);
+}
 
 Parameter& Network::bias(std::size_t l) {
   if (l > 2) throw std::out_of_range(fmt::format("bias b{}: the network has b0, b1, b2", l));
@@ -156,16 +158,14 @@ TapeForward record_forward(Tape& tape, Network& net, const Tensor& x, const Tens
   f.Y = tape.input(y, "Y");
   // Training minimises the categorical cross-entropy, whose gradient is eq. (8); softmax
   // and log are fused in one op so dC/dZ3 is exactly O3 - Y (erratum E2).
-  f.C = cross_entropy_logits(f.Z3, f.Y);
-  f.cost = binary_cross_entropy(f.O3, f.Y);  // eq. (7), what the article prints
   const std::size_t batch = x.rank() == 2 ? x.cols() : 1;
-  if (batch > 1) {
+  f.C = cross_entropy_logits(f.Z3, f.Y).named(batch > 1 ? "C_sum" : "C");
+  f.cost = binary_cross_entropy(f.O3, f.Y).named(batch > 1 ? "cost_sum" : "cost");  // eq. (7)
+  if (batch > 1) {  // the mean over the minibatch's samples
     const double mean = 1.0 / static_cast<double>(batch);
-    f.C = scale(f.C, mean);
-    f.cost = scale(f.cost, mean);
+    f.C = scale(f.C, mean).named("C");
+    f.cost = scale(f.cost, mean).named("cost");
   }
-  f.C.named("C");
-  f.cost.named("cost");
   return f;
 }
 

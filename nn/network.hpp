@@ -44,7 +44,9 @@ struct NetworkOptions {
   bool operator==(const NetworkOptions&) const = default;
 };
 
-inline std::ostream& operator<<(std::ostream& os, const NetworkOptions& o) { return os << o.describe(); }
+inline std::ostream& operator<<(std::ostream& os, const NetworkOptions& o) {
+  return os << o.describe();
+}
 
 /// The weights (and, with --bias, biases) of the article's network.
 class Network {

@@ -30,16 +30,23 @@ std::string option_or(std::string_view line, std::string_view key, std::string f
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app("evaluate a trained model on the test set: accuracy, confusion, worst mistakes", "11_evaluate");
+  CLI::App app("evaluate a trained model on the test set: accuracy, confusion, worst mistakes",
+               "11_evaluate");
   std::string model_path = "out/model.npz", data, split, dataset, out = "out";
   std::size_t worst = 6;
   bool no_plots = false;
   app.add_option("--model", model_path, "model file written by 10_train")->capture_default_str();
-  app.add_option("--data", data, "folder with the four IDX files (default: as the model was trained)");
-  app.add_option("--split", split, "article or standard (default: the model's)")->check(CLI::IsMember({"article", "standard"}));
-  app.add_option("--dataset", dataset, "mnist or fashion (default: the model's)")->check(CLI::IsMember({"mnist", "fashion"}));
-  app.add_option("--worst", worst, "how many confident mistakes to draw")->check(CLI::Range(0, 100))->capture_default_str();
-  app.add_option("--out", out, "folder for confusion.png and predictions.png")->capture_default_str();
+  app.add_option("--data", data,
+                 "folder with the four IDX files (default: as the model was trained)");
+  app.add_option("--split", split, "article or standard (default: the model's)")
+      ->check(CLI::IsMember({"article", "standard"}));
+  app.add_option("--dataset", dataset, "mnist or fashion (default: the model's)")
+      ->check(CLI::IsMember({"mnist", "fashion"}));
+  app.add_option("--worst", worst, "how many confident mistakes to draw")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  app.add_option("--out", out, "folder for confusion.png and predictions.png")
+      ->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip the PNG plots");
 
   return tutorial::run(app, argc, argv, [&] {
@@ -48,8 +55,10 @@ int main(int argc, char** argv) {
     if (split.empty()) split = option_or(m.options, "split", "article");
     if (dataset.empty()) dataset = option_or(m.options, "dataset", "mnist");
     const DatasetKind kind = dataset == "fashion" ? DatasetKind::fashion : DatasetKind::mnist;
-    if (data.empty()) data = kind == DatasetKind::fashion ? default_data_dir(kind).string() : "data/mnist";
-    const Split s = load_split(data, split == "standard" ? SplitKind::standard : SplitKind::article, 0, kind);
+    if (data.empty())
+      data = kind == DatasetKind::fashion ? default_data_dir(kind).string() : "data/mnist";
+    const Split s =
+        load_split(data, split == "standard" ? SplitKind::standard : SplitKind::article, 0, kind);
     fmt::print("model: {} ({})\ndata: {}\n\n", model_path, m.options, s.description);
 
     const Evaluation e = evaluate(m.network, s.test);
@@ -58,7 +67,8 @@ int main(int argc, char** argv) {
     fmt::print("  mean cross-entropy -Y·log O3: {:.4f}\n", e.cross_entropy);
     fmt::print("  accuracy:                     {:.4f}\n\n", e.accuracy);
 
-    std::vector<std::vector<std::int64_t>> confusion(num_classes, std::vector<std::int64_t>(num_classes, 0));
+    std::vector<std::vector<std::int64_t>> confusion(num_classes,
+                                                     std::vector<std::int64_t>(num_classes, 0));
     for (std::size_t i = 0; i < e.truth.size(); ++i) ++confusion[e.truth[i]][e.predicted[i]];
 
     fmt::print("digit  precision  recall  images\n");
@@ -69,8 +79,11 @@ int main(int argc, char** argv) {
         predicted_d += confusion[k][d];
         true_d += confusion[d][k];
       }
-      const auto ratio = [](std::int64_t a, std::int64_t b) { return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b); };
-      fmt::print("{:>5} {:>10.4f} {:>7.4f} {:>7}\n", d, ratio(confusion[d][d], predicted_d), ratio(confusion[d][d], true_d), true_d);
+      const auto ratio = [](std::int64_t a, std::int64_t b) {
+        return b == 0 ? 0.0 : static_cast<double>(a) / static_cast<double>(b);
+      };
+      fmt::print("{:>5} {:>10.4f} {:>7.4f} {:>7}\n", d, ratio(confusion[d][d], predicted_d),
+                 ratio(confusion[d][d], true_d), true_d);
     }
 
     fmt::print("\nconfusion matrix (rows: true digit, columns: predicted)\n     ");
@@ -85,23 +98,32 @@ int main(int argc, char** argv) {
     std::vector<std::size_t> wrong;
     for (std::size_t i = 0; i < e.truth.size(); ++i)
       if (e.predicted[i] != e.truth[i]) wrong.push_back(i);
-    std::stable_sort(wrong.begin(), wrong.end(), [&](std::size_t a, std::size_t b) { return e.confidence[a] > e.confidence[b]; });
+    std::stable_sort(wrong.begin(), wrong.end(), [&](std::size_t a, std::size_t b) {
+      return e.confidence[a] > e.confidence[b];
+    });
     wrong.resize(std::min(worst, wrong.size()));
     if (!wrong.empty()) fmt::print("\nthe {} most confident mistakes\n", wrong.size());
     for (std::size_t i : wrong) {
-      fmt::print("\ntest image {}: predicted {} with probability {:.4f}, true label {}\n{}", i, e.predicted[i],
-                 e.confidence[i], e.truth[i], tutorial::ascii_digit(s.test.pixels(i)));
+      fmt::print("\ntest image {}: predicted {} with probability {:.4f}, true label {}\n{}", i,
+                 e.predicted[i], e.confidence[i], e.truth[i],
+                 tutorial::ascii_digit(s.test.pixels(i)));
     }
 
     if (!no_plots) {
       fs::create_directories(out);
-      fmt::print("\n{}\n", plot_confusion_matrix(fs::path(out) / "confusion.png", "Confusion matrix (colour: share of the true digit)", confusion).message);
+      fmt::print("\n{}\n", plot_confusion_matrix(
+                               fs::path(out) / "confusion.png",
+                               "Confusion matrix (colour: share of the true digit)", confusion)
+                               .message);
       std::vector<DigitPrediction> digits;
       for (std::size_t i = 0; i < std::min<std::size_t>(60, e.truth.size()); ++i) {
         const auto px = s.test.pixels(i);
-        digits.push_back({std::vector<std::uint8_t>(px.begin(), px.end()), e.predicted[i], e.truth[i]});
+        digits.push_back(
+            {std::vector<std::uint8_t>(px.begin(), px.end()), e.predicted[i], e.truth[i]});
       }
-      fmt::print("{}\n", plot_digit_predictions(fs::path(out) / "predictions.png", "The first 60 test digits (wrong in red)", digits).message);
+      fmt::print("{}\n", plot_digit_predictions(fs::path(out) / "predictions.png",
+                                                "The first 60 test digits (wrong in red)", digits)
+                             .message);
     }
     return 0;
   });

@@ -31,7 +31,8 @@ struct Config {
 void train_one(Config& c, const Split& s) {
   Network net(c.options.network);
   Trainer t(net, c.options);
-  for (std::size_t e = 1; e <= c.options.epochs; ++e) c.epochs.push_back(t.run_epoch(s.train, s.test, e));
+  for (std::size_t e = 1; e <= c.options.epochs; ++e)
+    c.epochs.push_back(t.run_epoch(s.train, s.test, e));
 }
 
 // Runs every config, `jobs` at a time (each run is independent and single-threaded).
@@ -90,11 +91,21 @@ int main(int argc, char** argv) {
   unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
   std::string data = "data/mnist", out = "out";
   bool no_plots = false;
-  app.add_option("--seeds", seeds, "article-recipe runs, seeds first-seed, first-seed + 1, ...")->check(CLI::Range(1, 100))->capture_default_str();
-  app.add_option("--first-seed", first_seed, "the first of those seeds (also the seed of the fixed runs)")->capture_default_str();
-  app.add_option("--epochs", epochs, "epochs per run")->check(CLI::Range(1, 100))->capture_default_str();
-  app.add_option("--limit", limit, "use only the first N training samples (0: all 49,000)")->capture_default_str();
-  app.add_option("--jobs", jobs, "runs trained at the same time")->check(CLI::Range(1, 64))->capture_default_str();
+  app.add_option("--seeds", seeds, "article-recipe runs, seeds first-seed, first-seed + 1, ...")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--first-seed", first_seed,
+                 "the first of those seeds (also the seed of the fixed runs)")
+      ->capture_default_str();
+  app.add_option("--epochs", epochs, "epochs per run")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--limit", limit, "use only the first N training samples (0: all 49,000)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{70000}))
+      ->capture_default_str();
+  app.add_option("--jobs", jobs, "runs trained at the same time")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   app.add_option("--data", data, "folder with the four MNIST files")->capture_default_str();
   app.add_option("--out", out, "folder for recipes.csv and recipes.png")->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip the PNG plot");
@@ -130,19 +141,27 @@ int main(int argc, char** argv) {
     fmt::print("The article's recipe (erratum E1) over {} seeds, {} to {}:\n", seeds, first_seed,
                first_seed + seeds - 1);
     fmt::print("{:>5} | {:^34} | {:^25}\n", "", "running train accuracy", "test accuracy");
-    fmt::print("{:>5} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7}\n", "epoch", "notebook", "mean", "min", "max", "mean", "min", "max");
+    fmt::print("{:>5} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7}\n", "epoch", "notebook", "mean",
+               "min", "max", "mean", "min", "max");
     for (std::size_t e = 0; e < epochs; ++e) {
-      const Spread tr = spread(article, [&](const Config& c) { return c.epochs[e].train_accuracy; });
+      const Spread tr =
+          spread(article, [&](const Config& c) { return c.epochs[e].train_accuracy; });
       const Spread te = spread(article, [&](const Config& c) { return c.epochs[e].test_accuracy; });
       const std::string nb = e < 5 ? fmt::format("{:.3f}", kNotebookTrain[e]) : "";
-      fmt::print("{:>5} | {:>8} {:>8.4f} {:>7.4f} {:>7.4f} | {:>8.4f} {:>7.4f} {:>7.4f}\n", e + 1, nb, tr.mean, tr.min, tr.max, te.mean, te.min, te.max);
+      fmt::print("{:>5} | {:>8} {:>8.4f} {:>7.4f} {:>7.4f} | {:>8.4f} {:>7.4f} {:>7.4f}\n", e + 1,
+                 nb, tr.mean, tr.min, tr.max, te.mean, te.min, te.max);
     }
-    const Spread final_test = spread(article, [&](const Config& c) { return c.epochs.back().test_accuracy; });
-    fmt::print("The notebook's test accuracy, {:.3f}, is {} this spread ({:.4f} to {:.4f}).\n\n", kNotebookTest,
-               kNotebookTest >= final_test.min && kNotebookTest <= final_test.max ? "inside" : "OUTSIDE", final_test.min, final_test.max);
+    const Spread final_test =
+        spread(article, [&](const Config& c) { return c.epochs.back().test_accuracy; });
+    fmt::print(
+        "The notebook's test accuracy, {:.3f}, is {} this spread ({:.4f} to {:.4f}).\n\n",
+        kNotebookTest,
+        kNotebookTest >= final_test.min && kNotebookTest <= final_test.max ? "inside" : "OUTSIDE",
+        final_test.min, final_test.max);
 
     fmt::print("Test accuracy after each epoch, seed {}:\n{:>5}", first_seed, "epoch");
-    const std::vector<const Config*> side{&configs[0], &configs[seeds], &configs[seeds + 1], &configs[seeds + 2]};
+    const std::vector<const Config*> side{&configs[0], &configs[seeds], &configs[seeds + 1],
+                                          &configs[seeds + 2]};
     for (const Config* c : side) fmt::print(" {:>19}", c == &configs[0] ? "article" : c->name);
     fmt::print("\n");
     for (std::size_t e = 0; e < epochs; ++e) {
@@ -155,12 +174,14 @@ int main(int argc, char** argv) {
     fmt::print("   (final test cost, eq. 7)\n");
 
     fs::create_directories(out);
-    std::string csv = "run,seed,recipe,bias,init,epoch,train_cost,train_accuracy,test_cost,test_accuracy\n";
+    std::string csv =
+        "run,seed,recipe,bias,init,epoch,train_cost,train_accuracy,test_cost,test_accuracy\n";
     for (const Config& c : configs) {
       for (const EpochMetrics& m : c.epochs) {
-        csv += fmt::format("{},{},{},{},{},{},{:.10f},{:.10f},{:.10f},{:.10f}\n", c.name, c.options.network.seed,
-                           to_string(c.options.recipe), c.options.network.bias, to_string(c.options.network.init),
-                           m.epoch, m.train_cost, m.train_accuracy, m.test_cost, m.test_accuracy);
+        csv += fmt::format("{},{},{},{},{},{},{:.10f},{:.10f},{:.10f},{:.10f}\n", c.name,
+                           c.options.network.seed, to_string(c.options.recipe),
+                           c.options.network.bias, to_string(c.options.network.init), m.epoch,
+                           m.train_cost, m.train_accuracy, m.test_cost, m.test_accuracy);
       }
     }
     write_file_atomic(fs::path(out) / "recipes.csv", csv);
@@ -174,17 +195,23 @@ int main(int argc, char** argv) {
         for (const EpochMetrics& m : c.epochs) y.push_back(m.test_accuracy);
         return y;
       };
-      Series mean{fmt::format("article, mean of {} seeds", seeds), {}}, lo{"article, min", {}}, hi{"article, max", {}};
+      Series mean{fmt::format("article, mean of {} seeds", seeds), {}}, lo{"article, min", {}},
+          hi{"article, max", {}};
       for (std::size_t e = 0; e < epochs; ++e) {
-        const Spread sp = spread(article, [&](const Config& c) { return c.epochs[e].test_accuracy; });
+        const Spread sp =
+            spread(article, [&](const Config& c) { return c.epochs[e].test_accuracy; });
         mean.y.push_back(sp.mean);
         lo.y.push_back(sp.min);
         hi.y.push_back(sp.max);
       }
       lines = {mean, lo, hi};
-      for (std::size_t k = seeds; k < configs.size(); ++k) lines.push_back({configs[k].name, test_of(configs[k])});
-      fmt::print("{}\n", plot_lines(fs::path(out) / "recipes.png", "Test accuracy per epoch: the article's recipe vs the fixed one",
-                                    "epoch", "test accuracy", x, lines).message);
+      for (std::size_t k = seeds; k < configs.size(); ++k)
+        lines.push_back({configs[k].name, test_of(configs[k])});
+      fmt::print("{}\n",
+                 plot_lines(fs::path(out) / "recipes.png",
+                            "Test accuracy per epoch: the article's recipe vs the fixed one",
+                            "epoch", "test accuracy", x, lines)
+                     .message);
     }
     return 0;
   });

@@ -6,16 +6,19 @@
 #include <chrono>
 #include <iostream>
 
+#include "mnist.hpp"
 #include "print.hpp"
 
 namespace stepgrad::tutorial {
 
 void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses) {
   if ((uses & kSeed) != 0u) {
-    app.add_option("--seed", o.seed, "np.random.seed for the initial weights")->capture_default_str();
+    app.add_option("--seed", o.seed, "np.random.seed for the initial weights")
+        ->capture_default_str();
   }
   if ((uses & kSample) != 0u) {
     app.add_option("--sample", o.sample, "which training image (index in the article's split)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{69999}))
         ->capture_default_str();
   }
   if ((uses & kData) != 0u) {
@@ -67,6 +70,23 @@ void attach_tracer(Tape& tape, const CommonOptions& o) {
   });
 }
 
+ArticleSample load_article_sample(const CommonOptions& o) {
+  const Split split = load_split(o.data, SplitKind::article);
+  if (o.sample >= split.train.size()) {
+    throw std::out_of_range(
+        fmt::format("--sample {}: the article's training split has {} images, 0 to {}", o.sample,
+                    split.train.size(), split.train.size() - 1));
+  }
+  ArticleSample s;
+  split.train.input(o.sample, s.x);
+  split.train.one_hot(o.sample, s.y);
+  s.label = split.train.label(o.sample);
+  s.pool_index = split.train.index(o.sample);
+  const auto px = split.train.pixels(o.sample);
+  s.pixels.assign(px.begin(), px.end());
+  return s;
+}
+
 std::string ascii_digit(std::span<const std::uint8_t> pixels, std::string_view indent) {
   constexpr std::string_view kRamp = " .:-=+*#%@";
   constexpr std::size_t kSide = 28;
@@ -74,7 +94,8 @@ std::string ascii_digit(std::span<const std::uint8_t> pixels, std::string_view i
   for (std::size_t r = 0; r < kSide; ++r) {
     out += indent;
     out += '|';
-    for (std::size_t c = 0; c < kSide; ++c) out.append(2, kRamp[pixels[r * kSide + c] * kRamp.size() / 256]);
+    for (std::size_t c = 0; c < kSide; ++c)
+      out.append(2, kRamp[pixels[r * kSide + c] * kRamp.size() / 256]);
     out += "|\n";
   }
   return out;

@@ -9,22 +9,24 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "tape.hpp"
+#include "tensor.hpp"
 
 namespace stepgrad::tutorial {
 
 struct CommonOptions {
-  std::uint32_t seed = 42;            ///< np.random.seed for the weights (and shuffling)
-  std::size_t sample = 0;             ///< which image
-  bool full = false;                  ///< print whole matrices, not summaries
-  int precision = 4;                  ///< digits printed after the point
-  std::string data = "data/mnist";    ///< the MNIST folder
-  bool trace = false;                 ///< print each tape node as it is computed and differentiated
-  bool step = false;                  ///< with --trace: wait for Enter after each node
+  std::uint32_t seed = 42;          ///< np.random.seed for the weights (and shuffling)
+  std::size_t sample = 0;           ///< which image
+  bool full = false;                ///< print whole matrices, not summaries
+  int precision = 4;                ///< digits printed after the point
+  std::string data = "data/mnist";  ///< the MNIST folder
+  bool trace = false;               ///< print each tape node as it is computed and differentiated
+  bool step = false;                ///< with --trace: wait for Enter after each node
 };
 
 /// Which common options a tutorial takes (the printing ones are always there).
@@ -49,6 +51,18 @@ void print_header(const CLI::App& app);
 /// gradient is complete (backward sweep): label, shape, min, max, mean, norm, NaN/Inf.
 /// With --step, waits for Enter after each node when stdin is a terminal.
 void attach_tracer(Tape& tape, const CommonOptions& o);
+
+/// One image of the article's training split, as tutorials 05-09 use it.
+struct ArticleSample {
+  Tensor x;  ///< (784,) the pixels / 255: O0
+  Tensor y;  ///< (10,) one-hot: Y
+  int label = 0;
+  std::size_t pool_index = 0;        ///< its place among MNIST's 70,000 images
+  std::vector<std::uint8_t> pixels;  ///< (784,) 0..255, for ascii_digit
+};
+/// Loads the article's split from o.data and takes training sample o.sample; a missing folder
+/// or a --sample past the end is an exception with a one-line message.
+ArticleSample load_article_sample(const CommonOptions& o);
 
 /// A 28x28 digit as text, two characters per pixel from " .:-=+*#%@" (brighter pixel, denser
 /// character), each row between bars and prefixed by `indent`.

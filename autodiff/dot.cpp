@@ -1,0 +1,85 @@
+// The DOT writer. Labels are Graphviz HTML-like labels, so that each line can have its own
+// font and colour; every piece of text from the tape goes through html_escape.
+#include "dot.hpp"
+
+#include <fmt/format.h>
+
+#include "print.hpp"
+
+namespace stepgrad {
+
+namespace {
+
+// Text for an HTML-like label: the markup characters as entities, control characters (a newline
+// in a node's name) as spaces. UTF-8 ("·", "⊙") passes through: DOT files are UTF-8.
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+    }
+  }
+  return out;
+}
+
+// Fill colour and style of a node: what kind of value it holds decides how it looks.
+std::string_view node_style(Op op) {
+  if (op == Op::Input)  // data: an image, a label
+    return R"(style="rounded,filled", fillcolor="#e8e8e8", color="#808080")";
+  if (op == Op::Variable) return R"(style="rounded,filled", fillcolor="#dbe8f8", color="#4a6fa5")";
+  if (op == Op::Param)  // what training changes: highlighted
+    return R"(style="rounded,filled,bold", fillcolor="#ffd966", color="#b8860b", penwidth=2)";
+  return R"(style="filled", fillcolor="#ffffff", color="#404040")";
+}
+
+}  // namespace
+
+std::string to_dot(Tape& tape) {
+  std::string out =
+      "// stepgrad tape: nodes in recording order (a Wengert list); edges go from input to op.\n"
+      "digraph tape {\n"
+      "  rankdir=TB;  // data flows top to bottom, the loss at the bottom\n"
+      "  node [shape=box, fontname=\"Helvetica\", fontsize=11, margin=\"0.15,0.06\"];\n"
+      "  edge [color=\"#606060\", arrowsize=0.7];\n";
+  out += fmt::format(
+      "  labelloc=t; fontname=\"Helvetica\"; label=<<B>stepgrad tape: {} nodes</B><BR/>"
+      "<FONT POINT-SIZE=\"10\">grey: data, gold: parameters, white: ops; "
+      "<FONT COLOR=\"#b03030\">gradients in red</FONT></FONT>>;\n",
+      tape.size());
+  for (std::size_t i = 0; i < tape.size(); ++i) {
+    Node& n = tape.node(i);
+    std::string label =
+        fmt::format("<B>{}</B><BR/><FONT POINT-SIZE=\"9\" COLOR=\"#707070\">#{} {}</FONT><BR/>{}",
+                    html_escape(tape.label(i)), i, op_name(n.op), html_escape(summary(n.value())));
+    // gradient().empty(): Node::grad() would create a zero gradient where none flowed.
+    if (n.requires_grad && !n.gradient().empty()) {
+      label += fmt::format("<BR/><FONT COLOR=\"#b03030\">grad {}</FONT>",
+                           html_escape(summary(n.grad())));
+    }
+    out += fmt::format("  n{} [label=<{}>, {}];\n", i, label, node_style(n.op));
+  }
+  for (std::size_t i = 0; i < tape.size(); ++i) {
+    const Node& n = tape.node(i);
+    for (const std::uint32_t input : {n.a, n.b}) {
+      if (input != Node::kNone) out += fmt::format("  n{} -> n{};\n", input, i);
+    }
+  }
+  out += "}\n";
+  return out;
+}
+
+}  // namespace stepgrad

@@ -1,0 +1,67 @@
+// 01_neuron: one neuron, the article's building block. Z = W · O0 is a weighted sum of the
+// inputs, O = sigmoid(Z) squashes it into (0, 1). Prints both computed by hand, then the same
+// neuron recorded on a tape, and dO/dW from the tape's backward sweep next to the chain rule.
+// Run: build/tutorials/01_neuron [--precision N] [--trace]
+#include <cmath>
+
+#include "common.hpp"
+#include "functions.hpp"
+#include "ops.hpp"
+#include "print.hpp"
+
+using namespace stepgrad;
+
+int main(int argc, char** argv) {
+  CLI::App app("one neuron: weighted sum Z and sigmoid output O, by hand and on a tape",
+               "01_neuron");
+  tutorial::CommonOptions opts;
+  tutorial::add_common_options(app, opts, tutorial::kTrace);
+  return tutorial::run(app, argc, argv, [&] {
+    tutorial::apply_print_options(opts);
+    tutorial::print_header(app);
+    const int p = opts.precision;
+
+    // Three inputs and one neuron's three weights: one row of a weight matrix (see 03_layer).
+    const Tensor O0 = Tensor::vector({0.5, 0.1, 0.9});     // (3,)
+    Parameter W("W", Tensor::matrix({{0.4, -0.2, 0.7}}));  // (1, 3)
+    fmt::print("{}\n{}\n\n", show("O0", O0), show("W", W.value));
+
+    fmt::print("By hand, eq. (2) for a single neuron:\n");
+    double z = 0.0;
+    std::string terms;
+    for (std::size_t i = 0; i < O0.size(); ++i) {
+      z += W.value[i] * O0[i];
+      terms += fmt::format("{}({:.{}f})({:.{}f})", i > 0 ? " + " : "", W.value[i], p, O0[i], p);
+    }
+    const double o = fn::sigmoid(z);
+    fmt::print("  Z = W · O0 = {} = {:.{}f}\n", terms, z, p);
+    fmt::print("  O = sigmoid(Z) = 1 / (1 + e^-Z) = {:.{}f}\n\n", o, p);
+
+    Tape tape;
+    tutorial::attach_tracer(tape, opts);
+    const Var o0 = tape.input(O0, "O0");
+    const Var Z = matmul(tape.param(W), o0).named("Z");
+    const Var O = sigmoid(Z).named("O");
+    fmt::print("On a tape: {} nodes, each a value and the op that made it\n", tape.size());
+    for (std::size_t i = 0; i < tape.size(); ++i)
+      fmt::print("  {}  {:<16} {}\n", i, tape.label(i), tape.node(i).value().shape());
+    const bool same = std::abs(Z.value()[0] - z) <= 1e-12 && std::abs(O.value()[0] - o) <= 1e-12;
+    fmt::print("  Z = {:.{}f}, O = {:.{}f}: {}\n\n", Z.value()[0], p, O.value()[0], p,
+               same ? "the same numbers as by hand" : "NOT the numbers computed by hand");
+
+    // How should W change to move O? The chain rule through both ops:
+    // dO/dW_i = sigmoid'(Z) · O0_i, and sigmoid'(Z) = O (1 - O) (eq. 5).
+    tape.backward(O);
+    Tensor by_hand(W.value.shape());
+    for (std::size_t i = 0; i < O0.size(); ++i) by_hand[i] = o * (1.0 - o) * O0[i];
+    fmt::print("Backward: dO/dW from the tape, and by the chain rule O (1 - O) O0^T\n");
+    fmt::print("{}\n", show("grad_W", W.grad()));
+    fmt::print("{}\n", show("O (1 - O) O0^T", by_hand));
+    fmt::print(
+        "  sigmoid'(Z) = O (1 - O) = {:.{}f}; each weight's gradient is that times its input,\n",
+        o * (1.0 - o), p);
+    fmt::print("  so the weight of the largest input (O0[2] = {:.{}f}) moves O the most.\n", O0[2],
+               p);
+    return 0;
+  });
+}

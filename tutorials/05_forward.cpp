@@ -1,0 +1,56 @@
+// 05_forward: one real MNIST image through the untrained network, eqs. (1)-(4). Prints the
+// digit as ASCII art, then Z1, O1, Z2, O2 (summarised), Z3 and O3 in full, and the predicted
+// digit. The image is sample --sample of the article's training split (needs data/mnist).
+// Run: build/tutorials/05_forward [--sample N] [--seed S] [--full] [--trace [--step]]
+#include <stdexcept>
+
+#include "common.hpp"
+#include "mnist.hpp"
+#include "network.hpp"
+#include "print.hpp"
+
+using namespace stepgrad;
+
+int main(int argc, char** argv) {
+  CLI::App app("one real MNIST image through the network, eqs. (1)-(4)", "05_forward");
+  tutorial::CommonOptions opts;
+  tutorial::add_common_options(
+      app, opts, tutorial::kSeed | tutorial::kSample | tutorial::kData | tutorial::kTrace);
+  return tutorial::run(app, argc, argv, [&] {
+    tutorial::apply_print_options(opts);
+    const int p = opts.precision;
+    const tutorial::ArticleSample sample = tutorial::load_article_sample(opts);
+    const Tensor& x = sample.x;  // (784,) O0
+    const Tensor& y = sample.y;  // (10,) Y
+    const int label = sample.label;
+    tutorial::print_header(app);
+
+    fmt::print("Sample {} of the article's training split: MNIST image {} of 70000, label {}\n",
+               opts.sample, sample.pool_index, label);
+    fmt::print("{}", tutorial::ascii_digit(sample.pixels));
+    fmt::print("\n");
+
+    Network net(NetworkOptions{.seed = opts.seed});
+    Tape tape;
+    tutorial::attach_tracer(tape, opts);
+    const TapeForward f = record_forward(tape, net, x, y);
+    tape.announce();  // let --trace show the last nodes before the values print
+
+    fmt::print("eq. (1): O0 = X, the 784 pixels / 255 (the picture above, row after row)\n");
+    fmt::print("O0 {}\n\n", summary(f.O0.value()));
+    fmt::print("eq. (2): Z1 = W0 · O0, O1 = sigmoid(Z1)\n{}\n{}\n\n", show("Z1", f.Z1.value()),
+               show("O1", f.O1.value()));
+    fmt::print("eq. (3): Z2 = W1 · O1, O2 = sigmoid(Z2)\n{}\n{}\n\n", show("Z2", f.Z2.value()),
+               show("O2", f.O2.value()));
+    fmt::print("eq. (4): Z3 = W2 · O2, O3 = softmax(Z3)\n{}\n{}\n", show("Z3", f.Z3.value()),
+               show("O3", f.O3.value()));
+    fmt::print("sum(O3) = {:.{}f}: ten probabilities, one per digit\n\n", sum(f.O3.value()), p);
+
+    const std::size_t predicted = argmax(f.O3.value());
+    fmt::print("Prediction: argmax O3 = {} (probability {:.{}f}); the label is {}: {}.\n",
+               predicted, f.O3.value()[predicted], p, label,
+               predicted == static_cast<std::size_t>(label) ? "right" : "wrong");
+    fmt::print("The weights are still random, so this is a guess; 10% of guesses are right.\n");
+    return 0;
+  });
+}

@@ -1,0 +1,175 @@
+// 09_gradcheck: three independent routes to dC/dW for one real image, side by side: the tape,
+// the hand-derived deltas, and finite differences (max abs and relative error, elements checked).
+// The `fixed` recipe agrees; the `article` recipe's Delta1 and Delta0 fail the check, by the size
+// erratum E1 predicts. --dump FILE.npz writes the sample, weights and tape gradients for numpy.
+// Run: build/tutorials/09_gradcheck [--sample N] [--elements K (0 = all)] [--dump FILE.npz]
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "common.hpp"
+#include "crosscheck.hpp"
+#include "deltas.hpp"
+#include "dump.hpp"
+#include "functions.hpp"
+#include "gradcheck.hpp"
+#include "mnist.hpp"
+#include "network.hpp"
+#include "print.hpp"
+
+using namespace stepgrad;
+
+namespace {
+
+// An error too small to matter is shown as a bound: its digits are rounding, which changes
+// with the order of a sum (a kernel's lanes), and the output must read the same on every
+// machine (tests/golden/). Below `floor`: "< floor"; below 1e-6: "< " the next power of ten.
+std::string error(double v, double floor) {
+  if (!std::isfinite(v)) return "inf or nan";
+  if (v >= 1e-6) return fmt::format("{:.2e}", v);
+  if (v < floor) return fmt::format("< {:.0e}", floor);
+  return fmt::format("< 1e{}", static_cast<int>(std::floor(std::log10(v))) + 1);
+}
+
+std::string table_header(std::string_view first) {
+  return fmt::format("{:<4} {:^21}   {:^21}\n{:<4} {:>10} {:>10}   {:>10} {:>10} {:>15}\n", "",
+                     first, "vs finite differences", "", "max |a-b|", "max rel", "max |a-b|",
+                     "max rel", "checked");
+}
+
+// One line of the table: a weight's hand-derived Delta against the tape (floor 1e-12, the
+// cross-check's bar), and the gradient check against finite differences.
+std::string table_row(std::string_view name, const Comparison& vs_tape, const GradCheckReport& r) {
+  return fmt::format("{:<4} {:>10} {:>10}   {:>10} {:>10} {:>8}/{:<6} {}\n", name,
+                     error(vs_tape.max_abs, 1e-12), error(vs_tape.max_rel, 1e-12),
+                     error(r.cmp.max_abs, 1e-15), error(r.cmp.max_rel, 1e-15), r.checked.size(),
+                     r.analytic.size(), r.passed ? "ok" : "FAILED");
+}
+
+// The element to show, among the checked ones: where the check passed, the largest element of
+// the gradient; where it failed, the one farthest from the true gradient `truth` (the tape's).
+// Both are set by real differences, not by rounding: the largest error of a passing check, or
+// the largest relative error of a failing one (the same along a whole row of Delta = delta ⊗ O),
+// would be wherever rounding happened to tip it, which changes with the order of a sum.
+std::size_t shown_element(const GradCheckReport& r, const Tensor& truth) {
+  const auto size = [&](std::size_t k) {
+    return r.passed ? std::abs(r.analytic[k]) : std::abs(r.analytic[k] - truth[k]);
+  };
+  std::size_t i = r.checked.front();
+  for (std::size_t k : r.checked)
+    if (size(k) > size(i)) i = k;
+  return i;
+}
+
+// Element i of W_l: the tape's gradient, the hand-derived Delta, and finite differences.
+std::string element_line(std::size_t l, const GradCheckReport& r, std::size_t i, double tape,
+                         double delta) {
+  return fmt::format("  W{} {:<10}  tape {:>13.6e}   Delta{} {:>13.6e}   finite diff. {:>13.6e}\n",
+                     l, format_index(r.cmp.shape, i), tape, l, delta, r.numeric[i]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("tape vs hand-derived deltas vs finite differences, for both recipes",
+               "09_gradcheck");
+  tutorial::CommonOptions opts;
+  tutorial::add_common_options(
+      app, opts, tutorial::kSeed | tutorial::kSample | tutorial::kData | tutorial::kTrace);
+  std::size_t elements = 2000;
+  app.add_option("--elements", elements,
+                 "elements of each weight matrix checked by finite differences (0 = all; all of "
+                 "W0 takes seconds)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30))  // rejects -1 (not 2^64 - 1)
+      ->capture_default_str();
+  std::string dump;
+  app.add_option("--dump", dump, "write X, Y, W0-W2 and the tape gradients gW0-gW2 to this .npz");
+  return tutorial::run(app, argc, argv, [&] {
+    tutorial::apply_print_options(opts);
+    const tutorial::ArticleSample sample = tutorial::load_article_sample(opts);
+    const Tensor& x = sample.x;  // (784,) O0
+    const Tensor& y = sample.y;  // (10,) Y
+    tutorial::print_header(app);
+
+    Network net(NetworkOptions{.seed = opts.seed});
+    fmt::print(
+        "Sample {}, label {}. Every gradient is of C = -Y · log O3 at the initial weights.\n",
+        opts.sample, sample.label);
+    fmt::print(
+        "Finite differences: the five-point stencil with h = 1e-3 (autodiff/gradcheck.hpp),\n");
+    fmt::print("{} elements of each matrix, spread evenly. A check passes at max rel <= 1e-7.\n\n",
+               elements == 0 ? std::string("all") : fmt::format("up to {}", elements));
+
+    fmt::print(
+        "1. Recipe fixed: the tape's gradient vs Delta (nn/deltas.cpp) vs finite differences\n");
+    const CrossCheck fixed = cross_check(net, x, y, elements);
+    const Deltas right = backward_pass(net, forward_pass(net, x), y, Recipe::fixed);
+    const Tensor* fixed_delta[] = {&right.Delta0, &right.Delta1, &right.Delta2};
+    fmt::print("C = {:.6f}\n{}", fixed.loss, table_header("tape vs Delta"));
+    std::string elements_shown;
+    for (std::size_t l = 0; l < 3; ++l) {
+      const GradientAgreement& g = fixed.parameters[l];
+      const GradCheckReport& r = g.tape_vs_numeric;
+      fmt::print("{}", table_row(g.name, g.tape_vs_deltas, r));
+      const std::size_t i = shown_element(r, r.analytic);
+      elements_shown += element_line(l, r, i, r.analytic[i], (*fixed_delta[l])[i]);
+    }
+    fmt::print("the largest checked element of each gradient, three ways:\n{}", elements_shown);
+    fmt::print("-> {}\n\n", fixed.passed() ? "all three agree on W0, W1 and W2"
+                                           : "DISAGREEMENT: the engine has a bug");
+
+    fmt::print(
+        "2. Recipe article: its Delta (eq. 9 with softmax's \"derivative\") vs the tape's\n");
+    fmt::print("   gradient and vs finite differences\n");
+    Tape tape;
+    tutorial::attach_tracer(tape, opts);
+    tape_gradients(tape, net, x, y);  // the true gradients, into net.W*.grad()
+    const Deltas article = backward_pass(net, forward_pass(net, x), y, Recipe::article);
+    const Tensor* article_delta[] = {&article.Delta0, &article.Delta1, &article.Delta2};
+    GradCheckOptions check;
+    check.max_elements = elements;
+    const auto loss = [&] { return cross_entropy(forward_pass(net, x).Z3, y); };
+    fmt::print("{}", table_header("article vs tape"));
+    bool any_failed = false;
+    elements_shown.clear();
+    for (std::size_t l = 0; l < 3; ++l) {
+      Parameter& w = net.weight(l);
+      const GradCheckReport r = check_gradient(w.name, loss, w.value, *article_delta[l], check);
+      any_failed = any_failed || !r.passed;
+      fmt::print("{}", table_row(w.name, compare(*article_delta[l], w.grad()), r));
+      const std::size_t i = shown_element(r, w.grad());
+      elements_shown += element_line(l, r, i, w.grad()[i], r.analytic[i]);
+    }
+    fmt::print(
+        "one element of each, three ways (if the check failed, the farthest from the tape):\n");
+    fmt::print("{}", elements_shown);
+    fmt::print("-> {}\n\n", any_failed
+                                ? "erratum E1: the article's gradients for W1 and W0 are wrong"
+                                : "no difference found");
+
+    fmt::print("3. How wrong (erratum E1): the article's Delta against the true one\n");
+    fmt::print("{}\n", format_erratum_e1(measure_erratum_e1(net, x, y)));
+    const Activations a = forward_pass(net, x);
+    const Tensor softmax_diagonal = article_softmax_derivative(a.Z2);  // (64,)
+    const Tensor sigmoid_prime = map(a.Z2, [](double z) { return fn::sigmoid_prime(z); });
+    const double n = static_cast<double>(a.Z2.size());
+    fmt::print("   Why: eq. (9) multiplies by s (1 - s) with s = softmax(Z2) where sigmoid'(Z2)\n");
+    fmt::print("   belongs. Over Z2's {} units s (1 - s) averages {:.4f}, sigmoid'(Z2) {:.4f}.\n",
+               a.Z2.size(), sum(softmax_diagonal) / n, sum(sigmoid_prime) / n);
+    fmt::print(
+        "   Delta2 comes before eq. (9) and is right. Delta1 and Delta0 are many times too\n");
+    fmt::print("   small, and point elsewhere (cosine < 1): not a smaller step in the right\n");
+    fmt::print("   direction but a different direction.\n");
+
+    if (!dump.empty()) {
+      write_gradient_dump(dump, net, x, y);
+      fmt::print(
+          "\nwrote {}: X (784,), Y (10,), W0, W1, W2, their tape gradients gW0, gW1, gW2, C\n",
+          dump);
+      fmt::print("(numpy.load it; tests/scripts/check_dump.py {} redoes eqs. (1)-(11) in numpy)\n",
+                 dump);
+    }
+    return 0;
+  });
+}
