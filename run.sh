@@ -21,7 +21,7 @@ esac
 packages=(g++ meson ninja-build pkg-config libfmt-dev libboost-test-dev libcli11-dev zlib1g-dev
     libzip-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
     libbenchmark-dev time ca-certificates curl)
-test_packages=(clang libclang-rt-14-dev python3-numpy)
+test_packages=(clang libclang-rt-14-dev python3-numpy clang-format)
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -60,7 +60,7 @@ if [ "$mode" = run ]; then
     shopt -s nullglob
     tutorials=(build/tutorials/[0-9][0-9]_*)
     for t in "${tutorials[@]}"; do
-        [ -x "$t" ] || continue
+        [ -f "$t" ] && [ -x "$t" ] || continue  # not the NN_topic.p object folders
         printf '\n==================== %s ====================\n' "$(basename "$t")"
         "$t"
     done

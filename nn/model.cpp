@@ -31,17 +31,20 @@ NetworkOptions parse_network_options(std::string_view line) {
     const std::size_t end = std::min(line.find(' ', pos), line.size());
     const std::string_view word = line.substr(pos, end - pos);
     const std::size_t eq = word.find('=');
-    if (eq != std::string_view::npos) kv[std::string(word.substr(0, eq))] = std::string(word.substr(eq + 1));
+    if (eq != std::string_view::npos)
+      kv[std::string(word.substr(0, eq))] = std::string(word.substr(eq + 1));
     pos = end + 1;
   }
   auto need = [&](std::string_view key) -> const std::string& {
     const auto it = kv.find(key);
-    if (it == kv.end()) throw std::invalid_argument(fmt::format("options: no '{}=' in \"{}\"", key, line));
+    if (it == kv.end())
+      throw std::invalid_argument(fmt::format("options: no '{}=' in \"{}\"", key, line));
     return it->second;
   };
   NetworkOptions o;
   const std::string& bias = need("bias");
-  if (bias != "true" && bias != "false") throw std::invalid_argument(fmt::format("options: bias={} is not true or false", bias));
+  if (bias != "true" && bias != "false")
+    throw std::invalid_argument(fmt::format("options: bias={} is not true or false", bias));
   o.bias = bias == "true";
   o.activation = parse_activation(need("activation"));
   o.init = parse_init_scale(need("init"));

@@ -19,16 +19,17 @@ Engine parse_engine(std::string_view text) {
 }
 
 std::string TrainOptions::describe() const {
-  return fmt::format("recipe={} engine={} epochs={} lr={} batch={} shuffle={} {}", to_string(recipe),
-                     to_string(effective_engine()), epochs, lr, batch, shuffle, network.describe());
+  return fmt::format("recipe={} engine={} epochs={} lr={} batch={} shuffle={} {}",
+                     to_string(recipe), to_string(effective_engine()), epochs, lr, batch, shuffle,
+                     network.describe());
 }
 
 namespace {
 
 // Column k of X and Y <- sample order[first + k] of `data` (pixels / 255, one-hot label).
 // A single sample fills plain vectors, as the article's code uses them.
-void fill(const Subset& data, std::span<const std::size_t> order, std::size_t first, std::size_t count,
-          Tensor& X, Tensor& Y) {
+void fill(const Subset& data, std::span<const std::size_t> order, std::size_t first,
+          std::size_t count, Tensor& X, Tensor& Y) {
   if (count == 1) {
     data.input(order[first], X);
     data.one_hot(order[first], Y);
@@ -90,7 +91,8 @@ void Trainer::step(const Subset& data, std::span<const std::size_t> order, std::
     cost_sum += f.cost.value().item() * n;  // the tape's cost is the batch's mean
     correct += count_correct(f.O3.value(), y_);
   } else if (count == 1) {
-    const Tensor& O3 = fused_.step(net_, x_, y_, options_.recipe, options_.lr);  // = deltas_sgd_step
+    const Tensor& O3 =
+        fused_.step(net_, x_, y_, options_.recipe, options_.lr);  // = deltas_sgd_step
     cost_sum += article_cost(O3, y_);
     correct += count_correct(O3, y_);
   } else {
@@ -183,7 +185,8 @@ std::string metrics_csv_header() {
 
 std::string metrics_csv_line(const EpochMetrics& m) {
   return fmt::format("{},{:.10f},{:.10f},{:.10f},{:.10f},{:.3f},{:.1f}", m.epoch, m.train_cost,
-                     m.train_accuracy, m.test_cost, m.test_accuracy, m.seconds, m.samples_per_second);
+                     m.train_accuracy, m.test_cost, m.test_accuracy, m.seconds,
+                     m.samples_per_second);
 }
 
 }  // namespace stepgrad

@@ -28,9 +28,9 @@ struct TrainOptions {
   Recipe recipe = Recipe::fixed;  ///< `article` always runs on the hand-derived deltas
   Engine engine = Engine::tape;   ///< for `fixed`
   std::size_t epochs = 5;
-  double lr = 0.001;              ///< the article's t_rate, lambda in eq. (12)
-  std::size_t batch = 1;          ///< 1: the article's per-sample SGD; N: mean gradient of N
-  bool shuffle = false;           ///< the article keeps one order for every epoch
+  double lr = 0.001;      ///< the article's t_rate, lambda in eq. (12)
+  std::size_t batch = 1;  ///< 1: the article's per-sample SGD; N: mean gradient of N
+  bool shuffle = false;   ///< the article keeps one order for every epoch
   NetworkOptions network;
 
   /// The engine that actually runs: the deltas for the article recipe.
@@ -41,12 +41,12 @@ struct TrainOptions {
 
 /// One epoch's figures, as the article prints them plus the test set and the speed.
 struct EpochMetrics {
-  std::size_t epoch = 0;         ///< 1-based
-  double train_cost = 0.0;       ///< mean eq. (7) over the epoch, while the weights change
-  double train_accuracy = 0.0;   ///< running accuracy over the epoch
-  double test_cost = 0.0;        ///< mean eq. (7) on the test set after the epoch
+  std::size_t epoch = 0;        ///< 1-based
+  double train_cost = 0.0;      ///< mean eq. (7) over the epoch, while the weights change
+  double train_accuracy = 0.0;  ///< running accuracy over the epoch
+  double test_cost = 0.0;       ///< mean eq. (7) on the test set after the epoch
   double test_accuracy = 0.0;
-  double seconds = 0.0;          ///< the epoch's training time (evaluation excluded)
+  double seconds = 0.0;  ///< the epoch's training time (evaluation excluded)
   double samples_per_second = 0.0;
 };
 
@@ -89,8 +89,8 @@ class Trainer {
   std::vector<Parameter*> parameters_;  // net_.parameters(), fetched once
   Tape tape_;
   FusedDeltasStep fused_;  // the deltas engine, one sample at a time
-  Tensor x_;  // (784,) or (784, batch)
-  Tensor y_;  // (10,) or (10, batch)
+  Tensor x_;               // (784,) or (784, batch)
+  Tensor y_;               // (10,) or (10, batch)
   std::vector<std::size_t> order_;
 };
 

@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(dot_sums_in_32_fixed_lanes) {
     double lane[32] = {};
     for (std::size_t i = 0; i < n; ++i) lane[i % 32] += a[i] * b[i];  // Note [Summation order]
     double v[8];
-    for (std::size_t l = 0; l < 8; ++l) v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]);
+    for (std::size_t l = 0; l < 8; ++l)
+      v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]);
     const double want = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
     BOOST_TEST(stepgrad::kernels::dot(a.data(), b.data(), n) == want);
   }
@@ -118,9 +119,11 @@ BOOST_AUTO_TEST_CASE(nonzero_blocks_lists_the_blocks_of_8_that_hold_data) {
   v[29] = -2.0;
   const auto blocks = stepgrad::kernels::nonzero_blocks(v.data(), v.size());
   const std::vector<std::uint32_t> want{1, 3};
-  BOOST_TEST(std::vector<std::uint32_t>(blocks.begin(), blocks.end()) == want, boost::test_tools::per_element());
+  BOOST_TEST(std::vector<std::uint32_t>(blocks.begin(), blocks.end()) == want,
+             boost::test_tools::per_element());
   Tensor c(Shape::matrix(2, 30), 7.0);
-  stepgrad::kernels::outer_blocks(2, 30, 1.0, Tensor::vector({1, 2}).data(), v.data(), blocks, c.data());
+  stepgrad::kernels::outer_blocks(2, 30, 1.0, Tensor::vector({1, 2}).data(), v.data(), blocks,
+                                  c.data());
   for (std::size_t j = 0; j < 30; ++j) {
     const bool written = (j >= 8 && j < 16) || j >= 24;
     BOOST_TEST(c(0, j) == (written ? v[j] : 7.0));

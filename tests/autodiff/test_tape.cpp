@@ -200,7 +200,8 @@ BOOST_AUTO_TEST_CASE(a_mostly_zero_input_gives_a_column_sparse_gradient_with_the
   const Var l = dot(matmul(wq, u.input(x)), u.input(Tensor::vector({1, 1}))) +
                 dot(matmul(wq, u.input(x2)), u.input(Tensor::vector({2, 2})));
   u.backward(l);
-  BOOST_TEST(testing::identical(q.grad(), outer(Tensor::vector({1, 1}), x) + outer(Tensor::vector({2, 2}), x2)));
+  BOOST_TEST(testing::identical(
+      q.grad(), outer(Tensor::vector({1, 1}), x) + outer(Tensor::vector({2, 2}), x2)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

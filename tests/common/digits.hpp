@@ -19,8 +19,10 @@ inline Subset synthetic_digits(std::size_t n, std::uint32_t seed) {
     pool->labels[i] = static_cast<std::uint8_t>(rng.random_interval(9));
     for (std::size_t p = 0; p < image_pixels; ++p) {
       // a faint stroke pattern that depends on the label, so the digits can be learned
-      const bool lit = rng.random_sample() < 0.12 + 0.1 * (((p / 28 + p % 28 + pool->labels[i]) % 10) < 3);
-      pool->pixels[i * image_pixels + p] = lit ? static_cast<std::uint8_t>(1 + rng.random_interval(254)) : 0;
+      const bool lit =
+          rng.random_sample() < 0.12 + 0.1 * (((p / 28 + p % 28 + pool->labels[i]) % 10) < 3);
+      pool->pixels[i * image_pixels + p] =
+          lit ? static_cast<std::uint8_t>(1 + rng.random_interval(254)) : 0;
     }
   }
   std::vector<std::size_t> items(n);

@@ -76,10 +76,13 @@ BOOST_AUTO_TEST_CASE(minibatch_deltas_are_the_mean_of_the_samples) {
   // The engines average in different places (the tape scales the loss by 1/B, the deltas scale
   // the sum), so an element where the B samples cancel keeps only rounding: compare each
   // element at the scale of the whole matrix (floor = its largest element).
-  for (const auto& [delta, grad, name] : {std::tuple{&d.Delta0, &net.W0, "0"}, {&d.Delta1, &net.W1, "1"}, {&d.Delta2, &net.W2, "2"}}) {
+  for (const auto& [delta, grad, name] : {std::tuple{&d.Delta0, &net.W0, "0"},
+                                          {&d.Delta1, &net.W1, "1"},
+                                          {&d.Delta2, &net.W2, "2"}}) {
     const Tensor& g = grad->grad();
     const double scale = stats(g).max > -stats(g).min ? stats(g).max : -stats(g).min;
-    BOOST_TEST(testing::close(*delta, g, 1e-12, scale, std::string("Delta") + name, std::string("grad_W") + name));
+    BOOST_TEST(testing::close(*delta, g, 1e-12, scale, std::string("Delta") + name,
+                              std::string("grad_W") + name));
   }
   Tensor mean_delta3 = Tensor::zeros(10);
   for (std::size_t i = 0; i < 10; ++i)

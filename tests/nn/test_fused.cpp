@@ -15,7 +15,10 @@ BOOST_AUTO_TEST_CASE(the_fused_step_gives_the_oracles_bits) {
   for (Recipe recipe : {Recipe::fixed, Recipe::article}) {
     for (const NetworkOptions& opt :
          {NetworkOptions{}, NetworkOptions{.bias = true, .activation = Activation::tanh, .seed = 3},
-          NetworkOptions{.bias = true, .activation = Activation::relu, .init = InitScale::fan_in, .seed = 4}}) {
+          NetworkOptions{.bias = true,
+          .activation = Activation::relu,
+          .init = InitScale::fan_in,
+          .seed = 4}}) {
       Network oracle(opt);
       Network fast(opt);
       FusedDeltasStep step;

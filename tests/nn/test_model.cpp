@@ -47,7 +47,9 @@ BOOST_AUTO_TEST_SUITE(model)
 
 BOOST_AUTO_TEST_CASE(save_then_load_is_bit_exact_and_predicts_the_same) {
   TempDir dir;
-  for (const NetworkOptions& opt : {NetworkOptions{}, NetworkOptions{.bias = true, .activation = Activation::tanh, .seed = 7}}) {
+  for (const NetworkOptions& opt :
+       {NetworkOptions{},
+        NetworkOptions{.bias = true, .activation = Activation::tanh, .seed = 7}}) {
     Network net(opt);
     const Subset data = testing::synthetic_digits(200, 1);
     TrainOptions o;
@@ -86,14 +88,30 @@ BOOST_AUTO_TEST_CASE(wrong_files_are_refused_with_their_own_message) {
     save_npz(dir.path / name, entries);
     return dir.path / name;
   };
-  const NpzEntry w0{"W0", net.W0.value}, w1{"W1", net.W1.value}, w2{"W2", net.W2.value}, op{"options", opts};
+  const NpzEntry w0{"W0", net.W0.value}, w1{"W1", net.W1.value}, w2{"W2", net.W2.value},
+      op{"options", opts};
 
-  BOOST_TEST(error_of(write("shape.npz", {{"W0", Tensor::zeros(128, 700)}, w1, w2, op})).find("array W0 has shape (128, 700), the network needs (128, 784)") != std::string::npos);
+  BOOST_TEST(error_of(write("shape.npz", {{"W0", Tensor::zeros(128, 700)}, w1, w2, op}))
+                 .find("array W0 has shape (128, 700), the network needs (128, 784)") !=
+             std::string::npos);
   BOOST_TEST(error_of(write("missing.npz", {w0, w1, op})).find("W2") != std::string::npos);
-  BOOST_TEST(error_of(write("extra.npz", {w0, w1, w2, {"b0", Tensor::zeros(128)}, op})).find("unexpected array b0") != std::string::npos);
+  BOOST_TEST(error_of(write("extra.npz", {w0, w1, w2, {"b0", Tensor::zeros(128)}, op}))
+                 .find("unexpected array b0") != std::string::npos);
   BOOST_TEST(error_of(write("no-options.npz", {w0, w1, w2})).find("options") != std::string::npos);
-  BOOST_TEST(error_of(write("bad-options.npz", {w0, w1, w2, {"options", std::string("bias=maybe activation=sigmoid init=fan-out seed=1")}})).find("bias=maybe") != std::string::npos);
-  BOOST_TEST(error_of(write("no-bias.npz", {w0, w1, w2, {"options", std::string("bias=true activation=sigmoid init=fan-out seed=42")}})).find("b0") != std::string::npos);
+  BOOST_TEST(error_of(write("bad-options.npz",
+                            {w0,
+                             w1,
+                             w2,
+                             {"options",
+                              std::string("bias=maybe activation=sigmoid init=fan-out seed=1")}}))
+                 .find("bias=maybe") != std::string::npos);
+  BOOST_TEST(error_of(write("no-bias.npz",
+                            {w0,
+                             w1,
+                             w2,
+                             {"options",
+                              std::string("bias=true activation=sigmoid init=fan-out seed=42")}}))
+                 .find("b0") != std::string::npos);
   Tensor nan_w2 = net.W2.value;
   nan_w2(3, 4) = std::nan("");
   BOOST_TEST(!error_of(write("nan.npz", {w0, w1, {"W2", nan_w2}, op})).empty());
@@ -101,7 +119,8 @@ BOOST_AUTO_TEST_CASE(wrong_files_are_refused_with_their_own_message) {
   const fs::path good = write("good.npz", {w0, w1, w2, op});
   const std::vector<char> bytes = bytes_of(good);
   for (std::size_t cut : {std::size_t{0}, std::size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
-    std::ofstream(dir.path / "cut.npz", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(cut));
+    std::ofstream(dir.path / "cut.npz", std::ios::binary)
+        .write(bytes.data(), static_cast<std::streamsize>(cut));
     BOOST_TEST(!error_of(dir.path / "cut.npz").empty(), "truncated at " << cut);
   }
   BOOST_TEST(!error_of(dir.path / "no-such-file.npz").empty());
@@ -111,20 +130,27 @@ BOOST_AUTO_TEST_CASE(wrong_files_are_refused_with_their_own_message) {
 BOOST_AUTO_TEST_CASE(a_failed_save_leaves_nothing_behind) {
   TempDir dir;
   const Network net;
-  BOOST_CHECK_THROW(save_model(dir.path / "missing-folder" / "model.npz", net, net.options().describe()), ModelFileError);
+  BOOST_CHECK_THROW(
+      save_model(dir.path / "missing-folder" / "model.npz", net, net.options().describe()),
+      ModelFileError);
   BOOST_TEST(fs::is_empty(dir.path));
-  BOOST_CHECK_THROW(save_model(dir.path / "m.npz", net, "recipe=fixed"), std::invalid_argument);  // no network options
+  BOOST_CHECK_THROW(save_model(dir.path / "m.npz", net, "recipe=fixed"),
+                    std::invalid_argument);  // no network options
 }
 
 BOOST_AUTO_TEST_CASE(network_options_parse_from_the_options_line) {
-  const NetworkOptions o = parse_network_options("recipe=article bias=true activation=relu init=fan-in seed=9 epochs=5");
+  const NetworkOptions o =
+      parse_network_options("recipe=article bias=true activation=relu init=fan-in seed=9 epochs=5");
   BOOST_TEST(o.bias);
   BOOST_TEST(o.activation == Activation::relu);
   BOOST_TEST(o.init == InitScale::fan_in);
   BOOST_TEST(o.seed == 9u);
-  BOOST_CHECK_THROW(parse_network_options("bias=true activation=relu init=fan-in"), std::invalid_argument);
-  BOOST_CHECK_THROW(parse_network_options("bias=true activation=relu init=fan-in seed=-1"), std::invalid_argument);
-  BOOST_CHECK_THROW(parse_network_options("bias=true activation=relu init=fan-in seed=99999999999"), std::invalid_argument);
+  BOOST_CHECK_THROW(parse_network_options("bias=true activation=relu init=fan-in"),
+                    std::invalid_argument);
+  BOOST_CHECK_THROW(parse_network_options("bias=true activation=relu init=fan-in seed=-1"),
+                    std::invalid_argument);
+  BOOST_CHECK_THROW(parse_network_options("bias=true activation=relu init=fan-in seed=99999999999"),
+                    std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

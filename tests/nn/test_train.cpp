@@ -20,7 +20,8 @@ struct Run {
 Run run_training(const TrainOptions& o, const Subset& train_set, const Subset& test_set) {
   Run r{Network(o.network), {}};
   Trainer t(r.net, o);
-  for (std::size_t e = 1; e <= o.epochs; ++e) r.epochs.push_back(t.run_epoch(train_set, test_set, e));
+  for (std::size_t e = 1; e <= o.epochs; ++e)
+    r.epochs.push_back(t.run_epoch(train_set, test_set, e));
   return r;
 }
 
@@ -48,7 +49,9 @@ BOOST_AUTO_TEST_CASE(fixed_recipe_follows_one_trajectory_on_both_engines) {
     for (std::size_t l = 0; l < 3; ++l) {
       const Tensor& a = tape.net.weight(l).value;
       const Tensor& b = deltas.net.weight(l).value;
-      BOOST_TEST(compare(a, b).max_abs <= 1e-9, "batch " << batch << "\n" << format_comparison("tape", a, "deltas", b));
+      BOOST_TEST(compare(a, b).max_abs <= 1e-9, "batch "
+                                                    << batch << "\n"
+                                                    << format_comparison("tape", a, "deltas", b));
     }
     BOOST_TEST(tape.epochs[0].train_accuracy == deltas.epochs[0].train_accuracy);
     BOOST_TEST(std::abs(tape.epochs[0].train_cost - deltas.epochs[0].train_cost) < 1e-9);
@@ -64,7 +67,8 @@ BOOST_AUTO_TEST_CASE(same_seed_same_numbers_bit_for_bit) {
   const Run a = run_training(o, data.first(500), data.first(100));
   const Run b = run_training(o, data.first(500), data.first(100));
   for (std::size_t e = 0; e < 2; ++e) BOOST_TEST(untimed(a.epochs[e]) == untimed(b.epochs[e]));
-  for (std::size_t l = 0; l < 3; ++l) BOOST_TEST(testing::identical(a.net.weight(l).value, b.net.weight(l).value));
+  for (std::size_t l = 0; l < 3; ++l)
+    BOOST_TEST(testing::identical(a.net.weight(l).value, b.net.weight(l).value));
   o.network.seed = 43;
   const Run c = run_training(o, data.first(500), data.first(100));
   BOOST_TEST(untimed(a.epochs[1]) != untimed(c.epochs[1]));
@@ -169,9 +173,11 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(metrics_csv_has_the_promised_columns) {
-  BOOST_TEST(metrics_csv_header() == "epoch,train_cost,train_accuracy,test_cost,test_accuracy,seconds,samples_per_second");
+  BOOST_TEST(metrics_csv_header() ==
+             "epoch,train_cost,train_accuracy,test_cost,test_accuracy,seconds,samples_per_second");
   const EpochMetrics m{2, 0.5, 0.25, 0.125, 0.75, 1.5, 32000.0};
-  BOOST_TEST(metrics_csv_line(m) == "2,0.5000000000,0.2500000000,0.1250000000,0.7500000000,1.500,32000.0");
+  BOOST_TEST(metrics_csv_line(m) ==
+             "2,0.5000000000,0.2500000000,0.1250000000,0.7500000000,1.500,32000.0");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
