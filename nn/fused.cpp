@@ -12,7 +12,8 @@ namespace {
 // y = W · o (+ b), then a = A(y): one layer of eqs. (2)-(3).
 void layer(const Parameter& w, const Parameter& b, bool bias, const Tensor& o, Tensor& z) {
   z.resize(Shape::vector(w.value.rows()));
-  kernels::gemm(false, false, w.value.rows(), 1, w.value.cols(), w.value.data(), o.data(), 0.0, z.data());
+  kernels::gemm(false, false, w.value.rows(), 1, w.value.cols(), w.value.data(), o.data(), 0.0,
+                z.data());
   if (bias) {
     for (std::size_t i = 0; i < z.size(); ++i) z[i] += b.value[i];
   }
@@ -24,11 +25,11 @@ void activate(Activation act, const Tensor& z, Tensor& o) {
 }
 
 // delta = (W^T · upstream) ⊙ A'(z): eqs. (9)-(10) (prime = nullptr uses A'(z)).
-void back(const Parameter& w, const Tensor& upstream, Activation act, const Tensor& z, const Tensor* prime,
-          Tensor& delta) {
+void back(const Parameter& w, const Tensor& upstream, Activation act, const Tensor& z,
+          const Tensor* prime, Tensor& delta) {
   delta.resize(Shape::vector(w.value.cols()));
-  kernels::gemm(true, false, w.value.cols(), 1, w.value.rows(), w.value.data(), upstream.data(), 0.0,
-                delta.data());
+  kernels::gemm(true, false, w.value.cols(), 1, w.value.rows(), w.value.data(), upstream.data(),
+                0.0, delta.data());
   for (std::size_t i = 0; i < delta.size(); ++i) {
     delta[i] = delta[i] * (prime != nullptr ? (*prime)[i] : activation_prime(act, z[i]));
   }
@@ -36,7 +37,8 @@ void back(const Parameter& w, const Tensor& upstream, Activation act, const Tens
 
 // W -= lr · (delta ⊗ o): eqs. (11)-(12). With `blocks`, only those column blocks (the rest
 // of delta ⊗ o is zero there: Note [Sparse inputs]).
-void update(Parameter& w, const Tensor& delta, const Tensor& o, double lr, const std::span<const std::uint32_t>* blocks) {
+void update(Parameter& w, const Tensor& delta, const Tensor& o, double lr,
+            const std::span<const std::uint32_t>* blocks) {
   const std::size_t cols = w.value.cols();
   for (std::size_t i = 0; i < w.value.rows(); ++i) {
     const double d = 1.0 * delta[i];  // the 1.0 of kernels::outer's alpha: the same bits
@@ -53,7 +55,8 @@ void update(Parameter& w, const Tensor& delta, const Tensor& o, double lr, const
 
 }  // namespace
 
-const Tensor& FusedDeltasStep::step(Network& net, const Tensor& x, const Tensor& y, Recipe recipe, double lr) {
+const Tensor& FusedDeltasStep::step(Network& net, const Tensor& x, const Tensor& y, Recipe recipe,
+                                    double lr) {
   const NetworkOptions& opt = net.options();
   layer(net.W0, net.b0, opt.bias, x, Z1_);  // eq. (2)
   activate(opt.activation, Z1_, O1_);

@@ -56,11 +56,7 @@ NetworkOptions parse_network_options(std::string_view line) {
   return o;
 }
 
-Model load_model(const std::filesystem::path& path) {
-  NpzLimits limits;
-  limits.require_finite = true;  // a NaN weight would predict garbage silently
-  const std::vector<NpzEntry> entries = load_npz(path, limits);
-  const std::string file = path.filename().string();
+Model model_from_entries(std::span<const NpzEntry> entries, std::string_view file) {
   Model m{Network(), require_string(entries, "options", file)};
   try {
     m.network = Network(parse_network_options(m.options));
@@ -70,6 +66,9 @@ Model load_model(const std::filesystem::path& path) {
   std::vector<std::string> expected{"options"};
   for (Parameter* p : m.network.parameters()) {
     p->value = require_tensor(entries, p->name, p->value.shape(), file);
+    if (!all_finite(p->value)) {  // a NaN weight would predict garbage silently
+      throw ModelFileError(fmt::format("{}: array {} holds NaN or Inf", file, p->name));
+    }
     expected.push_back(p->name);
   }
   for (const NpzEntry& e : entries) {
@@ -79,6 +78,11 @@ Model load_model(const std::filesystem::path& path) {
     }
   }
   return m;
+}
+
+Model load_model(const std::filesystem::path& path) {
+  const std::vector<NpzEntry> entries = load_npz(path);
+  return model_from_entries(entries, path.filename().string());
 }
 
 }  // namespace stepgrad

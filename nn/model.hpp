@@ -4,10 +4,12 @@
 #pragma once
 
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "network.hpp"
+#include "npz.hpp"
 
 namespace stepgrad {
 
@@ -26,6 +28,10 @@ void save_model(const std::filesystem::path& path, const Network& net, std::stri
 /// array and what is wrong) for any corrupt file, missing or unexpected array, shape that does
 /// not fit the network, or NaN/Inf weight.
 Model load_model(const std::filesystem::path& path);
+
+/// The model held by already-parsed .npz entries (what load_model does after reading the file;
+/// the fuzz harness calls it directly). `file` names the file in messages.
+Model model_from_entries(std::span<const NpzEntry> entries, std::string_view file);
 
 /// The network options in a "key=value key=value" line (bias, activation, init, seed);
 /// throws std::invalid_argument naming a missing or malformed key.

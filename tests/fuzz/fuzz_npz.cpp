@@ -1,10 +1,10 @@
-// libFuzzer harness for the .npz reader (R17): any bytes load or throw ModelFileError, and what
-// loads saves and loads back bit for bit. An input starting "PK" is a whole .npz; any other input
-// is one .npy member, wrapped here in a zip with a correct CRC so that mutations reach the npy
-// parser (libzip rejects a member whose CRC does not match before we see its bytes).
-// Seeds in tests/fuzz/corpus/npz: numpy 1.24's savez, savez_compressed and save output, and
-// save_npz's. Every input that ever crashed it is kept in tests/fuzz/regressions/npz and replayed
-// by tests/nn/test_npz.cpp.
+// libFuzzer harness for the .npz reader and the model loader on top of it (R17): any bytes load
+// or throw ModelFileError, and what loads saves and loads back bit for bit. An input starting "PK"
+// is a whole .npz; any other input is one .npy member, wrapped here in a zip with a correct CRC so
+// that mutations reach the npy parser (libzip rejects a member whose CRC does not match before we
+// see its bytes). Seeds in tests/fuzz/corpus/npz: numpy 1.24's savez, savez_compressed and save
+// output, and save_npz's. Every input that ever crashed it is kept in tests/fuzz/regressions/npz
+// and replayed by tests/nn/test_npz.cpp.
 #include <zlib.h>
 
 #include <cstddef>
@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model.hpp"
 #include "npz.hpp"
 
 using namespace stepgrad;
@@ -89,6 +90,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         whole ? load_npz_bytes(input, "fuzz.npz") : load_npz_bytes(wrap_in_zip(input), "fuzz.npz");
   } catch (const ModelFileError&) {
     return 0;
+  }
+  try {
+    (void)model_from_entries(entries, "fuzz.npz");  // the model file's own checks (R14)
+  } catch (const ModelFileError&) {
   }
   std::vector<std::uint8_t> saved;
   try {
