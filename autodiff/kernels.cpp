@@ -96,11 +96,17 @@ void matvec_transposed(std::size_t m, std::size_t k, const double* a, const doub
         for (std::size_t l = 0; l < width; ++l) lane[l] += ap[l] * bp;
       }
     }
-    for (std::size_t l = 0; l < width; ++l) {
-      double column[kLanes];
-      for (std::size_t q = 0; q < kLanes; ++q) column[q] = acc[q][l];
-      store(y[i0 + l], beta, combine(column));
-    }
+    // combine() for the 8 outputs at once: the same additions in the same order, vectorised
+    // across the outputs instead of gathering each output's 32 lanes.
+    double v[kBlock][kBlock];
+    for (std::size_t j = 0; j < kBlock; ++j)
+      for (std::size_t l = 0; l < kBlock; ++l)
+        v[j][l] = (acc[j][l] + acc[16 + j][l]) + (acc[8 + j][l] + acc[24 + j][l]);
+    double sums[kBlock];
+    for (std::size_t l = 0; l < kBlock; ++l)
+      sums[l] =
+          ((v[0][l] + v[4][l]) + (v[2][l] + v[6][l])) + ((v[1][l] + v[5][l]) + (v[3][l] + v[7][l]));
+    for (std::size_t l = 0; l < width; ++l) store(y[i0 + l], beta, sums[l]);
   }
 }
 
