@@ -8,30 +8,16 @@
 #include <boost/test/unit_test.hpp>
 
 #include "common/check.hpp"
+#include "common/temp_dir.hpp"
 #include "crosscheck.hpp"
 #include "deltas.hpp"
 #include "dump.hpp"
 
 using namespace stepgrad;
+using stepgrad::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-/// A fresh folder under the system temp dir, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "stepgrad-dump-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
-
 std::vector<std::string> names_of(const std::vector<NpzEntry>& entries) {
   std::vector<std::string> names;
   for (const NpzEntry& e : entries) names.push_back(e.name);
@@ -42,10 +28,10 @@ std::vector<std::string> names_of(const std::vector<NpzEntry>& entries) {
 BOOST_AUTO_TEST_SUITE(dump)
 
 BOOST_AUTO_TEST_CASE(a_dump_loads_back_with_the_articles_names_shapes_and_the_tapes_gradients) {
-  TempDir dir;
+  TempDir dir("dump");
   Network net;
   const Sample s = synthetic_sample(21);
-  const fs::path path = dir.path / "grads.npz";
+  const fs::path path = dir.path() / "grads.npz";
   write_gradient_dump(path, net, s.x, s.y);
   const std::vector<NpzEntry> loaded = load_npz(path);
 
@@ -100,10 +86,10 @@ BOOST_AUTO_TEST_CASE(with_biases_the_dump_holds_them_and_their_gradients) {
 }
 
 BOOST_AUTO_TEST_CASE(a_minibatch_or_a_wrong_shape_is_refused_before_any_file_is_written) {
-  TempDir dir;
+  TempDir dir("dump");
   Network net;
   const Sample s = synthetic_sample(24);
-  const fs::path path = dir.path / "grads.npz";
+  const fs::path path = dir.path() / "grads.npz";
   BOOST_CHECK_THROW(write_gradient_dump(path, net, Tensor::zeros(784, 2), Tensor::zeros(10, 2)),
                     ShapeError);
   BOOST_CHECK_THROW(write_gradient_dump(path, net, Tensor::zeros(700), s.y), ShapeError);
@@ -112,10 +98,10 @@ BOOST_AUTO_TEST_CASE(a_minibatch_or_a_wrong_shape_is_refused_before_any_file_is_
 }
 
 BOOST_AUTO_TEST_CASE(a_dump_into_a_missing_folder_fails_with_the_files_name) {
-  TempDir dir;
+  TempDir dir("dump");
   Network net;
   const Sample s = synthetic_sample(25);
-  const fs::path path = dir.path / "no-such-folder" / "grads.npz";
+  const fs::path path = dir.path() / "no-such-folder" / "grads.npz";
   try {
     write_gradient_dump(path, net, s.x, s.y);
     BOOST_FAIL("write_gradient_dump into a missing folder did not throw");

@@ -24,12 +24,14 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/temp_dir.hpp"
 #include "fuzz/idx_target.hpp"
 #include "mnist.hpp"
 #include "random.hpp"
 
 namespace fs = std::filesystem;
 using namespace stepgrad;
+using stepgrad::testing::TempDir;
 
 namespace {
 
@@ -105,34 +107,6 @@ Bytes concat(Bytes a, const Bytes& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
-
-/// A fresh folder under the system's temp folder, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stepgrad-mnist-XXXXXX").string();
-    BOOST_REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path write(const std::string& name, const Bytes& bytes) const {
-    const fs::path p = path_ / name;
-    std::ofstream f(p, std::ios::binary);
-    f.write(reinterpret_cast<const char*>(bytes.data()),
-            static_cast<std::streamsize>(bytes.size()));
-    BOOST_REQUIRE(f.good());
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
 
 /// The decompressed content of a gzip file, through zlib's gzread (not the reader under test).
 Bytes gunzip(const fs::path& p) {
@@ -321,7 +295,7 @@ BOOST_AUTO_TEST_CASE(a_valid_file_parses_raw_and_gzip_to_the_same_array) {
 }
 
 BOOST_AUTO_TEST_CASE(gzip_is_detected_by_content_not_by_file_name) {
-  TempDir dir;
+  TempDir dir("mnist");
   const Bytes images = images_file(2);
   const Bytes labels = labels_file(2);
   // gzip bytes under raw names, raw bytes under .gz names
@@ -360,8 +334,8 @@ BOOST_AUTO_TEST_CASE(a_raw_file_says_whether_it_is_truncated_or_too_long) {
 }
 
 BOOST_AUTO_TEST_CASE(a_file_on_disk_is_named_in_the_message) {
-  TempDir dir;
-  const fs::path p = dir.write("broken-idx1-ubyte", {0, 0, 9, 1});
+  TempDir dir("mnist");
+  const fs::path p = dir.write("broken-idx1-ubyte", Bytes{0, 0, 9, 1});
   BOOST_TEST(rejects([&] { read_idx(p); }, p.string(), {"type code", "0x09 (signed byte)"}));
   const fs::path missing = dir.path() / "missing";
   BOOST_TEST(rejects([&] { read_idx(missing); }, missing.string(), {"file", "No such file"}));
@@ -464,7 +438,7 @@ BOOST_AUTO_TEST_CASE(a_stream_that_ends_before_its_claim_says_how_much_it_had) {
 // ---- R12: images and labels together ----
 
 BOOST_AUTO_TEST_CASE(images_and_labels_must_match_in_count_size_and_range) {
-  TempDir dir;
+  TempDir dir("mnist");
   const fs::path images3 = dir.write("images3", images_file(3));
   const fs::path labels3 = dir.write("labels3", labels_file(3));
   BOOST_TEST(load_idx_pair(images3, labels3).size() == 3u);
@@ -515,7 +489,7 @@ BOOST_AUTO_TEST_CASE(every_fuzzer_regression_input_parses_or_fails_cleanly) {
 // ---- Subsets and splits, on a small fixture folder ----
 
 struct FixtureFolder {
-  TempDir dir;
+  TempDir dir{"mnist"};
   FixtureFolder() {
     dir.write("train-images-idx3-ubyte", images_file(30));
     dir.write("train-labels-idx1-ubyte.gz", gzip(labels_file(30)));
@@ -610,7 +584,7 @@ BOOST_FIXTURE_TEST_CASE(samples_become_tensors_scaled_by_255, FixtureFolder) {
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_folder_or_file_says_how_to_get_the_data) {
-  TempDir dir;
+  TempDir dir("mnist");
   const fs::path nowhere = dir.path() / "nowhere";
   BOOST_TEST(rejects([&] { load_split(nowhere, SplitKind::standard); }, nowhere.string(),
                      {"folder: expected a folder with the four IDX files", "found nothing",

@@ -8,24 +8,16 @@
 
 #include "common/check.hpp"
 #include "common/digits.hpp"
+#include "common/temp_dir.hpp"
 #include "model.hpp"
 #include "npz.hpp"
 #include "train.hpp"
 
 using namespace stepgrad;
+using stepgrad::testing::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-// A fresh folder under the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / fmt::format("stepgrad-model-{}", std::rand());
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
 std::string error_of(const fs::path& p) {
   try {
     load_model(p);
@@ -46,7 +38,7 @@ const std::string kOptions = "recipe=fixed engine=tape epochs=1 lr=0.001 batch=1
 BOOST_AUTO_TEST_SUITE(model)
 
 BOOST_AUTO_TEST_CASE(save_then_load_is_bit_exact_and_predicts_the_same) {
-  TempDir dir;
+  TempDir dir("model");
   for (const NetworkOptions& opt :
        {NetworkOptions{},
         NetworkOptions{.bias = true, .activation = Activation::tanh, .seed = 7}}) {
@@ -56,7 +48,7 @@ BOOST_AUTO_TEST_CASE(save_then_load_is_bit_exact_and_predicts_the_same) {
     o.network = opt;
     o.lr = 0.05;
     Trainer(net, o).run_epoch(data, data.first(0), 1);  // trained weights, nonzero biases
-    const fs::path file = dir.path / "model.npz";
+    const fs::path file = dir.path() / "model.npz";
     save_model(file, net, kOptions + opt.describe());
     const Model m = load_model(file);
     BOOST_TEST(m.network.options() == opt);
@@ -73,20 +65,20 @@ BOOST_AUTO_TEST_CASE(save_then_load_is_bit_exact_and_predicts_the_same) {
 }
 
 BOOST_AUTO_TEST_CASE(the_same_model_saves_to_the_same_bytes) {
-  TempDir dir;
+  TempDir dir("model");
   const Network net;
-  save_model(dir.path / "a.npz", net, kOptions + net.options().describe());
-  save_model(dir.path / "b.npz", net, kOptions + net.options().describe());
-  BOOST_TEST((bytes_of(dir.path / "a.npz") == bytes_of(dir.path / "b.npz")));
+  save_model(dir.path() / "a.npz", net, kOptions + net.options().describe());
+  save_model(dir.path() / "b.npz", net, kOptions + net.options().describe());
+  BOOST_TEST((bytes_of(dir.path() / "a.npz") == bytes_of(dir.path() / "b.npz")));
 }
 
 BOOST_AUTO_TEST_CASE(wrong_files_are_refused_with_their_own_message) {
-  TempDir dir;
+  TempDir dir("model");
   const Network net;
   const std::string opts = kOptions + net.options().describe();
   auto write = [&](const std::string& name, std::vector<NpzEntry> entries) {
-    save_npz(dir.path / name, entries);
-    return dir.path / name;
+    save_npz(dir.path() / name, entries);
+    return dir.path() / name;
   };
   const NpzEntry w0{"W0", net.W0.value}, w1{"W1", net.W1.value}, w2{"W2", net.W2.value},
       op{"options", opts};
@@ -119,22 +111,22 @@ BOOST_AUTO_TEST_CASE(wrong_files_are_refused_with_their_own_message) {
   const fs::path good = write("good.npz", {w0, w1, w2, op});
   const std::vector<char> bytes = bytes_of(good);
   for (std::size_t cut : {std::size_t{0}, std::size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
-    std::ofstream(dir.path / "cut.npz", std::ios::binary)
+    std::ofstream(dir.path() / "cut.npz", std::ios::binary)
         .write(bytes.data(), static_cast<std::streamsize>(cut));
-    BOOST_TEST(!error_of(dir.path / "cut.npz").empty(), "truncated at " << cut);
+    BOOST_TEST(!error_of(dir.path() / "cut.npz").empty(), "truncated at " << cut);
   }
-  BOOST_TEST(!error_of(dir.path / "no-such-file.npz").empty());
+  BOOST_TEST(!error_of(dir.path() / "no-such-file.npz").empty());
   BOOST_TEST(error_of(good).empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_save_leaves_nothing_behind) {
-  TempDir dir;
+  TempDir dir("model");
   const Network net;
   BOOST_CHECK_THROW(
-      save_model(dir.path / "missing-folder" / "model.npz", net, net.options().describe()),
+      save_model(dir.path() / "missing-folder" / "model.npz", net, net.options().describe()),
       ModelFileError);
-  BOOST_TEST(fs::is_empty(dir.path));
-  BOOST_CHECK_THROW(save_model(dir.path / "m.npz", net, "recipe=fixed"),
+  BOOST_TEST(fs::is_empty(dir.path()));
+  BOOST_CHECK_THROW(save_model(dir.path() / "m.npz", net, "recipe=fixed"),
                     std::invalid_argument);  // no network options
 }
 

@@ -19,9 +19,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/temp_dir.hpp"
 #include "npz.hpp"
 
 using namespace stepgrad;
+using stepgrad::testing::TempDir;
 namespace fs = std::filesystem;
 
 BOOST_AUTO_TEST_SUITE(npz)
@@ -29,28 +31,6 @@ BOOST_AUTO_TEST_SUITE(npz)
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-
-/// A fresh folder under /tmp, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "stepgrad-npz-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
 
 Bytes read_bytes(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -250,9 +230,9 @@ Bytes one_member(std::string_view dict, const Bytes& payload) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(round_trip_is_bit_exact_for_every_rank_and_special_value) {
-  TempDir dir;
+  TempDir dir("npz");
   const auto entries = sample_entries();
-  const fs::path file = dir.path / "model.npz";
+  const fs::path file = dir.path() / "model.npz";
   save_npz(file, entries);
   require_same_entries(load_npz(file), entries);
   require_same_entries(load_npz_bytes(save_npz_bytes(entries), "mem"), entries);
@@ -305,15 +285,15 @@ BOOST_AUTO_TEST_CASE(members_are_stored_with_numpys_exact_npy_bytes_and_a_fixed_
 }
 
 BOOST_AUTO_TEST_CASE(the_same_entries_give_byte_identical_files) {
-  TempDir dir;
+  TempDir dir("npz");
   const auto entries = sample_entries();
-  save_npz(dir.path / "a.npz", entries);
+  save_npz(dir.path() / "a.npz", entries);
   // Past the zip format's 2-second clock tick, so a timestamp would show.
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
-  save_npz(dir.path / "b.npz", entries);
-  const Bytes a = read_bytes(dir.path / "a.npz");
+  save_npz(dir.path() / "b.npz", entries);
+  const Bytes a = read_bytes(dir.path() / "a.npz");
   BOOST_TEST(a.size() > 1000u);
-  BOOST_TEST((a == read_bytes(dir.path / "b.npz")));
+  BOOST_TEST((a == read_bytes(dir.path() / "b.npz")));
   BOOST_TEST((a == save_npz_bytes(entries)));
   auto changed = entries;
   std::get<Tensor>(changed[0].value)[5] = 0.5;
@@ -327,15 +307,15 @@ BOOST_AUTO_TEST_CASE(an_archive_without_entries_is_an_empty_zip) {
 }
 
 BOOST_AUTO_TEST_CASE(a_save_failing_at_any_step_keeps_the_previous_file_and_leaves_no_temp_file) {
-  TempDir dir;
-  const fs::path file = dir.path / "model.npz";
+  TempDir dir("npz");
+  const fs::path file = dir.path() / "model.npz";
   const std::vector<NpzEntry> before = {{"W0", Tensor::vector({1, 2, 3})}};
   save_npz(file, before);
   const Bytes original = read_bytes(file);
 
   const auto after = sample_entries();
   std::vector<std::string> steps;
-  const fs::path other = dir.path / "other.npz";
+  const fs::path other = dir.path() / "other.npz";
   save_npz(other, after, [&](std::string_view step) { steps.emplace_back(step); });
   const std::vector<std::string> want = {"temp file created", "entry W0",    "entry special",
                                          "entry scale",       "entry empty", "entry no_rows",
@@ -368,8 +348,8 @@ BOOST_AUTO_TEST_CASE(a_save_failing_at_any_step_keeps_the_previous_file_and_leav
 
 BOOST_AUTO_TEST_CASE(a_save_that_runs_out_of_space_keeps_the_previous_file) {
   // RLIMIT_FSIZE makes write() fail with EFBIG part-way, as a full disk fails with ENOSPC.
-  TempDir dir;
-  const fs::path file = dir.path / "model.npz";
+  TempDir dir("npz");
+  const fs::path file = dir.path() / "model.npz";
   save_npz(file, std::vector<NpzEntry>{{"W0", Tensor::vector({1, 2, 3})}});
   const Bytes original = read_bytes(file);
   const std::vector<NpzEntry> big = {{"W0", Tensor(Shape::matrix(200, 100), 0.25)}};
@@ -399,28 +379,28 @@ BOOST_AUTO_TEST_CASE(a_save_that_runs_out_of_space_keeps_the_previous_file) {
 }
 
 BOOST_AUTO_TEST_CASE(saving_to_a_missing_folder_or_over_a_folder_fails_cleanly) {
-  TempDir dir;
+  TempDir dir("npz");
   const std::vector<NpzEntry> entries = {{"W0", Tensor::vector({1, 2, 3})}};
-  const fs::path missing = dir.path / "no-such-folder" / "model.npz";
+  const fs::path missing = dir.path() / "no-such-folder" / "model.npz";
   BOOST_CHECK_EXCEPTION(save_npz(missing, entries), ModelFileError, [&](const ModelFileError& e) {
     const std::string m = e.what();
     return m.starts_with(missing.string() + ": cannot create a temporary file in") &&
            m.ends_with("No such file or directory");
   });
-  fs::create_directory(dir.path / "taken.npz");
+  fs::create_directory(dir.path() / "taken.npz");
   BOOST_CHECK_EXCEPTION(
-      save_npz(dir.path / "taken.npz", entries), ModelFileError, [](const ModelFileError& e) {
+      save_npz(dir.path() / "taken.npz", entries), ModelFileError, [](const ModelFileError& e) {
         return std::string(e.what()).find("cannot rename the temporary file") != std::string::npos;
       });
-  BOOST_TEST(fs::is_directory(dir.path / "taken.npz"));
+  BOOST_TEST(fs::is_directory(dir.path() / "taken.npz"));
   BOOST_TEST(dir.names() == std::vector<std::string>{"taken.npz"},
              boost::test_tools::per_element());
-  BOOST_CHECK_THROW(save_npz(dir.path / "", entries), ModelFileError);
+  BOOST_CHECK_THROW(save_npz(dir.path() / "", entries), ModelFileError);
 }
 
 BOOST_AUTO_TEST_CASE(entries_that_cannot_be_saved_are_refused_before_any_file_is_touched) {
-  TempDir dir;
-  const fs::path file = dir.path / "model.npz";
+  TempDir dir("npz");
+  const fs::path file = dir.path() / "model.npz";
   const std::vector<NpzEntry> good = {{"W0", Tensor::vector({1, 2, 3})}};
   save_npz(file, good);
   const Bytes original = read_bytes(file);
@@ -666,17 +646,17 @@ BOOST_AUTO_TEST_CASE(any_flipped_byte_fails_cleanly_or_loads) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_paths_are_rejected_with_the_reason) {
-  TempDir dir;
+  TempDir dir("npz");
   BOOST_CHECK_EXCEPTION(
-      load_npz(dir.path / "none.npz"), ModelFileError, [&](const ModelFileError& e) {
+      load_npz(dir.path() / "none.npz"), ModelFileError, [&](const ModelFileError& e) {
         return std::string(e.what()) ==
-               (dir.path / "none.npz").string() + ": cannot open: No such file or directory";
+               (dir.path() / "none.npz").string() + ": cannot open: No such file or directory";
       });
-  BOOST_CHECK_EXCEPTION(load_npz(dir.path), ModelFileError, [&](const ModelFileError& e) {
-    return std::string(e.what()) == dir.path.string() + ": not a regular file";
+  BOOST_CHECK_EXCEPTION(load_npz(dir.path()), ModelFileError, [&](const ModelFileError& e) {
+    return std::string(e.what()) == dir.path().string() + ": not a regular file";
   });
-  write_bytes(dir.path / "empty.npz", {});
-  BOOST_CHECK_EXCEPTION(load_npz(dir.path / "empty.npz"), ModelFileError,
+  write_bytes(dir.path() / "empty.npz", {});
+  BOOST_CHECK_EXCEPTION(load_npz(dir.path() / "empty.npz"), ModelFileError,
                         [](const ModelFileError& e) {
                           return std::string(e.what()).ends_with(
                               "empty.npz: the file is empty (0 bytes), expected a zip archive");

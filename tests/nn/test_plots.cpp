@@ -23,51 +23,15 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/temp_dir.hpp"
 #include "plots.hpp"
 #include "random.hpp"
 
 namespace fs = std::filesystem;
 using namespace stepgrad;
+using stepgrad::testing::TempDir;
 
 namespace {
-
-/// A fresh folder under the system's temp folder, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stepgrad-plots-XXXXXX").string();
-    BOOST_REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
-  /// The names in the folder, sorted.
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& entry : fs::directory_iterator(path_)) {
-      out.push_back(entry.path().filename().string());
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
-  /// An executable shell script `name` holding `body`.
-  fs::path script(const std::string& name, const std::string& body) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
-    fs::permissions(p, fs::perms::owner_all);
-    return p;
-  }
-
- private:
-  fs::path path_;
-};
 
 /// Sets (or, given nullopt, removes) an environment variable for the life of the guard.
 class EnvVar {
@@ -223,7 +187,7 @@ BOOST_AUTO_TEST_SUITE(plots)
 
 BOOST_AUTO_TEST_CASE(every_plot_writes_a_png_and_no_temporary_file,
                      *boost::unit_test::precondition(GnuplotPresent())) {
-  TempDir dir;
+  TempDir dir("plots");
   const std::size_t fds = open_fds();
   const auto start = std::chrono::steady_clock::now();
   const std::vector<PlotResult> results = every_plot(dir.path());
@@ -244,7 +208,7 @@ BOOST_AUTO_TEST_CASE(every_plot_writes_a_png_and_no_temporary_file,
 
 BOOST_AUTO_TEST_CASE(quotes_and_odd_characters_in_paths_and_labels_are_literal,
                      *boost::unit_test::precondition(GnuplotPresent())) {
-  TempDir dir;
+  TempDir dir("plots");
   const fs::path p = dir.path() / "it's a \\ plot_1.png";
   const std::vector<double> x = {1, 2, 3};
   const PlotResult r = plot_lines(p, "it's\nW_0 \\n {x} @ σ'(z)", "x_1", "y'", x,
@@ -257,7 +221,7 @@ BOOST_AUTO_TEST_CASE(quotes_and_odd_characters_in_paths_and_labels_are_literal,
 
 BOOST_AUTO_TEST_CASE(a_new_plot_replaces_an_old_file,
                      *boost::unit_test::precondition(GnuplotPresent())) {
-  TempDir dir;
+  TempDir dir("plots");
   const fs::path p = dir.path() / "curves.png";
   std::ofstream(p) << "old";
   const PlotResult r = plot_training_curves(p, "t", article_curves());
@@ -269,7 +233,7 @@ BOOST_AUTO_TEST_CASE(a_new_plot_replaces_an_old_file,
 
 BOOST_AUTO_TEST_CASE(a_caller_that_ignores_sigchld_still_gets_its_png,
                      *boost::unit_test::precondition(GnuplotPresent())) {
-  TempDir dir;
+  TempDir dir("plots");
   // With SIGCHLD ignored the kernel reaps gnuplot itself and waitpid cannot give its status.
   struct sigaction ignore {};
   struct sigaction old {};
@@ -284,7 +248,7 @@ BOOST_AUTO_TEST_CASE(a_caller_that_ignores_sigchld_still_gets_its_png,
 
 BOOST_AUTO_TEST_CASE(an_error_inside_gnuplot_is_reported_in_one_line,
                      *boost::unit_test::precondition(GnuplotPresent())) {
-  TempDir dir;
+  TempDir dir("plots");
   const fs::path p = dir.path() / "nan.png";
   const std::vector<double> x = {1, 2, 3};
   const double nan = std::nan("");
@@ -298,7 +262,7 @@ BOOST_AUTO_TEST_CASE(an_error_inside_gnuplot_is_reported_in_one_line,
 }
 
 BOOST_AUTO_TEST_CASE(no_gnuplot_on_path_says_how_to_install_it) {
-  TempDir dir;
+  TempDir dir("plots");
   fs::create_directory(dir.path() / "empty-bin");
   const EnvVar program("STEPGRAD_GNUPLOT", std::nullopt);
   const EnvVar path("PATH", (dir.path() / "empty-bin").string());
@@ -314,7 +278,7 @@ BOOST_AUTO_TEST_CASE(no_gnuplot_on_path_says_how_to_install_it) {
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_gnuplot_fails_every_plot_and_leaves_nothing) {
-  TempDir dir;
+  TempDir dir("plots");
   const EnvVar program("STEPGRAD_GNUPLOT", "/nonexistent/gnuplot");
   BOOST_TEST(!gnuplot_available());
   for (const PlotResult& r : every_plot(dir.path())) {
@@ -327,7 +291,7 @@ BOOST_AUTO_TEST_CASE(a_missing_gnuplot_fails_every_plot_and_leaves_nothing) {
 }
 
 BOOST_AUTO_TEST_CASE(a_gnuplot_that_quits_without_reading_does_not_kill_us_by_sigpipe) {
-  TempDir dir;
+  TempDir dir("plots");
   const EnvVar program("STEPGRAD_GNUPLOT", dir.script("gnuplot", "exit 0").string());
   const DefaultSigpipe deadly;
   const fs::path out = dir.path() / "out";
@@ -360,7 +324,7 @@ BOOST_AUTO_TEST_CASE(a_gnuplot_that_quits_without_reading_does_not_kill_us_by_si
 }
 
 BOOST_AUTO_TEST_CASE(a_failing_gnuplot_gives_its_error_line_and_keeps_the_old_png) {
-  TempDir dir;
+  TempDir dir("plots");
   const EnvVar program("STEPGRAD_GNUPLOT",
                        dir.script("gnuplot",
                                   "/bin/cat >/dev/null\necho 'gnuplot> plot'\necho '     ^'\n"
@@ -380,7 +344,7 @@ BOOST_AUTO_TEST_CASE(a_failing_gnuplot_gives_its_error_line_and_keeps_the_old_pn
 }
 
 BOOST_AUTO_TEST_CASE(a_gnuplot_that_writes_no_png_or_dies_by_a_signal_is_reported) {
-  TempDir dir;
+  TempDir dir("plots");
   const fs::path out = dir.path() / "out";
   fs::create_directory(out);
   {
@@ -401,7 +365,7 @@ BOOST_AUTO_TEST_CASE(a_gnuplot_that_writes_no_png_or_dies_by_a_signal_is_reporte
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_output_folder_is_a_result_not_an_exception) {
-  TempDir dir;
+  TempDir dir("plots");
   const fs::path p = dir.path() / "no-such-folder" / "lines.png";
   const std::vector<double> x = {1, 2};
   const PlotResult r = plot_lines(p, "t", "x", "y", x, {{"a", {1, 2}}});
@@ -412,7 +376,7 @@ BOOST_AUTO_TEST_CASE(a_missing_output_folder_is_a_result_not_an_exception) {
 }
 
 BOOST_AUTO_TEST_CASE(data_that_do_not_fit_are_the_callers_bug_and_throw) {
-  TempDir dir;
+  TempDir dir("plots");
   const fs::path p = dir.path() / "x.png";
   const std::vector<double> x = {1, 2, 3};
   BOOST_CHECK_THROW((void)plot_lines(p, "t", "x", "y", x, {{"a", {1, 2}}}), std::invalid_argument);
