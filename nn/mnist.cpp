@@ -352,7 +352,8 @@ IdxArray read_idx(const std::filesystem::path& path) {
   }
   if (std::ferror(f) != 0) fail(name, "file", "a readable file", "a read error");
   if (is_gzip(bytes)) return parse_gzip(bytes, name);
-  // Raw: the file's buffer becomes the payload, without a second copy of 47 MB.
+  // Raw: the file's buffer becomes the payload in place (the header is shifted off by one
+  // memmove), so no second 47 MB buffer is allocated.
   auto [dims, header] = check_raw(bytes, name);
   bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(header));
   return IdxArray{std::move(dims.dims), std::move(bytes)};
