@@ -5,6 +5,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <array>
+#include <experimental/simd>
 #include <mutex>
 
 namespace stepgrad::kernels {
@@ -15,6 +17,28 @@ namespace {
 // flight at once instead of one waiting for the last (the add latency bounds a single chain).
 constexpr std::size_t kLanes = 32;
 static_assert(kLanes % kBlock == 0);
+
+// One block of Note [Sparse inputs] as one SIMD register. Its operators work element by
+// element, each element exactly as the scalar expression would (-ffp-contract=off: no fused
+// multiply-adds), so a loop written with Block gives the bits of the plain loop.
+namespace stdx = std::experimental;
+using Block = stdx::fixed_size_simd<double, kBlock>;
+inline Block load(const double* p) { return Block(p, stdx::element_aligned); }
+inline void store_to(const Block& v, double* p) { v.copy_to(p, stdx::element_aligned); }
+
+// Calls full(begin) for each listed block that fits in n (elements [begin, begin + 8)), and
+// part(begin) for a partial last block (elements [begin, n)).
+template <class Full, class Part>
+void visit_blocks(std::span<const std::uint32_t> blocks, std::size_t n, Full full, Part part) {
+  for (std::uint32_t q : blocks) {
+    const std::size_t begin = q * kBlock;
+    if (begin + kBlock <= n) {
+      full(begin);
+    } else {
+      part(begin);
+    }
+  }
+}
 
 // The lanes of Note [Summation order], added in one fixed order: the 4 registers element by
 // element, then the 8 elements pairwise.
@@ -50,6 +74,40 @@ void use_one_blas_thread() {
 // loop once the operands leave L1. Matrix-vector products (n == 1) stay here.
 bool worth_blas(std::size_t m, std::size_t n, std::size_t k) { return n > 1 && m * n * k >= 32768; }
 
+// Rows i0 .. i0+R of the block-sparse product of matvec(). groups[g] lists the full blocks whose
+// terms land in lane register g (block q: g = q % kGroups), in ascending order; `tail` is the
+// last, partial block (or none). Each register's sum runs over its blocks in ascending order,
+// exactly as dot() would, but in a local accumulator the compiler keeps in a SIMD register:
+// indexing one lane array by q % kGroups would keep the lanes in memory instead, one
+// store-to-load round trip per block. R rows at once give R independent additions in flight.
+constexpr std::size_t kGroups = kLanes / kBlock;
+
+template <std::size_t R>
+void matvec_rows(std::size_t i0, std::size_t k, const double* a, const double* b, double beta,
+                 const std::array<std::span<const std::uint32_t>, kGroups>& groups,
+                 std::size_t tail, double* y) {
+  double lane[R][kLanes];
+  for (std::size_t g = 0; g < kGroups; ++g) {
+    std::array<Block, R> acc{};
+    for (std::uint32_t q : groups[g]) {
+      const std::size_t begin = q * kBlock;
+      const Block bq = load(b + begin);
+      for (std::size_t r = 0; r < R; ++r) {
+        acc[r] += load(a + (i0 + r) * k + begin) * bq;
+      }
+    }
+    for (std::size_t r = 0; r < R; ++r) store_to(acc[r], lane[r] + g * kBlock);
+  }
+  if (tail < k) {  // the partial last block comes last in its register, as in dot()
+    for (std::size_t r = 0; r < R; ++r) {
+      double* group = lane[r] + (tail % kLanes);
+      const double* ai = a + (i0 + r) * k;
+      for (std::size_t p = tail; p < k; ++p) group[p - tail] += ai[p] * b[p];
+    }
+  }
+  for (std::size_t r = 0; r < R; ++r) store(y[i0 + r], beta, combine(lane[r]));
+}
+
 // y (m) = A (m,k) · b with A's rows contiguous (Note [Summation order], [Sparse inputs]).
 void matvec(std::size_t m, std::size_t k, const double* a, const double* b, double beta,
             double* y) {
@@ -58,20 +116,28 @@ void matvec(std::size_t m, std::size_t k, const double* a, const double* b, doub
     for (std::size_t i = 0; i < m; ++i) store(y[i], beta, dot(a + i * k, b, k));
     return;
   }
-  for (std::size_t i = 0; i < m; ++i) {
-    const double* ai = a + i * k;
-    double lane[kLanes] = {};
+  // The blocks by lane register; a partial last block apart.
+  thread_local std::vector<std::uint32_t> sorted;
+  sorted.resize(blocks.size());
+  std::array<std::span<const std::uint32_t>, kGroups> groups;
+  std::size_t tail = k;
+  std::size_t next = 0;
+  for (std::size_t g = 0; g < kGroups; ++g) {
+    const std::size_t first = next;
     for (std::uint32_t q : blocks) {
-      const std::size_t begin = q * kBlock;
-      double* group = lane + (begin % kLanes);  // element p lands in lane p % kLanes, as in dot()
-      if (begin + kBlock <= k) {
-        for (std::size_t l = 0; l < kBlock; ++l) group[l] += ai[begin + l] * b[begin + l];
+      if (q % kGroups != g) continue;
+      if (q * kBlock + kBlock > k) {
+        tail = q * kBlock;
       } else {
-        for (std::size_t p = begin; p < k; ++p) group[p - begin] += ai[p] * b[p];
+        sorted[next++] = q;
       }
     }
-    store(y[i], beta, combine(lane));
+    groups[g] = std::span<const std::uint32_t>(sorted).subspan(first, next - first);
   }
+  constexpr std::size_t kRows = 4;
+  std::size_t i = 0;
+  for (; i + kRows <= m; i += kRows) matvec_rows<kRows>(i, k, a, b, beta, groups, tail, y);
+  for (; i < m; ++i) matvec_rows<1>(i, k, a, b, beta, groups, tail, y);
 }
 
 // y (m) = A^T · b for A (k,m): term p of each sum goes to lane p % kLanes, exactly as dot()
@@ -117,14 +183,12 @@ std::span<const std::uint32_t> nonzero_blocks(const double* b, std::size_t n) {
   const std::size_t count = (n + kBlock - 1) / kBlock;
   blocks.clear();
   blocks.reserve(count);  // allocates once per size: a training loop stops allocating
-  for (std::size_t q = 0; q < count; ++q) {
-    const std::size_t end = std::min(q * kBlock + kBlock, n);
-    for (std::size_t j = q * kBlock; j < end; ++j) {
-      if (b[j] != 0.0) {
-        blocks.push_back(static_cast<std::uint32_t>(q));
-        break;
-      }
-    }
+  std::size_t q = 0;
+  for (; q * kBlock + kBlock <= n; ++q) {
+    if (stdx::any_of(load(b + q * kBlock) != 0.0)) blocks.push_back(static_cast<std::uint32_t>(q));
+  }
+  if (q < count && std::any_of(b + q * kBlock, b + n, [](double v) { return v != 0.0; })) {
+    blocks.push_back(static_cast<std::uint32_t>(q));
   }
   if (2 * blocks.size() > count) blocks.clear();
   return blocks;
@@ -199,9 +263,37 @@ void outer_blocks(std::size_t m, std::size_t n, double alpha, const double* u, c
   for (std::size_t i = 0; i < m; ++i) {
     const double s = alpha * u[i];
     double* ci = c + i * n;
-    for_each_block(blocks, n, [&](std::size_t begin, std::size_t end) {
-      for (std::size_t j = begin; j < end; ++j) ci[j] = s * v[j];
-    });
+    visit_blocks(
+        blocks, n, [&](std::size_t j) { store_to(s * load(v + j), ci + j); },
+        [&](std::size_t begin) {
+          for (std::size_t j = begin; j < n; ++j) ci[j] = s * v[j];
+        });
+  }
+}
+
+void sub_scaled_blocks(std::size_t m, std::size_t n, double lr, const double* g,
+                       std::span<const std::uint32_t> blocks, double* w) {
+  for (std::size_t i = 0; i < m; ++i) {
+    double* wi = w + i * n;
+    const double* gi = g + i * n;
+    visit_blocks(
+        blocks, n, [&](std::size_t j) { store_to(load(wi + j) - lr * load(gi + j), wi + j); },
+        [&](std::size_t begin) {
+          for (std::size_t j = begin; j < n; ++j) wi[j] -= lr * gi[j];
+        });
+  }
+}
+
+void sub_outer_blocks(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
+                      std::span<const std::uint32_t> blocks, double* w) {
+  for (std::size_t i = 0; i < m; ++i) {
+    const double d = u[i];
+    double* wi = w + i * n;
+    visit_blocks(
+        blocks, n, [&](std::size_t j) { store_to(load(wi + j) - lr * (d * load(v + j)), wi + j); },
+        [&](std::size_t begin) {
+          for (std::size_t j = begin; j < n; ++j) wi[j] -= lr * (d * v[j]);
+        });
   }
 }
 

@@ -37,15 +37,6 @@ inline constexpr std::size_t kBlock = 8;
 /// per-thread buffer, valid until the next call.
 std::span<const std::uint32_t> nonzero_blocks(const double* b, std::size_t n);
 
-/// Calls f(begin, end) for the element range of each listed block of a length-n vector.
-template <class F>
-void for_each_block(std::span<const std::uint32_t> blocks, std::size_t n, F f) {
-  for (std::uint32_t q : blocks) {
-    const std::size_t begin = q * kBlock;
-    f(begin, begin + kBlock <= n ? begin + kBlock : n);
-  }
-}
-
 /// sum of a[p] * b[p] for p < n, in the order of Note [Summation order].
 double dot(const double* a, const double* b, std::size_t n);
 
@@ -62,5 +53,14 @@ void outer(std::size_t m, std::size_t n, double alpha, const double* u, const do
 /// C[i][j] = alpha · u[i] v[j] for the columns j of the listed blocks only; others untouched.
 void outer_blocks(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
                   std::span<const std::uint32_t> blocks, double* c);
+
+/// W[i][j] -= lr · G[i][j] for the columns j of the listed blocks only (W, G (m,n)).
+void sub_scaled_blocks(std::size_t m, std::size_t n, double lr, const double* g,
+                       std::span<const std::uint32_t> blocks, double* w);
+
+/// W[i][j] -= lr · (u[i] · v[j]) for the columns j of the listed blocks only: an SGD step
+/// with the outer product u ⊗ v as the gradient, without storing it.
+void sub_outer_blocks(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
+                      std::span<const std::uint32_t> blocks, double* w);
 
 }  // namespace stepgrad::kernels

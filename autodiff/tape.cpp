@@ -63,14 +63,7 @@ void Parameter::sgd_step(double lr) {
   double* w = value.data();
   const double* gd = g.data();
   if (grad_.block_sparse()) {  // Note [Column-sparse gradients]: the other columns are zero
-    const std::size_t cols = value.cols();
-    for (std::size_t r = 0, rows = value.rows(); r < rows; ++r) {
-      double* wr = w + r * cols;
-      const double* gr = gd + r * cols;
-      kernels::for_each_block(grad_.blocks(), cols, [&](std::size_t begin, std::size_t end) {
-        for (std::size_t c = begin; c < end; ++c) wr[c] -= lr * gr[c];
-      });
-    }
+    kernels::sub_scaled_blocks(value.rows(), value.cols(), lr, gd, grad_.blocks(), w);
   } else {
     for (std::size_t i = 0, n = value.size(); i < n; ++i) w[i] -= lr * gd[i];
   }

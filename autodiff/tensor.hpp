@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <boost/align/aligned_allocator.hpp>
 
 namespace stepgrad {
 
@@ -94,7 +95,7 @@ class Tensor {
 
  private:
   Shape shape_;
-  std::vector<double> data_;
+  std::vector<double, boost::alignment::aligned_allocator<double, 64>> data_;
 };
 
 // ---- Plain matrix functions: the vocabulary of the hand-derived equations in nn/. ----

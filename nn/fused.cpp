@@ -39,17 +39,16 @@ void back(const Parameter& w, const Tensor& upstream, Activation act, const Tens
 // of delta ⊗ o is zero there: Note [Sparse inputs]).
 void update(Parameter& w, const Tensor& delta, const Tensor& o, double lr,
             const std::span<const std::uint32_t>* blocks) {
+  const std::size_t rows = w.value.rows();
   const std::size_t cols = w.value.cols();
-  for (std::size_t i = 0; i < w.value.rows(); ++i) {
-    const double d = 1.0 * delta[i];  // the 1.0 of kernels::outer's alpha: the same bits
+  if (blocks != nullptr) {
+    kernels::sub_outer_blocks(rows, cols, lr, delta.data(), o.data(), *blocks, w.value.data());
+    return;
+  }
+  for (std::size_t i = 0; i < rows; ++i) {
+    const double d = delta[i];  // kernels::outer's alpha (1.0) times delta[i]: the same bits
     double* row = w.value.data() + i * cols;
-    if (blocks == nullptr) {
-      for (std::size_t j = 0; j < cols; ++j) row[j] -= lr * (d * o[j]);
-    } else {
-      kernels::for_each_block(*blocks, cols, [&](std::size_t begin, std::size_t end) {
-        for (std::size_t j = begin; j < end; ++j) row[j] -= lr * (d * o[j]);
-      });
-    }
+    for (std::size_t j = 0; j < cols; ++j) row[j] -= lr * (d * o[j]);
   }
 }
 

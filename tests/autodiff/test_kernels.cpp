@@ -134,4 +134,43 @@ BOOST_AUTO_TEST_CASE(nonzero_blocks_lists_the_blocks_of_8_that_hold_data) {
   BOOST_TEST(stepgrad::kernels::nonzero_blocks(v.data(), v.size()).empty());
 }
 
+BOOST_AUTO_TEST_CASE(sparse_kernels_agree_with_plain_loops_at_ragged_sizes) {
+  // 7 rows (the product's 4-row groups plus 3 left over) by 61 columns (a partial last block
+  // of 5), the last block holding data: every edge of the block-sparse loops, bit for bit.
+  RandomState rng(11);
+  const std::size_t m = 7;
+  const std::size_t k = 61;
+  const Tensor w = rng.randn(m, k);
+  Tensor x = Tensor::zeros(k);
+  for (std::size_t j : {0u, 1u, 2u, 3u, 4u, 5u, 6u, 7u, 17u, 20u, 21u, 56u, 57u, 58u, 59u, 60u}) {
+    x[j] = rng.randn();
+  }
+  const auto blocks = stepgrad::kernels::nonzero_blocks(x.data(), k);
+  const std::vector<std::uint32_t> want_blocks{0, 2, 7};
+  BOOST_TEST(std::vector<std::uint32_t>(blocks.begin(), blocks.end()) == want_blocks,
+             boost::test_tools::per_element());
+  const std::vector<std::uint32_t> lit(blocks.begin(), blocks.end());  // outlives the next call
+
+  Tensor product(Shape::vector(m));
+  stepgrad::kernels::gemm(false, false, m, 1, k, w.data(), x.data(), 0.0, product.data());
+  for (std::size_t i = 0; i < m; ++i) {
+    BOOST_TEST(product[i] == stepgrad::kernels::dot(w.data() + i * k, x.data(), k));
+  }
+
+  const Tensor u = rng.randn(m, 1);
+  const double lr = 0.001;
+  Tensor by_outer = w;  // W -= lr · (u ⊗ x), the update of the fused step
+  stepgrad::kernels::sub_outer_blocks(m, k, lr, u.data(), x.data(), lit, by_outer.data());
+  const Tensor g = rng.randn(m, k);
+  Tensor by_scaled = w;  // W -= lr · G on the listed blocks, the update of sgd_step
+  stepgrad::kernels::sub_scaled_blocks(m, k, lr, g.data(), lit, by_scaled.data());
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = 0; j < k; ++j) {
+      const bool listed = j < 8 || (j >= 16 && j < 24) || j >= 56;
+      BOOST_TEST(by_outer(i, j) == w(i, j) - lr * (u[i] * x[j]));
+      BOOST_TEST(by_scaled(i, j) == (listed ? w(i, j) - lr * g(i, j) : w(i, j)));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
