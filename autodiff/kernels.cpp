@@ -284,6 +284,17 @@ void sub_scaled_blocks(std::size_t m, std::size_t n, double lr, const double* g,
   }
 }
 
+void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
+               double* w) {
+  for (std::size_t i = 0; i < m; ++i) {
+    const double d = u[i];
+    double* wi = w + i * n;
+    std::size_t j = 0;
+    for (; j + kBlock <= n; j += kBlock) store_to(load(wi + j) - lr * (d * load(v + j)), wi + j);
+    for (; j < n; ++j) wi[j] -= lr * (d * v[j]);
+  }
+}
+
 void sub_outer_blocks(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
                       std::span<const std::uint32_t> blocks, double* w) {
   for (std::size_t i = 0; i < m; ++i) {

@@ -58,6 +58,11 @@ void outer_blocks(std::size_t m, std::size_t n, double alpha, const double* u, c
 void sub_scaled_blocks(std::size_t m, std::size_t n, double lr, const double* g,
                        std::span<const std::uint32_t> blocks, double* w);
 
+/// W (m,n) -= lr · (u ⊗ v), element by element: an SGD step with the outer product u ⊗ v as
+/// the gradient, without storing it.
+void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
+               double* w);
+
 /// W[i][j] -= lr · (u[i] · v[j]) for the columns j of the listed blocks only: an SGD step
 /// with the outer product u ⊗ v as the gradient, without storing it.
 void sub_outer_blocks(std::size_t m, std::size_t n, double lr, const double* u, const double* v,

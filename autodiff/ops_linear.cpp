@@ -31,13 +31,9 @@ Var matmul(Var a, Var b) {
                       cols = in_b.value().cols();
     if (in_a.requires_grad) {
       Gradient& grad_a = in_a.gradient();
-      const std::span<const std::uint32_t> blocks =
-          cols == 1 && grad_a.empty() ? kernels::nonzero_blocks(in_b.value().data(), k)
-                                      : std::span<const std::uint32_t>();
-      if (!blocks.empty()) {
-        // dA = G ⊗ B, zero wherever B is: Note [Column-sparse gradients]
-        Tensor& ga = grad_a.start_blocks(in_a.value().shape(), blocks);
-        kernels::outer_blocks(rows, k, 1.0, g.data(), in_b.value().data(), blocks, ga.data());
+      if (cols == 1 && grad_a.empty()) {
+        // dA = G ⊗ B, kept as its two factors: Note [Outer-product gradients]
+        grad_a.start_outer(g, in_b.value());
       } else if (cols == 1) {
         // dA += G ⊗ B (one sample: the outer product of the incoming gradient and the input)
         auto [ga, beta] = grad_a.for_accumulation(in_a.value().shape());

@@ -13,8 +13,8 @@ const Tensor& Gradient::get(const Shape& shape) {
     tensor_.resize(shape);
     tensor_.fill(0.0);
     state_ = State::dense;  // now a real (zero) gradient that later contributions add to
-  } else if (state_ == State::blocks) {
-    densify();
+  } else if (state_ == State::outer) {
+    write_out();
   }
   return tensor_;
 }
@@ -25,46 +25,48 @@ Gradient::Target Gradient::for_accumulation(const Shape& shape) {
     state_ = State::dense;
     return {tensor_, 0.0};
   }
-  if (state_ == State::blocks) densify();
+  if (state_ == State::outer) write_out();
   return {tensor_, 1.0};
 }
 
-Tensor& Gradient::start_blocks(const Shape& shape, std::span<const std::uint32_t> blocks) {
-  if (state_ != State::empty || shape.rank != 2) {
-    throw std::logic_error("Gradient::start_blocks: only the first contribution to a matrix");
+void Gradient::start_outer(const Tensor& u, const Tensor& v) {
+  if (state_ != State::empty) {
+    throw std::logic_error("Gradient::start_outer: only the first contribution");
   }
-  tensor_.resize(shape);
-  blocks_.reserve(shape.cols);  // room for every block: later steps never allocate
-  blocks_.assign(blocks.begin(), blocks.end());
-  state_ = State::blocks;
-  return tensor_;
+  // Tensor's copy assignment reuses the allocation (std::vector's does): no malloc per step.
+  u_ = u;
+  v_ = v;
+  const std::size_t count = (v.size() + kernels::kBlock - 1) / kernels::kBlock;
+  const std::span<const std::uint32_t> lit = kernels::nonzero_blocks(v.data(), v.size());
+  blocks_.reserve(count);  // room for every block: later steps never allocate
+  if (lit.empty()) {       // dense (or all zero): every block
+    blocks_.resize(count);
+    for (std::size_t q = 0; q < count; ++q) blocks_[q] = static_cast<std::uint32_t>(q);
+  } else {
+    blocks_.assign(lit.begin(), lit.end());
+  }
+  state_ = State::outer;
 }
 
-void Gradient::densify() {
-  // Zero the columns between the blocks that hold data (blocks_ is ascending).
-  const std::size_t rows = tensor_.rows();
-  const std::size_t cols = tensor_.cols();
-  for (std::size_t r = 0; r < rows; ++r) {
-    double* row = tensor_.data() + r * cols;
-    std::size_t next = 0;  // first column not yet zeroed or kept
-    for (std::uint32_t q : blocks_) {
-      const std::size_t begin = q * kernels::kBlock;
-      for (std::size_t c = next; c < begin; ++c) row[c] = 0.0;
-      next = std::min(begin + kernels::kBlock, cols);
-    }
-    for (std::size_t c = next; c < cols; ++c) row[c] = 0.0;
-  }
+void Gradient::subtract_outer(Tensor& value, double lr) const {
+  kernels::sub_outer_blocks(u_.size(), v_.size(), lr, u_.data(), v_.data(), blocks_, value.data());
+}
+
+void Gradient::write_out() {
+  tensor_.resize(Shape::matrix(u_.size(), v_.size()));
+  tensor_.fill(0.0);
+  kernels::outer_blocks(u_.size(), v_.size(), 1.0, u_.data(), v_.data(), blocks_, tensor_.data());
   state_ = State::dense;
 }
 
 void Parameter::sgd_step(double lr) {
   if (grad_.empty()) return;  // a zero gradient moves nothing
-  const Tensor& g = grad_.raw();
-  double* w = value.data();
-  const double* gd = g.data();
-  if (grad_.block_sparse()) {  // Note [Column-sparse gradients]: the other columns are zero
-    kernels::sub_scaled_blocks(value.rows(), value.cols(), lr, gd, grad_.blocks(), w);
+  if (grad_.is_outer()) {     // Note [Outer-product gradients]
+    grad_.subtract_outer(value, lr);
   } else {
+    const Tensor& g = grad_.get(value.shape());
+    double* w = value.data();
+    const double* gd = g.data();
     for (std::size_t i = 0, n = value.size(); i < n; ++i) w[i] -= lr * gd[i];
   }
   grad_.clear();

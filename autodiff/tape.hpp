@@ -21,17 +21,22 @@ namespace stepgrad {
 // the buffer (PyTorch's grads start as None for the same reason). zero_grad() only marks a
 // buffer empty; reading an empty gradient gives zeros.
 
-// Note [Column-sparse gradients]
-// dW0 = delta1 ⊗ O0 is zero in every column where the image is black, about 80% of them
-// (Note [Sparse inputs] in kernels.hpp). When such an outer product is a gradient's first
-// contribution, matmul's backward writes only the column blocks where O0 has a nonzero, and
-// the Gradient remembers which they are; the other columns read as zeros, exactly as an empty
-// gradient does. sgd_step then touches only those blocks, and anything else that reads or adds
-// to the gradient first fills the other columns with zeros. Every number is the same as with
-// the dense product.
+// Note [Outer-product gradients]
+// For one sample, matmul's weight gradient is an outer product: dW0 = delta1 ⊗ O0, the
+// article's eq. (11). When that is a gradient's first contribution, matmul's backward keeps
+// it as its two factors (copies of delta1 and O0) instead of writing the 128 x 784 matrix,
+// together with the column blocks where O0 has a nonzero (Note [Sparse inputs] in
+// kernels.hpp; an image is about 80% black, so dW0 is zero in most columns). sgd_step then
+// applies W -= lr · (delta1[i] · O0[j]) on those blocks in one pass over W, the same bits
+// as writing dW0 and subtracting lr · dW0 (the written value is 1.0 · delta1[i] · O0[j], and
+// 1.0 · x == x). Anything else that reads the gradient (grad(), printing, the gradient check)
+// or adds a second contribution first writes the matrix out: u[i] · v[j] in the blocks,
+// zeros elsewhere, the numbers of the dense outer product. This is the tape's one trick
+// against writing a weight-sized temporary per step; the gradient stays a gradient, readable
+// at any time.
 
-/// A gradient buffer that starts empty (Note [Gradient accumulation]) and may hold only some
-/// column blocks (Note [Column-sparse gradients]).
+/// A gradient buffer that starts empty (Note [Gradient accumulation]) and may hold its first
+/// contribution as an outer product (Note [Outer-product gradients]).
 class Gradient {
  public:
   bool empty() const { return state_ == State::empty; }
@@ -44,23 +49,26 @@ class Gradient {
     double beta;
   };
   Target for_accumulation(const Shape& shape);
-  /// The first contribution, zero outside the listed column blocks (kernels::kBlock columns
-  /// each): the caller writes exactly those columns. Only for an empty gradient of a matrix.
-  Tensor& start_blocks(const Shape& shape, std::span<const std::uint32_t> blocks);
-  /// True when only blocks() hold data and the other columns are zero.
-  bool block_sparse() const { return state_ == State::blocks; }
+  /// The first contribution u ⊗ v (a (u.size(), v.size()) matrix), kept as its factors.
+  /// Only for an empty gradient.
+  void start_outer(const Tensor& u, const Tensor& v);
+  /// True while the gradient is held as u ⊗ v.
+  bool is_outer() const { return state_ == State::outer; }
+  /// With is_outer(): value -= lr · (u ⊗ v), visiting only the columns where v may be
+  /// nonzero. value must have the gradient's shape.
+  void subtract_outer(Tensor& value, double lr) const;
+  /// With is_outer(): the column blocks (kernels::kBlock columns each) where v may be nonzero.
   std::span<const std::uint32_t> blocks() const { return blocks_; }
-  /// The raw buffer, whatever its state (sgd_step reads the blocks it holds).
-  const Tensor& raw() const { return tensor_; }
   void clear() { state_ = State::empty; }
 
  private:
-  enum class State : std::uint8_t { empty, dense, blocks };
-  void densify();
+  enum class State : std::uint8_t { empty, dense, outer };
+  void write_out();  // outer -> dense
 
   Tensor tensor_;
   State state_ = State::empty;
-  std::vector<std::uint32_t> blocks_;  // with State::blocks, ascending
+  Tensor u_, v_;                       // with State::outer, the factors
+  std::vector<std::uint32_t> blocks_;  // with State::outer, ascending
 };
 
 /// A trainable tensor that lives across tapes: the model owns it, each tape points to it.

@@ -39,16 +39,12 @@ void back(const Parameter& w, const Tensor& upstream, Activation act, const Tens
 // of delta ⊗ o is zero there: Note [Sparse inputs]).
 void update(Parameter& w, const Tensor& delta, const Tensor& o, double lr,
             const std::span<const std::uint32_t>* blocks) {
-  const std::size_t rows = w.value.rows();
-  const std::size_t cols = w.value.cols();
+  // kernels::outer's alpha (1.0) times delta[i] is delta[i]: the same bits as W -= lr · Delta
   if (blocks != nullptr) {
-    kernels::sub_outer_blocks(rows, cols, lr, delta.data(), o.data(), *blocks, w.value.data());
-    return;
-  }
-  for (std::size_t i = 0; i < rows; ++i) {
-    const double d = delta[i];  // kernels::outer's alpha (1.0) times delta[i]: the same bits
-    double* row = w.value.data() + i * cols;
-    for (std::size_t j = 0; j < cols; ++j) row[j] -= lr * (d * o[j]);
+    kernels::sub_outer_blocks(w.value.rows(), w.value.cols(), lr, delta.data(), o.data(), *blocks,
+                              w.value.data());
+  } else {
+    kernels::sub_outer(w.value.rows(), w.value.cols(), lr, delta.data(), o.data(), w.value.data());
   }
 }
 

@@ -164,8 +164,9 @@ BOOST_AUTO_TEST_CASE(sgd_step_moves_against_the_gradient_and_zeroes_it) {
   BOOST_TEST(testing::identical(w.grad(), Tensor::vector({0, 0})));
 }
 
-BOOST_AUTO_TEST_CASE(a_mostly_zero_input_gives_a_column_sparse_gradient_with_the_same_numbers) {
-  // Note [Column-sparse gradients]: W · x with x zero outside its second block of 8 columns.
+BOOST_AUTO_TEST_CASE(
+    a_one_sample_weight_gradient_is_kept_as_an_outer_product_with_the_same_numbers) {
+  // Note [Outer-product gradients]: W · x with x zero outside its second block of 8 columns.
   RandomState rng(3);
   const Tensor w = rng.randn(2, 24);
   Tensor x = Tensor::zeros(24);
@@ -175,23 +176,33 @@ BOOST_AUTO_TEST_CASE(a_mostly_zero_input_gives_a_column_sparse_gradient_with_the
   Parameter p("W", w);
   Tape t;
   t.backward(dot(matmul(t.param(p), t.input(x)), t.input(g)));
-  BOOST_TEST(p.gradient().block_sparse());
+  BOOST_TEST(p.gradient().is_outer());
   BOOST_TEST(p.gradient().blocks().size() == 1u);
   BOOST_TEST(testing::identical(p.grad(), outer(g, x)));  // zeros in the other blocks
-  BOOST_TEST(!p.gradient().block_sparse());               // reading it filled them in
+  BOOST_TEST(!p.gradient().is_outer());                   // reading it wrote it out
 
-  // sgd_step from a block-sparse gradient moves exactly what the dense one moves
+  // sgd_step from the factors moves exactly what the written-out gradient moves
   Parameter dense("W", w);
   p.zero_grad();
   t.clear();
   t.backward(dot(matmul(t.param(p), t.input(x)), t.input(g)));
-  BOOST_TEST(p.gradient().block_sparse());
+  BOOST_TEST(p.gradient().is_outer());
   dense.gradient().for_accumulation(w.shape()).tensor = outer(g, x);
   p.sgd_step(0.25);
   dense.sgd_step(0.25);
   BOOST_TEST(testing::identical(p.value, dense.value));
+  BOOST_TEST(!p.has_grad());
 
-  // a second contribution on top of a block-sparse one adds up correctly
+  // a dense input keeps every block (24 columns: 3 blocks), with the same numbers
+  const Tensor x_dense = rng.randn(24, 1);
+  Parameter r("W", w);
+  t.clear();
+  t.backward(dot(matmul(t.param(r), t.input(Tensor::vector(x_dense.values()))), t.input(g)));
+  BOOST_TEST(r.gradient().is_outer());
+  BOOST_TEST(r.gradient().blocks().size() == 3u);
+  BOOST_TEST(testing::identical(r.grad(), outer(g, Tensor::vector(x_dense.values()))));
+
+  // a second contribution on top of an outer-product one adds up correctly
   Parameter q("W", w);
   Tape u;
   const Var wq = u.param(q);
