@@ -1,5 +1,5 @@
-// Plain loops, ordered so the innermost one runs over contiguous memory; OpenBLAS for the
-// matrix-matrix products of minibatches.
+// Loops ordered so the innermost one runs over contiguous memory, the block-sparse ones one
+// SIMD register (one block) at a time; OpenBLAS for the matrix-matrix products of minibatches.
 #include "kernels.hpp"
 
 #include <cblas.h>
@@ -118,6 +118,7 @@ void matvec(std::size_t m, std::size_t k, const double* a, const double* b, doub
   }
   // The blocks by lane register; a partial last block apart.
   thread_local std::vector<std::uint32_t> sorted;
+  sorted.reserve((k + kBlock - 1) / kBlock);  // room for every block: no allocation per call
   sorted.resize(blocks.size());
   std::array<std::span<const std::uint32_t>, kGroups> groups;
   std::size_t tail = k;

@@ -1,6 +1,6 @@
-// The few dense loops everything else is made of: matrix products and outer products on raw
-// row-major arrays. The tape's ops and the hand-derived equations share them, so a faster
-// kernel speeds up both engines alike.
+// The few loops everything else is made of: matrix products, outer products and the SGD
+// updates, on raw row-major arrays. The tape's ops and the hand-derived equations share them, so a
+// faster kernel speeds up both engines alike.
 #pragma once
 
 #include <cstddef>
@@ -26,15 +26,18 @@ namespace stepgrad::kernels {
 // Note [Sparse inputs]
 // An MNIST image is about 80% zeros, so in Z1 = W0 · O0 and in W0's update delta1 ⊗ O0 most
 // columns of W0 meet a zero. The kernels then work block by block: columns come in blocks of
-// 8 (one SIMD register of Note [Summation order]'s lanes) and only the blocks where the vector has
-// a nonzero are visited, with the same vectorised loop as the dense case. Skipping a zero term
-// changes no bit of a lane's sum (x + 0 * w == x) and no bit of an update (w - lr * (d * 0) == w),
-// so the numbers are exactly the dense ones, for about 40% of the work on the article's W0.
+// 8 (one SIMD register of Note [Summation order]'s lanes) and only the blocks where the vector
+// has a nonzero are visited, one register per block, each lane summing in the dense loop's
+// order (matvec groups the blocks by lane register to keep the sums in registers). Skipping a
+// zero term changes no bit of a lane's sum (x + 0 * w == x) and no bit of an update
+// (w - lr * (d * 0) == w), so the numbers are exactly the dense ones, for about 40% of the work
+// on the article's W0.
 inline constexpr std::size_t kBlock = 8;
 
 /// The blocks of 8 elements of b (block q is b[8q, 8q + 8)) that hold a nonzero, when they
 /// are at most half of all blocks; else empty (dense is as fast). The result lives in a
-/// per-thread buffer, valid until the next call.
+/// per-thread buffer, valid until the next call, and gemm with n == 1 and the tape's
+/// Gradient::start_outer (a matmul's backward) call it too. -0.0 counts as zero, NaN as nonzero.
 std::span<const std::uint32_t> nonzero_blocks(const double* b, std::size_t n);
 
 /// sum of a[p] * b[p] for p < n, in the order of Note [Summation order].

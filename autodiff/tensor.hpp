@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <initializer_list>
+#include <new>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -11,7 +12,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <boost/align/aligned_allocator.hpp>
 
 namespace stepgrad {
 
@@ -45,6 +45,27 @@ class ShapeError : public std::invalid_argument {
 /// Throws ShapeError("op: shapes (a) and (b) do not fit: why").
 [[noreturn]] void throw_shape_error(std::string_view op, const Shape& a, const Shape& b,
                                     std::string_view why);
+
+// Note [Aligned storage]
+// A tensor's elements start on a 64-byte boundary, so each block of 8 doubles of Note [Sparse
+// inputs] (kernels.hpp) is one cache line of W0, not two halves. The allocator goes through
+// C++17's aligned operator new (not posix_memalign, as Boost.Align's does), so the tests'
+// allocation counter (tests/common/alloc_counter.hpp) sees every tensor allocation.
+template <class T>
+struct CacheLineAllocator {
+  using value_type = T;
+  static constexpr std::align_val_t alignment{64};
+
+  CacheLineAllocator() = default;
+  template <class U>
+  explicit(false) CacheLineAllocator(const CacheLineAllocator<U>& /*other*/) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), alignment)); }
+  void deallocate(T* p, std::size_t n) noexcept { ::operator delete(p, n * sizeof(T), alignment); }
+  template <class U>
+  bool operator==(const CacheLineAllocator<U>& /*other*/) const noexcept {
+    return true;
+  }
+};
 
 class Tensor {
  public:
@@ -95,7 +116,7 @@ class Tensor {
 
  private:
   Shape shape_;
-  std::vector<double, boost::alignment::aligned_allocator<double, 64>> data_;
+  std::vector<double, CacheLineAllocator<double>> data_;
 };
 
 // ---- Plain matrix functions: the vocabulary of the hand-derived equations in nn/. ----

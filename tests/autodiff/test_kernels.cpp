@@ -2,9 +2,11 @@
 // BLAS-sized products, beta == 0 overwriting garbage, beta == 1 accumulating.
 #include <cmath>
 #include <limits>
+#include <thread>
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/alloc_counter.hpp"
 #include "common/check.hpp"
 #include "kernels.hpp"
 #include "random.hpp"
@@ -136,17 +138,19 @@ BOOST_AUTO_TEST_CASE(nonzero_blocks_lists_the_blocks_of_8_that_hold_data) {
 
 BOOST_AUTO_TEST_CASE(sparse_kernels_agree_with_plain_loops_at_ragged_sizes) {
   // 7 rows (the product's 4-row groups plus 3 left over) by 61 columns (a partial last block
-  // of 5), the last block holding data: every edge of the block-sparse loops, bit for bit.
+  // of 5), the last block holding data and coming after block 3 in the same lane register:
+  // every edge of the block-sparse loops, bit for bit.
   RandomState rng(11);
   const std::size_t m = 7;
   const std::size_t k = 61;
   const Tensor w = rng.randn(m, k);
   Tensor x = Tensor::zeros(k);
-  for (std::size_t j : {0u, 1u, 2u, 3u, 4u, 5u, 6u, 7u, 17u, 20u, 21u, 56u, 57u, 58u, 59u, 60u}) {
+  for (std::size_t j :
+       {0u, 1u, 2u, 3u, 4u, 5u, 6u, 7u, 17u, 20u, 21u, 25u, 30u, 56u, 57u, 58u, 59u, 60u}) {
     x[j] = rng.randn();
   }
   const auto blocks = stepgrad::kernels::nonzero_blocks(x.data(), k);
-  const std::vector<std::uint32_t> want_blocks{0, 2, 7};
+  const std::vector<std::uint32_t> want_blocks{0, 2, 3, 7};
   BOOST_TEST(std::vector<std::uint32_t>(blocks.begin(), blocks.end()) == want_blocks,
              boost::test_tools::per_element());
   const std::vector<std::uint32_t> lit(blocks.begin(), blocks.end());  // outlives the next call
@@ -164,13 +168,49 @@ BOOST_AUTO_TEST_CASE(sparse_kernels_agree_with_plain_loops_at_ragged_sizes) {
   const Tensor g = rng.randn(m, k);
   Tensor by_scaled = w;  // W -= lr · G on the listed blocks, the update of sgd_step
   stepgrad::kernels::sub_scaled_blocks(m, k, lr, g.data(), lit, by_scaled.data());
+  const Tensor v = rng.randn(k, 1);
+  Tensor by_dense_outer = w;  // W -= lr · (u ⊗ v) everywhere, the fused step's dense layers
+  stepgrad::kernels::sub_outer(m, k, lr, u.data(), v.data(), by_dense_outer.data());
   for (std::size_t i = 0; i < m; ++i) {
     for (std::size_t j = 0; j < k; ++j) {
-      const bool listed = j < 8 || (j >= 16 && j < 24) || j >= 56;
+      const bool listed = j < 8 || (j >= 16 && j < 32) || j >= 56;
       BOOST_TEST(by_outer(i, j) == w(i, j) - lr * (u[i] * x[j]));
       BOOST_TEST(by_scaled(i, j) == (listed ? w(i, j) - lr * g(i, j) : w(i, j)));
+      BOOST_TEST(by_dense_outer(i, j) == w(i, j) - lr * (u[i] * v[j]));
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(nonzero_blocks_counts_negative_zero_as_zero_and_nan_as_data) {
+  Tensor v = Tensor::zeros(32);
+  v[3] = -0.0;
+  v[20] = std::numeric_limits<double>::quiet_NaN();
+  const auto blocks = stepgrad::kernels::nonzero_blocks(v.data(), v.size());
+  const std::vector<std::uint32_t> want{2};
+  BOOST_TEST(std::vector<std::uint32_t>(blocks.begin(), blocks.end()) == want,
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(the_sparse_product_allocates_nothing_once_it_has_run) {
+  // Its per-thread buffers are sized for every block on the first call, not for that call's
+  // blocks: a later image with more lit blocks must not allocate. A new thread starts with
+  // empty buffers, whatever the tests before this one did.
+  RandomState rng(12);
+  const Tensor w = rng.randn(16, 784);
+  Tensor few = Tensor::zeros(784);
+  few[100] = 1.0;  // one block
+  Tensor many = Tensor::zeros(784);
+  for (std::size_t q = 0; q < 45; ++q) many[q * 16] = 0.5;  // 45 of 98 blocks: still sparse
+  Tensor y(Shape::vector(16));
+  long allocations = -1;
+  std::thread([&] {
+    stepgrad::kernels::gemm(false, false, 16, 1, 784, w.data(), few.data(), 0.0, y.data());
+    const testing::AllocationCounter counter;
+    stepgrad::kernels::gemm(false, false, 16, 1, 784, w.data(), many.data(), 0.0, y.data());
+    allocations = counter.count();
+  }).join();
+  BOOST_TEST(stepgrad::kernels::nonzero_blocks(many.data(), 784).size() == 45u);
+  BOOST_TEST(allocations == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

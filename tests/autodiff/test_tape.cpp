@@ -202,6 +202,16 @@ BOOST_AUTO_TEST_CASE(
   BOOST_TEST(r.gradient().blocks().size() == 3u);
   BOOST_TEST(testing::identical(r.grad(), outer(g, Tensor::vector(x_dense.values()))));
 
+  // the factors are copies: clearing the tape and recording another input leaves them alone
+  Parameter kept("W", w);
+  t.clear();
+  t.backward(dot(matmul(t.param(kept), t.input(x)), t.input(g)));
+  BOOST_TEST(kept.gradient().is_outer());
+  t.clear();
+  // the same nodes, reused, now hold other values
+  t.backward(dot(matmul(t.input(w), t.input(Tensor::vector(x_dense.values()))), t.input(g)));
+  BOOST_TEST(testing::identical(kept.grad(), outer(g, x)));
+
   // a second contribution on top of an outer-product one adds up correctly
   Parameter q("W", w);
   Tape u;
