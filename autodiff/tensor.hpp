@@ -60,7 +60,7 @@ struct CacheLineAllocator {
   template <class U>
   explicit(false) CacheLineAllocator(const CacheLineAllocator<U>& /*other*/) noexcept {}
   T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), alignment)); }
-  void deallocate(T* p, std::size_t n) noexcept { ::operator delete(p, n * sizeof(T), alignment); }
+  void deallocate(T* p, std::size_t /*n*/) noexcept { ::operator delete(p, alignment); }
   template <class U>
   bool operator==(const CacheLineAllocator<U>& /*other*/) const noexcept {
     return true;
