@@ -4,6 +4,7 @@
 #include "kernels.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 namespace stepgrad {
@@ -41,7 +42,7 @@ void Gradient::start_outer(const Tensor& u, const Tensor& v) {
   blocks_.reserve(count);  // room for every block: later steps never allocate
   if (lit.empty()) {       // dense (or all zero): every block
     blocks_.resize(count);
-    for (std::size_t q = 0; q < count; ++q) blocks_[q] = static_cast<std::uint32_t>(q);
+    std::iota(blocks_.begin(), blocks_.end(), std::uint32_t{0});
   } else {
     blocks_.assign(lit.begin(), lit.end());
   }

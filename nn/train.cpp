@@ -41,7 +41,7 @@ void fill(const Subset& data, std::span<const std::size_t> order, std::size_t fi
   for (std::size_t k = 0; k < count; ++k) {
     const std::size_t i = order[first + k];
     const std::span<const std::uint8_t> px = data.pixels(i);
-    for (std::size_t p = 0; p < image_pixels; ++p) X(p, k) = px[p] / 255.0;
+    for (std::size_t p = 0; p < image_pixels; ++p) X(p, k) = pixel_value[px[p]];
     Y(data.label(i), k) = 1.0;
   }
 }
