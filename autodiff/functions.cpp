@@ -1,5 +1,5 @@
 // Softmax and log-softmax with the max shift (eq. 6; RELIABILITY R6).
-#include "functions.hpp"
+#include <stepgrad/autodiff/functions.hpp>
 
 #include <algorithm>
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "tensor.hpp"
+#include <stepgrad/autodiff/tensor.hpp>
 
 namespace stepgrad::fn {
 

@@ -1,5 +1,5 @@
 // Central differences and the reports built on them.
-#include "gradcheck.hpp"
+#include <stepgrad/autodiff/gradcheck.hpp>
 
 #include <algorithm>
 #include <cmath>

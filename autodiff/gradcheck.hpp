@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "print.hpp"
-#include "tensor.hpp"
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/autodiff/tensor.hpp>
 
 namespace stepgrad {
 

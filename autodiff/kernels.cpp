@@ -1,6 +1,6 @@
 // Loops ordered so the innermost one runs over contiguous memory, the block-sparse ones one
 // SIMD register (one block) at a time; OpenBLAS for the matrix-matrix products of minibatches.
-#include "kernels.hpp"
+#include <stepgrad/autodiff/kernels.hpp>
 
 #include <cblas.h>
 

@@ -3,7 +3,7 @@
 // docs/ops.md is the table of them all.
 #pragma once
 
-#include "tape.hpp"
+#include <stepgrad/autodiff/tape.hpp>
 
 namespace stepgrad {
 

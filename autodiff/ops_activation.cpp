@@ -1,8 +1,8 @@
 // Element-wise functions and softmax: forward, then backward right below it.
 #include <cmath>
 
-#include "functions.hpp"
-#include "ops.hpp"
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/ops.hpp>
 
 namespace stepgrad {
 

@@ -1,8 +1,8 @@
 // Linear algebra and arithmetic ops: forward, then backward right below it.
 #include <algorithm>
 
-#include "kernels.hpp"
-#include "ops.hpp"
+#include <stepgrad/autodiff/kernels.hpp>
+#include <stepgrad/autodiff/ops.hpp>
 
 namespace stepgrad {
 

@@ -2,8 +2,8 @@
 // gradient is eq. (8). Forward, then backward right below it.
 #include <cmath>
 
-#include "functions.hpp"
-#include "ops.hpp"
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/ops.hpp>
 
 namespace stepgrad {
 

@@ -1,5 +1,5 @@
 // numpy-style printing, statistics and comparisons.
-#include "print.hpp"
+#include <stepgrad/autodiff/print.hpp>
 
 #include <algorithm>
 #include <cmath>

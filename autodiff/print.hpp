@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "tensor.hpp"
+#include <stepgrad/autodiff/tensor.hpp>
 
 namespace stepgrad {
 

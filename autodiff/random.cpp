@@ -1,5 +1,5 @@
 // numpy's legacy algorithms (numpy/random/src/legacy, distributions.c), on std::mt19937.
-#include "random.hpp"
+#include <stepgrad/autodiff/random.hpp>
 
 #include <cmath>
 #include <limits>

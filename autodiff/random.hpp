@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "tensor.hpp"
+#include <stepgrad/autodiff/tensor.hpp>
 
 namespace stepgrad {
 

@@ -1,7 +1,7 @@
 // The tape's bookkeeping: leaves, recording, clearing, and the reverse sweep.
-#include "tape.hpp"
+#include <stepgrad/autodiff/tape.hpp>
 
-#include "kernels.hpp"
+#include <stepgrad/autodiff/kernels.hpp>
 
 #include <algorithm>
 #include <numeric>

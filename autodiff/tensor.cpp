@@ -1,10 +1,10 @@
 // Tensor storage, shape errors and the plain matrix functions.
-#include "tensor.hpp"
+#include <stepgrad/autodiff/tensor.hpp>
 
 #include <algorithm>
 #include <cmath>
 
-#include "kernels.hpp"
+#include <stepgrad/autodiff/kernels.hpp>
 
 namespace stepgrad {
 

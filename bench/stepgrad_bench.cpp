@@ -31,10 +31,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <stepgrad/io/mnist.hpp>
+#include <stepgrad/nn/network.hpp>
+#include <stepgrad/nn/train.hpp>
 #include "common/digits.hpp"
-#include "mnist.hpp"
-#include "network.hpp"
-#include "train.hpp"
 
 using namespace stepgrad;
 namespace fs = std::filesystem;

@@ -1,9 +1,9 @@
 // The cross-check: three independent routes to dC/dW, and how far the article's route strays.
-#include "crosscheck.hpp"
+#include <stepgrad/nn/crosscheck.hpp>
 
 #include <cmath>
 
-#include "random.hpp"
+#include <stepgrad/autodiff/random.hpp>
 
 namespace stepgrad {
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "deltas.hpp"
-#include "gradcheck.hpp"
-#include "network.hpp"
+#include <stepgrad/autodiff/gradcheck.hpp>
+#include <stepgrad/nn/deltas.hpp>
+#include <stepgrad/nn/network.hpp>
 
 namespace stepgrad {
 

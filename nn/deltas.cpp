@@ -1,9 +1,9 @@
 // The hand-derived equations, line by line. Equation numbers are those of docs/derivation.md.
-#include "deltas.hpp"
+#include <stepgrad/nn/deltas.hpp>
 
 #include <stdexcept>
 
-#include "functions.hpp"
+#include <stepgrad/autodiff/functions.hpp>
 
 namespace stepgrad {
 

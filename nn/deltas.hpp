@@ -5,8 +5,8 @@
 
 #include <string_view>
 
-#include "network.hpp"
-#include "tensor.hpp"
+#include <stepgrad/autodiff/tensor.hpp>
+#include <stepgrad/nn/network.hpp>
 
 namespace stepgrad {
 

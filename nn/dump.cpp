@@ -1,7 +1,7 @@
 // The gradient dump, written with the same .npz writer as model files.
-#include "dump.hpp"
+#include <stepgrad/nn/dump.hpp>
 
-#include "crosscheck.hpp"
+#include <stepgrad/nn/crosscheck.hpp>
 
 namespace stepgrad {
 

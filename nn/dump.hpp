@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "network.hpp"
-#include "npz.hpp"
+#include <stepgrad/io/npz.hpp>
+#include <stepgrad/nn/network.hpp>
 
 namespace stepgrad {
 

@@ -1,9 +1,9 @@
 // The fused step. Each line does what the line of nn/deltas.cpp with the same equation number
 // does, in the same order of floating-point operations, so the results are bit-identical.
-#include "fused.hpp"
+#include <stepgrad/nn/fused.hpp>
 
-#include "functions.hpp"
-#include "kernels.hpp"
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/kernels.hpp>
 
 namespace stepgrad {
 

@@ -4,8 +4,8 @@
 // stays the readable oracle; tests/nn/test_fused.cpp proves the two give the same bits.
 #pragma once
 
-#include "deltas.hpp"
-#include "network.hpp"
+#include <stepgrad/nn/deltas.hpp>
+#include <stepgrad/nn/network.hpp>
 
 namespace stepgrad {
 

@@ -1,12 +1,12 @@
 // Model files on top of the .npz reader and writer.
-#include "model.hpp"
+#include <stepgrad/nn/model.hpp>
 
 #include <charconv>
 #include <map>
 #include <stdexcept>
 #include <vector>
 
-#include "npz.hpp"
+#include <stepgrad/io/npz.hpp>
 
 namespace stepgrad {
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "network.hpp"
-#include "npz.hpp"
+#include <stepgrad/io/npz.hpp>
+#include <stepgrad/nn/network.hpp>
 
 namespace stepgrad {
 

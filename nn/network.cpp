@@ -1,11 +1,11 @@
 // The network's initialisation (the article's nn_init) and its forward pass on a tape.
-#include "network.hpp"
+#include <stepgrad/nn/network.hpp>
 
 #include <cmath>
 #include <stdexcept>
 
-#include "functions.hpp"
-#include "random.hpp"
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/random.hpp>
 
 namespace stepgrad {
 

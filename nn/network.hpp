@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ops.hpp"
-#include "tape.hpp"
+#include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/autodiff/tape.hpp>
 
 namespace stepgrad {
 

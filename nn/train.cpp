@@ -1,12 +1,12 @@
 // The training loop, its two engines, and evaluation.
-#include "train.hpp"
+#include <stepgrad/nn/train.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
 
-#include "functions.hpp"
-#include "random.hpp"
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/random.hpp>
 
 namespace stepgrad {
 

@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "deltas.hpp"
-#include "fused.hpp"
-#include "mnist.hpp"
-#include "network.hpp"
-#include "tape.hpp"
+#include <stepgrad/autodiff/tape.hpp>
+#include <stepgrad/io/mnist.hpp>
+#include <stepgrad/nn/deltas.hpp>
+#include <stepgrad/nn/fused.hpp>
+#include <stepgrad/nn/network.hpp>
 
 namespace stepgrad {
 

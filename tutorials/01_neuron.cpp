@@ -4,10 +4,10 @@
 // Run: build/tutorials/01_neuron [--precision N] [--trace]
 #include <cmath>
 
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/autodiff/print.hpp>
 #include "common.hpp"
-#include "functions.hpp"
-#include "ops.hpp"
-#include "print.hpp"
 
 using namespace stepgrad;
 

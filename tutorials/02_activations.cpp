@@ -8,12 +8,12 @@
 #include <filesystem>
 #include <vector>
 
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/nn/deltas.hpp>
 #include "common.hpp"
-#include "deltas.hpp"
-#include "functions.hpp"
-#include "ops.hpp"
 #include "plots.hpp"
-#include "print.hpp"
 
 using namespace stepgrad;
 

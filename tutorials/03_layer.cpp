@@ -4,10 +4,10 @@
 // Run: build/tutorials/03_layer [--precision N] [--trace]
 #include <cmath>
 
+#include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/nn/network.hpp>
 #include "common.hpp"
-#include "network.hpp"
-#include "ops.hpp"
-#include "print.hpp"
 
 using namespace stepgrad;
 

@@ -5,9 +5,9 @@
 // Run: build/tutorials/04_network [--seed S] [--full] [--precision N]
 #include <cmath>
 
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/nn/network.hpp>
 #include "common.hpp"
-#include "network.hpp"
-#include "print.hpp"
 
 using namespace stepgrad;
 

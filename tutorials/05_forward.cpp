@@ -4,10 +4,10 @@
 // Run: build/tutorials/05_forward [--sample N] [--seed S] [--full] [--trace [--step]]
 #include <stdexcept>
 
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/io/mnist.hpp>
+#include <stepgrad/nn/network.hpp>
 #include "common.hpp"
-#include "mnist.hpp"
-#include "network.hpp"
-#include "print.hpp"
 
 using namespace stepgrad;
 

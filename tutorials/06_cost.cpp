@@ -6,12 +6,12 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/io/mnist.hpp>
+#include <stepgrad/nn/deltas.hpp>
+#include <stepgrad/nn/network.hpp>
 #include "common.hpp"
-#include "deltas.hpp"
-#include "functions.hpp"
-#include "mnist.hpp"
-#include "network.hpp"
-#include "print.hpp"
 
 using namespace stepgrad;
 

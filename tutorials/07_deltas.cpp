@@ -6,12 +6,12 @@
 #include <stdexcept>
 #include <string_view>
 
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/io/mnist.hpp>
+#include <stepgrad/nn/crosscheck.hpp>
+#include <stepgrad/nn/deltas.hpp>
+#include <stepgrad/nn/network.hpp>
 #include "common.hpp"
-#include "crosscheck.hpp"
-#include "deltas.hpp"
-#include "mnist.hpp"
-#include "network.hpp"
-#include "print.hpp"
 
 using namespace stepgrad;
 

@@ -14,12 +14,12 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <stepgrad/autodiff/graphviz.hpp>
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/io/files.hpp>
+#include <stepgrad/io/mnist.hpp>
+#include <stepgrad/nn/network.hpp>
 #include "common.hpp"
-#include "dot.hpp"
-#include "files.hpp"
-#include "mnist.hpp"
-#include "network.hpp"
-#include "print.hpp"
 
 extern char** environ;  // POSIX: the environment dot inherits
 

@@ -8,15 +8,15 @@
 #include <string>
 #include <string_view>
 
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/gradcheck.hpp>
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/io/mnist.hpp>
+#include <stepgrad/nn/crosscheck.hpp>
+#include <stepgrad/nn/deltas.hpp>
+#include <stepgrad/nn/dump.hpp>
+#include <stepgrad/nn/network.hpp>
 #include "common.hpp"
-#include "crosscheck.hpp"
-#include "deltas.hpp"
-#include "dump.hpp"
-#include "functions.hpp"
-#include "gradcheck.hpp"
-#include "mnist.hpp"
-#include "network.hpp"
-#include "print.hpp"
 
 using namespace stepgrad;
 

@@ -5,11 +5,11 @@
 //      build/tutorials/10_train --recipe article     (the article's code, erratum E1 included)
 #include <filesystem>
 
+#include <stepgrad/io/files.hpp>
+#include <stepgrad/nn/model.hpp>
+#include <stepgrad/nn/train.hpp>
 #include "common.hpp"
-#include "files.hpp"
-#include "model.hpp"
 #include "plots.hpp"
-#include "train.hpp"
 
 using namespace stepgrad;
 namespace fs = std::filesystem;

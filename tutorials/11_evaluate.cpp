@@ -7,10 +7,10 @@
 #include <map>
 #include <numeric>
 
+#include <stepgrad/nn/model.hpp>
+#include <stepgrad/nn/train.hpp>
 #include "common.hpp"
-#include "model.hpp"
 #include "plots.hpp"
-#include "train.hpp"
 
 using namespace stepgrad;
 namespace fs = std::filesystem;

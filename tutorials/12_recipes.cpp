@@ -8,10 +8,10 @@
 #include <mutex>
 #include <thread>
 
+#include <stepgrad/io/files.hpp>
+#include <stepgrad/nn/train.hpp>
 #include "common.hpp"
-#include "files.hpp"
 #include "plots.hpp"
-#include "train.hpp"
 
 using namespace stepgrad;
 namespace fs = std::filesystem;

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <iostream>
 
-#include "mnist.hpp"
-#include "print.hpp"
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/io/mnist.hpp>
 
 namespace stepgrad::tutorial {
 

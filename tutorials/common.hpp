@@ -14,8 +14,8 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#include "tape.hpp"
-#include "tensor.hpp"
+#include <stepgrad/autodiff/tape.hpp>
+#include <stepgrad/autodiff/tensor.hpp>
 
 namespace stepgrad::tutorial {
 

@@ -3,7 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "gradcheck.hpp"
+#include <stepgrad/autodiff/gradcheck.hpp>
 
 using namespace stepgrad;
 

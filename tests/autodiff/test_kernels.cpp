@@ -6,10 +6,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/kernels.hpp>
+#include <stepgrad/autodiff/random.hpp>
 #include "common/alloc_counter.hpp"
 #include "common/check.hpp"
-#include "kernels.hpp"
-#include "random.hpp"
 
 using namespace stepgrad;
 

@@ -8,11 +8,11 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/gradcheck.hpp>
+#include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/autodiff/random.hpp>
 #include "common/check.hpp"
-#include "functions.hpp"
-#include "gradcheck.hpp"
-#include "ops.hpp"
-#include "random.hpp"
 
 using namespace stepgrad;
 namespace bdata = boost::unit_test::data;

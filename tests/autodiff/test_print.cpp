@@ -3,8 +3,8 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "print.hpp"
-#include "random.hpp"
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/autodiff/random.hpp>
 
 using namespace stepgrad;
 

@@ -2,7 +2,7 @@
 // by numpy 1.24 (/usr/bin/python3), e.g. `np.random.RandomState(42).randn(1001)`.
 #include <boost/test/unit_test.hpp>
 
-#include "random.hpp"
+#include <stepgrad/autodiff/random.hpp>
 
 using namespace stepgrad;
 

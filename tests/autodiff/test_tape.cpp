@@ -2,10 +2,10 @@
 // without reallocating, stale handles, and the trace observer.
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/autodiff/random.hpp>
 #include "common/alloc_counter.hpp"
 #include "common/check.hpp"
-#include "ops.hpp"
-#include "random.hpp"
 
 using namespace stepgrad;
 

@@ -1,8 +1,8 @@
 // Tensor: shapes, element access, the plain matrix functions, and their shape errors.
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/tensor.hpp>
 #include "common/check.hpp"
-#include "tensor.hpp"
 
 using namespace stepgrad;
 

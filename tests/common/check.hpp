@@ -6,7 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "print.hpp"
+#include <stepgrad/autodiff/print.hpp>
 
 namespace stepgrad::testing {
 

@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "mnist.hpp"
-#include "random.hpp"
+#include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/io/mnist.hpp>
 
 namespace stepgrad::testing {
 

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "model.hpp"
-#include "npz.hpp"
+#include <stepgrad/io/npz.hpp>
+#include <stepgrad/nn/model.hpp>
 
 using namespace stepgrad;
 

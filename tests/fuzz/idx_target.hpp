@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "mnist.hpp"
+#include <stepgrad/io/mnist.hpp>
 
 namespace stepgrad::fuzz {
 

@@ -7,8 +7,8 @@
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "crosscheck.hpp"
-#include "random.hpp"
+#include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/nn/crosscheck.hpp>
 
 using namespace stepgrad;
 namespace bdata = boost::unit_test::data;

@@ -4,11 +4,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/nn/crosscheck.hpp>
+#include <stepgrad/nn/deltas.hpp>
 #include "common/check.hpp"
-#include "crosscheck.hpp"
-#include "deltas.hpp"
-#include "functions.hpp"
-#include "random.hpp"
 
 using namespace stepgrad;
 

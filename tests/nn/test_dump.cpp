@@ -7,11 +7,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/nn/crosscheck.hpp>
+#include <stepgrad/nn/deltas.hpp>
+#include <stepgrad/nn/dump.hpp>
 #include "common/check.hpp"
 #include "common/temp_dir.hpp"
-#include "crosscheck.hpp"
-#include "deltas.hpp"
-#include "dump.hpp"
 
 using namespace stepgrad;
 using stepgrad::testing::TempDir;

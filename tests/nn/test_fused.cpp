@@ -2,10 +2,10 @@
 // recipes and every network option, over many steps; and no allocation after the first.
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/nn/crosscheck.hpp>
+#include <stepgrad/nn/fused.hpp>
 #include "common/alloc_counter.hpp"
 #include "common/check.hpp"
-#include "crosscheck.hpp"
-#include "fused.hpp"
 
 using namespace stepgrad;
 

@@ -6,12 +6,12 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/io/npz.hpp>
+#include <stepgrad/nn/model.hpp>
+#include <stepgrad/nn/train.hpp>
 #include "common/check.hpp"
 #include "common/digits.hpp"
 #include "common/temp_dir.hpp"
-#include "model.hpp"
-#include "npz.hpp"
-#include "train.hpp"
 
 using namespace stepgrad;
 using stepgrad::testing::TempDir;

@@ -4,10 +4,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/nn/crosscheck.hpp>
+#include <stepgrad/nn/network.hpp>
 #include "common/check.hpp"
-#include "crosscheck.hpp"
-#include "functions.hpp"
-#include "network.hpp"
 
 using namespace stepgrad;
 

@@ -4,10 +4,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/nn/train.hpp>
 #include "common/alloc_counter.hpp"
 #include "common/check.hpp"
 #include "common/digits.hpp"
-#include "train.hpp"
 
 using namespace stepgrad;
 

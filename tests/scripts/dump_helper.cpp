@@ -6,8 +6,8 @@
 
 #include <fmt/format.h>
 
-#include "crosscheck.hpp"
-#include "dump.hpp"
+#include <stepgrad/nn/crosscheck.hpp>
+#include <stepgrad/nn/dump.hpp>
 
 int main(int argc, char** argv) {
   if (argc != 2) {

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "npz.hpp"
+#include <stepgrad/io/npz.hpp>
 
 using namespace stepgrad;
 

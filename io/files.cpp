@@ -1,5 +1,5 @@
 // Temp file, fsync, rename, fsync the folder: the sequence every atomic save follows.
-#include "files.hpp"
+#include <stepgrad/io/files.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -5,8 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "dot.hpp"
-#include "ops.hpp"
+#include <stepgrad/autodiff/graphviz.hpp>
+#include <stepgrad/autodiff/ops.hpp>
 
 using namespace stepgrad;
 
@@ -36,7 +36,7 @@ struct SmallNet {
 };
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(dot)
+BOOST_AUTO_TEST_SUITE(graphviz)
 
 BOOST_AUTO_TEST_CASE(every_node_and_every_input_edge_appears_once) {
   SmallNet net;

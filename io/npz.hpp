@@ -14,7 +14,7 @@
 #include <variant>
 #include <vector>
 
-#include "tensor.hpp"
+#include <stepgrad/autodiff/tensor.hpp>
 
 namespace stepgrad {
 

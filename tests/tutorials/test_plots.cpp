@@ -23,9 +23,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/random.hpp>
 #include "common/temp_dir.hpp"
 #include "plots.hpp"
-#include "random.hpp"
 
 namespace fs = std::filesystem;
 using namespace stepgrad;

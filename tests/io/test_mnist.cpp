@@ -24,10 +24,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/io/mnist.hpp>
 #include "common/temp_dir.hpp"
 #include "fuzz/idx_target.hpp"
-#include "mnist.hpp"
-#include "random.hpp"
 
 namespace fs = std::filesystem;
 using namespace stepgrad;

@@ -19,8 +19,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/io/npz.hpp>
 #include "common/temp_dir.hpp"
-#include "npz.hpp"
 
 using namespace stepgrad;
 using stepgrad::testing::TempDir;

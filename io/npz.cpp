@@ -1,6 +1,6 @@
 // .npz files: .npy members as numpy writes them, a strict reader for the ones we are given, libzip
 // for the zip container, and the atomic save (Note [Atomic save]).
-#include "npz.hpp"
+#include <stepgrad/io/npz.hpp>
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,10 +1,10 @@
 // The DOT writer. Labels are Graphviz HTML-like labels, so that each line can have its own
 // font and colour; every piece of text from the tape goes through html_escape.
-#include "dot.hpp"
+#include <stepgrad/autodiff/graphviz.hpp>
 
 #include <fmt/format.h>
 
-#include "print.hpp"
+#include <stepgrad/autodiff/print.hpp>
 
 namespace stepgrad {
 

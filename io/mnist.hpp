@@ -14,16 +14,10 @@
 #include <string_view>
 #include <vector>
 
-#include "tensor.hpp"
+#include <stepgrad/autodiff/tensor.hpp>
+#include <stepgrad/io/idx.hpp>
 
 namespace stepgrad {
-
-/// A data file that cannot be used; the one-line message names the file, the field, and the
-/// expected and found values.
-class DataError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 enum class SplitKind { standard, article };
 enum class DatasetKind { mnist, fashion };
@@ -46,18 +40,6 @@ inline constexpr std::array<double, 256> pixel_value = [] {
   return t;
 }();
 inline constexpr std::size_t num_classes = 10;
-
-/// The contents of one IDX file of unsigned bytes: its dimensions and its row-major payload.
-struct IdxArray {
-  std::vector<std::size_t> dims;
-  std::vector<std::uint8_t> data;
-};
-
-/// Parses IDX bytes held in memory, gzip-compressed (detected by the bytes 1f 8b) or raw; every
-/// malformed input is a DataError that names `name`.
-IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::string_view name);
-/// Reads a whole file and parses it with parse_idx.
-IdxArray read_idx(const std::filesystem::path& path);
 
 /// n images of 28x28 uint8 and their labels, in file order.
 struct ImageSet {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tensor.hpp"
+#include <stepgrad/autodiff/tensor.hpp>
 
 namespace stepgrad {
 

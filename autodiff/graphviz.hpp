@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "tape.hpp"
+#include <stepgrad/autodiff/tape.hpp>
 
 namespace stepgrad {
 

@@ -1,0 +1,235 @@
+// MNIST as the tutorials use it: the four IDX files paired into images and labels (R12), and
+// the standard and article splits.
+#include <stepgrad/io/mnist.hpp>
+
+#include <algorithm>
+#include <numeric>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include <stepgrad/autodiff/random.hpp>
+
+namespace stepgrad {
+
+namespace {
+
+std::string_view hint(DatasetKind dataset) {
+  switch (dataset) {
+    case DatasetKind::mnist:
+      return "run scripts/fetch-mnist to download and verify MNIST into data/mnist, or pass "
+             "--data DIR naming a folder with the four IDX files (raw or .gz)";
+    case DatasetKind::fashion:
+      return "run scripts/fetch-mnist --dataset fashion (it installs Debian's "
+             "dataset-fashion-mnist), or pass --data DIR naming a folder with the four IDX files";
+  }
+  return "";
+}
+
+// dir/name, else dir/name.gz.
+std::filesystem::path find_file(const std::filesystem::path& dir, std::string_view name,
+                                DatasetKind dataset) {
+  std::error_code ec;
+  std::filesystem::path raw = dir / name;
+  if (std::filesystem::is_regular_file(raw, ec)) return raw;
+  std::filesystem::path gz = raw;
+  gz += ".gz";
+  if (std::filesystem::is_regular_file(gz, ec)) return gz;
+  throw DataError(fmt::format("{}: file: expected {} or {}.gz, found neither; {}", dir.string(),
+                              name, name, hint(dataset)));
+}
+
+}  // namespace
+
+std::string_view to_string(SplitKind kind) {
+  switch (kind) {
+    case SplitKind::standard:
+      return "standard";
+    case SplitKind::article:
+      return "article";
+  }
+  return "?";
+}
+
+std::string_view to_string(DatasetKind kind) {
+  switch (kind) {
+    case DatasetKind::mnist:
+      return "MNIST";
+    case DatasetKind::fashion:
+      return "Fashion-MNIST";
+  }
+  return "?";
+}
+
+ImageSet make_image_set(IdxArray images, IdxArray labels, std::string_view images_name,
+                        std::string_view labels_name) {
+  if (images.dims.size() != 3) {
+    throw_data_error(images_name, "number of dimensions", "3 (count, rows, columns) for images",
+                     fmt::format("{}", images.dims.size()));
+  }
+  if (images.dims[1] != image_rows || images.dims[2] != image_cols) {
+    throw_data_error(
+        images_name, "image size",
+        fmt::format("{} x {} (the network has {} inputs)", image_rows, image_cols, image_pixels),
+        fmt::format("{} x {}", images.dims[1], images.dims[2]));
+  }
+  if (labels.dims.size() != 1) {
+    throw_data_error(labels_name, "number of dimensions", "1 (count) for labels",
+                     fmt::format("{}", labels.dims.size()));
+  }
+  if (labels.dims[0] != images.dims[0]) {
+    throw_data_error(labels_name, "count",
+                     fmt::format("{} labels, one per image in {}", images.dims[0], images_name),
+                     fmt::format("{}", labels.dims[0]));
+  }
+  const auto bad = std::find_if(labels.data.begin(), labels.data.end(),
+                                [](std::uint8_t v) { return v >= num_classes; });
+  if (bad != labels.data.end()) {
+    throw_data_error(labels_name, fmt::format("label of item {}", bad - labels.data.begin()),
+                     fmt::format("0-{}", num_classes - 1), fmt::format("{}", *bad));
+  }
+  ImageSet set;
+  set.pixels = std::move(images.data);
+  set.labels = std::move(labels.data);
+  return set;
+}
+
+ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels) {
+  return make_image_set(read_idx(images), read_idx(labels), images.string(), labels.string());
+}
+
+Subset::Subset(std::shared_ptr<const ImageSet> pool, std::vector<std::size_t> items)
+    : pool_(std::move(pool)), items_(std::move(items)) {
+  const std::size_t n = pool_ ? pool_->size() : 0;
+  for (std::size_t i : items_) {
+    if (i >= n) throw std::out_of_range(fmt::format("Subset: item {} of a pool of {}", i, n));
+  }
+}
+
+std::uint8_t Subset::label(std::size_t i) const { return pool_->labels[items_.at(i)]; }
+
+std::span<const std::uint8_t> Subset::pixels(std::size_t i) const {
+  return std::span(pool_->pixels).subspan(items_.at(i) * image_pixels, image_pixels);
+}
+
+void Subset::input(std::size_t i, Tensor& x) const {
+  const std::span<const std::uint8_t> p = pixels(i);
+  x.resize(Shape::vector(image_pixels));
+  for (std::size_t r = 0; r < image_pixels; ++r) x[r] = pixel_value[p[r]];
+}
+
+void Subset::one_hot(std::size_t i, Tensor& y) const {
+  const std::uint8_t l = label(i);
+  y.resize(Shape::vector(num_classes));
+  y.fill(0.0);
+  y[l] = 1.0;
+}
+
+void Subset::check_range(std::size_t first, std::size_t count) const {
+  if (first > size() || count > size() - first) {
+    throw std::out_of_range(fmt::format("Subset: samples {} to {} asked of a subset of {}", first,
+                                        first + count, size()));
+  }
+}
+
+void Subset::inputs(std::size_t first, std::size_t count, Tensor& X) const {
+  check_range(first, count);
+  X.resize(Shape::matrix(image_pixels, count));  // (784, count)
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::span<const std::uint8_t> p = pixels(first + k);
+    for (std::size_t r = 0; r < image_pixels; ++r) X(r, k) = pixel_value[p[r]];
+  }
+}
+
+void Subset::one_hots(std::size_t first, std::size_t count, Tensor& Y) const {
+  check_range(first, count);
+  Y.resize(Shape::matrix(num_classes, count));  // (10, count)
+  Y.fill(0.0);
+  for (std::size_t k = 0; k < count; ++k) Y(label(first + k), k) = 1.0;
+}
+
+Subset Subset::first(std::size_t n) const {
+  if (n > size()) {
+    throw std::out_of_range(fmt::format("Subset: the first {} of a subset of {}", n, size()));
+  }
+  return Subset(pool_, std::vector<std::size_t>(items_.begin(),
+                                                items_.begin() + static_cast<std::ptrdiff_t>(n)));
+}
+
+std::filesystem::path default_data_dir(DatasetKind dataset) {
+  switch (dataset) {
+    case DatasetKind::mnist:
+      return "data/mnist";
+    case DatasetKind::fashion: {
+      std::error_code ec;
+      if (std::filesystem::is_directory("data/fashion", ec)) return "data/fashion";
+      return "/usr/share/datasets/fashion-mnist";
+    }
+  }
+  return "data/mnist";
+}
+
+Split load_split(const std::filesystem::path& dir, SplitKind kind, std::size_t limit,
+                 DatasetKind dataset) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    throw DataError(fmt::format(
+        "{}: folder: expected a folder with the four IDX files, found {}; {}", dir.string(),
+        std::filesystem::exists(dir, ec) ? "a file" : "nothing", hint(dataset)));
+  }
+  ImageSet train = load_idx_pair(find_file(dir, "train-images-idx3-ubyte", dataset),
+                                 find_file(dir, "train-labels-idx1-ubyte", dataset));
+  ImageSet test = load_idx_pair(find_file(dir, "t10k-images-idx3-ubyte", dataset),
+                                find_file(dir, "t10k-labels-idx1-ubyte", dataset));
+  // One pool, training file first: OpenML's mnist_784 order, which the article loads.
+  const std::size_t n_train = train.size();
+  const std::size_t n = n_train + test.size();
+  auto pool = std::make_shared<ImageSet>(std::move(train));
+  pool->pixels.insert(pool->pixels.end(), test.pixels.begin(), test.pixels.end());
+  pool->labels.insert(pool->labels.end(), test.labels.begin(), test.labels.end());
+
+  std::vector<std::size_t> train_items;
+  std::vector<std::size_t> test_items;
+  std::string how;
+  switch (kind) {
+    case SplitKind::standard:
+      train_items.resize(n_train);
+      std::iota(train_items.begin(), train_items.end(), std::size_t{0});
+      test_items.resize(n - n_train);
+      std::iota(test_items.begin(), test_items.end(), n_train);
+      how = "the training and test files as they are";
+      break;
+    case SplitKind::article: {
+      // scikit-learn's train_test_split(X, y, test_size=0.3, random_state=42) is a ShuffleSplit:
+      // the first ceil(0.3 n) items of RandomState(42).permutation(n) are the test set, the rest
+      // (in permutation order) the training set.
+      const std::vector<std::size_t> perm = RandomState(42).permutation(n);
+      const std::size_t n_test = (3 * n + 9) / 10;
+      const auto cut = perm.begin() + static_cast<std::ptrdiff_t>(n_test);
+      test_items.assign(perm.begin(), cut);
+      train_items.assign(cut, perm.end());
+      how = fmt::format(
+          "train and test files pooled, {} items, RandomState(42).permutation, first 30% to test",
+          n);
+      break;
+    }
+  }
+  if (limit > train_items.size()) {
+    throw std::out_of_range(fmt::format("limit: expected at most {} training samples, found {}",
+                                        train_items.size(), limit));
+  }
+  std::string limited;
+  if (limit > 0) {
+    limited = fmt::format(" (first {} of {} used)", limit, train_items.size());
+    train_items.resize(limit);
+  }
+  Split split;
+  split.description = fmt::format("{} from {}, {} split ({}): {} train{} / {} test",
+                                  to_string(dataset), dir.string(), to_string(kind), how,
+                                  train_items.size(), limited, test_items.size());
+  split.train = Subset(pool, std::move(train_items));
+  split.test = Subset(pool, std::move(test_items));
+  return split;
+}
+
+}  // namespace stepgrad
