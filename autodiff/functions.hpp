@@ -22,6 +22,17 @@ inline double sigmoid_prime(double x) {
   return s * (1.0 - s);
 }
 
+/// tanh'(x) = 1 - tanh(x)^2.
+inline double tanh_prime(double x) {
+  const double t = std::tanh(x);
+  return 1.0 - t * t;
+}
+
+/// max(x, 0).
+inline double relu(double x) { return x > 0.0 ? x : 0.0; }
+/// relu'(x): 1 where x > 0, else 0 (the kink at 0 gets 0, as in PyTorch).
+inline double relu_prime(double x) { return x > 0.0 ? 1.0 : 0.0; }
+
 /// log clamped below at -100, as PyTorch's BCELoss: never -inf (RELIABILITY R7).
 inline constexpr double kLogFloor = -100.0;
 inline double clamped_log(double x) {

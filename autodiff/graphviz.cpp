@@ -37,13 +37,12 @@ std::string html_escape(std::string_view s) {
 }
 
 // Fill colour and style of a node: what kind of value it holds decides how it looks.
-std::string_view node_style(Op op) {
-  if (op == Op::Input)  // data: an image, a label
-    return R"(style="rounded,filled", fillcolor="#e8e8e8", color="#808080")";
-  if (op == Op::Variable) return R"(style="rounded,filled", fillcolor="#dbe8f8", color="#4a6fa5")";
-  if (op == Op::Param)  // what training changes: highlighted
+std::string_view node_style(const Node& n) {
+  if (!n.is_leaf()) return R"(style="filled", fillcolor="#ffffff", color="#404040")";
+  if (n.param != nullptr)  // what training changes: highlighted
     return R"(style="rounded,filled,bold", fillcolor="#ffd966", color="#b8860b", penwidth=2)";
-  return R"(style="filled", fillcolor="#ffffff", color="#404040")";
+  if (n.requires_grad) return R"(style="rounded,filled", fillcolor="#dbe8f8", color="#4a6fa5")";
+  return R"(style="rounded,filled", fillcolor="#e8e8e8", color="#808080")";  // data: an image
 }
 
 }  // namespace
@@ -64,13 +63,13 @@ std::string to_dot(Tape& tape) {
     Node& n = tape.node(i);
     std::string label =
         fmt::format("<B>{}</B><BR/><FONT POINT-SIZE=\"9\" COLOR=\"#707070\">#{} {}</FONT><BR/>{}",
-                    html_escape(tape.label(i)), i, op_name(n.op), html_escape(summary(n.value())));
+                    html_escape(tape.label(i)), i, n.op->name, html_escape(summary(n.value())));
     // gradient().empty(): Node::grad() would create a zero gradient where none flowed.
     if (n.requires_grad && !n.gradient().empty()) {
       label += fmt::format("<BR/><FONT COLOR=\"#b03030\">grad {}</FONT>",
                            html_escape(summary(n.grad())));
     }
-    out += fmt::format("  n{} [label=<{}>, {}];\n", i, label, node_style(n.op));
+    out += fmt::format("  n{} [label=<{}>, {}];\n", i, label, node_style(n));
   }
   for (std::size_t i = 0; i < tape.size(); ++i) {
     const Node& n = tape.node(i);

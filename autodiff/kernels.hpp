@@ -1,14 +1,25 @@
-// The few loops everything else is made of: matrix products, outer products and the SGD
-// updates, on raw row-major arrays. The tape's ops and the hand-derived equations share them, so a
-// faster kernel speeds up both engines alike.
+// The few loops everything else is made of: matrix products, outer products and the SGD update,
+// on raw row-major arrays. The tape's ops and the hand-derived equations share them, so a faster
+// kernel speeds up both engines alike. Internal to autodiff/: other layers use Tensor's functions.
+//
+// Two implementations of this one interface (Note [Reference and fast kernels]):
+//   kernels_reference.cpp  plain loops, the one to read first;
+//   kernels_fast.cpp       the same results, skipping zeros, in SIMD registers, OpenBLAS for
+//                          minibatch products.
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
-#include <span>
-#include <vector>
 
 namespace stepgrad::kernels {
+
+// Note [Reference and fast kernels]
+// As llm.c keeps its plain C beside the fast versions, stepgrad keeps two implementations of
+// the functions below, in namespaces `reference` and `fast`, and meson's option fast_kernels
+// (default true) picks the one that `kernels::gemm` and the others name. The reference kernels
+// are always built, so tests/autodiff/test_kernels.cpp holds the fast ones to them: bit for bit
+// for every product with one column (every product of per-sample training and of the
+// tutorials), every outer product and every update; to 1e-12 relative for the minibatch
+// products that go to OpenBLAS, whose order of summation is its own (and its CPU's).
 
 // Note [beta == 0 overwrites]
 // As in BLAS, C = op(A)·op(B) + beta·C reads C only when beta != 0: with beta == 0 the
@@ -17,35 +28,38 @@ namespace stepgrad::kernels {
 
 // Note [Summation order]
 // Without -ffast-math the compiler may not reorder a sum, so a plain dot-product loop runs one
-// addition at a time, each waiting for the last. Every matrix-vector product here keeps 32
-// partial sums instead (term p of the sum goes to partial sum p % 32) and adds them in one
-// fixed order at the end: the compiler maps the lanes onto 4 SIMD registers that add in
-// parallel, and the result is the same on every machine, with or without -march=native,
-// whether A or A^T is stored, and whether zero terms are skipped.
+// addition at a time, each waiting for the last. Every sum of products here uses 32 partial
+// sums instead: term p goes to partial sum p % 32, the partial sums are added in one fixed
+// order at the end (combine_lanes). The fast kernels map the 32 partial sums onto SIMD
+// registers that add in parallel; the reference kernels write the same order as a plain loop.
+// Either way the result is the same on every machine, with or without -march=native, whether A
+// or A^T is stored, and whether zero terms are skipped.
+inline constexpr std::size_t kLanes = 32;
 
-// Note [Sparse inputs]
-// An MNIST image is about 80% zeros, so in Z1 = W0 · O0 and in W0's update delta1 ⊗ O0 most
-// columns of W0 meet a zero. The kernels then work block by block: columns come in blocks of
-// 8 (one SIMD register of Note [Summation order]'s lanes) and only the blocks where the vector
-// has a nonzero are visited, one register per block, each lane summing in the dense loop's
-// order (matvec groups the blocks by lane register to keep the sums in registers). Skipping a
-// zero term changes no bit of a lane's sum (x + 0 * w == x) and no bit of an update
-// (w - lr * (d * 0) == w), so the numbers are exactly the dense ones, for about 40% of the work
-// on the article's W0.
-inline constexpr std::size_t kBlock = 8;
+/// The 32 partial sums of Note [Summation order], added in its fixed order: element l of the
+/// four groups of 8 first ((0 + 16) + (8 + 24)), then the 8 results pairwise.
+inline double combine_lanes(const double* lane) {
+  double v[8];
+  for (std::size_t l = 0; l < 8; ++l) {
+    v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]);
+  }
+  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+}
 
-/// The blocks of 8 elements of b (block q is b[8q, 8q + 8)) that hold a nonzero, when they
-/// are at most half of all blocks; else empty (dense is as fast). The result lives in a
-/// per-thread buffer, valid until the next call, and gemm with n == 1 and the tape's
-/// Gradient::start_outer (a matmul's backward) call it too. -0.0 counts as zero, NaN as nonzero.
-std::span<const std::uint32_t> nonzero_blocks(const double* b, std::size_t n);
+/// c = beta · c + s, never reading c when beta == 0 (Note [beta == 0 overwrites]).
+inline void store_scaled(double& c, double beta, double s) {
+  c = (beta == 0.0 ? 0.0 : beta * c) + s;
+}
+
+// The interface. The plain loops (kernels_reference.cpp):
+namespace reference {
 
 /// sum of a[p] * b[p] for p < n, in the order of Note [Summation order].
 double dot(const double* a, const double* b, std::size_t n);
 
 /// C (m,n) = op(A) · op(B) + beta · C, row-major. op(A) is (m,k): A is (m,k), or (k,m) when
-/// trans_a. op(B) is (k,n): B is (k,n), or (n,k) when trans_b. n == 1 is a matrix-vector
-/// product (Note [Summation order], Note [Sparse inputs]); big products go to OpenBLAS.
+/// trans_a. op(B) is (k,n): B is (k,n), or (n,k) when trans_b. Each element is a sum in the
+/// order of Note [Summation order].
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
           const double* b, double beta, double* c);
 
@@ -53,22 +67,34 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
 void outer(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
            double beta, double* c);
 
-/// C[i][j] = alpha · u[i] v[j] for the columns j of the listed blocks only; others untouched.
-void outer_blocks(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
-                  std::span<const std::uint32_t> blocks, double* c);
-
-/// W[i][j] -= lr · G[i][j] for the columns j of the listed blocks only (W, G (m,n)).
-void sub_scaled_blocks(std::size_t m, std::size_t n, double lr, const double* g,
-                       std::span<const std::uint32_t> blocks, double* w);
-
-/// W (m,n) -= lr · (u ⊗ v), element by element: an SGD step with the outer product u ⊗ v as
-/// the gradient, without storing it.
+/// W (m,n) -= lr · (u ⊗ v), element by element: an SGD step whose gradient is the outer product
+/// u ⊗ v (one sample's dW = delta ⊗ O, eq. 11), without storing it.
 void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
                double* w);
 
-/// W[i][j] -= lr · (u[i] · v[j]) for the columns j of the listed blocks only: an SGD step
-/// with the outer product u ⊗ v as the gradient, without storing it.
-void sub_outer_blocks(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
-                      std::span<const std::uint32_t> blocks, double* w);
+}  // namespace reference
+
+#if STEPGRAD_FAST_KERNELS
+// The same four functions, fast (kernels_fast.cpp), with the results of Note [Reference and fast
+// kernels].
+namespace fast {
+double dot(const double* a, const double* b, std::size_t n);
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
+          const double* b, double beta, double* c);
+void outer(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
+           double beta, double* c);
+void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
+               double* w);
+}  // namespace fast
+using fast::dot;
+using fast::gemm;
+using fast::outer;
+using fast::sub_outer;
+#else
+using reference::dot;
+using reference::gemm;
+using reference::outer;
+using reference::sub_outer;
+#endif
 
 }  // namespace stepgrad::kernels

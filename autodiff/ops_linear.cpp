@@ -1,16 +1,11 @@
-// Linear algebra and arithmetic ops: forward, then backward right below it.
-#include <algorithm>
-
+// Linear algebra and arithmetic ops. Each records its node and computes the value (forward),
+// defines its backward rule right below, and commits the node with that definition (Note [One
+// definition per op] in tape.hpp).
 #include <stepgrad/autodiff/kernels.hpp>
+#include <stepgrad/autodiff/op_helpers.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 
 namespace stepgrad {
-
-namespace {
-void require_same_shape(std::string_view op, Var a, Var b) {
-  if (a.shape() != b.shape()) throw_shape_error(op, a.shape(), b.shape(), "need equal shapes");
-}
-}  // namespace
 
 Var matmul(Var a, Var b) {
   const Shape& sa = a.shape();
@@ -19,11 +14,10 @@ Var matmul(Var a, Var b) {
     throw_shape_error("matmul", sa, sb, "need (m, k) · (k, n) or (m, k) · (k,)");
   }
   Tape& t = a.tape();
-  Node& c = t.record(Op::MatMul,
-                     sb.rank == 1 ? Shape::vector(sa.rows) : Shape::matrix(sa.rows, sb.cols), a, b);
+  Node& c = t.record(sb.rank == 1 ? Shape::vector(sa.rows) : Shape::matrix(sa.rows, sb.cols), a, b);
   kernels::gemm(false, false, sa.rows, sb.cols, sa.cols, a.value().data(), b.value().data(), 0.0,
                 c.value().data());
-  c.backward = [](Tape& tape, Node& out) {
+  constexpr auto backward = [](Tape& tape, Node& out) {
     Node& in_a = tape.node(out.a);
     Node& in_b = tape.node(out.b);
     const Tensor& g = out.grad();  // (rows, cols)
@@ -50,52 +44,40 @@ Var matmul(Var a, Var b) {
       kernels::gemm(true, false, k, cols, rows, in_a.value().data(), g.data(), beta, gb.data());
     }
   };
-  return t.commit();
+  static constexpr OpDef op{"matmul", "{out} = {a} · {b}", backward};
+  return t.commit(op);
 }
 
 Var add(Var a, Var b) {
   require_same_shape("add", a, b);
-  Tape& t = a.tape();
-  Node& c = t.record(Op::Add, a.shape(), a, b);
-  const Tensor& av = a.value();
-  const Tensor& bv = b.value();
-  Tensor& cv = c.value();
-  for (std::size_t i = 0; i < cv.size(); ++i) cv[i] = av[i] + bv[i];
-  c.backward = [](Tape& tape, Node& out) {
+  record_zip(a, b, [](double x, double y) { return x + y; });
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
     // d(a + b) = g for both
     accumulate(tape.node(out.a), [&](std::size_t i) { return g[i]; });
     accumulate(tape.node(out.b), [&](std::size_t i) { return g[i]; });
   };
-  return t.commit();
+  static constexpr OpDef op{"add", "{out} = {a} + {b}", backward};
+  return a.tape().commit(op);
 }
 
 Var sub(Var a, Var b) {
   require_same_shape("sub", a, b);
-  Tape& t = a.tape();
-  Node& c = t.record(Op::Sub, a.shape(), a, b);
-  const Tensor& av = a.value();
-  const Tensor& bv = b.value();
-  Tensor& cv = c.value();
-  for (std::size_t i = 0; i < cv.size(); ++i) cv[i] = av[i] - bv[i];
-  c.backward = [](Tape& tape, Node& out) {
+  record_zip(a, b, [](double x, double y) { return x - y; });
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
     // d(a - b): da = g, db = -g
     accumulate(tape.node(out.a), [&](std::size_t i) { return g[i]; });
     accumulate(tape.node(out.b), [&](std::size_t i) { return -g[i]; });
   };
-  return t.commit();
+  static constexpr OpDef op{"sub", "{out} = {a} - {b}", backward};
+  return a.tape().commit(op);
 }
 
 Var mul(Var a, Var b) {
   require_same_shape("mul", a, b);
-  Tape& t = a.tape();
-  Node& c = t.record(Op::Mul, a.shape(), a, b);
-  const Tensor& av = a.value();
-  const Tensor& bv = b.value();
-  Tensor& cv = c.value();
-  for (std::size_t i = 0; i < cv.size(); ++i) cv[i] = av[i] * bv[i];
-  c.backward = [](Tape& tape, Node& out) {
+  record_zip(a, b, [](double x, double y) { return x * y; });
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
     Node& in_a = tape.node(out.a);
     Node& in_b = tape.node(out.b);
@@ -103,77 +85,77 @@ Var mul(Var a, Var b) {
     accumulate(in_a, [&](std::size_t i) { return g[i] * in_b.value()[i]; });
     accumulate(in_b, [&](std::size_t i) { return g[i] * in_a.value()[i]; });
   };
-  return t.commit();
+  static constexpr OpDef op{"mul", "{out} = {a} ⊙ {b}", backward};
+  return a.tape().commit(op);
 }
 
+namespace {
+// The constant of scale and rsub (Note [Op parameters]).
+struct Constant {
+  double c;
+};
+std::string constant_text(const Node& n) { return fmt::format("{:g}", n.attrs<Constant>().c); }
+}  // namespace
+
 Var scale(Var x, double c) {
-  Tape& t = x.tape();
-  Node& y = t.record(Op::Scale, x.shape(), x);
-  y.scalar = c;
-  const Tensor& xv = x.value();
-  Tensor& yv = y.value();
-  for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = c * xv[i];
-  y.backward = [](Tape& tape, Node& out) {
+  record_map(x, [c](double v) { return c * v; }).set_attrs(Constant{c});
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
+    const double k = out.attrs<Constant>().c;
     // d(c x) = c g
-    accumulate(tape.node(out.a), [&](std::size_t i) { return out.scalar * g[i]; });
+    accumulate(tape.node(out.a), [&](std::size_t i) { return k * g[i]; });
   };
-  return t.commit();
+  static constexpr OpDef op{"scale", "{out} = {attrs} * {a}", backward, constant_text};
+  return x.tape().commit(op);
 }
 
 Var neg(Var x) {
-  Tape& t = x.tape();
-  Node& y = t.record(Op::Neg, x.shape(), x);
-  const Tensor& xv = x.value();
-  Tensor& yv = y.value();
-  for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = -xv[i];
-  y.backward = [](Tape& tape, Node& out) {
+  record_map(x, [](double v) { return -v; });
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
     // d(-x) = -g
     accumulate(tape.node(out.a), [&](std::size_t i) { return -g[i]; });
   };
-  return t.commit();
+  static constexpr OpDef op{"neg", "{out} = -{a}", backward};
+  return x.tape().commit(op);
 }
 
 Var rsub(double c, Var x) {
-  Tape& t = x.tape();
-  Node& y = t.record(Op::RSub, x.shape(), x);
-  y.scalar = c;
-  const Tensor& xv = x.value();
-  Tensor& yv = y.value();
-  for (std::size_t i = 0; i < yv.size(); ++i) yv[i] = c - xv[i];
-  y.backward = [](Tape& tape, Node& out) {
+  record_map(x, [c](double v) { return c - v; }).set_attrs(Constant{c});
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
     // d(c - x) = -g
     accumulate(tape.node(out.a), [&](std::size_t i) { return -g[i]; });
   };
-  return t.commit();
+  static constexpr OpDef op{"rsub", "{out} = {attrs} - {a}", backward, constant_text};
+  return x.tape().commit(op);
 }
 
 Var sum(Var x) {
   Tape& t = x.tape();
-  Node& y = t.record(Op::Sum, Shape::scalar(), x);
+  Node& y = t.record(Shape::scalar(), x);
   double s = 0.0;
   for (double v : x.value().values()) s += v;
   y.value()[0] = s;
-  y.backward = [](Tape& tape, Node& out) {
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const double g = out.grad()[0];
     // d sum(x) = g, spread over every element
     accumulate(tape.node(out.a), [&](std::size_t) { return g; });
   };
-  return t.commit();
+  static constexpr OpDef op{"sum", "", backward};
+  return t.commit(op);
 }
 
 Var dot(Var a, Var b) {
   require_same_shape("dot", a, b);
   Tape& t = a.tape();
-  Node& c = t.record(Op::Dot, Shape::scalar(), a, b);
+  Node& c = t.record(Shape::scalar(), a, b);
   const Tensor& av = a.value();
   const Tensor& bv = b.value();
   double s = 0.0;
   for (std::size_t i = 0; i < av.size(); ++i) s += av[i] * bv[i];
   c.value()[0] = s;
-  c.backward = [](Tape& tape, Node& out) {
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const double g = out.grad()[0];
     Node& in_a = tape.node(out.a);
     Node& in_b = tape.node(out.b);
@@ -181,7 +163,8 @@ Var dot(Var a, Var b) {
     accumulate(in_a, [&](std::size_t i) { return g * in_b.value()[i]; });
     accumulate(in_b, [&](std::size_t i) { return g * in_a.value()[i]; });
   };
-  return t.commit();
+  static constexpr OpDef op{"dot", "{out} = {a} · {b} (dot)", backward};
+  return t.commit(op);
 }
 
 Var outer(Var u, Var v) {
@@ -190,9 +173,9 @@ Var outer(Var u, Var v) {
   }
   Tape& t = u.tape();
   const std::size_t m = u.shape().rows, n = v.shape().rows;
-  Node& c = t.record(Op::Outer, Shape::matrix(m, n), u, v);
+  Node& c = t.record(Shape::matrix(m, n), u, v);
   kernels::outer(m, n, 1.0, u.value().data(), v.value().data(), 0.0, c.value().data());
-  c.backward = [](Tape& tape, Node& out) {
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();  // (rows, cols)
     Node& in_u = tape.node(out.a);
     Node& in_v = tape.node(out.b);
@@ -208,7 +191,8 @@ Var outer(Var u, Var v) {
       kernels::gemm(true, false, cols, 1, rows, g.data(), in_u.value().data(), beta, gv.data());
     }
   };
-  return t.commit();
+  static constexpr OpDef op{"outer", "{out} = {a} ⊗ {b}", backward};
+  return t.commit(op);
 }
 
 Var add_to_columns(Var m, Var v) {
@@ -218,13 +202,13 @@ Var add_to_columns(Var m, Var v) {
     throw_shape_error("add_to_columns", sm, sv, "need (r, c) and (r,)");
   }
   Tape& t = m.tape();
-  Node& y = t.record(Op::AddToColumns, sm, m, v);
+  Node& y = t.record(sm, m, v);
   const Tensor& mv = m.value();
   const Tensor& vv = v.value();
   Tensor& yv = y.value();
   for (std::size_t r = 0; r < sm.rows; ++r)
     for (std::size_t c = 0; c < sm.cols; ++c) yv(r, c) = mv(r, c) + vv[r];
-  y.backward = [](Tape& tape, Node& out) {
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
     // dm = g; dv = sum of g over the columns (each column received v)
     accumulate(tape.node(out.a), [&](std::size_t i) { return g[i]; });
@@ -234,7 +218,8 @@ Var add_to_columns(Var m, Var v) {
       return s;
     });
   };
-  return t.commit();
+  static constexpr OpDef op{"add_to_columns", "{out} = {a} + {b} (each column)", backward};
+  return t.commit(op);
 }
 
 }  // namespace stepgrad

@@ -1,17 +1,19 @@
 // The losses: the article's printed cost (eq. 7) and the categorical cross-entropy whose
-// gradient is eq. (8). Forward, then backward right below it.
+// gradient is eq. (8). Each records its node and computes the value (forward), defines its
+// backward rule right below, and commits the node with that definition (Note [One definition per
+// op] in tape.hpp).
 #include <cmath>
 
 #include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/op_helpers.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 
 namespace stepgrad {
 
 Var binary_cross_entropy(Var o, Var y) {
-  if (o.shape() != y.shape())
-    throw_shape_error("binary_cross_entropy", o.shape(), y.shape(), "need equal shapes");
+  require_same_shape("binary_cross_entropy", o, y);
   Tape& t = o.tape();
-  Node& c = t.record(Op::BinaryCrossEntropy, Shape::scalar(), o, y);
+  Node& c = t.record(Shape::scalar(), o, y);
   const Tensor& ov = o.value();
   const Tensor& yv = y.value();
   double total = 0.0;
@@ -20,7 +22,7 @@ Var binary_cross_entropy(Var o, Var y) {
     total += yv[i] * fn::clamped_log(ov[i]) + (1.0 - yv[i]) * fn::clamped_log(1.0 - ov[i]);
   }
   c.value()[0] = -total;
-  c.backward = [](Tape& tape, Node& out) {
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const double g = out.grad()[0];
     Node& in_o = tape.node(out.a);
     Node& in_y = tape.node(out.b);
@@ -37,7 +39,8 @@ Var binary_cross_entropy(Var o, Var y) {
       return -g * (fn::clamped_log(o_val[i]) - fn::clamped_log(1.0 - o_val[i]));
     });
   };
-  return t.commit();
+  static constexpr OpDef op{"binary_cross_entropy", "", backward};
+  return t.commit(op);
 }
 
 Var cross_entropy_logits(Var z, Var y) {
@@ -46,7 +49,7 @@ Var cross_entropy_logits(Var z, Var y) {
                       "need equal vector or matrix shapes");
   }
   Tape& t = z.tape();
-  Node& c = t.record(Op::CrossEntropyLogits, Shape::scalar(), z, y);
+  Node& c = t.record(Shape::scalar(), z, y);
   fn::log_softmax(z.value(), c.saved);
   const Tensor& logp = c.saved;
   const Tensor& yv = y.value();
@@ -54,35 +57,25 @@ Var cross_entropy_logits(Var z, Var y) {
   for (std::size_t i = 0; i < logp.size(); ++i) total += yv[i] * logp[i];
   c.value()[0] = -total;            // -sum Y ⊙ log softmax(Z): finite for any finite Z (R7)
   fn::softmax(z.value(), c.saved);  // backward needs the probabilities, not their logs
-  c.backward = [](Tape& tape, Node& out) {
+  constexpr auto backward = [](Tape& tape, Node& out) {
     const double g = out.grad()[0];
     Node& in = tape.node(out.a);
     Node& in_y = tape.node(out.b);
     const Tensor& p = out.saved;  // softmax(Z)
     const Tensor& y_val = in_y.value();
-    if (in.requires_grad) {
-      const Gradient::Target target =
-          in.gradient().for_accumulation(in.value().shape());  // clang 14 cannot capture bindings
-      Tensor& gz = target.tensor;
-      const double beta = target.beta;
-      fn::for_each_column(p.shape(), [&](std::size_t first, std::size_t stride, std::size_t cols) {
-        double ysum = 0.0;
-        for (std::size_t k = 0; k < cols; ++k) ysum += y_val[first + k * stride];
-        for (std::size_t k = 0; k < cols; ++k) {
-          const std::size_t i = first + k * stride;
-          // dC/dZ = g (softmax(Z) sum(Y) - Y): exactly O - Y for one-hot Y and g = 1, eq. (8)
-          const double d = g * (p[i] * ysum - y_val[i]);
-          gz[i] = beta == 0.0 ? d : gz[i] + d;
-        }
-      });
-    }
+    // dC/dZ = g (softmax(Z) sum(Y) - Y) per column: exactly O - Y for one-hot Y and g = 1, eq.
+    // (8)
+    accumulate_by_column(
+        in, [&](std::size_t i) { return y_val[i]; },
+        [&](std::size_t i, double ysum) { return g * (p[i] * ysum - y_val[i]); });
     if (in_y.requires_grad) {
       // dC/dY = -g log softmax(Z) (recomputed: log p would lose what underflowed in p)
       const Tensor log_p = fn::log_softmax(in.value());
       accumulate(in_y, [&](std::size_t i) { return -g * log_p[i]; });
     }
   };
-  return t.commit();
+  static constexpr OpDef op{"cross_entropy_logits", "", backward};
+  return t.commit(op);
 }
 
 }  // namespace stepgrad

@@ -2,6 +2,7 @@
 #include <stepgrad/autodiff/tape.hpp>
 
 #include <stepgrad/autodiff/kernels.hpp>
+#include <stepgrad/autodiff/op_helpers.hpp>
 
 #include <algorithm>
 #include <numeric>
@@ -37,26 +38,16 @@ void Gradient::start_outer(const Tensor& u, const Tensor& v) {
   // Tensor's copy assignment reuses the allocation (std::vector's does): no malloc per step.
   u_ = u;
   v_ = v;
-  const std::size_t count = (v.size() + kernels::kBlock - 1) / kernels::kBlock;
-  const std::span<const std::uint32_t> lit = kernels::nonzero_blocks(v.data(), v.size());
-  blocks_.reserve(count);  // room for every block: later steps never allocate
-  if (lit.empty()) {       // dense (or all zero): every block
-    blocks_.resize(count);
-    std::iota(blocks_.begin(), blocks_.end(), std::uint32_t{0});
-  } else {
-    blocks_.assign(lit.begin(), lit.end());
-  }
   state_ = State::outer;
 }
 
 void Gradient::subtract_outer(Tensor& value, double lr) const {
-  kernels::sub_outer_blocks(u_.size(), v_.size(), lr, u_.data(), v_.data(), blocks_, value.data());
+  kernels::sub_outer(u_.size(), v_.size(), lr, u_.data(), v_.data(), value.data());
 }
 
 void Gradient::write_out() {
   tensor_.resize(Shape::matrix(u_.size(), v_.size()));
-  tensor_.fill(0.0);
-  kernels::outer_blocks(u_.size(), v_.size(), 1.0, u_.data(), v_.data(), blocks_, tensor_.data());
+  kernels::outer(u_.size(), v_.size(), 1.0, u_.data(), v_.data(), 0.0, tensor_.data());
   state_ = State::dense;
 }
 
@@ -71,58 +62,6 @@ void Parameter::sgd_step(double lr) {
     for (std::size_t i = 0, n = value.size(); i < n; ++i) w[i] -= lr * gd[i];
   }
   grad_.clear();
-}
-
-std::string_view op_name(Op op) {
-  switch (op) {
-    case Op::Input:
-      return "input";
-    case Op::Variable:
-      return "variable";
-    case Op::Param:
-      return "param";
-    case Op::MatMul:
-      return "matmul";
-    case Op::Add:
-      return "add";
-    case Op::Sub:
-      return "sub";
-    case Op::Mul:
-      return "mul";
-    case Op::Scale:
-      return "scale";
-    case Op::Neg:
-      return "neg";
-    case Op::RSub:
-      return "rsub";
-    case Op::Sum:
-      return "sum";
-    case Op::Dot:
-      return "dot";
-    case Op::Outer:
-      return "outer";
-    case Op::AddToColumns:
-      return "add_to_columns";
-    case Op::Exp:
-      return "exp";
-    case Op::Log:
-      return "log";
-    case Op::Sigmoid:
-      return "sigmoid";
-    case Op::Tanh:
-      return "tanh";
-    case Op::Relu:
-      return "relu";
-    case Op::Softmax:
-      return "softmax";
-    case Op::LogSoftmax:
-      return "log_softmax";
-    case Op::BinaryCrossEntropy:
-      return "binary_cross_entropy";
-    case Op::CrossEntropyLogits:
-      return "cross_entropy_logits";
-  }
-  return "?";
 }
 
 Tape& Var::tape() const {
@@ -141,26 +80,34 @@ Var Var::named(std::string_view name) const {
   return *this;
 }
 
-Node& Tape::record(Op op, const Shape& shape, Var a, Var b) {
+Node& Tape::record(const Shape& shape, Var a, Var b) {
   for (const Var* in : {&a, &b}) {
     if (in->valid() && &in->tape() != this) {
-      throw std::logic_error(fmt::format("{}: inputs come from another tape", op_name(op)));
+      throw std::logic_error("an op's inputs come from two tapes: a Var belongs to its own tape");
     }
   }
   announce();  // the nodes before this one are complete
   if (size_ == nodes_.size()) nodes_.push_back(std::make_unique<Node>());
   Node& n = *nodes_[size_++];
-  n.op = op;
+  n.op = nullptr;
   n.a = a.valid() ? a.index() : Node::kNone;
   n.b = b.valid() ? b.index() : Node::kNone;
-  n.scalar = 0.0;
   n.requires_grad = (a.valid() && a.node().requires_grad) || (b.valid() && b.node().requires_grad);
   n.name.clear();
-  n.backward = nullptr;
   n.param = nullptr;
+  n.attrs_type_ = nullptr;
   n.gradient().clear();
   n.value().resize(shape);
   return n;
+}
+
+Var Tape::commit(const OpDef& op) {
+  nodes_[size_ - 1]->op = &op;
+  return var(size_ - 1);
+}
+
+void require_same_shape(std::string_view op, Var a, Var b) {
+  if (a.shape() != b.shape()) throw_shape_error(op, a.shape(), b.shape(), "need equal shapes");
 }
 
 void Tape::announce() {
@@ -170,28 +117,35 @@ void Tape::announce() {
   announced_ = size_;
 }
 
-Var Tape::leaf(Op op, const Tensor& value, std::string_view name, bool requires_grad) {
-  Node& n = record(op, value.shape());
+// The leaves: ops with no inputs and no backward rule.
+namespace {
+constexpr OpDef input_op{"input", "{out} (input)"};
+constexpr OpDef variable_op{"variable", "{out} (variable)"};
+constexpr OpDef param_op{"param", "{out} (param)"};
+}  // namespace
+
+Var Tape::leaf(const OpDef& op, const Tensor& value, std::string_view name, bool requires_grad) {
+  Node& n = record(value.shape());
   std::copy(value.values().begin(), value.values().end(), n.value().values().begin());
   n.requires_grad = requires_grad;
   n.name.assign(name);
-  return commit();
+  return commit(op);
 }
 
 Var Tape::input(const Tensor& value, std::string_view name) {
-  return leaf(Op::Input, value, name, false);
+  return leaf(input_op, value, name, false);
 }
 
 Var Tape::variable(const Tensor& value, std::string_view name) {
-  return leaf(Op::Variable, value, name, true);
+  return leaf(variable_op, value, name, true);
 }
 
 Var Tape::param(Parameter& p) {
-  Node& n = record(Op::Param, Shape::scalar());
+  Node& n = record(Shape::scalar());
   n.param = &p;  // from here on n.value() and n.gradient() are the Parameter's
   n.requires_grad = true;
   n.name.assign(p.name);
-  return commit();
+  return commit(param_op);
 }
 
 void Tape::clear() {
@@ -237,7 +191,7 @@ void Tape::start_sweep(Var output, Seed seed) {
   // Intermediate gradients belong to one sweep; leaves (variables, parameters) accumulate
   // across sweeps (Note [Gradient accumulation]).
   for (std::size_t i = 0; i < size_; ++i) {
-    if (nodes_[i]->op != Op::Variable && nodes_[i]->op != Op::Param) nodes_[i]->gradient().clear();
+    if (!nodes_[i]->is_leaf()) nodes_[i]->gradient().clear();
   }
   Node& out = output.node();
   accumulate(out, seed);
@@ -251,7 +205,7 @@ void Tape::sweep(std::size_t from) {
     Node& n = *nodes_[i];
     if (!n.requires_grad || n.gradient().empty()) continue;  // no gradient flows through here
     if (observer_) observer_(*this, i, Sweep::Backward);
-    if (n.backward != nullptr) n.backward(*this, n);
+    if (!n.is_leaf()) n.op->backward(*this, n);
   }
 }
 
@@ -261,47 +215,14 @@ std::string Tape::label(std::size_t i) const {
     return nodes_[j]->name.empty() ? fmt::format("%{}", j) : nodes_[j]->name;
   };
   const std::string self = name_of(static_cast<std::uint32_t>(i));
+  if (n.op == nullptr) return self;  // still being recorded
   const std::string a = n.a != Node::kNone ? name_of(n.a) : "";
   const std::string b = n.b != Node::kNone ? name_of(n.b) : "";
-  switch (n.op) {
-    case Op::Input:
-    case Op::Variable:
-    case Op::Param:
-      return fmt::format("{} ({})", self, op_name(n.op));
-    case Op::MatMul:
-      return fmt::format("{} = {} · {}", self, a, b);
-    case Op::Add:
-      return fmt::format("{} = {} + {}", self, a, b);
-    case Op::AddToColumns:
-      return fmt::format("{} = {} + {} (each column)", self, a, b);
-    case Op::Sub:
-      return fmt::format("{} = {} - {}", self, a, b);
-    case Op::Mul:
-      return fmt::format("{} = {} ⊙ {}", self, a, b);
-    case Op::Scale:
-      return fmt::format("{} = {:g} * {}", self, n.scalar, a);
-    case Op::Neg:
-      return fmt::format("{} = -{}", self, a);
-    case Op::RSub:
-      return fmt::format("{} = {:g} - {}", self, n.scalar, a);
-    case Op::Dot:
-      return fmt::format("{} = {} · {} (dot)", self, a, b);
-    case Op::Outer:
-      return fmt::format("{} = {} ⊗ {}", self, a, b);
-    case Op::Sum:
-    case Op::Exp:
-    case Op::Log:
-    case Op::Sigmoid:
-    case Op::Tanh:
-    case Op::Relu:
-    case Op::Softmax:
-    case Op::LogSoftmax:
-      return fmt::format("{} = {}({})", self, op_name(n.op), a);
-    case Op::BinaryCrossEntropy:
-    case Op::CrossEntropyLogits:
-      return fmt::format("{} = {}({}, {})", self, op_name(n.op), a, b);
-  }
-  return self;
+  std::string_view format = n.op->label;
+  if (format.empty()) format = n.b != Node::kNone ? "{out} = {op}({a}, {b})" : "{out} = {op}({a})";
+  return fmt::format(fmt::runtime(format), fmt::arg("out", self), fmt::arg("op", n.op->name),
+                     fmt::arg("a", a), fmt::arg("b", b),
+                     fmt::arg("attrs", n.op->attrs_text != nullptr ? n.op->attrs_text(n) : ""));
 }
 
 }  // namespace stepgrad

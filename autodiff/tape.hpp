@@ -2,12 +2,16 @@
 // Parameters that outlive a tape, and backward() as one reverse sweep.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <stepgrad/autodiff/tensor.hpp>
@@ -24,16 +28,14 @@ namespace stepgrad {
 // Note [Outer-product gradients]
 // For one sample, matmul's weight gradient is an outer product: dW0 = delta1 ⊗ O0, the
 // article's eq. (11). When that is a gradient's first contribution, matmul's backward keeps
-// it as its two factors (copies of delta1 and O0) instead of writing the 128 x 784 matrix,
-// together with the column blocks where O0 has a nonzero (Note [Sparse inputs] in
-// kernels.hpp; an image is about 80% black, so dW0 is zero in most columns). sgd_step then
-// applies W -= lr · (delta1[i] · O0[j]) on those blocks in one pass over W, the same bits
-// as writing dW0 and subtracting lr · dW0 (the written value is 1.0 · delta1[i] · O0[j], and
-// 1.0 · x == x). Anything else that reads the gradient (grad(), printing, the gradient check)
-// or adds a second contribution first writes the matrix out: u[i] · v[j] in the blocks,
-// zeros elsewhere, the numbers of the dense outer product. This is the tape's one trick
-// against writing a weight-sized temporary per step; the gradient stays a gradient, readable
-// at any time.
+// it as its two factors (copies of delta1 and O0) instead of writing the 128 x 784 matrix.
+// sgd_step then applies W -= lr · (delta1[i] · O0[j]) in one pass over W, the same bits as
+// writing dW0 and subtracting lr · dW0 (the written value is 1.0 · delta1[i] · O0[j], and
+// 1.0 · x == x), and the fast kernels visit only the columns where O0 is not zero (an image is
+// about 80% black). Anything else that reads the gradient (grad(), printing, the gradient
+// check) or adds a second contribution first writes the matrix out. This is the tape's one
+// trick against writing a weight-sized temporary per step; the gradient stays a gradient,
+// readable at any time.
 
 /// A gradient buffer that starts empty (Note [Gradient accumulation]) and may hold its first
 /// contribution as an outer product (Note [Outer-product gradients]).
@@ -54,11 +56,8 @@ class Gradient {
   void start_outer(const Tensor& u, const Tensor& v);
   /// True while the gradient is held as u ⊗ v.
   bool is_outer() const { return state_ == State::outer; }
-  /// With is_outer(): value -= lr · (u ⊗ v), visiting only the columns where v may be
-  /// nonzero. value must have the gradient's shape.
+  /// With is_outer(): value -= lr · (u ⊗ v). value must have the gradient's shape.
   void subtract_outer(Tensor& value, double lr) const;
-  /// With is_outer(): the column blocks (kernels::kBlock columns each) where v may be nonzero.
-  std::span<const std::uint32_t> blocks() const { return blocks_; }
   void clear() { state_ = State::empty; }
 
  private:
@@ -67,8 +66,7 @@ class Gradient {
 
   Tensor tensor_;
   State state_ = State::empty;
-  Tensor u_, v_;                       // with State::outer, the factors
-  std::vector<std::uint32_t> blocks_;  // with State::outer, ascending
+  Tensor u_, v_;  // with State::outer, the factors
 };
 
 /// A trainable tensor that lives across tapes: the model owns it, each tape points to it.
@@ -91,78 +89,84 @@ class Parameter {
   Gradient grad_;
 };
 
-/// What a node computes. Leaves: Input (no gradient), Variable (a tape-owned tensor that
-/// gets a gradient) and Param (a Parameter).
-enum class Op : std::uint8_t {
-  Input,
-  Variable,
-  Param,
-  MatMul,
-  Add,
-  Sub,
-  Mul,
-  Scale,
-  Neg,
-  RSub,
-  Sum,
-  Dot,
-  Outer,
-  AddToColumns,
-  Exp,
-  Log,
-  Sigmoid,
-  Tanh,
-  Relu,
-  Softmax,
-  LogSoftmax,
-  BinaryCrossEntropy,
-  CrossEntropyLogits,
-};
-/// The op's short name, as in docs/ops.md ("matmul", "sigmoid", ...).
-std::string_view op_name(Op op);
-
 class Tape;
 struct Node;
 /// Backward rule of one op: adds this node's contribution to its inputs' gradients.
 using BackwardFn = void (*)(Tape&, Node&);
 
+// Note [One definition per op]
+// An op is one OpDef: its name, how a node of it prints, and its backward rule. Each op defines
+// its OpDef inside the function that records it, between its forward code and the line that
+// commits the node (Tape::commit), so the forward computation, the backward rule and the name sit
+// together in one place (autodiff/ops_*.cpp; docs/architecture.md, "How to add an op"). The tape
+// knows ops only through their OpDef: adding one edits no enum and no switch.
+//
+// Note [Op parameters]
+// An op with parameters (scale's constant, a leaky relu's slope) keeps them in its node as a
+// small struct of its own, `struct Attrs { double slope; }`: Node::set_attrs stores it when the
+// node is recorded, Node::attrs<Attrs>() reads it back in the backward rule and in attrs_text.
+// The struct's type is checked on every read, so one op cannot read another's parameters.
+
+/// An op, once: its name, its label, its backward rule (Note [One definition per op]).
+struct OpDef {
+  std::string_view name;  ///< "matmul", as in docs/ops.md
+  /// How Tape::label prints a node: {out} is the node's name, {a} and {b} its inputs', {op} the
+  /// op's name, {attrs} its parameters. Empty: "{out} = {op}({a})" (or "({a}, {b})").
+  std::string_view label;
+  BackwardFn backward = nullptr;  ///< nullptr for a leaf
+  /// The node's parameters as text for {attrs}, for ops that have any (Note [Op parameters]).
+  std::string (*attrs_text)(const Node&) = nullptr;
+};
+
 /// One entry of the Wengert list.
 struct Node {
   static constexpr std::uint32_t kNone = 0xffffffff;
-  Op op = Op::Input;
-  std::uint32_t a = kNone;  ///< first input (index into the tape)
-  std::uint32_t b = kNone;  ///< second input
-  double scalar = 0.0;      ///< the constant of Scale and RSub
+  const OpDef* op = nullptr;  ///< what made this node (set when it is committed)
+  std::uint32_t a = kNone;    ///< first input (index into the tape)
+  std::uint32_t b = kNone;    ///< second input
   bool requires_grad = false;
-  std::string name;  ///< "Z1"; empty for anonymous nodes
-  BackwardFn backward = nullptr;
+  std::string name;            ///< "Z1"; empty for anonymous nodes
   Tensor saved;                ///< what backward needs besides the value (softmax of a loss)
-  Parameter* param = nullptr;  ///< set for Op::Param
+  Parameter* param = nullptr;  ///< set for a Tape::param leaf
 
   const Tensor& value() const { return param != nullptr ? param->value : value_; }
   Tensor& value() { return param != nullptr ? param->value : value_; }
   Gradient& gradient() { return param != nullptr ? param->gradient() : grad_; }
   /// The gradient of the loss with respect to this node (zeros if none reached it).
   const Tensor& grad() { return gradient().get(value().shape()); }
+  /// A leaf (input, variable, parameter): nothing to differentiate through.
+  bool is_leaf() const { return op == nullptr || op->backward == nullptr; }
+
+  /// Stores the op's parameters (Note [Op parameters]).
+  template <class Attrs>
+  void set_attrs(const Attrs& attrs) {
+    static_assert(std::is_trivially_copyable_v<Attrs> && sizeof(Attrs) <= kAttrsBytes,
+                  "an op's parameters are a small struct of plain values");
+    std::memcpy(attrs_, &attrs, sizeof attrs);
+    attrs_type_ = &attrs_tag<Attrs>;
+  }
+  /// The op's parameters, stored by set_attrs with the same type.
+  template <class Attrs>
+  Attrs attrs() const {
+    if (attrs_type_ != &attrs_tag<Attrs>) {
+      throw std::logic_error("Node::attrs: this node's parameters are of another type");
+    }
+    Attrs attrs;
+    std::memcpy(&attrs, attrs_, sizeof attrs);
+    return attrs;
+  }
 
  private:
+  friend class Tape;
+  static constexpr std::size_t kAttrsBytes = 32;
+  template <class Attrs>
+  static constexpr char attrs_tag = 0;  // one address per parameter type
+
   Tensor value_;
   Gradient grad_;
+  alignas(std::max_align_t) unsigned char attrs_[kAttrsBytes] = {};
+  const char* attrs_type_ = nullptr;
 };
-
-/// Adds contribution(i) to element i of n's gradient, for every element, when n needs a
-/// gradient (Note [Gradient accumulation]). The backward rules of element-wise ops use it.
-template <class F>
-void accumulate(Node& n, F contribution) {
-  if (!n.requires_grad) return;
-  auto [g, beta] = n.gradient().for_accumulation(n.value().shape());
-  const std::size_t size = g.size();
-  if (beta == 0.0) {
-    for (std::size_t i = 0; i < size; ++i) g[i] = contribution(i);
-  } else {
-    for (std::size_t i = 0; i < size; ++i) g[i] += contribution(i);
-  }
-}
 
 /// A handle to one node of a tape: cheap to copy, valid until the tape is cleared.
 class Var {
@@ -224,26 +228,26 @@ class Tape {
   Var var(std::size_t i) { return {this, static_cast<std::uint32_t>(i), generation_}; }
   /// The Parameters this tape points to, in order of first use.
   std::vector<Parameter*> parameters() const;
-  /// "Z1 = W0 · O0": the node's name, its op and its inputs' names.
+  /// "Z1 = W0 · O0": the node's name, its op and its inputs' names (OpDef::label).
   std::string label(std::size_t i) const;
 
   void set_observer(TapeObserver observer) { observer_ = std::move(observer); }
   /// Shows the observer every node recorded since the last announcement.
   void announce();
 
-  // ---- for ops (ops.cpp) ----
-  /// Appends a node of the given op and shape, with inputs a and b (or none). The node's
-  /// value has the right shape but unspecified contents: the op fills it, then commit()s.
-  Node& record(Op op, const Shape& shape, Var a = {}, Var b = {});
-  /// Finishes the node recorded last and returns its Var.
-  Var commit() { return var(size_ - 1); }
+  // ---- for ops (autodiff/ops_*.cpp; Note [One definition per op]) ----
+  /// Appends a node of the given shape with inputs a and b (or none). Its value has that shape
+  /// but unspecified contents: the op computes it, then commits the node with its OpDef.
+  Node& record(const Shape& shape, Var a = {}, Var b = {});
+  /// Finishes the node recorded last as a node of `op` and returns its Var.
+  Var commit(const OpDef& op);
   std::uint32_t generation() const { return generation_; }
 
  private:
   template <class Seed>
   void start_sweep(Var output, Seed seed);
   void sweep(std::size_t from);
-  Var leaf(Op op, const Tensor& value, std::string_view name, bool requires_grad);
+  Var leaf(const OpDef& op, const Tensor& value, std::string_view name, bool requires_grad);
 
   std::vector<std::unique_ptr<Node>> nodes_;  // nodes_[0..size_) are live; see clear()
   std::size_t size_ = 0;

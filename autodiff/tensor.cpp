@@ -128,6 +128,30 @@ void sub_scaled(Tensor& a, double c, const Tensor& b) {
   for (std::size_t i = 0; i < a.size(); ++i) a[i] -= c * b[i];
 }
 
+void matvec(const Tensor& a, const Tensor& b, Tensor& out) {
+  if (a.rank() != 2 || b.rank() != 1 || a.cols() != b.rows()) {
+    throw_shape_error("matvec", a.shape(), b.shape(), "need (m, k) · (k,)");
+  }
+  out.resize(Shape::vector(a.rows()));
+  kernels::gemm(false, false, a.rows(), 1, a.cols(), a.data(), b.data(), 0.0, out.data());
+}
+
+void matvec_transposed(const Tensor& a, const Tensor& b, Tensor& out) {
+  if (a.rank() != 2 || b.rank() != 1 || a.rows() != b.rows()) {
+    throw_shape_error("matvec_transposed", a.shape(), b.shape(), "need (k, m)^T · (k,)");
+  }
+  out.resize(Shape::vector(a.cols()));
+  kernels::gemm(true, false, a.cols(), 1, a.rows(), a.data(), b.data(), 0.0, out.data());
+}
+
+void sub_outer(Tensor& w, double lr, const Tensor& u, const Tensor& v) {
+  if (u.rank() != 1 || v.rank() != 1 || w.shape() != Shape::matrix(u.size(), v.size())) {
+    throw_shape_error("sub_outer", w.shape(), Shape::matrix(u.size(), v.size()),
+                      "W must be (u.size(), v.size())");
+  }
+  kernels::sub_outer(w.rows(), w.cols(), lr, u.data(), v.data(), w.data());
+}
+
 double sum(const Tensor& a) {
   double s = 0.0;
   for (double v : a.values()) s += v;

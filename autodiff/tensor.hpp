@@ -135,6 +135,16 @@ Tensor operator-(const Tensor& a, const Tensor& b);
 Tensor operator*(double c, const Tensor& a);
 /// a -= c * b, in place (the SGD update W -= lambda · Delta).
 void sub_scaled(Tensor& a, double c, const Tensor& b);
+
+// ---- The same products without allocating: a per-sample step's working set. ----
+
+/// out = A · b for A (m, k) and b (k,); out becomes (m,), keeping its allocation.
+void matvec(const Tensor& a, const Tensor& b, Tensor& out);
+/// out = A^T · b for A (k, m) and b (k,), without forming A^T; out becomes (m,).
+void matvec_transposed(const Tensor& a, const Tensor& b, Tensor& out);
+/// W -= lr · (u ⊗ v), in place: an SGD step whose gradient is one sample's outer product
+/// (Delta = delta ⊗ O, eq. 11), without writing the (m, n) matrix out.
+void sub_outer(Tensor& w, double lr, const Tensor& u, const Tensor& v);
 /// f applied to each element.
 template <class F>
 Tensor map(const Tensor& a, F f) {

@@ -3,17 +3,14 @@
 #include <stepgrad/nn/fused.hpp>
 
 #include <stepgrad/autodiff/functions.hpp>
-#include <stepgrad/autodiff/kernels.hpp>
 
 namespace stepgrad {
 
 namespace {
 
-// y = W · o (+ b), then a = A(y): one layer of eqs. (2)-(3).
+// z = W · o (+ b): eqs. (2)-(4) for one layer.
 void layer(const Parameter& w, const Parameter& b, bool bias, const Tensor& o, Tensor& z) {
-  z.resize(Shape::vector(w.value.rows()));
-  kernels::gemm(false, false, w.value.rows(), 1, w.value.cols(), w.value.data(), o.data(), 0.0,
-                z.data());
+  matvec(w.value, o, z);
   if (bias) {
     for (std::size_t i = 0; i < z.size(); ++i) z[i] += b.value[i];
   }
@@ -27,24 +24,9 @@ void activate(Activation act, const Tensor& z, Tensor& o) {
 // delta = (W^T · upstream) ⊙ A'(z): eqs. (9)-(10) (prime = nullptr uses A'(z)).
 void back(const Parameter& w, const Tensor& upstream, Activation act, const Tensor& z,
           const Tensor* prime, Tensor& delta) {
-  delta.resize(Shape::vector(w.value.cols()));
-  kernels::gemm(true, false, w.value.cols(), 1, w.value.rows(), w.value.data(), upstream.data(),
-                0.0, delta.data());
+  matvec_transposed(w.value, upstream, delta);
   for (std::size_t i = 0; i < delta.size(); ++i) {
     delta[i] = delta[i] * (prime != nullptr ? (*prime)[i] : activation_prime(act, z[i]));
-  }
-}
-
-// W -= lr · (delta ⊗ o): eqs. (11)-(12). With `blocks`, only those column blocks (the rest
-// of delta ⊗ o is zero there: Note [Sparse inputs]).
-void update(Parameter& w, const Tensor& delta, const Tensor& o, double lr,
-            const std::span<const std::uint32_t>* blocks) {
-  // kernels::outer's alpha (1.0) times delta[i] is delta[i]: the same bits as W -= lr · Delta
-  if (blocks != nullptr) {
-    kernels::sub_outer_blocks(w.value.rows(), w.value.cols(), lr, delta.data(), o.data(), *blocks,
-                              w.value.data());
-  } else {
-    kernels::sub_outer(w.value.rows(), w.value.cols(), lr, delta.data(), o.data(), w.value.data());
   }
 }
 
@@ -72,10 +54,11 @@ const Tensor& FusedDeltasStep::step(Network& net, const Tensor& x, const Tensor&
   back(net.W1, delta2_, opt.activation, Z1_, nullptr, delta1_);  // eq. (10)
 
   // eqs. (11)-(12), after every delta: each Delta comes from the weights before the update.
-  update(net.W2, delta3_, O2_, lr, nullptr);
-  update(net.W1, delta2_, O1_, lr, nullptr);
-  const std::span<const std::uint32_t> lit = kernels::nonzero_blocks(x.data(), x.size());
-  update(net.W0, delta1_, x, lr, lit.empty() ? nullptr : &lit);
+  // W -= lr · (delta ⊗ O): kernels::outer's alpha (1.0) times delta[i] is delta[i], so these are
+  // the bits of W -= lr · Delta with Delta written out.
+  sub_outer(net.W2.value, lr, delta3_, O2_);
+  sub_outer(net.W1.value, lr, delta2_, O1_);
+  sub_outer(net.W0.value, lr, delta1_, x);
   if (opt.bias) {  // dC/db_l = delta_{l+1}
     for (std::size_t i = 0; i < delta3_.size(); ++i) net.b2.value[i] -= lr * delta3_[i];
     for (std::size_t i = 0; i < delta2_.size(); ++i) net.b1.value[i] -= lr * delta2_[i];

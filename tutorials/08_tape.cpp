@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
     fmt::print("1. The tape, in the order the nodes were recorded\n");
     fmt::print("  {:>2}  {:<21} {:<36} {}\n", "#", "op", "label", "shape");
     for (std::size_t i = 0; i < tape.size(); ++i)
-      fmt::print("  {:>2}  {:<21} {:<36} {}\n", i, op_name(tape.node(i).op), tape.label(i),
+      fmt::print("  {:>2}  {:<21} {:<36} {}\n", i, tape.node(i).op->name, tape.label(i),
                  tape.node(i).value().shape());
     fmt::print(
         "  Every node comes after its inputs: the list is already in topological order.\n\n");

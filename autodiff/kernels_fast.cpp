@@ -1,30 +1,102 @@
-// Loops ordered so the innermost one runs over contiguous memory, the block-sparse ones one
-// SIMD register (one block) at a time; OpenBLAS for the matrix-matrix products of minibatches.
+// The fast kernels: the numbers of kernels_reference.cpp (Note [Reference and fast kernels] in
+// kernels.hpp), computed with loops ordered so the innermost one runs over contiguous memory,
+// skipping the zeros of sparse inputs a SIMD register at a time (Note [Sparse inputs]), and with
+// OpenBLAS for the matrix-matrix products of minibatches when it is built in.
 #include <stepgrad/autodiff/kernels.hpp>
 
+#if STEPGRAD_BLAS
 #include <cblas.h>
+#endif
 
 #include <algorithm>
 #include <array>
-#include <experimental/simd>
+#include <cstdint>
 #include <mutex>
+#include <span>
+#include <vector>
 
-namespace stepgrad::kernels {
+#if __has_include(<experimental/simd>)
+#include <experimental/simd>
+#define STEPGRAD_STD_SIMD 1
+#endif
+
+namespace stepgrad::kernels::fast {
 
 namespace {
 
-// Note [Summation order]: 32 partial sums, 4 SIMD registers of 8, so that 4 additions are in
-// flight at once instead of one waiting for the last (the add latency bounds a single chain).
-constexpr std::size_t kLanes = 32;
+// Note [Sparse inputs]
+// An MNIST image is about 80% zeros, so in Z1 = W0 · O0 and in W0's update delta1 ⊗ O0 most
+// columns of W0 meet a zero. The kernels then work block by block: columns come in blocks of 8
+// (one SIMD register of Note [Summation order]'s lanes) and only the blocks where the vector has
+// a nonzero are visited, one register per block, each lane summing in the dense loop's order
+// (matvec groups the blocks by lane register to keep the sums in registers). Skipping a zero
+// term changes no bit of a lane's sum (x + 0 * w == x) and no bit of an update
+// (w - lr * (d * 0) == w), so the numbers are exactly the dense ones, for about 40% of the work
+// on the article's W0.
+constexpr std::size_t kBlock = 8;
 static_assert(kLanes % kBlock == 0);
 
 // One block of Note [Sparse inputs] as one SIMD register. Its operators work element by
 // element, each element exactly as the scalar expression would (-ffp-contract=off: no fused
 // multiply-adds), so a loop written with Block gives the bits of the plain loop.
+#if STEPGRAD_STD_SIMD
 namespace stdx = std::experimental;
 using Block = stdx::fixed_size_simd<double, kBlock>;
 inline Block load(const double* p) { return Block(p, stdx::element_aligned); }
 inline void store_to(const Block& v, double* p) { v.copy_to(p, stdx::element_aligned); }
+inline bool any_nonzero(const Block& v) { return stdx::any_of(v != 0.0); }
+#else
+// Without <experimental/simd> (Emscripten's libc++): eight doubles that the compiler may
+// vectorise, with the same element-by-element arithmetic.
+struct Block {
+  double v[kBlock] = {};
+  friend Block operator+(Block a, const Block& b) {
+    for (std::size_t l = 0; l < kBlock; ++l) a.v[l] += b.v[l];
+    return a;
+  }
+  friend Block operator-(Block a, const Block& b) {
+    for (std::size_t l = 0; l < kBlock; ++l) a.v[l] -= b.v[l];
+    return a;
+  }
+  friend Block operator*(Block a, const Block& b) {
+    for (std::size_t l = 0; l < kBlock; ++l) a.v[l] *= b.v[l];
+    return a;
+  }
+  friend Block operator*(double s, Block a) {
+    for (std::size_t l = 0; l < kBlock; ++l) a.v[l] = s * a.v[l];
+    return a;
+  }
+  Block& operator+=(const Block& b) { return *this = *this + b; }
+};
+inline Block load(const double* p) {
+  Block b;
+  std::copy(p, p + kBlock, b.v);
+  return b;
+}
+inline void store_to(const Block& b, double* p) { std::copy(b.v, b.v + kBlock, p); }
+inline bool any_nonzero(const Block& b) {
+  return std::any_of(b.v, b.v + kBlock, [](double x) { return x != 0.0; });
+}
+#endif
+
+// The blocks of 8 elements of b (block q is b[8q, 8q + 8)) that hold a nonzero, when they are at
+// most half of all blocks; else empty (dense is as fast). The result lives in a per-thread
+// buffer, valid until the next call. -0.0 counts as zero, NaN as nonzero.
+std::span<const std::uint32_t> nonzero_blocks(const double* b, std::size_t n) {
+  thread_local std::vector<std::uint32_t> blocks;
+  const std::size_t count = (n + kBlock - 1) / kBlock;
+  blocks.clear();
+  blocks.reserve(count);  // allocates once per size: a training loop stops allocating
+  std::size_t q = 0;
+  for (; q * kBlock + kBlock <= n; ++q) {
+    if (any_nonzero(load(b + q * kBlock))) blocks.push_back(static_cast<std::uint32_t>(q));
+  }
+  if (q < count && std::any_of(b + q * kBlock, b + n, [](double v) { return v != 0.0; })) {
+    blocks.push_back(static_cast<std::uint32_t>(q));
+  }
+  if (2 * blocks.size() > count) blocks.clear();
+  return blocks;
+}
 
 // Calls full(begin) for each listed block that fits in n (elements [begin, begin + 8)), and
 // part(begin) for a partial last block (elements [begin, n)).
@@ -39,40 +111,6 @@ void visit_blocks(std::span<const std::uint32_t> blocks, std::size_t n, Full ful
     }
   }
 }
-
-// The lanes of Note [Summation order], added in one fixed order: the 4 registers element by
-// element, then the 8 elements pairwise.
-inline double combine(const double* lane) {
-  double v[kBlock];
-  for (std::size_t l = 0; l < kBlock; ++l) {
-    v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]);
-  }
-  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
-}
-
-// C = beta · C, honouring Note [beta == 0 overwrites].
-void scale_output(std::size_t size, double beta, double* c) {
-  if (beta == 0.0) {
-    for (std::size_t i = 0; i < size; ++i) c[i] = 0.0;
-  } else if (beta != 1.0) {
-    for (std::size_t i = 0; i < size; ++i) c[i] *= beta;
-  }
-}
-
-// c = beta · c + s, never reading c when beta == 0.
-inline void store(double& c, double beta, double s) { c = (beta == 0.0 ? 0.0 : beta * c) + s; }
-
-// Note [BLAS threads]: one OpenBLAS thread. Benchmarks compare single-threaded figures, the
-// machine's second core runs other work beside us, and a fixed thread count keeps the split
-// of the work, and so every rounding, the same from run to run.
-void use_one_blas_thread() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
-}
-
-// Products this big go to OpenBLAS: its blocked, vectorised dgemm is many times faster than a
-// loop once the operands leave L1. Matrix-vector products (n == 1) stay here.
-bool worth_blas(std::size_t m, std::size_t n, std::size_t k) { return n > 1 && m * n * k >= 32768; }
 
 // Rows i0 .. i0+R of the block-sparse product of matvec(). groups[g] lists the full blocks whose
 // terms land in lane register g (block q: g = q % kGroups), in ascending order; `tail` is the
@@ -105,7 +143,7 @@ void matvec_rows(std::size_t i0, std::size_t k, const double* a, const double* b
       for (std::size_t p = tail; p < k; ++p) group[p - tail] += ai[p] * b[p];
     }
   }
-  for (std::size_t r = 0; r < R; ++r) store(y[i0 + r], beta, combine(lane[r]));
+  for (std::size_t r = 0; r < R; ++r) store_scaled(y[i0 + r], beta, combine_lanes(lane[r]));
 }
 
 // y (m) = A (m,k) · b with A's rows contiguous (Note [Summation order], [Sparse inputs]).
@@ -113,7 +151,7 @@ void matvec(std::size_t m, std::size_t k, const double* a, const double* b, doub
             double* y) {
   const std::span<const std::uint32_t> blocks = nonzero_blocks(b, k);
   if (blocks.empty()) {
-    for (std::size_t i = 0; i < m; ++i) store(y[i], beta, dot(a + i * k, b, k));
+    for (std::size_t i = 0; i < m; ++i) store_scaled(y[i], beta, dot(a + i * k, b, k));
     return;
   }
   // The blocks by lane register; a partial last block apart.
@@ -163,8 +201,8 @@ void matvec_transposed(std::size_t m, std::size_t k, const double* a, const doub
         for (std::size_t l = 0; l < width; ++l) lane[l] += ap[l] * bp;
       }
     }
-    // combine() for the 8 outputs at once: the same additions in the same order, vectorised
-    // across the outputs instead of gathering each output's 32 lanes.
+    // combine_lanes() for the 8 outputs at once: the same additions in the same order,
+    // vectorised across the outputs instead of gathering each output's 32 lanes.
     double v[kBlock][kBlock];
     for (std::size_t j = 0; j < kBlock; ++j)
       for (std::size_t l = 0; l < kBlock; ++l)
@@ -173,27 +211,25 @@ void matvec_transposed(std::size_t m, std::size_t k, const double* a, const doub
     for (std::size_t l = 0; l < kBlock; ++l)
       sums[l] =
           ((v[0][l] + v[4][l]) + (v[2][l] + v[6][l])) + ((v[1][l] + v[5][l]) + (v[3][l] + v[7][l]));
-    for (std::size_t l = 0; l < width; ++l) store(y[i0 + l], beta, sums[l]);
+    for (std::size_t l = 0; l < width; ++l) store_scaled(y[i0 + l], beta, sums[l]);
   }
 }
+
+#if STEPGRAD_BLAS
+// Note [BLAS threads]: one OpenBLAS thread. Benchmarks compare single-threaded figures, the
+// machine's second core runs other work beside us, and a fixed thread count keeps the split
+// of the work, and so every rounding, the same from run to run.
+void use_one_blas_thread() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+// Products this big go to OpenBLAS: its blocked, vectorised dgemm is many times faster than a
+// loop once the operands leave L1. Matrix-vector products (n == 1) stay here.
+bool worth_blas(std::size_t m, std::size_t n, std::size_t k) { return n > 1 && m * n * k >= 32768; }
+#endif
 
 }  // namespace
-
-std::span<const std::uint32_t> nonzero_blocks(const double* b, std::size_t n) {
-  thread_local std::vector<std::uint32_t> blocks;
-  const std::size_t count = (n + kBlock - 1) / kBlock;
-  blocks.clear();
-  blocks.reserve(count);  // allocates once per size: a training loop stops allocating
-  std::size_t q = 0;
-  for (; q * kBlock + kBlock <= n; ++q) {
-    if (stdx::any_of(load(b + q * kBlock) != 0.0)) blocks.push_back(static_cast<std::uint32_t>(q));
-  }
-  if (q < count && std::any_of(b + q * kBlock, b + n, [](double v) { return v != 0.0; })) {
-    blocks.push_back(static_cast<std::uint32_t>(q));
-  }
-  if (2 * blocks.size() > count) blocks.clear();
-  return blocks;
-}
 
 double dot(const double* a, const double* b, std::size_t n) {
   double lane[kLanes] = {};
@@ -202,7 +238,7 @@ double dot(const double* a, const double* b, std::size_t n) {
     for (std::size_t l = 0; l < kLanes; ++l) lane[l] += a[p + l] * b[p + l];
   }
   for (std::size_t l = 0; p < n; ++p, ++l) lane[l] += a[p] * b[p];
-  return combine(lane);
+  return combine_lanes(lane);
 }
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
@@ -215,6 +251,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     }
     return;
   }
+#if STEPGRAD_BLAS
   if (worth_blas(m, n, k)) {
     use_one_blas_thread();
     // BLAS, too, leaves C unread when beta == 0 (Note [beta == 0 overwrites]).
@@ -226,22 +263,22 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
                 trans_b ? ki : ni, beta, c, ni);
     return;
   }
+#endif
   if (!trans_a && trans_b) {  // every C[i][j] is a dot product of two contiguous rows
     for (std::size_t i = 0; i < m; ++i)
-      for (std::size_t j = 0; j < n; ++j) store(c[i * n + j], beta, dot(a + i * k, b + j * k, k));
+      for (std::size_t j = 0; j < n; ++j)
+        store_scaled(c[i * n + j], beta, dot(a + i * k, b + j * k, k));
     return;
   }
-  scale_output(m * n, beta, c);
-  for (std::size_t p = 0; p < k; ++p) {  // C += (column p of op(A)) (row p of op(B))
-    for (std::size_t i = 0; i < m; ++i) {
-      const double aip = trans_a ? a[p * m + i] : a[i * k + p];
-      double* ci = c + i * n;
-      if (trans_b) {
-        for (std::size_t j = 0; j < n; ++j) ci[j] += aip * b[j * k + p];
-      } else {
-        const double* bp = b + p * n;
-        for (std::size_t j = 0; j < n; ++j) ci[j] += aip * bp[j];
-      }
+  // C[i][j] in Note [Summation order] with op(A)'s row i and op(B)'s column j gathered first.
+  thread_local std::vector<double> row, column;
+  row.resize(k);
+  column.resize(k);
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t p = 0; p < k; ++p) row[p] = trans_a ? a[p * m + i] : a[i * k + p];
+    for (std::size_t j = 0; j < n; ++j) {
+      for (std::size_t p = 0; p < k; ++p) column[p] = trans_b ? b[j * k + p] : b[p * n + j];
+      store_scaled(c[i * n + j], beta, dot(row.data(), column.data(), k));
     }
   }
 }
@@ -259,54 +296,25 @@ void outer(std::size_t m, std::size_t n, double alpha, const double* u, const do
   }
 }
 
-void outer_blocks(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
-                  std::span<const std::uint32_t> blocks, double* c) {
-  for (std::size_t i = 0; i < m; ++i) {
-    const double s = alpha * u[i];
-    double* ci = c + i * n;
-    visit_blocks(
-        blocks, n, [&](std::size_t j) { store_to(s * load(v + j), ci + j); },
-        [&](std::size_t begin) {
-          for (std::size_t j = begin; j < n; ++j) ci[j] = s * v[j];
-        });
-  }
-}
-
-void sub_scaled_blocks(std::size_t m, std::size_t n, double lr, const double* g,
-                       std::span<const std::uint32_t> blocks, double* w) {
-  for (std::size_t i = 0; i < m; ++i) {
-    double* wi = w + i * n;
-    const double* gi = g + i * n;
-    visit_blocks(
-        blocks, n, [&](std::size_t j) { store_to(load(wi + j) - lr * load(gi + j), wi + j); },
-        [&](std::size_t begin) {
-          for (std::size_t j = begin; j < n; ++j) wi[j] -= lr * gi[j];
-        });
-  }
-}
-
 void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
                double* w) {
+  const std::span<const std::uint32_t> blocks = nonzero_blocks(v, n);
   for (std::size_t i = 0; i < m; ++i) {
     const double d = u[i];
     double* wi = w + i * n;
-    std::size_t j = 0;
-    for (; j + kBlock <= n; j += kBlock) store_to(load(wi + j) - lr * (d * load(v + j)), wi + j);
-    for (; j < n; ++j) wi[j] -= lr * (d * v[j]);
+    if (blocks.empty()) {  // dense v: every column
+      std::size_t j = 0;
+      for (; j + kBlock <= n; j += kBlock) store_to(load(wi + j) - lr * (d * load(v + j)), wi + j);
+      for (; j < n; ++j) wi[j] -= lr * (d * v[j]);
+    } else {  // only the columns where v may be nonzero (Note [Sparse inputs])
+      visit_blocks(
+          blocks, n,
+          [&](std::size_t j) { store_to(load(wi + j) - lr * (d * load(v + j)), wi + j); },
+          [&](std::size_t begin) {
+            for (std::size_t j = begin; j < n; ++j) wi[j] -= lr * (d * v[j]);
+          });
+    }
   }
 }
 
-void sub_outer_blocks(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
-                      std::span<const std::uint32_t> blocks, double* w) {
-  for (std::size_t i = 0; i < m; ++i) {
-    const double d = u[i];
-    double* wi = w + i * n;
-    visit_blocks(
-        blocks, n, [&](std::size_t j) { store_to(load(wi + j) - lr * (d * load(v + j)), wi + j); },
-        [&](std::size_t begin) {
-          for (std::size_t j = begin; j < n; ++j) wi[j] -= lr * (d * v[j]);
-        });
-  }
-}
-
-}  // namespace stepgrad::kernels
+}  // namespace stepgrad::kernels::fast
