@@ -2,9 +2,6 @@
 // for the zip container, and the atomic save (Note [Atomic save]).
 #include <stepgrad/io/npz.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zip.h>
 
 #include <algorithm>
@@ -21,6 +18,8 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <stepgrad/io/files.hpp>
 
 namespace stepgrad {
 namespace {
@@ -48,8 +47,6 @@ std::string printable(std::string_view s, std::size_t max = 48) {
   if (s.size() > max) out += "...";
   return out;
 }
-
-std::string errno_text(int err) { return std::system_category().message(err); }
 
 [[noreturn]] void fail(std::string_view file, std::string_view what) {
   throw ModelFileError(fmt::format("{}: {}", file, what));
@@ -326,84 +323,9 @@ std::vector<std::uint8_t> build_archive(std::span<const NpzEntry> entries, std::
   return out;
 }
 
-// Note [Atomic save]
 // The archive is built in memory (libzip's zip_close on a path would write its own temporary
-// file and rename it, beyond our reach), written to a temporary file that we create in the
-// target's folder, fsync'ed, renamed over the target, and the folder fsync'ed: readers and a
-// crash see the old file or the new one, never a mix (R16). Until the rename, any failure
-// removes the temporary file and leaves the old file as it was.
-class TempFile {
- public:
-  TempFile(const std::filesystem::path& target, std::string_view file) : file_(file) {
-    const std::filesystem::path folder = target.parent_path();
-    folder_ = folder.empty() ? std::filesystem::path(".") : folder;
-    const std::string name = target.filename().string();
-    if (name.empty() || name == "." || name == "..") fail(file_, "the path names no file");
-    std::string tmpl = (folder_ / ("." + name + ".tmp-XXXXXX")).string();
-    fd_ = ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (fd_ < 0) {
-      fail(file_, fmt::format("cannot create a temporary file in '{}': {}", folder_.string(),
-                              errno_text(errno)));
-    }
-    path_ = tmpl;
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  /// mkostemp makes the file 0600; keep the mode of the file we replace, else the usual 0644.
-  void set_mode(const std::filesystem::path& target) {
-    struct stat st {};
-    const mode_t mode = ::stat(target.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0644;
-    if (::fchmod(fd_, mode) != 0) fail_errno("cannot set the temporary file's mode");
-  }
-
-  void write(std::span<const std::uint8_t> bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail_errno("cannot write the temporary file");
-      if (n == 0) fail(file_, "cannot write the temporary file: write() wrote nothing");
-      bytes = bytes.subspan(static_cast<std::size_t>(n));
-    }
-  }
-
-  void sync_and_close() {
-    if (::fsync(fd_) != 0) fail_errno("cannot fsync the temporary file");
-    const int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) fail_errno("cannot close the temporary file");
-  }
-
-  void rename_over(const std::filesystem::path& target) {
-    if (::rename(path_.c_str(), target.c_str()) != 0) {
-      fail_errno(fmt::format("cannot rename the temporary file over '{}'", target.string()));
-    }
-    path_.clear();
-    // The rename is only durable once the folder's entry is on disk.
-    const int dir = ::open(folder_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) fail_errno("saved, but cannot open the folder to fsync it");
-    const int rc = ::fsync(dir);
-    const int err = errno;
-    ::close(dir);
-    // Some file systems cannot fsync a folder (EINVAL); there is nothing more to do there.
-    if (rc != 0 && err != EINVAL) {
-      fail(file_, fmt::format("saved, but cannot fsync the folder: {}", errno_text(err)));
-    }
-  }
-
- private:
-  [[noreturn]] void fail_errno(std::string_view what) const {
-    fail(file_, fmt::format("{}: {}", what, errno_text(errno)));
-  }
-
-  std::string file_;
-  std::filesystem::path folder_;
-  std::filesystem::path path_;  // empty once renamed
-  int fd_ = -1;
-};
+// file and rename it, beyond our reach) and saved through an AtomicFile (Note [Atomic save] in
+// io/files.hpp): readers and a crash see the old file or the new one, never a mix (R16).
 
 // ---- Reading .npy -----------------------------------------------------------------------------
 
@@ -797,16 +719,15 @@ void save_npz(const std::filesystem::path& path, std::span<const NpzEntry> entri
   const std::string file = path.string();
   try {
     check_entries(entries, file);  // before any file is touched
-    TempFile tmp(path, file);
-    tmp.set_mode(path);
+    AtomicFile tmp(path);
     if (probe) probe("temp file created");
     tmp.write(build_archive(entries, file, &probe));
     if (probe) probe("written");
-    tmp.sync_and_close();
-    if (probe) probe("synced");
-    tmp.rename_over(path);
+    tmp.commit();
   } catch (const ModelFileError&) {
     throw;
+  } catch (const FileError& e) {
+    throw ModelFileError(e.what());
   } catch (const std::exception& e) {
     throw ModelFileError(fmt::format("{}: save failed: {}", file, e.what()));
   }
@@ -895,35 +816,16 @@ std::vector<NpzEntry> load_npz_bytes(std::span<const std::uint8_t> bytes, std::s
 }
 
 std::vector<NpzEntry> load_npz(const std::filesystem::path& path, const NpzLimits& limits) {
-  const std::string file = path.string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(file, fmt::format("cannot open: {}", errno_text(errno)));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) fail(file, fmt::format("cannot stat: {}", errno_text(errno)));
-  if (!S_ISREG(st.st_mode)) fail(file, "not a regular file");
   // The members' caps bound the file too: a zip adds headers (at most ~128 KiB for each member
   // and the comment) and deflate can grow incompressible data a little.
-  const std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   const std::uint64_t overhead =
       (std::uint64_t{limits.max_entries} + 1) * (std::uint64_t{256} << 10);
   const std::uint64_t cap = limits.max_total_bytes + limits.max_total_bytes / 8 + overhead;
-  if (size > cap)
-    fail(file,
-         fmt::format("{} bytes, more than an .npz within the caps can be ({} bytes)", size, cap));
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail(file, fmt::format("cannot read: {}", errno_text(errno)));
-    if (n == 0) fail(file, fmt::format("the file shrank to {} bytes while being read", done));
-    done += static_cast<std::size_t>(n);
+  try {
+    return load_npz_bytes(read_file(path, cap), path.string(), limits);
+  } catch (const FileError& e) {
+    throw ModelFileError(e.what());
   }
-  return load_npz_bytes(bytes, file, limits);
 }
 
 const NpzEntry* find_entry(std::span<const NpzEntry> entries, std::string_view name) {

@@ -46,7 +46,7 @@ struct NpzLimits {
 void save_npz(const std::filesystem::path& path, std::span<const NpzEntry> entries);
 
 /// Test seam for save_npz: called at each step ("temp file created", "entry W0", ...,
-/// "written", "synced"); an exception thrown from it fails the save at that point.
+/// "written"); an exception thrown from it fails the save at that point.
 using SaveProbe = std::function<void(std::string_view step)>;
 /// save_npz with a probe (see SaveProbe).
 void save_npz(const std::filesystem::path& path, std::span<const NpzEntry> entries,

@@ -3,7 +3,7 @@
 // reached every node. Writes the graph as Graphviz DOT (--dot, default out/tape.dot) and draws
 // it to PNG beside it with `dot -Tpng` when graphviz is installed. Needs data/mnist.
 // Run: build/tutorials/08_tape [--sample N] [--dot FILE] [--trace [--step]]
-#include <spawn.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -18,10 +18,9 @@
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/io/files.hpp>
 #include <stepgrad/io/mnist.hpp>
+#include <stepgrad/io/process.hpp>
 #include <stepgrad/nn/network.hpp>
 #include "common.hpp"
-
-extern char** environ;  // POSIX: the environment dot inherits
 
 using namespace stepgrad;
 
@@ -30,27 +29,16 @@ namespace {
 // Runs `dot -Tpng -o png dot_file`; returns one line saying what came of it.
 std::string render_png(const std::filesystem::path& dot_file, const std::filesystem::path& png) {
   const std::string dot_path = dot_file.string(), png_path = png.string();
-  std::string program = "dot", tpng = "-Tpng", o = "-o";
-  char* args[] = {program.data(),
-                  tpng.data(),
-                  o.data(),
-                  const_cast<char*>(png_path.c_str()),
-                  const_cast<char*>(dot_path.c_str()),
-                  nullptr};
-  pid_t pid = 0;
-  const int spawn = posix_spawnp(&pid, "dot", nullptr, nullptr, args, environ);
-  if (spawn == ENOENT)
+  const Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  ChildProcess dot("dot", {"-Tpng", "-o", png_path, dot_path}, null.get(), null.get());
+  if (dot.error() == ENOENT)
     return fmt::format("{} not drawn: graphviz is not installed (apt-get install graphviz)",
                        png_path);
-  if (spawn != 0)
-    return fmt::format("{} not drawn: cannot run dot: {}", png_path, std::strerror(spawn));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR)
-      return fmt::format("{} not drawn: waitpid: {}", png_path, std::strerror(errno));
-  }
+  if (dot.error() != 0)
+    return fmt::format("{} not drawn: cannot run dot: {}", png_path, errno_text(dot.error()));
+  const int status = dot.wait();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !std::filesystem::exists(png))
-    return fmt::format("{} not drawn: dot failed (exit status {})", png_path, status);
+    return fmt::format("{} not drawn: dot failed ({})", png_path, describe_status(status));
   return fmt::format("wrote {} (dot -Tpng {} -o {})", png_path, dot_path, png_path);
 }
 

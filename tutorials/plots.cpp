@@ -4,9 +4,6 @@
 #include "plots.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +17,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -29,7 +27,8 @@
 #include <fmt/format.h>
 #include <gnuplot-iostream.h>
 
-extern char** environ;  // POSIX: the environment gnuplot inherits
+#include <stepgrad/io/files.hpp>
+#include <stepgrad/io/process.hpp>
 
 namespace stepgrad {
 namespace {
@@ -71,169 +70,19 @@ std::string gnuplot_string(std::string_view s) {
   return out + "'";
 }
 
-std::string errno_text(int error) { return std::strerror(error); }
-
-/// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
-
-/// A started program; the destructor waits for it, so that no zombie outlives a plot.
-class Child {
- public:
-  /// Runs `program args...` (PATH is searched when `program` has no slash) with stdin from
-  /// `in_fd` and stdout and stderr to `out_fd`. error() is the errno of a failed start.
-  Child(const std::string& program, const std::vector<std::string>& args, int in_fd, int out_fd) {
-    std::vector<std::string> words = {program};
-    words.insert(words.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& w : words) argv.push_back(w.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in_fd, STDIN_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, out_fd, STDERR_FILENO);
-    // gnuplot gets the default SIGPIPE action even if our caller ignores it.
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-    error_ = ::posix_spawnp(&pid_, program.c_str(), &actions, &attr, argv.data(), environ);
-    if (error_ != 0) pid_ = -1;
-    posix_spawnattr_destroy(&attr);
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  ~Child() { wait(); }
-
-  int error() const { return error_; }
-
-  /// The wait status (see waitpid), or -1 when the program did not start.
-  int wait() {
-    if (pid_ < 0) return status_;
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0) {
-      if (errno != EINTR) {
-        pid_ = -1;
-        return status_;
-      }
-    }
-    pid_ = -1;
-    status_ = status;
-    return status_;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int error_ = 0;
-  int status_ = -1;
-};
-
-/// Blocks SIGPIPE in this thread while it lives. See Note [Plots never stop a run].
-class SigpipeBlocked {
- public:
-  SigpipeBlocked() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_mask_);
-  }
-  SigpipeBlocked(const SigpipeBlocked&) = delete;
-  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
-  ~SigpipeBlocked() {
-    // A SIGPIPE that was pending before is not ours to take.
-    sigset_t pending;
-    sigpending(&pending);
-    if (!was_pending_ && sigismember(&pending, SIGPIPE) == 1) {
-      const timespec no_wait{};
-      while (sigtimedwait(&pipe_, nullptr, &no_wait) < 0 && errno == EINTR) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
-  }
-
- private:
-  sigset_t pipe_;
-  sigset_t old_mask_;
-  bool was_pending_ = false;
-};
-
-/// The file gnuplot writes, beside the target; removed unless it was renamed into place.
-class TempPng {
- public:
-  explicit TempPng(const fs::path& target) {
-    fs::path folder = target.parent_path();
-    if (folder.empty()) folder = ".";
-    // fmt rather than "." + name + "...": g++ 12 sees a false -Wrestrict in the latter (PR 105329).
-    std::string name =
-        (folder / fmt::format(".{}.tmp-XXXXXX", target.filename().string())).string();
-    Fd fd(::mkostemp(name.data(), O_CLOEXEC));
-    if (fd.get() < 0) {
-      error_ = fmt::format("cannot create a file in {}: {}", folder.string(), errno_text(errno));
-      return;
-    }
-    path_ = name;
-    // mkostemp makes the file 0600 and gnuplot keeps the mode of the file it truncates.
-    ::fchmod(fd.get(), 0644);
-  }
-  TempPng(const TempPng&) = delete;
-  TempPng& operator=(const TempPng&) = delete;
-  ~TempPng() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-  }
-
-  /// Why the file could not be made ("" when it was).
-  const std::string& error() const { return error_; }
-  const std::string& path() const { return path_; }
-
-  /// "" when the file holds a PNG, else why not.
-  std::string check_png() const {
-    static constexpr std::array<unsigned char, 8> signature = {0x89, 'P',  'N',  'G',
-                                                               '\r', '\n', 0x1a, '\n'};
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path_.c_str(), "rb"),
-                                                         &std::fclose);
-    if (!file) return fmt::format("cannot read gnuplot's output: {}", errno_text(errno));
-    std::array<unsigned char, 8> head{};
-    const std::size_t n = std::fread(head.data(), 1, head.size(), file.get());
-    if (n == 0) return "gnuplot wrote an empty file";
-    if (n < head.size() || head != signature) return "gnuplot wrote something that is not a PNG";
-    return "";
-  }
-
-  /// Renames the file over `target`; "" on success, else why not.
-  std::string rename_over(const fs::path& target) {
-    if (::rename(path_.c_str(), target.c_str()) != 0) {
-      return fmt::format("cannot rename {} to {}: {}", path_, target.string(), errno_text(errno));
-    }
-    path_.clear();
-    return "";
-  }
-
- private:
-  std::string path_;  // empty once renamed
-  std::string error_;
-};
+/// "" when the file holds a PNG, else why not.
+std::string check_png(const fs::path& path) {
+  static constexpr std::array<unsigned char, 8> signature = {0x89, 'P',  'N',  'G',
+                                                             '\r', '\n', 0x1a, '\n'};
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) return fmt::format("cannot read gnuplot's output: {}", errno_text(errno));
+  std::array<unsigned char, 8> head{};
+  const std::size_t n = std::fread(head.data(), 1, head.size(), file.get());
+  if (n == 0) return "gnuplot wrote an empty file";
+  if (n < head.size() || head != signature) return "gnuplot wrote something that is not a PNG";
+  return "";
+}
 
 /// gnuplot's complaint in one line. gnuplot stops at its first error, so that is the last
 /// "line N: ..." it printed that is not a warning; else its last line.
@@ -274,8 +123,12 @@ PlotResult render(const fs::path& path, int width, int height, const Script& scr
   const auto skipped = [&path](std::string_view why) {
     return PlotResult{false, fmt::format("plot {} skipped: {}", path.string(), why)};
   };
-  TempPng png(path);
-  if (!png.error().empty()) return skipped(png.error());
+  std::optional<AtomicFile> png;  // gnuplot writes its temporary file (Note [Atomic save])
+  try {
+    png.emplace(path);
+  } catch (const FileError& e) {
+    return skipped(e.why());
+  }
 
   // gnuplot's stdout and stderr, read back only when it fails; an unnamed file cannot fill up
   // and stall gnuplot the way an unread pipe would.
@@ -290,7 +143,7 @@ PlotResult render(const fs::path& path, int width, int height, const Script& scr
   Fd read_end(pipe_fds[0]);
   Fd write_end(pipe_fds[1]);
   const std::string program = gnuplot_program();
-  Child gnuplot(program, {}, read_end.get(), log_fd);
+  ChildProcess gnuplot(program, {}, read_end.get(), log_fd);
   // Our copy of the read end must go, or a gnuplot that quit would never make our writes fail.
   read_end.reset();
   if (gnuplot.error() == ENOENT) {
@@ -315,7 +168,7 @@ PlotResult render(const fs::path& path, int width, int height, const Script& scr
       gp << "set encoding utf8\n"
          << fmt::format("set terminal pngcairo size {},{} font 'Sans,12' noenhanced\n", width,
                         height)
-         << "set output " << gnuplot_string(png.path()) << "\n";
+         << "set output " << gnuplot_string(png->temp_path().string()) << "\n";
       script(gp);
       gp << "unset output\n" << std::flush;
       write_failed = !gp.good();
@@ -332,8 +185,12 @@ PlotResult render(const fs::path& path, int width, int height, const Script& scr
         fmt::format("{} failed (exit {}): {}", program, WEXITSTATUS(status), complaint(log.get())));
   }
   if (write_failed) return skipped(fmt::format("{} stopped reading its input", program));
-  if (std::string why = png.check_png(); !why.empty()) return skipped(why);
-  if (std::string why = png.rename_over(path); !why.empty()) return skipped(why);
+  if (std::string why = check_png(png->temp_path()); !why.empty()) return skipped(why);
+  try {
+    png->commit();
+  } catch (const FileError& e) {
+    return skipped(e.why());
+  }
   return {true, fmt::format("wrote {}", path.string())};
 }
 
@@ -408,7 +265,7 @@ std::string image_axes(std::size_t cols, std::size_t rows) {
 bool gnuplot_available() {
   Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (null.get() < 0) return false;
-  Child gnuplot(gnuplot_program(), {"-e", "set terminal pngcairo"}, null.get(), null.get());
+  ChildProcess gnuplot(gnuplot_program(), {"-e", "set terminal pngcairo"}, null.get(), null.get());
   if (gnuplot.error() != 0) return false;
   const int status = gnuplot.wait();
   return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;

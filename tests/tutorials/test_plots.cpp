@@ -370,8 +370,9 @@ BOOST_AUTO_TEST_CASE(a_missing_output_folder_is_a_result_not_an_exception) {
   const std::vector<double> x = {1, 2};
   const PlotResult r = plot_lines(p, "t", "x", "y", x, {{"a", {1, 2}}});
   BOOST_TEST(!r.ok);
-  BOOST_TEST(r.message.starts_with("plot " + p.string() + " skipped: cannot create a file in "),
-             r.message);
+  BOOST_TEST(
+      r.message.starts_with("plot " + p.string() + " skipped: cannot create a temporary file in "),
+      r.message);
   BOOST_TEST(dir.names().empty());
 }
 
