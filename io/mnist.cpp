@@ -41,17 +41,7 @@ std::filesystem::path find_file(const std::filesystem::path& dir, std::string_vi
 
 }  // namespace
 
-std::string_view to_string(SplitKind kind) {
-  switch (kind) {
-    case SplitKind::standard:
-      return "standard";
-    case SplitKind::article:
-      return "article";
-  }
-  return "?";
-}
-
-std::string_view to_string(DatasetKind kind) {
+std::string_view display_name(DatasetKind kind) {
   switch (kind) {
     case DatasetKind::mnist:
       return "MNIST";
@@ -225,7 +215,7 @@ Split load_split(const std::filesystem::path& dir, SplitKind kind, std::size_t l
   }
   Split split;
   split.description = fmt::format("{} from {}, {} split ({}): {} train{} / {} test",
-                                  to_string(dataset), dir.string(), to_string(kind), how,
+                                  display_name(dataset), dir.string(), to_string(kind), how,
                                   train_items.size(), limited, test_items.size());
   split.train = Subset(pool, std::move(train_items));
   split.test = Subset(pool, std::move(test_items));

@@ -14,18 +14,27 @@
 #include <string_view>
 #include <vector>
 
+#include <stepgrad/autodiff/enum_names.hpp>
 #include <stepgrad/autodiff/tensor.hpp>
 #include <stepgrad/io/idx.hpp>
 
 namespace stepgrad {
 
-enum class SplitKind { standard, article };
-enum class DatasetKind { mnist, fashion };
+enum class SplitKind : std::uint8_t { standard, article };
+enum class DatasetKind : std::uint8_t { mnist, fashion };
 
-/// "standard" / "article".
-std::string_view to_string(SplitKind kind);
-/// "MNIST" / "Fashion-MNIST".
-std::string_view to_string(DatasetKind kind);
+template <>
+struct EnumNames<SplitKind> {
+  static constexpr std::array<std::pair<std::string_view, SplitKind>, 2> values{
+      {{"article", SplitKind::article}, {"standard", SplitKind::standard}}};
+};
+template <>
+struct EnumNames<DatasetKind> {
+  static constexpr std::array<std::pair<std::string_view, DatasetKind>, 2> values{
+      {{"mnist", DatasetKind::mnist}, {"fashion", DatasetKind::fashion}}};
+};
+/// "MNIST" / "Fashion-MNIST", as their authors spell them.
+std::string_view display_name(DatasetKind kind);
 
 inline constexpr std::size_t image_rows = 28;
 inline constexpr std::size_t image_cols = 28;

@@ -7,14 +7,6 @@
 
 namespace stepgrad {
 
-std::string_view to_string(Recipe r) { return r == Recipe::article ? "article" : "fixed"; }
-
-Recipe parse_recipe(std::string_view text) {
-  if (text == "article") return Recipe::article;
-  if (text == "fixed") return Recipe::fixed;
-  throw std::invalid_argument(fmt::format("recipe '{}': choose article or fixed", text));
-}
-
 namespace {
 
 // A(Z) and A'(Z) element by element for the hidden activation.

@@ -15,10 +15,11 @@ enum class Recipe : std::uint8_t {
   article,  ///< eq. (9) with softmax's element-wise "derivative" of Z2 (erratum E1)
   fixed,    ///< eq. (9) with A'(Z2), as the general rule says
 };
-std::string_view to_string(Recipe r);
-inline std::ostream& operator<<(std::ostream& os, Recipe r) { return os << to_string(r); }
-/// Parses "article" / "fixed".
-Recipe parse_recipe(std::string_view text);
+template <>
+struct EnumNames<Recipe> {
+  static constexpr std::array<std::pair<std::string_view, Recipe>, 2> values{
+      {{"article", Recipe::article}, {"fixed", Recipe::fixed}}};
+};
 
 /// The values of one forward pass, eqs. (1)-(4). Vectors (one sample) or matrices with one
 /// sample per column.

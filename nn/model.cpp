@@ -46,8 +46,8 @@ NetworkOptions parse_network_options(std::string_view line) {
   if (bias != "true" && bias != "false")
     throw std::invalid_argument(fmt::format("options: bias={} is not true or false", bias));
   o.bias = bias == "true";
-  o.activation = parse_activation(need("activation"));
-  o.init = parse_init_scale(need("init"));
+  o.activation = parse_enum<Activation>(need("activation"), "activation");
+  o.init = parse_enum<InitScale>(need("init"), "init");
   const std::string& seed = need("seed");
   const auto [ptr, ec] = std::from_chars(seed.data(), seed.data() + seed.size(), o.seed);
   if (ec != std::errc() || ptr != seed.data() + seed.size()) {

@@ -9,34 +9,6 @@
 
 namespace stepgrad {
 
-std::string_view to_string(Activation a) {
-  switch (a) {
-    case Activation::sigmoid:
-      return "sigmoid";
-    case Activation::tanh:
-      return "tanh";
-    case Activation::relu:
-      return "relu";
-  }
-  return "?";
-}
-
-std::string_view to_string(InitScale s) { return s == InitScale::fan_out ? "fan-out" : "fan-in"; }
-
-Activation parse_activation(std::string_view text) {
-  for (Activation a : {Activation::sigmoid, Activation::tanh, Activation::relu}) {
-    if (text == to_string(a)) return a;
-  }
-  throw std::invalid_argument(fmt::format("activation '{}': choose sigmoid, tanh or relu", text));
-}
-
-InitScale parse_init_scale(std::string_view text) {
-  for (InitScale s : {InitScale::fan_out, InitScale::fan_in}) {
-    if (text == to_string(s)) return s;
-  }
-  throw std::invalid_argument(fmt::format("init '{}': choose fan-out or fan-in", text));
-}
-
 std::string NetworkOptions::describe() const {
   return fmt::format("bias={} activation={} init={} seed={}", bias, to_string(activation),
                      to_string(init), seed);
@@ -91,6 +63,12 @@ const Parameter& Network::weight(std::size_t l) const {
 Parameter& Network::bias(std::size_t l) {
   if (l > 2) throw std::out_of_range(fmt::format("bias b{}: the network has b0, b1, b2", l));
   return l == 0 ? b0 : l == 1 ? b1 : b2;
+}
+
+std::size_t Network::parameter_count() const {
+  std::size_t n = 0;
+  for (const Parameter* p : parameters()) n += p->value.size();
+  return n;
 }
 
 void Network::zero_grad() {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include <stepgrad/autodiff/enum_names.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/tape.hpp>
 
@@ -21,14 +22,16 @@ enum class Activation : std::uint8_t { sigmoid, tanh, relu };
 /// Which layer size scales the initial weights: the article's fan-out (erratum E4) or fan-in.
 enum class InitScale : std::uint8_t { fan_out, fan_in };
 
-std::string_view to_string(Activation a);
-std::string_view to_string(InitScale s);
-inline std::ostream& operator<<(std::ostream& os, Activation a) { return os << to_string(a); }
-inline std::ostream& operator<<(std::ostream& os, InitScale s) { return os << to_string(s); }
-/// Parses "sigmoid" / "tanh" / "relu"; throws std::invalid_argument naming the choices.
-Activation parse_activation(std::string_view text);
-/// Parses "fan-out" / "fan-in".
-InitScale parse_init_scale(std::string_view text);
+template <>
+struct EnumNames<Activation> {
+  static constexpr std::array<std::pair<std::string_view, Activation>, 3> values{
+      {{"sigmoid", Activation::sigmoid}, {"tanh", Activation::tanh}, {"relu", Activation::relu}}};
+};
+template <>
+struct EnumNames<InitScale> {
+  static constexpr std::array<std::pair<std::string_view, InitScale>, 2> values{
+      {{"fan-out", InitScale::fan_out}, {"fan-in", InitScale::fan_in}}};
+};
 
 /// Layer sizes: O0 (784) -> O1 (128) -> O2 (64) -> O3 (10).
 inline constexpr std::array<std::size_t, 4> kLayerSizes{784, 128, 64, 10};
@@ -72,6 +75,8 @@ class Network {
   const Parameter& weight(std::size_t l) const;
   Parameter& bias(std::size_t l);
   void zero_grad();
+  /// How many numbers parameters() holds: 109,184 for the article's network (+202 biases).
+  std::size_t parameter_count() const;
 
  private:
   NetworkOptions options_;

@@ -10,14 +10,6 @@
 
 namespace stepgrad {
 
-std::string_view to_string(Engine e) { return e == Engine::tape ? "tape" : "deltas"; }
-
-Engine parse_engine(std::string_view text) {
-  if (text == "tape") return Engine::tape;
-  if (text == "deltas") return Engine::deltas;
-  throw std::invalid_argument(fmt::format("engine '{}': choose tape or deltas", text));
-}
-
 std::string TrainOptions::describe() const {
   return fmt::format("recipe={} engine={} epochs={} lr={} batch={} shuffle={} {}",
                      to_string(recipe), to_string(effective_engine()), epochs, lr, batch, shuffle,

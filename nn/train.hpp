@@ -19,10 +19,11 @@ namespace stepgrad {
 
 /// Who computes the gradients of the `fixed` recipe: the tape or the hand-derived deltas.
 enum class Engine : std::uint8_t { tape, deltas };
-std::string_view to_string(Engine e);
-inline std::ostream& operator<<(std::ostream& os, Engine e) { return os << to_string(e); }
-/// Parses "tape" / "deltas".
-Engine parse_engine(std::string_view text);
+template <>
+struct EnumNames<Engine> {
+  static constexpr std::array<std::pair<std::string_view, Engine>, 2> values{
+      {{"tape", Engine::tape}, {"deltas", Engine::deltas}}};
+};
 
 struct TrainOptions {
   Recipe recipe = Recipe::fixed;  ///< `article` always runs on the hand-derived deltas

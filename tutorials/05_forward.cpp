@@ -14,43 +14,39 @@ using namespace stepgrad;
 int main(int argc, char** argv) {
   CLI::App app("one real MNIST image through the network, eqs. (1)-(4)", "05_forward");
   tutorial::CommonOptions opts;
-  tutorial::add_common_options(
-      app, opts, tutorial::kSeed | tutorial::kSample | tutorial::kData | tutorial::kTrace);
-  return tutorial::run(app, argc, argv, [&] {
-    tutorial::apply_print_options(opts);
-    const int p = opts.precision;
-    const tutorial::ArticleSample sample = tutorial::load_article_sample(opts);
-    const Tensor& x = sample.x;  // (784,) O0
-    const Tensor& y = sample.y;  // (10,) Y
-    const int label = sample.label;
-    tutorial::print_header(app);
+  tutorial::add_common_options(app, opts, tutorial::kArticleSample);
+  return tutorial::run_with_sample(
+      app, opts, argc, argv, [&](const tutorial::ArticleSample& sample, Network& net) {
+        const int p = opts.precision;
+        const Tensor& x = sample.x;  // (784,) O0
+        const Tensor& y = sample.y;  // (10,) Y
+        const int label = sample.label;
 
-    fmt::print("Sample {} of the article's training split: MNIST image {} of 70000, label {}\n",
-               opts.sample, sample.pool_index, label);
-    fmt::print("{}", tutorial::ascii_digit(sample.pixels));
-    fmt::print("\n");
+        fmt::print("Sample {} of the article's training split: MNIST image {} of 70000, label {}\n",
+                   opts.sample, sample.pool_index, label);
+        fmt::print("{}", tutorial::ascii_digit(sample.pixels));
+        fmt::print("\n");
 
-    Network net(NetworkOptions{.seed = opts.seed});
-    Tape tape;
-    tutorial::attach_tracer(tape, opts);
-    const TapeForward f = record_forward(tape, net, x, y);
-    tape.announce();  // let --trace show the last nodes before the values print
+        Tape tape;
+        tutorial::attach_tracer(tape, opts);
+        const TapeForward f = record_forward(tape, net, x, y);
+        tape.announce();  // let --trace show the last nodes before the values print
 
-    fmt::print("eq. (1): O0 = X, the 784 pixels / 255 (the picture above, row after row)\n");
-    fmt::print("O0 {}\n\n", summary(f.O0.value()));
-    fmt::print("eq. (2): Z1 = W0 · O0, O1 = sigmoid(Z1)\n{}\n{}\n\n", show("Z1", f.Z1.value()),
-               show("O1", f.O1.value()));
-    fmt::print("eq. (3): Z2 = W1 · O1, O2 = sigmoid(Z2)\n{}\n{}\n\n", show("Z2", f.Z2.value()),
-               show("O2", f.O2.value()));
-    fmt::print("eq. (4): Z3 = W2 · O2, O3 = softmax(Z3)\n{}\n{}\n", show("Z3", f.Z3.value()),
-               show("O3", f.O3.value()));
-    fmt::print("sum(O3) = {:.{}f}: ten probabilities, one per digit\n\n", sum(f.O3.value()), p);
+        fmt::print("eq. (1): O0 = X, the 784 pixels / 255 (the picture above, row after row)\n");
+        fmt::print("O0 {}\n\n", summary(f.O0.value()));
+        fmt::print("eq. (2): Z1 = W0 · O0, O1 = sigmoid(Z1)\n{}\n{}\n\n", show("Z1", f.Z1.value()),
+                   show("O1", f.O1.value()));
+        fmt::print("eq. (3): Z2 = W1 · O1, O2 = sigmoid(Z2)\n{}\n{}\n\n", show("Z2", f.Z2.value()),
+                   show("O2", f.O2.value()));
+        fmt::print("eq. (4): Z3 = W2 · O2, O3 = softmax(Z3)\n{}\n{}\n", show("Z3", f.Z3.value()),
+                   show("O3", f.O3.value()));
+        fmt::print("sum(O3) = {:.{}f}: ten probabilities, one per digit\n\n", sum(f.O3.value()), p);
 
-    const std::size_t predicted = argmax(f.O3.value());
-    fmt::print("Prediction: argmax O3 = {} (probability {:.{}f}); the label is {}: {}.\n",
-               predicted, f.O3.value()[predicted], p, label,
-               predicted == static_cast<std::size_t>(label) ? "right" : "wrong");
-    fmt::print("The weights are still random, so this is a guess; 10% of guesses are right.\n");
-    return 0;
-  });
+        const std::size_t predicted = argmax(f.O3.value());
+        fmt::print("Prediction: argmax O3 = {} (probability {:.{}f}); the label is {}: {}.\n",
+                   predicted, f.O3.value()[predicted], p, label,
+                   predicted == static_cast<std::size_t>(label) ? "right" : "wrong");
+        fmt::print("The weights are still random, so this is a guess; 10% of guesses are right.\n");
+        return 0;
+      });
 }

@@ -59,79 +59,85 @@ std::string summarise(const Tensor& t) {
 int main(int argc, char** argv) {
   CLI::App app("the network on a tape: nodes, values, backward() and every gradient", "08_tape");
   tutorial::CommonOptions opts;
-  tutorial::add_common_options(
-      app, opts, tutorial::kSeed | tutorial::kSample | tutorial::kData | tutorial::kTrace);
+  tutorial::add_common_options(app, opts, tutorial::kArticleSample);
   std::string dot_file = "out/tape.dot";
   app.add_option("--dot", dot_file, "Graphviz file to write (the PNG goes beside it)")
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            const std::filesystem::path p(text);
+            return p.has_filename() && !std::filesystem::is_directory(p)
+                       ? ""
+                       : "names a folder, not a file";
+          },
+          "FILE"))
       ->capture_default_str();
-  return tutorial::run(app, argc, argv, [&] {
-    tutorial::apply_print_options(opts);
-    const std::filesystem::path dot_path(dot_file);
-    if (!dot_path.has_filename() || std::filesystem::is_directory(dot_path))
-      throw std::invalid_argument(fmt::format("--dot {}: names a folder, not a file", dot_file));
-    const tutorial::ArticleSample sample = tutorial::load_article_sample(opts);
-    const Tensor& x = sample.x;  // (784,) O0
-    const Tensor& y = sample.y;  // (10,) Y
-    tutorial::print_header(app);
+  return tutorial::run_with_sample(
+      app, opts, argc, argv, [&](const tutorial::ArticleSample& sample, Network& net) {
+        const std::filesystem::path dot_path(dot_file);
+        const Tensor& x = sample.x;  // (784,) O0
+        const Tensor& y = sample.y;  // (10,) Y
 
-    Network net(NetworkOptions{.seed = opts.seed});
-    Tape tape;
-    tutorial::attach_tracer(tape, opts);
-    const TapeForward f = record_forward(tape, net, x, y);
-    tape.announce();
-    fmt::print("Sample {}, label {}: eqs. (1)-(4) and both costs, recorded by record_forward\n\n",
-               opts.sample, sample.label);
+        Tape tape;
+        tutorial::attach_tracer(tape, opts);
+        const TapeForward f = record_forward(tape, net, x, y);
+        tape.announce();
+        fmt::print(
+            "Sample {}, label {}: eqs. (1)-(4) and both costs, recorded by record_forward\n\n",
+            opts.sample, sample.label);
 
-    fmt::print("1. The tape, in the order the nodes were recorded\n");
-    fmt::print("  {:>2}  {:<21} {:<36} {}\n", "#", "op", "label", "shape");
-    for (std::size_t i = 0; i < tape.size(); ++i)
-      fmt::print("  {:>2}  {:<21} {:<36} {}\n", i, tape.node(i).op->name, tape.label(i),
-                 tape.node(i).value().shape());
-    fmt::print(
-        "  Every node comes after its inputs: the list is already in topological order.\n\n");
+        fmt::print("1. The tape, in the order the nodes were recorded\n");
+        fmt::print("  {:>2}  {:<21} {:<36} {}\n", "#", "op", "label", "shape");
+        for (std::size_t i = 0; i < tape.size(); ++i)
+          fmt::print("  {:>2}  {:<21} {:<36} {}\n", i, tape.node(i).op->name, tape.label(i),
+                     tape.node(i).value().shape());
+        fmt::print(
+            "  Every node comes after its inputs: the list is already in topological order.\n\n");
 
-    fmt::print("2. The forward values\n");
-    for (std::size_t i = 0; i < tape.size(); ++i)
-      fmt::print("  {:>2}  {:<6} {}\n", i, tape.node(i).name, summarise(tape.node(i).value()));
-    fmt::print("\n");
+        fmt::print("2. The forward values\n");
+        for (std::size_t i = 0; i < tape.size(); ++i)
+          fmt::print("  {:>2}  {:<6} {}\n", i, tape.node(i).name, summarise(tape.node(i).value()));
+        fmt::print("\n");
 
-    fmt::print(
-        "3. backward(C): one loop from C back to node 0, each op adding its inputs' share\n");
-    tape.backward(f.C);
-    for (std::size_t i = 0; i < tape.size(); ++i) {
-      Node& n = tape.node(i);
-      std::string what;
-      if (!n.requires_grad) {
-        what = "no gradient: data, not differentiated";
-      } else if (n.gradient().empty()) {
-        what = "no gradient: C does not depend on it";
-      } else {
-        what = "grad " + summarise(n.grad());
-      }
-      fmt::print("  {:>2}  {:<6} {}\n", i, n.name, what);
-    }
-    fmt::print(
-        "  O3 gets none: C = cross_entropy_logits(Z3, Y) reads Z3 directly (softmax and log\n");
-    fmt::print(
-        "  fused), so dC/dZ3 is exactly O3 - Y, eq. (8). The gradients of W0, W1, W2 stay in\n");
-    fmt::print(
-        "  the Parameters for Parameter::sgd_step (eq. 12); 07_deltas printed them as Delta0,\n");
-    fmt::print("  Delta1, Delta2, and 09_gradcheck compares them.\n\n");
+        fmt::print(
+            "3. backward(C): one loop from C back to node 0, each op adding its inputs' share\n");
+        tape.backward(f.C);
+        for (std::size_t i = 0; i < tape.size(); ++i) {
+          Node& n = tape.node(i);
+          std::string what;
+          if (!n.requires_grad) {
+            what = "no gradient: data, not differentiated";
+          } else if (n.gradient().empty()) {
+            what = "no gradient: C does not depend on it";
+          } else {
+            what = "grad " + summarise(n.grad());
+          }
+          fmt::print("  {:>2}  {:<6} {}\n", i, n.name, what);
+        }
+        fmt::print(
+            "  O3 gets none: C = cross_entropy_logits(Z3, Y) reads Z3 directly (softmax and log\n");
+        fmt::print(
+            "  fused), so dC/dZ3 is exactly O3 - Y, eq. (8). The gradients of W0, W1, W2 stay "
+            "in\n");
+        fmt::print(
+            "  the Parameters for Parameter::sgd_step (eq. 12); 07_deltas printed them as "
+            "Delta0,\n");
+        fmt::print("  Delta1, Delta2, and 09_gradcheck compares them.\n\n");
 
-    fmt::print("4. The picture\n");
-    if (dot_path.has_parent_path()) std::filesystem::create_directories(dot_path.parent_path());
-    write_file_atomic(dot_path, to_dot(tape));  // never a half-written file (R20)
-    std::size_t edges = 0;
-    for (std::size_t i = 0; i < tape.size(); ++i)
-      edges +=
-          (tape.node(i).a != Node::kNone ? 1u : 0u) + (tape.node(i).b != Node::kNone ? 1u : 0u);
-    fmt::print("  wrote {}: {} nodes, {} edges, each node with its value and gradient summary\n",
-               dot_file, tape.size(), edges);
-    // Whether graphviz is installed depends on the machine: that line goes to stderr, so the
-    // lesson on stdout is the same everywhere (tests/golden/).
-    std::fflush(stdout);
-    fmt::print(stderr, "  {}\n",
-               render_png(dot_path, std::filesystem::path(dot_path).replace_extension(".png")));
-    return 0;
-  });
+        fmt::print("4. The picture\n");
+        if (dot_path.has_parent_path()) std::filesystem::create_directories(dot_path.parent_path());
+        write_file_atomic(dot_path, to_dot(tape));  // never a half-written file (R20)
+        std::size_t edges = 0;
+        for (std::size_t i = 0; i < tape.size(); ++i)
+          edges +=
+              (tape.node(i).a != Node::kNone ? 1u : 0u) + (tape.node(i).b != Node::kNone ? 1u : 0u);
+        fmt::print(
+            "  wrote {}: {} nodes, {} edges, each node with its value and gradient summary\n",
+            dot_file, tape.size(), edges);
+        // Whether graphviz is installed depends on the machine: that line goes to stderr, so the
+        // lesson on stdout is the same everywhere (tests/golden/).
+        std::fflush(stdout);
+        fmt::print(stderr, "  {}\n",
+                   render_png(dot_path, std::filesystem::path(dot_path).replace_extension(".png")));
+        return 0;
+      });
 }

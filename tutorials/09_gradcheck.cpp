@@ -75,8 +75,7 @@ int main(int argc, char** argv) {
   CLI::App app("tape vs hand-derived deltas vs finite differences, for both recipes",
                "09_gradcheck");
   tutorial::CommonOptions opts;
-  tutorial::add_common_options(
-      app, opts, tutorial::kSeed | tutorial::kSample | tutorial::kData | tutorial::kTrace);
+  tutorial::add_common_options(app, opts, tutorial::kArticleSample);
   std::size_t elements = 2000;
   app.add_option("--elements", elements,
                  "elements of each weight matrix checked by finite differences (0 = all; all of "
@@ -85,91 +84,93 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   std::string dump;
   app.add_option("--dump", dump, "write X, Y, W0-W2 and the tape gradients gW0-gW2 to this .npz");
-  return tutorial::run(app, argc, argv, [&] {
-    tutorial::apply_print_options(opts);
-    const tutorial::ArticleSample sample = tutorial::load_article_sample(opts);
-    const Tensor& x = sample.x;  // (784,) O0
-    const Tensor& y = sample.y;  // (10,) Y
-    tutorial::print_header(app);
+  return tutorial::run_with_sample(
+      app, opts, argc, argv, [&](const tutorial::ArticleSample& sample, Network& net) {
+        const Tensor& x = sample.x;  // (784,) O0
+        const Tensor& y = sample.y;  // (10,) Y
 
-    Network net(NetworkOptions{.seed = opts.seed});
-    fmt::print(
-        "Sample {}, label {}. Every gradient is of C = -Y · log O3 at the initial weights.\n",
-        opts.sample, sample.label);
-    fmt::print(
-        "Finite differences: the five-point stencil with h = 1e-3 (autodiff/gradcheck.hpp),\n");
-    fmt::print("{} elements of each matrix, spread evenly. A check passes at max rel <= 1e-7.\n\n",
-               elements == 0 ? std::string("all") : fmt::format("up to {}", elements));
+        fmt::print(
+            "Sample {}, label {}. Every gradient is of C = -Y · log O3 at the initial weights.\n",
+            opts.sample, sample.label);
+        fmt::print(
+            "Finite differences: the five-point stencil with h = 1e-3 (autodiff/gradcheck.hpp),\n");
+        fmt::print(
+            "{} elements of each matrix, spread evenly. A check passes at max rel <= 1e-7.\n\n",
+            elements == 0 ? std::string("all") : fmt::format("up to {}", elements));
 
-    fmt::print(
-        "1. Recipe fixed: the tape's gradient vs Delta (nn/deltas.cpp) vs finite differences\n");
-    const CrossCheck fixed = cross_check(net, x, y, elements);
-    const Deltas right = backward_pass(net, forward_pass(net, x), y, Recipe::fixed);
-    const Tensor* fixed_delta[] = {&right.Delta0, &right.Delta1, &right.Delta2};
-    fmt::print("C = {:.6f}\n{}", fixed.loss, table_header("tape vs Delta"));
-    std::string elements_shown;
-    for (std::size_t l = 0; l < 3; ++l) {
-      const GradientAgreement& g = fixed.parameters[l];
-      const GradCheckReport& r = g.tape_vs_numeric;
-      fmt::print("{}", table_row(g.name, g.tape_vs_deltas, r));
-      const std::size_t i = shown_element(r, r.analytic);
-      elements_shown += element_line(l, r, i, r.analytic[i], (*fixed_delta[l])[i]);
-    }
-    fmt::print("the largest checked element of each gradient, three ways:\n{}", elements_shown);
-    fmt::print("-> {}\n\n", fixed.passed() ? "all three agree on W0, W1 and W2"
-                                           : "DISAGREEMENT: the engine has a bug");
+        fmt::print(
+            "1. Recipe fixed: the tape's gradient vs Delta (nn/deltas.cpp) vs finite "
+            "differences\n");
+        const CrossCheck fixed = cross_check(net, x, y, elements);
+        const Deltas right = backward_pass(net, forward_pass(net, x), y, Recipe::fixed);
+        const Tensor* fixed_delta[] = {&right.Delta0, &right.Delta1, &right.Delta2};
+        fmt::print("C = {:.6f}\n{}", fixed.loss, table_header("tape vs Delta"));
+        std::string elements_shown;
+        for (std::size_t l = 0; l < 3; ++l) {
+          const GradientAgreement& g = fixed.parameters[l];
+          const GradCheckReport& r = g.tape_vs_numeric;
+          fmt::print("{}", table_row(g.name, g.tape_vs_deltas, r));
+          const std::size_t i = shown_element(r, r.analytic);
+          elements_shown += element_line(l, r, i, r.analytic[i], (*fixed_delta[l])[i]);
+        }
+        fmt::print("the largest checked element of each gradient, three ways:\n{}", elements_shown);
+        fmt::print("-> {}\n\n", fixed.passed() ? "all three agree on W0, W1 and W2"
+                                               : "DISAGREEMENT: the engine has a bug");
 
-    fmt::print(
-        "2. Recipe article: its Delta (eq. 9 with softmax's \"derivative\") vs the tape's\n");
-    fmt::print("   gradient and vs finite differences\n");
-    Tape tape;
-    tutorial::attach_tracer(tape, opts);
-    tape_gradients(tape, net, x, y);  // the true gradients, into net.W*.grad()
-    const Deltas article = backward_pass(net, forward_pass(net, x), y, Recipe::article);
-    const Tensor* article_delta[] = {&article.Delta0, &article.Delta1, &article.Delta2};
-    GradCheckOptions check;
-    check.max_elements = elements;
-    const auto loss = [&] { return cross_entropy(forward_pass(net, x).Z3, y); };
-    fmt::print("{}", table_header("article vs tape"));
-    bool any_failed = false;
-    elements_shown.clear();
-    for (std::size_t l = 0; l < 3; ++l) {
-      Parameter& w = net.weight(l);
-      const GradCheckReport r = check_gradient(w.name, loss, w.value, *article_delta[l], check);
-      any_failed = any_failed || !r.passed;
-      fmt::print("{}", table_row(w.name, compare(*article_delta[l], w.grad()), r));
-      const std::size_t i = shown_element(r, w.grad());
-      elements_shown += element_line(l, r, i, w.grad()[i], r.analytic[i]);
-    }
-    fmt::print(
-        "one element of each, three ways (if the check failed, the farthest from the tape):\n");
-    fmt::print("{}", elements_shown);
-    fmt::print("-> {}\n\n", any_failed
-                                ? "erratum E1: the article's gradients for W1 and W0 are wrong"
-                                : "no difference found");
+        fmt::print(
+            "2. Recipe article: its Delta (eq. 9 with softmax's \"derivative\") vs the tape's\n");
+        fmt::print("   gradient and vs finite differences\n");
+        Tape tape;
+        tutorial::attach_tracer(tape, opts);
+        tape_gradients(tape, net, x, y);  // the true gradients, into net.W*.grad()
+        const Deltas article = backward_pass(net, forward_pass(net, x), y, Recipe::article);
+        const Tensor* article_delta[] = {&article.Delta0, &article.Delta1, &article.Delta2};
+        GradCheckOptions check;
+        check.max_elements = elements;
+        const auto loss = [&] { return cross_entropy(forward_pass(net, x).Z3, y); };
+        fmt::print("{}", table_header("article vs tape"));
+        bool any_failed = false;
+        elements_shown.clear();
+        for (std::size_t l = 0; l < 3; ++l) {
+          Parameter& w = net.weight(l);
+          const GradCheckReport r = check_gradient(w.name, loss, w.value, *article_delta[l], check);
+          any_failed = any_failed || !r.passed;
+          fmt::print("{}", table_row(w.name, compare(*article_delta[l], w.grad()), r));
+          const std::size_t i = shown_element(r, w.grad());
+          elements_shown += element_line(l, r, i, w.grad()[i], r.analytic[i]);
+        }
+        fmt::print(
+            "one element of each, three ways (if the check failed, the farthest from the tape):\n");
+        fmt::print("{}", elements_shown);
+        fmt::print("-> {}\n\n", any_failed
+                                    ? "erratum E1: the article's gradients for W1 and W0 are wrong"
+                                    : "no difference found");
 
-    fmt::print("3. How wrong (erratum E1): the article's Delta against the true one\n");
-    fmt::print("{}\n", format_erratum_e1(measure_erratum_e1(net, x, y)));
-    const Activations a = forward_pass(net, x);
-    const Tensor softmax_diagonal = article_softmax_derivative(a.Z2);  // (64,)
-    const Tensor sigmoid_prime = map(a.Z2, [](double z) { return fn::sigmoid_prime(z); });
-    const double n = static_cast<double>(a.Z2.size());
-    fmt::print("   Why: eq. (9) multiplies by s (1 - s) with s = softmax(Z2) where sigmoid'(Z2)\n");
-    fmt::print("   belongs. Over Z2's {} units s (1 - s) averages {:.4f}, sigmoid'(Z2) {:.4f}.\n",
-               a.Z2.size(), sum(softmax_diagonal) / n, sum(sigmoid_prime) / n);
-    fmt::print(
-        "   Delta2 comes before eq. (9) and is right. Delta1 and Delta0 are many times too\n");
-    fmt::print("   small, and point elsewhere (cosine < 1): not a smaller step in the right\n");
-    fmt::print("   direction but a different direction.\n");
+        fmt::print("3. How wrong (erratum E1): the article's Delta against the true one\n");
+        fmt::print("{}\n", format_erratum_e1(measure_erratum_e1(net, x, y)));
+        const Activations a = forward_pass(net, x);
+        const Tensor softmax_diagonal = article_softmax_derivative(a.Z2);  // (64,)
+        const Tensor sigmoid_prime = map(a.Z2, [](double z) { return fn::sigmoid_prime(z); });
+        const double n = static_cast<double>(a.Z2.size());
+        fmt::print(
+            "   Why: eq. (9) multiplies by s (1 - s) with s = softmax(Z2) where sigmoid'(Z2)\n");
+        fmt::print(
+            "   belongs. Over Z2's {} units s (1 - s) averages {:.4f}, sigmoid'(Z2) {:.4f}.\n",
+            a.Z2.size(), sum(softmax_diagonal) / n, sum(sigmoid_prime) / n);
+        fmt::print(
+            "   Delta2 comes before eq. (9) and is right. Delta1 and Delta0 are many times too\n");
+        fmt::print("   small, and point elsewhere (cosine < 1): not a smaller step in the right\n");
+        fmt::print("   direction but a different direction.\n");
 
-    if (!dump.empty()) {
-      write_gradient_dump(dump, net, x, y);
-      fmt::print(
-          "\nwrote {}: X (784,), Y (10,), W0, W1, W2, their tape gradients gW0, gW1, gW2, C\n",
-          dump);
-      fmt::print("(numpy.load it; tests/scripts/check_dump.py {} redoes eqs. (1)-(11) in numpy)\n",
-                 dump);
-    }
-    return 0;
-  });
+        if (!dump.empty()) {
+          write_gradient_dump(dump, net, x, y);
+          fmt::print(
+              "\nwrote {}: X (784,), Y (10,), W0, W1, W2, their tape gradients gW0, gW1, gW2, C\n",
+              dump);
+          fmt::print(
+              "(numpy.load it; tests/scripts/check_dump.py {} redoes eqs. (1)-(11) in numpy)\n",
+              dump);
+        }
+        return 0;
+      });
 }

@@ -16,25 +16,20 @@ namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   CLI::App app("train the article's network on MNIST; write metrics, model and plots", "10_train");
-  std::string recipe = "fixed", engine = "tape", split = "article", dataset = "mnist";
-  std::string activation = "sigmoid", init = "fan-out", data = "data/mnist", out = "out";
+  std::string data = "data/mnist", out = "out";
+  SplitKind split = SplitKind::article;
+  DatasetKind dataset = DatasetKind::mnist;
   TrainOptions o;
   std::size_t limit = 0;
   bool no_plots = false;
-  app.add_option("--recipe", recipe,
-                 "article: the article's code (erratum E1); fixed: correct gradients")
-      ->check(CLI::IsMember({"article", "fixed"}))
-      ->capture_default_str();
-  auto* engine_opt = app.add_option("--engine", engine, "who computes the fixed recipe's gradients")
-                         ->check(CLI::IsMember({"tape", "deltas"}))
-                         ->capture_default_str();
-  app.add_option("--split", split,
-                 "article: the notebook's 49,000/21,000 split; standard: 60,000/10,000")
-      ->check(CLI::IsMember({"article", "standard"}))
-      ->capture_default_str();
-  app.add_option("--dataset", dataset, "mnist, or fashion (Debian's dataset-fashion-mnist)")
-      ->check(CLI::IsMember({"mnist", "fashion"}))
-      ->capture_default_str();
+  tutorial::add_choice(app, "--recipe", o.recipe,
+                       "article: the article's code (erratum E1); fixed: correct gradients");
+  auto* engine_opt =
+      tutorial::add_choice(app, "--engine", o.engine, "who computes the fixed recipe's gradients");
+  tutorial::add_choice(app, "--split", split,
+                       "article: the notebook's 49,000/21,000 split; standard: 60,000/10,000");
+  tutorial::add_choice(app, "--dataset", dataset,
+                       "mnist, or fashion (Debian's dataset-fashion-mnist)");
   auto* data_opt =
       app.add_option("--data", data, "folder with the four IDX files")->capture_default_str();
   app.add_option("--epochs", o.epochs, "passes over the training set")
@@ -55,41 +50,31 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
   app.add_flag("--bias", o.network.bias, "give every layer a bias (the article has none)");
-  app.add_option("--activation", activation, "hidden layers' activation")
-      ->check(CLI::IsMember({"sigmoid", "tanh", "relu"}))
-      ->capture_default_str();
-  app.add_option("--init", init,
-                 "scale the initial weights by sqrt(1/fan-out) (article) or sqrt(1/fan-in)")
-      ->check(CLI::IsMember({"fan-out", "fan-in"}))
-      ->capture_default_str();
+  tutorial::add_choice(app, "--activation", o.network.activation, "hidden layers' activation");
+  tutorial::add_choice(app, "--init", o.network.init,
+                       "scale the initial weights by sqrt(1/fan-out) (article) or sqrt(1/fan-in)");
   app.add_option("--out", out, "folder for metrics.csv, model.npz and the plots")
       ->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip the PNG plots");
 
   return tutorial::run(app, argc, argv, [&] {
-    o.recipe = parse_recipe(recipe);
-    o.engine = parse_engine(engine);
-    o.network.activation = parse_activation(activation);
-    o.network.init = parse_init_scale(init);
     if (o.recipe == Recipe::article && engine_opt->count() > 0 && o.engine == Engine::tape) {
       throw std::invalid_argument(
           "--engine tape: the article recipe is the article's hand-derived deltas; --engine "
           "applies to --recipe fixed");
     }
-    const DatasetKind kind = dataset == "fashion" ? DatasetKind::fashion : DatasetKind::mnist;
-    if (kind == DatasetKind::fashion && data_opt->count() == 0)
-      data = default_data_dir(kind).string();
+    if (dataset == DatasetKind::fashion && data_opt->count() == 0)
+      data = default_data_dir(dataset).string();
     tutorial::print_header(app);
 
-    const Split s = load_split(data, split == "article" ? SplitKind::article : SplitKind::standard,
-                               limit, kind);
+    const Split s = load_split(data, split, limit, dataset);
     fs::create_directories(out);
     Network net(o.network);
     const Tensor W0_initial = net.W0.value;  // for the picture of what training changed
     Trainer trainer(net, o);
     fmt::print("data: {}\n", s.description);
     fmt::print("network: 784-128-64-10, {} ({} parameters)\n", o.network.describe(),
-               o.network.bias ? 109184 + 202 : 109184);
+               net.parameter_count());
     fmt::print("training: {}\n\n", o.describe());
     fmt::print("{:>5} {:>11} {:>10} {:>10} {:>9} {:>9} {:>10}\n", "epoch", "train cost",
                "train acc", "test cost", "test acc", "seconds", "samples/s");
@@ -118,11 +103,12 @@ int main(int argc, char** argv) {
     write_file_atomic(dir / "metrics.csv", csv);
     fmt::print("wrote {}\n", (dir / "metrics.csv").string());
     save_model(dir / "model.npz", net,
-               fmt::format("{} split={} dataset={} limit={}", o.describe(), split, dataset, limit));
+               fmt::format("{} split={} dataset={} limit={}", o.describe(), to_string(split),
+                           to_string(dataset), limit));
     fmt::print("wrote {}\n", (dir / "model.npz").string());
     if (!no_plots) {
       const std::string title =
-          fmt::format("recipe {}, {}", recipe, to_string(o.effective_engine()));
+          fmt::format("recipe {}, {}", to_string(o.recipe), to_string(o.effective_engine()));
       fmt::print("{}\n", plot_training_curves(dir / "curves.png", title, curves).message);
       // The learned part of W0: at lr 0.001 the random initial weights still dominate W0
       // itself, so the picture shows W0 - W0(initial), what the epochs wrote into each unit.

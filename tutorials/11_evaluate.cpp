@@ -32,16 +32,19 @@ std::string option_or(std::string_view line, std::string_view key, std::string f
 int main(int argc, char** argv) {
   CLI::App app("evaluate a trained model on the test set: accuracy, confusion, worst mistakes",
                "11_evaluate");
-  std::string model_path = "out/model.npz", data, split, dataset, out = "out";
+  std::string model_path = "out/model.npz", data, out = "out";
+  SplitKind split = SplitKind::article;
+  DatasetKind dataset = DatasetKind::mnist;
   std::size_t worst = 6;
   bool no_plots = false;
   app.add_option("--model", model_path, "model file written by 10_train")->capture_default_str();
   app.add_option("--data", data,
                  "folder with the four IDX files (default: as the model was trained)");
-  app.add_option("--split", split, "article or standard (default: the model's)")
-      ->check(CLI::IsMember({"article", "standard"}));
-  app.add_option("--dataset", dataset, "mnist or fashion (default: the model's)")
-      ->check(CLI::IsMember({"mnist", "fashion"}));
+  auto* split_opt =
+      tutorial::add_choice(app, "--split", split, "the model's split by default")->default_str("");
+  auto* dataset_opt =
+      tutorial::add_choice(app, "--dataset", dataset, "the model's dataset by default")
+          ->default_str("");
   app.add_option("--worst", worst, "how many confident mistakes to draw")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
@@ -52,13 +55,14 @@ int main(int argc, char** argv) {
   return tutorial::run(app, argc, argv, [&] {
     tutorial::print_header(app);
     const Model m = load_model(model_path);
-    if (split.empty()) split = option_or(m.options, "split", "article");
-    if (dataset.empty()) dataset = option_or(m.options, "dataset", "mnist");
-    const DatasetKind kind = dataset == "fashion" ? DatasetKind::fashion : DatasetKind::mnist;
-    if (data.empty())
-      data = kind == DatasetKind::fashion ? default_data_dir(kind).string() : "data/mnist";
-    const Split s =
-        load_split(data, split == "standard" ? SplitKind::standard : SplitKind::article, 0, kind);
+    if (split_opt->count() == 0) {
+      split = parse_enum<SplitKind>(option_or(m.options, "split", "article"), "split");
+    }
+    if (dataset_opt->count() == 0) {
+      dataset = parse_enum<DatasetKind>(option_or(m.options, "dataset", "mnist"), "dataset");
+    }
+    if (data.empty()) data = default_data_dir(dataset).string();
+    const Split s = load_split(data, split, 0, dataset);
     fmt::print("model: {} ({})\ndata: {}\n\n", model_path, m.options, s.description);
 
     const Evaluation e = evaluate(m.network, s.test);

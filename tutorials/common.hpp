@@ -14,8 +14,10 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <stepgrad/autodiff/enum_names.hpp>
 #include <stepgrad/autodiff/tape.hpp>
 #include <stepgrad/autodiff/tensor.hpp>
+#include <stepgrad/nn/network.hpp>
 
 namespace stepgrad::tutorial {
 
@@ -35,10 +37,26 @@ enum Uses : unsigned {
   kSample = 1u << 1,
   kData = 1u << 2,
   kTrace = 1u << 3,
+  kArticleSample = kSeed | kSample | kData | kTrace,  ///< tutorials 05-09: run_with_sample
 };
 
 /// Adds --full and --precision, and the options in `uses`, bound to `o`.
 void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses);
+
+/// An option whose value is one of an enum's names (EnumNames<E>): `--recipe article` sets
+/// `value` to Recipe::article; the help and a wrong value list the names; the default shown is
+/// value's name.
+template <NamedEnum E>
+CLI::Option* add_choice(CLI::App& app, const std::string& name, E& value, const std::string& help) {
+  std::vector<std::string> names;
+  for (const auto& entry : EnumNames<E>::values) names.emplace_back(entry.first);
+  return app
+      .add_option_function<std::string>(
+          name, [&value, name](const std::string& text) { value = parse_enum<E>(text, name); },
+          help)
+      ->check(CLI::IsMember(names))
+      ->default_str(std::string(to_string(value)));
+}
 
 /// Applies --full and --precision to the shared printer.
 void apply_print_options(const CommonOptions& o);
@@ -107,6 +125,20 @@ int run(CLI::App& app, int argc, char** argv, Body body) {
     fmt::print(stderr, "{}: error: {}\n", app.get_name(), e.what());
     return 1;
   }
+}
+
+/// How tutorials 05-09 begin, once: run() with a body that first applies --full and
+/// --precision, loads sample --sample of the article's split, prints the header, initialises
+/// the network with --seed, then calls body(sample, net). `opts` needs kArticleSample.
+template <class Body>
+int run_with_sample(CLI::App& app, CommonOptions& opts, int argc, char** argv, Body body) {
+  return run(app, argc, argv, [&] {
+    apply_print_options(opts);
+    const ArticleSample sample = load_article_sample(opts);
+    print_header(app);
+    Network net(NetworkOptions{.seed = opts.seed});
+    return body(sample, net);
+  });
 }
 
 }  // namespace stepgrad::tutorial

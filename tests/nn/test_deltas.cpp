@@ -196,9 +196,9 @@ BOOST_AUTO_TEST_CASE(the_article_recipe_trains_differently) {
 }
 
 BOOST_AUTO_TEST_CASE(recipes_parse_and_print) {
-  BOOST_TEST(parse_recipe("article") == Recipe::article);
+  BOOST_TEST(parse_enum<Recipe>("article", "recipe") == Recipe::article);
   BOOST_TEST(to_string(Recipe::fixed) == "fixed");
-  BOOST_CHECK_THROW(parse_recipe("numpy"), std::invalid_argument);
+  BOOST_CHECK_THROW(parse_enum<Recipe>("numpy", "recipe"), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

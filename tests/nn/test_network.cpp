@@ -116,10 +116,10 @@ BOOST_AUTO_TEST_CASE(options_are_small_visible_changes) {
   const Sample s = synthetic_sample(1);
   const TapeForward f = record_forward(tape, biased, s.x, s.y);
   BOOST_TEST(tape.label(f.O1.index()) == "O1 = relu(Z1)");
-  BOOST_TEST(parse_activation("tanh") == Activation::tanh);
-  BOOST_TEST(parse_init_scale("fan-in") == InitScale::fan_in);
-  BOOST_CHECK_THROW(parse_activation("softplus"), std::invalid_argument);
-  BOOST_CHECK_THROW(parse_init_scale("xavier"), std::invalid_argument);
+  BOOST_TEST(parse_enum<Activation>("tanh", "activation") == Activation::tanh);
+  BOOST_TEST(parse_enum<InitScale>("fan-in", "init") == InitScale::fan_in);
+  BOOST_CHECK_THROW(parse_enum<Activation>("softplus", "activation"), std::invalid_argument);
+  BOOST_CHECK_THROW(parse_enum<InitScale>("xavier", "init"), std::invalid_argument);
   BOOST_CHECK_THROW(biased.weight(3), std::out_of_range);
 }
 

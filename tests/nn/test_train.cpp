@@ -168,8 +168,8 @@ BOOST_AUTO_TEST_CASE(bad_options_are_refused) {
   o.lr = 0.001;
   o.network.bias = true;
   BOOST_CHECK_THROW(Trainer(net, o), std::invalid_argument);  // net has no biases
-  BOOST_TEST(parse_engine("deltas") == Engine::deltas);
-  BOOST_CHECK_THROW(parse_engine("gpu"), std::invalid_argument);
+  BOOST_TEST(parse_enum<Engine>("deltas", "engine") == Engine::deltas);
+  BOOST_CHECK_THROW(parse_enum<Engine>("gpu", "engine"), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(metrics_csv_has_the_promised_columns) {
