@@ -119,9 +119,9 @@ void Tape::announce() {
 
 // The leaves: ops with no inputs and no backward rule.
 namespace {
-constexpr OpDef input_op{"input", "{out} (input)"};
-constexpr OpDef variable_op{"variable", "{out} (variable)"};
-constexpr OpDef param_op{"param", "{out} (param)"};
+constexpr OpDef kInputOp{"input", "{out} (input)"};
+constexpr OpDef kVariableOp{"variable", "{out} (variable)"};
+constexpr OpDef kParamOp{"param", "{out} (param)"};
 }  // namespace
 
 Var Tape::leaf(const OpDef& op, const Tensor& value, std::string_view name, bool requires_grad) {
@@ -133,11 +133,11 @@ Var Tape::leaf(const OpDef& op, const Tensor& value, std::string_view name, bool
 }
 
 Var Tape::input(const Tensor& value, std::string_view name) {
-  return leaf(input_op, value, name, false);
+  return leaf(kInputOp, value, name, false);
 }
 
 Var Tape::variable(const Tensor& value, std::string_view name) {
-  return leaf(variable_op, value, name, true);
+  return leaf(kVariableOp, value, name, true);
 }
 
 Var Tape::param(Parameter& p) {
@@ -145,7 +145,7 @@ Var Tape::param(Parameter& p) {
   n.param = &p;  // from here on n.value() and n.gradient() are the Parameter's
   n.requires_grad = true;
   n.name.assign(p.name);
-  return commit(param_op);
+  return commit(kParamOp);
 }
 
 void Tape::clear() {

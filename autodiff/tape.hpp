@@ -143,12 +143,12 @@ struct Node {
     static_assert(std::is_trivially_copyable_v<Attrs> && sizeof(Attrs) <= kAttrsBytes,
                   "an op's parameters are a small struct of plain values");
     std::memcpy(attrs_, &attrs, sizeof attrs);
-    attrs_type_ = &attrs_tag<Attrs>;
+    attrs_type_ = &kAttrsTag<Attrs>;
   }
   /// The op's parameters, stored by set_attrs with the same type.
   template <class Attrs>
   Attrs attrs() const {
-    if (attrs_type_ != &attrs_tag<Attrs>) {
+    if (attrs_type_ != &kAttrsTag<Attrs>) {
       throw std::logic_error("Node::attrs: this node's parameters are of another type");
     }
     Attrs attrs;
@@ -160,7 +160,7 @@ struct Node {
   friend class Tape;
   static constexpr std::size_t kAttrsBytes = 32;
   template <class Attrs>
-  static constexpr char attrs_tag = 0;  // one address per parameter type
+  static constexpr char kAttrsTag = 0;  // one address per parameter type
 
   Tensor value_;
   Gradient grad_;

@@ -89,12 +89,12 @@ fs::path find_train_images(const fs::path& dir) {
 fs::path write_synthetic_idx(std::size_t n) {
   const Subset digits = testing::synthetic_digits(kSyntheticTrain, 7);
   std::vector<std::uint8_t> bytes{0, 0, 0x08, 3};
-  for (const std::size_t d : {n, image_rows, image_cols}) {
+  for (const std::size_t d : {n, kImageRows, kImageCols}) {
     for (int shift = 24; shift >= 0; shift -= 8) {
       bytes.push_back(static_cast<std::uint8_t>((d >> shift) & 0xffu));
     }
   }
-  bytes.reserve(bytes.size() + n * image_pixels);
+  bytes.reserve(bytes.size() + n * kImagePixels);
   for (std::size_t i = 0; i < n; ++i) {
     const std::span<const std::uint8_t> px = digits.pixels(i % digits.size());
     bytes.insert(bytes.end(), px.begin(), px.end());

@@ -37,11 +37,11 @@ namespace stepgrad {
 
 namespace {
 
-constexpr std::size_t max_deflate_ratio = 1032;
+constexpr std::size_t kMaxDeflateRatio = 1032;
 // No IDX file stepgrad reads comes near this (MNIST's largest is 47 MB raw, 10 MB gzipped).
-constexpr std::uint64_t max_idx_file_bytes = std::uint64_t{1} << 30;
+constexpr std::uint64_t kMaxIdxFileBytes = std::uint64_t{1} << 30;
 // zlib counts bytes in 32-bit uInt; larger spans are handed over in pieces of this size.
-constexpr std::size_t zlib_chunk = std::size_t{1} << 30;
+constexpr std::size_t kZlibChunk = std::size_t{1} << 30;
 
 [[noreturn]] void fail(std::string_view name, std::string_view field, std::string_view expected,
                        std::string_view found) {
@@ -159,7 +159,7 @@ class Inflater {
     std::size_t done = 0;
     while (done < out.size() && !ended_) {
       if (stream_.avail_in == 0 && fed_ < in_.size()) feed();
-      const std::size_t chunk = std::min(out.size() - done, zlib_chunk);
+      const std::size_t chunk = std::min(out.size() - done, kZlibChunk);
       stream_.next_out = out.data() + done;
       stream_.avail_out = static_cast<uInt>(chunk);
       const int rc = inflate(&stream_, Z_NO_FLUSH);
@@ -191,7 +191,7 @@ class Inflater {
 
  private:
   void feed() {
-    const std::size_t n = std::min(in_.size() - fed_, zlib_chunk);
+    const std::size_t n = std::min(in_.size() - fed_, kZlibChunk);
     stream_.next_in = in_.data() + fed_;
     stream_.avail_in = static_cast<uInt>(n);
     fed_ += n;
@@ -225,13 +225,13 @@ IdxArray parse_gzip(std::span<const std::uint8_t> bytes, std::string_view name) 
 
   // Note [Allocation bound]
   const std::size_t limit =
-      bytes.size() > std::numeric_limits<std::size_t>::max() / max_deflate_ratio
+      bytes.size() > std::numeric_limits<std::size_t>::max() / kMaxDeflateRatio
           ? std::numeric_limits<std::size_t>::max()
-          : bytes.size() * max_deflate_ratio;
+          : bytes.size() * kMaxDeflateRatio;
   if (d.payload > limit) {
     fail(name, "payload",
          fmt::format("at most {} bytes (deflate expands at most {}:1 and the file has {})", limit,
-                     max_deflate_ratio, byte_count(bytes.size())),
+                     kMaxDeflateRatio, byte_count(bytes.size())),
          fmt::format("a header that claims {}", d.payload));
   }
   std::vector<std::uint8_t> data(std::min(d.payload, 4 * bytes.size() + (std::size_t{1} << 16)));
@@ -286,7 +286,7 @@ IdxArray read_idx(const std::filesystem::path& path) {
   const std::string name = path.string();
   std::vector<std::uint8_t> bytes;
   try {
-    bytes = read_file(path, max_idx_file_bytes);
+    bytes = read_file(path, kMaxIdxFileBytes);
   } catch (const FileError& e) {
     throw DataError(e.what());
   }

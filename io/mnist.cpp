@@ -57,10 +57,10 @@ ImageSet make_image_set(IdxArray images, IdxArray labels, std::string_view image
     throw_data_error(images_name, "number of dimensions", "3 (count, rows, columns) for images",
                      fmt::format("{}", images.dims.size()));
   }
-  if (images.dims[1] != image_rows || images.dims[2] != image_cols) {
+  if (images.dims[1] != kImageRows || images.dims[2] != kImageCols) {
     throw_data_error(
         images_name, "image size",
-        fmt::format("{} x {} (the network has {} inputs)", image_rows, image_cols, image_pixels),
+        fmt::format("{} x {} (the network has {} inputs)", kImageRows, kImageCols, kImagePixels),
         fmt::format("{} x {}", images.dims[1], images.dims[2]));
   }
   if (labels.dims.size() != 1) {
@@ -73,10 +73,10 @@ ImageSet make_image_set(IdxArray images, IdxArray labels, std::string_view image
                      fmt::format("{}", labels.dims[0]));
   }
   const auto bad = std::find_if(labels.data.begin(), labels.data.end(),
-                                [](std::uint8_t v) { return v >= num_classes; });
+                                [](std::uint8_t v) { return v >= kNumClasses; });
   if (bad != labels.data.end()) {
     throw_data_error(labels_name, fmt::format("label of item {}", bad - labels.data.begin()),
-                     fmt::format("0-{}", num_classes - 1), fmt::format("{}", *bad));
+                     fmt::format("0-{}", kNumClasses - 1), fmt::format("{}", *bad));
   }
   ImageSet set;
   set.pixels = std::move(images.data);
@@ -99,18 +99,18 @@ Subset::Subset(std::shared_ptr<const ImageSet> pool, std::vector<std::size_t> it
 std::uint8_t Subset::label(std::size_t i) const { return pool_->labels[items_.at(i)]; }
 
 std::span<const std::uint8_t> Subset::pixels(std::size_t i) const {
-  return std::span(pool_->pixels).subspan(items_.at(i) * image_pixels, image_pixels);
+  return std::span(pool_->pixels).subspan(items_.at(i) * kImagePixels, kImagePixels);
 }
 
 void Subset::input(std::size_t i, Tensor& x) const {
   const std::span<const std::uint8_t> p = pixels(i);
-  x.resize(Shape::vector(image_pixels));
-  for (std::size_t r = 0; r < image_pixels; ++r) x[r] = pixel_value[p[r]];
+  x.resize(Shape::vector(kImagePixels));
+  for (std::size_t r = 0; r < kImagePixels; ++r) x[r] = kPixelValue[p[r]];
 }
 
 void Subset::one_hot(std::size_t i, Tensor& y) const {
   const std::uint8_t l = label(i);
-  y.resize(Shape::vector(num_classes));
+  y.resize(Shape::vector(kNumClasses));
   y.fill(0.0);
   y[l] = 1.0;
 }
@@ -124,16 +124,16 @@ void Subset::check_range(std::size_t first, std::size_t count) const {
 
 void Subset::inputs(std::size_t first, std::size_t count, Tensor& X) const {
   check_range(first, count);
-  X.resize(Shape::matrix(image_pixels, count));  // (784, count)
+  X.resize(Shape::matrix(kImagePixels, count));  // (784, count)
   for (std::size_t k = 0; k < count; ++k) {
     const std::span<const std::uint8_t> p = pixels(first + k);
-    for (std::size_t r = 0; r < image_pixels; ++r) X(r, k) = pixel_value[p[r]];
+    for (std::size_t r = 0; r < kImagePixels; ++r) X(r, k) = kPixelValue[p[r]];
   }
 }
 
 void Subset::one_hots(std::size_t first, std::size_t count, Tensor& Y) const {
   check_range(first, count);
-  Y.resize(Shape::matrix(num_classes, count));  // (10, count)
+  Y.resize(Shape::matrix(kNumClasses, count));  // (10, count)
   Y.fill(0.0);
   for (std::size_t k = 0; k < count; ++k) Y(label(first + k), k) = 1.0;
 }

@@ -36,19 +36,19 @@ struct EnumNames<DatasetKind> {
 /// "MNIST" / "Fashion-MNIST", as their authors spell them.
 std::string_view display_name(DatasetKind kind);
 
-inline constexpr std::size_t image_rows = 28;
-inline constexpr std::size_t image_cols = 28;
-inline constexpr std::size_t image_pixels = image_rows * image_cols;  // 784, the input layer
+inline constexpr std::size_t kImageRows = 28;
+inline constexpr std::size_t kImageCols = 28;
+inline constexpr std::size_t kImagePixels = kImageRows * kImageCols;  // 784, the input layer
 
 /// A pixel byte's input value, p / 255.0 (eq. 1: O0 = X): a table, computed at compile time with
 /// the same correctly rounded division, so the inputs are the same doubles without a division
 /// per pixel (784 of them cost a visible share of a training step).
-inline constexpr std::array<double, 256> pixel_value = [] {
+inline constexpr std::array<double, 256> kPixelValue = [] {
   std::array<double, 256> t{};
   for (std::size_t v = 0; v < t.size(); ++v) t[v] = static_cast<double>(v) / 255.0;
   return t;
 }();
-inline constexpr std::size_t num_classes = 10;
+inline constexpr std::size_t kNumClasses = 10;
 
 /// n images of 28x28 uint8 and their labels, in file order.
 struct ImageSet {

@@ -24,12 +24,12 @@
 namespace stepgrad {
 namespace {
 
-constexpr std::string_view npy_magic = "\x93NUMPY";
-constexpr std::size_t npy_align = 64;  // numpy's ARRAY_ALIGN
+constexpr std::string_view kNpyMagic = "\x93NUMPY";
+constexpr std::size_t kNpyAlign = 64;  // numpy's ARRAY_ALIGN
 // numpy pads the header so that the first dimension can grow to this many digits in place.
-constexpr std::size_t npy_growth_digits = 21;  // numpy's GROWTH_AXIS_MAX_DIGITS
-constexpr std::size_t max_npy_rank = 32;       // numpy's NPY_MAXDIMS
-constexpr std::uint16_t dos_date_1980_01_01 = (0 << 9) | (1 << 5) | 1;
+constexpr std::size_t kNpyGrowthDigits = 21;  // numpy's GROWTH_AXIS_MAX_DIGITS
+constexpr std::size_t kMaxNpyRank = 32;       // numpy's NPY_MAXDIMS
+constexpr std::uint16_t kDosDate19800101 = (0 << 9) | (1 << 5) | 1;
 
 // ---- Messages ---------------------------------------------------------------------------------
 
@@ -111,8 +111,8 @@ std::optional<std::vector<char32_t>> utf8_decode(std::string_view s) {
       cp = (cp << 6) | (b & 0x3fu);
     }
     // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    static constexpr char32_t min_for_length[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_for_length[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+    static constexpr char32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMinForLength[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
       return std::nullopt;
     }
     out.push_back(cp);
@@ -151,10 +151,10 @@ void utf8_append(std::string& out, char32_t cp) {
 std::vector<std::uint8_t> npy_prefix(std::string_view descr, std::span<const std::uint64_t> dims) {
   std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr,
                                  shape_text(dims));
-  if (!dims.empty()) dict.append(npy_growth_digits - fmt::formatted_size("{}", dims[0]), ' ');
+  if (!dims.empty()) dict.append(kNpyGrowthDigits - fmt::formatted_size("{}", dims[0]), ' ');
   const std::size_t hlen = dict.size() + 1;  // with the final '\n'
-  const std::size_t padlen = npy_align - (npy_magic.size() + 2 + 2 + hlen) % npy_align;
-  std::vector<std::uint8_t> out(npy_magic.begin(), npy_magic.end());
+  const std::size_t padlen = kNpyAlign - (kNpyMagic.size() + 2 + 2 + hlen) % kNpyAlign;
+  std::vector<std::uint8_t> out(kNpyMagic.begin(), kNpyMagic.end());
   out.push_back(1);  // version 1.0: a 2-byte header length is plenty for our headers
   out.push_back(0);
   put_le(out, hlen + padlen, 2);
@@ -290,7 +290,7 @@ std::vector<std::uint8_t> build_archive(std::span<const NpzEntry> entries, std::
     // Stored as numpy.savez does; a fixed timestamp makes equal models equal files (R19).
     const auto i = static_cast<zip_uint64_t>(index);
     if (zip_set_file_compression(za.get(), i, ZIP_CM_STORE, 0) != 0 ||
-        zip_file_set_dostime(za.get(), i, 0, dos_date_1980_01_01, 0) != 0) {
+        zip_file_set_dostime(za.get(), i, 0, kDosDate19800101, 0) != 0) {
       fail(file, fmt::format("libzip cannot set up '{}': {}", member, zip_text(za.get())));
     }
     if (probe && *probe) (*probe)(fmt::format("entry {}", e.name));
@@ -452,7 +452,7 @@ class HeaderParser {
     skip_space();
     if (eat(')')) return dims;
     for (;;) {
-      if (dims.size() == max_npy_rank) fail("shape has more than 32 dimensions");
+      if (dims.size() == kMaxNpyRank) fail("shape has more than 32 dimensions");
       dims.push_back(dimension());
       skip_space();
       if (eat(',')) {
@@ -514,12 +514,12 @@ std::string position_text(const Shape& s, std::size_t i) {
 
 std::variant<Tensor, std::string> parse_npy(std::span<const std::uint8_t> data,
                                             const EntryWhere& where, const NpzLimits& limits) {
-  const std::size_t magic_seen = std::min(data.size(), npy_magic.size());
+  const std::size_t magic_seen = std::min(data.size(), kNpyMagic.size());
   const std::string_view magic(reinterpret_cast<const char*>(data.data()), magic_seen);
-  if (magic != npy_magic) {
+  if (magic != kNpyMagic) {
     where.fail(fmt::format("npy magic is '{}', expected '\\x93NUMPY'", printable(magic)));
   }
-  if (data.size() < npy_magic.size() + 2) {
+  if (data.size() < kNpyMagic.size() + 2) {
     where.fail(fmt::format("{} bytes end inside the npy version", data.size()));
   }
   const unsigned major = data[6], minor = data[7];
@@ -528,7 +528,7 @@ std::variant<Tensor, std::string> parse_npy(std::span<const std::uint8_t> data,
   }
   // Version 1.0 has a 2-byte header length, 2.0 and 3.0 (UTF-8 header) a 4-byte one.
   const int len_bytes = major == 1 ? 2 : 4;
-  const std::size_t prefix = npy_magic.size() + 2 + static_cast<std::size_t>(len_bytes);
+  const std::size_t prefix = kNpyMagic.size() + 2 + static_cast<std::size_t>(len_bytes);
   if (data.size() < prefix) {
     where.fail(fmt::format("{} bytes end inside the npy header length", data.size()));
   }
@@ -776,9 +776,9 @@ std::vector<NpzEntry> load_npz_bytes(std::span<const std::uint8_t> bytes, std::s
     if (zip_stat_index(za.get(), i, 0, &st) != 0) {
       fail(file, fmt::format("cannot read entry {}: {}", i, zip_text(za.get())));
     }
-    constexpr zip_uint64_t needed =
+    constexpr zip_uint64_t kNeeded =
         ZIP_STAT_NAME | ZIP_STAT_SIZE | ZIP_STAT_COMP_METHOD | ZIP_STAT_ENCRYPTION_METHOD;
-    if ((st.valid & needed) != needed || st.name == nullptr) {
+    if ((st.valid & kNeeded) != kNeeded || st.name == nullptr) {
       fail(file, fmt::format("entry {} lacks a name, size or method", i));
     }
     Member m{st.name, i, st.size};

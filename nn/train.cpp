@@ -27,13 +27,13 @@ void fill(const Subset& data, std::span<const std::size_t> order, std::size_t fi
     data.one_hot(order[first], Y);
     return;
   }
-  X.resize(Shape::matrix(image_pixels, count));
-  Y.resize(Shape::matrix(num_classes, count));
+  X.resize(Shape::matrix(kImagePixels, count));
+  Y.resize(Shape::matrix(kNumClasses, count));
   Y.fill(0.0);
   for (std::size_t k = 0; k < count; ++k) {
     const std::size_t i = order[first + k];
     const std::span<const std::uint8_t> px = data.pixels(i);
-    for (std::size_t p = 0; p < image_pixels; ++p) X(p, k) = pixel_value[px[p]];
+    for (std::size_t p = 0; p < kImagePixels; ++p) X(p, k) = kPixelValue[px[p]];
     Y(data.label(i), k) = 1.0;
   }
 }
@@ -156,7 +156,7 @@ Evaluation evaluate(const Network& net, const Subset& data) {
     const std::size_t cols = a.O3.rank() == 2 ? a.O3.cols() : 1;
     for (std::size_t k = 0; k < cols; ++k) {
       std::size_t best = 0;
-      for (std::size_t i = 1; i < num_classes; ++i)
+      for (std::size_t i = 1; i < kNumClasses; ++i)
         if (a.O3(i, k) > a.O3(best, k)) best = i;
       e.predicted.push_back(static_cast<std::uint8_t>(best));
       e.confidence.push_back(a.O3(best, k));

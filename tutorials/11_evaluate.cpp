@@ -71,15 +71,15 @@ int main(int argc, char** argv) {
     fmt::print("  mean cross-entropy -Y·log O3: {:.4f}\n", e.cross_entropy);
     fmt::print("  accuracy:                     {:.4f}\n\n", e.accuracy);
 
-    std::vector<std::vector<std::int64_t>> confusion(num_classes,
-                                                     std::vector<std::int64_t>(num_classes, 0));
+    std::vector<std::vector<std::int64_t>> confusion(kNumClasses,
+                                                     std::vector<std::int64_t>(kNumClasses, 0));
     for (std::size_t i = 0; i < e.truth.size(); ++i) ++confusion[e.truth[i]][e.predicted[i]];
 
     fmt::print("digit  precision  recall  images\n");
-    for (std::size_t d = 0; d < num_classes; ++d) {
+    for (std::size_t d = 0; d < kNumClasses; ++d) {
       std::int64_t predicted_d = 0;
       std::int64_t true_d = 0;
-      for (std::size_t k = 0; k < num_classes; ++k) {
+      for (std::size_t k = 0; k < kNumClasses; ++k) {
         predicted_d += confusion[k][d];
         true_d += confusion[d][k];
       }
@@ -91,11 +91,11 @@ int main(int argc, char** argv) {
     }
 
     fmt::print("\nconfusion matrix (rows: true digit, columns: predicted)\n     ");
-    for (std::size_t d = 0; d < num_classes; ++d) fmt::print("{:>6}", d);
+    for (std::size_t d = 0; d < kNumClasses; ++d) fmt::print("{:>6}", d);
     fmt::print("\n");
-    for (std::size_t t = 0; t < num_classes; ++t) {
+    for (std::size_t t = 0; t < kNumClasses; ++t) {
       fmt::print("{:>5}", t);
-      for (std::size_t d = 0; d < num_classes; ++d) fmt::print("{:>6}", confusion[t][d]);
+      for (std::size_t d = 0; d < kNumClasses; ++d) fmt::print("{:>6}", confusion[t][d]);
       fmt::print("\n");
     }
 

@@ -45,8 +45,8 @@ namespace fs = std::filesystem;
 // only after gnuplot exited 0 and the file starts with the PNG signature: a failed plot leaves
 // no file and keeps an older PNG (RELIABILITY R20: no partial output files).
 
-constexpr std::size_t digit_side = 28;  // MNIST images are 28x28
-constexpr std::size_t digit_pixels = digit_side * digit_side;
+constexpr std::size_t kDigitSide = 28;  // MNIST images are 28x28
+constexpr std::size_t kDigitPixels = kDigitSide * kDigitSide;
 
 /// $STEPGRAD_GNUPLOT, else "gnuplot" (found on PATH).
 std::string gnuplot_program() {
@@ -72,15 +72,15 @@ std::string gnuplot_string(std::string_view s) {
 
 /// "" when the file holds a PNG, else why not.
 std::string check_png(const fs::path& path) {
-  static constexpr std::array<unsigned char, 8> signature = {0x89, 'P',  'N',  'G',
-                                                             '\r', '\n', 0x1a, '\n'};
+  static constexpr std::array<unsigned char, 8> kSignature = {0x89, 'P',  'N',  'G',
+                                                              '\r', '\n', 0x1a, '\n'};
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                        &std::fclose);
   if (!file) return fmt::format("cannot read gnuplot's output: {}", errno_text(errno));
   std::array<unsigned char, 8> head{};
   const std::size_t n = std::fread(head.data(), 1, head.size(), file.get());
   if (n == 0) return "gnuplot wrote an empty file";
-  if (n < head.size() || head != signature) return "gnuplot wrote something that is not a PNG";
+  if (n < head.size() || head != kSignature) return "gnuplot wrote something that is not a PNG";
   return "";
 }
 
@@ -197,7 +197,7 @@ PlotResult render(const fs::path& path, int width, int height, const Script& scr
 // ---- Shared pieces of the scripts ----
 
 /// Plain, distinguishable line colours (matplotlib's first eight).
-constexpr std::array<std::string_view, 8> line_colours = {
+constexpr std::array<std::string_view, 8> kLineColours = {
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
 void check_path(const fs::path& path, std::string_view function) {
@@ -231,7 +231,7 @@ void plot_series(Gnuplot& gp, std::span<const double> x, const std::vector<Serie
   gp << "plot ";
   for (std::size_t i = 0; i < series.size(); ++i) {
     gp << (i == 0 ? "" : ", ") << "'-' using 1:2 with " << style << " lw 2 lc rgb '"
-       << line_colours[i % line_colours.size()] << "' title " << gnuplot_string(series[i].label);
+       << kLineColours[i % kLineColours.size()] << "' title " << gnuplot_string(series[i].label);
   }
   gp << "\n";
   const std::vector<double> xs(x.begin(), x.end());
@@ -333,7 +333,7 @@ PlotResult plot_training_curves(const fs::path& path, std::string_view title,
 PlotResult plot_confusion_matrix(const fs::path& path, std::string_view title,
                                  const std::vector<std::vector<std::int64_t>>& counts) {
   check_path(path, "plot_confusion_matrix");
-  constexpr std::size_t n = 10;
+  const std::size_t n = 10;  // digits
   if (counts.size() != n ||
       std::any_of(counts.begin(), counts.end(), [](const auto& row) { return row.size() != n; })) {
     throw std::invalid_argument("plot_confusion_matrix: counts must be 10x10");
@@ -374,29 +374,29 @@ PlotResult plot_confusion_matrix(const fs::path& path, std::string_view title,
 
 PlotResult plot_weight_tiles(const fs::path& path, std::string_view title, const Tensor& W0) {
   check_path(path, "plot_weight_tiles");
-  if (W0.rank() != 2 || W0.cols() != digit_pixels || W0.rows() == 0) {
+  if (W0.rank() != 2 || W0.cols() != kDigitPixels || W0.rows() == 0) {
     throw std::invalid_argument(fmt::format("plot_weight_tiles: W0 has shape {}, expected (n, 784)",
                                             to_string(W0.shape())));
   }
-  constexpr std::size_t per_row = 16, gap = 2, stride = digit_side + gap;
+  constexpr std::size_t kPerRow = 16, kGap = 2, kStride = kDigitSide + kGap;
   const std::size_t units = W0.rows();
-  const std::size_t grid_cols = std::min(units, per_row);
-  const std::size_t grid_rows = (units + per_row - 1) / per_row;
-  const std::size_t cols = grid_cols * stride - gap, rows = grid_rows * stride - gap;
+  const std::size_t grid_cols = std::min(units, kPerRow);
+  const std::size_t grid_rows = (units + kPerRow - 1) / kPerRow;
+  const std::size_t cols = grid_cols * kStride - kGap, rows = grid_rows * kStride - kGap;
   std::vector<double> mosaic(cols * rows, std::nan(""));  // (rows, cols); NaN is the gap
   double lowest = W0[0], highest = W0[0];
   for (std::size_t u = 0; u < units; ++u) {
     double scale = 0.0;  // max |w| of this unit
-    for (std::size_t k = 0; k < digit_pixels; ++k) {
+    for (std::size_t k = 0; k < kDigitPixels; ++k) {
       const double w = W0(u, k);
       scale = std::max(scale, std::abs(w));
       lowest = std::min(lowest, w);
       highest = std::max(highest, w);
     }
-    const std::size_t top = (u / per_row) * stride, left = (u % per_row) * stride;
-    for (std::size_t i = 0; i < digit_side; ++i) {
-      for (std::size_t j = 0; j < digit_side; ++j) {
-        const double w = W0(u, i * digit_side + j);
+    const std::size_t top = (u / kPerRow) * kStride, left = (u % kPerRow) * kStride;
+    for (std::size_t i = 0; i < kDigitSide; ++i) {
+      for (std::size_t j = 0; j < kDigitSide; ++j) {
+        const double w = W0(u, i * kDigitSide + j);
         mosaic[(top + i) * cols + left + j] = std::isfinite(w) && scale > 0 ? w / scale : 0.0;
       }
     }
@@ -421,26 +421,26 @@ PlotResult plot_digit_predictions(const fs::path& path, std::string_view title,
   check_path(path, "plot_digit_predictions");
   if (digits.empty()) throw std::invalid_argument("plot_digit_predictions: no digits");
   for (const DigitPrediction& d : digits) {
-    if (d.pixels.size() != digit_pixels) {
+    if (d.pixels.size() != kDigitPixels) {
       throw std::invalid_argument(fmt::format(
           "plot_digit_predictions: an image has {} pixels, expected 784", d.pixels.size()));
     }
   }
   // Each cell: a band for its title, then the 28x28 image; gaps between cells.
-  constexpr std::size_t per_row = 10, band = 12, gap = 4;
-  constexpr std::size_t cell_w = digit_side + gap, cell_h = band + digit_side + gap;
-  const std::size_t grid_cols = std::min(digits.size(), per_row);
-  const std::size_t grid_rows = (digits.size() + per_row - 1) / per_row;
-  const std::size_t cols = grid_cols * cell_w - gap, rows = grid_rows * cell_h - gap;
+  constexpr std::size_t kPerRow = 10, kBand = 12, kGap = 4;
+  constexpr std::size_t kCellWidth = kDigitSide + kGap, kCellHeight = kBand + kDigitSide + kGap;
+  const std::size_t grid_cols = std::min(digits.size(), kPerRow);
+  const std::size_t grid_rows = (digits.size() + kPerRow - 1) / kPerRow;
+  const std::size_t cols = grid_cols * kCellWidth - kGap, rows = grid_rows * kCellHeight - kGap;
   std::vector<double> mosaic(cols * rows, std::nan(""));  // (rows, cols); NaN shows the paper
   std::string labels;
   std::size_t wrong = 0;
   for (std::size_t n = 0; n < digits.size(); ++n) {
     const DigitPrediction& d = digits[n];
-    const std::size_t top = (n / per_row) * cell_h + band, left = (n % per_row) * cell_w;
-    for (std::size_t i = 0; i < digit_side; ++i) {
-      for (std::size_t j = 0; j < digit_side; ++j) {
-        mosaic[(top + i) * cols + left + j] = d.pixels[i * digit_side + j];
+    const std::size_t top = (n / kPerRow) * kCellHeight + kBand, left = (n % kPerRow) * kCellWidth;
+    for (std::size_t i = 0; i < kDigitSide; ++i) {
+      for (std::size_t j = 0; j < kDigitSide; ++j) {
+        mosaic[(top + i) * cols + left + j] = d.pixels[i * kDigitSide + j];
       }
     }
     const bool right = d.predicted == d.label;
@@ -455,7 +455,7 @@ PlotResult plot_digit_predictions(const fs::path& path, std::string_view title,
           "set object {} rectangle from {},{} to {},{} front fillstyle empty border lc rgb "
           "'#d00000' lw 2\n",
           n + 2, static_cast<double>(left) - 1.0, static_cast<double>(top) - 1.0,
-          static_cast<double>(left + digit_side), static_cast<double>(top + digit_side));
+          static_cast<double>(left + kDigitSide), static_cast<double>(top + kDigitSide));
     }
   }
   // About 2.6 screen pixels per image pixel, plus room for the title.

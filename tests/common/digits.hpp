@@ -13,15 +13,15 @@ namespace stepgrad::testing {
 inline Subset synthetic_digits(std::size_t n, std::uint32_t seed) {
   auto pool = std::make_shared<ImageSet>();
   RandomState rng(seed);
-  pool->pixels.resize(n * image_pixels);
+  pool->pixels.resize(n * kImagePixels);
   pool->labels.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     pool->labels[i] = static_cast<std::uint8_t>(rng.random_interval(9));
-    for (std::size_t p = 0; p < image_pixels; ++p) {
+    for (std::size_t p = 0; p < kImagePixels; ++p) {
       // a faint stroke pattern that depends on the label, so the digits can be learned
       const bool lit =
           rng.random_sample() < 0.12 + 0.1 * (((p / 28 + p % 28 + pool->labels[i]) % 10) < 3);
-      pool->pixels[i * image_pixels + p] =
+      pool->pixels[i * kImagePixels + p] =
           lit ? static_cast<std::uint8_t>(1 + rng.random_interval(254)) : 0;
     }
   }

@@ -42,7 +42,7 @@ inline void parse_and_pair(std::span<const std::uint8_t> bytes) {
       IdxArray labels{{n}, std::vector<std::uint8_t>(n, 7)};
       make_image_set(std::move(a), std::move(labels), "input", "labels");
     } else if (a.dims.size() == 1) {
-      IdxArray images{{n, image_rows, image_cols}, std::vector<std::uint8_t>(n * image_pixels)};
+      IdxArray images{{n, kImageRows, kImageCols}, std::vector<std::uint8_t>(n * kImagePixels)};
       make_image_set(std::move(images), std::move(a), "images", "input");
     }
   } catch (const DataError&) {
