@@ -115,27 +115,18 @@ void Subset::one_hot(std::size_t i, Tensor& y) const {
   y[l] = 1.0;
 }
 
-void Subset::check_range(std::size_t first, std::size_t count) const {
-  if (first > size() || count > size() - first) {
-    throw std::out_of_range(fmt::format("Subset: samples {} to {} asked of a subset of {}", first,
-                                        first + count, size()));
-  }
-}
-
-void Subset::inputs(std::size_t first, std::size_t count, Tensor& X) const {
-  check_range(first, count);
-  X.resize(Shape::matrix(kImagePixels, count));  // (784, count)
-  for (std::size_t k = 0; k < count; ++k) {
-    const std::span<const std::uint8_t> p = pixels(first + k);
+void Subset::inputs(std::span<const std::size_t> samples, Tensor& X) const {
+  X.resize(Shape::matrix(kImagePixels, samples.size()));  // (784, count)
+  for (std::size_t k = 0; k < samples.size(); ++k) {
+    const std::span<const std::uint8_t> p = pixels(samples[k]);
     for (std::size_t r = 0; r < kImagePixels; ++r) X(r, k) = kPixelValue[p[r]];
   }
 }
 
-void Subset::one_hots(std::size_t first, std::size_t count, Tensor& Y) const {
-  check_range(first, count);
-  Y.resize(Shape::matrix(kNumClasses, count));  // (10, count)
+void Subset::one_hots(std::span<const std::size_t> samples, Tensor& Y) const {
+  Y.resize(Shape::matrix(kNumClasses, samples.size()));  // (10, count)
   Y.fill(0.0);
-  for (std::size_t k = 0; k < count; ++k) Y(label(first + k), k) = 1.0;
+  for (std::size_t k = 0; k < samples.size(); ++k) Y(label(samples[k]), k) = 1.0;
 }
 
 Subset Subset::first(std::size_t n) const {

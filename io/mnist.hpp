@@ -80,16 +80,15 @@ class Subset {
   void input(std::size_t i, Tensor& x) const;
   /// y becomes shape (10,): 1 at the label, 0 elsewhere.
   void one_hot(std::size_t i, Tensor& y) const;
-  /// X becomes (784, count): column k is sample first+k (the article's column vectors).
-  void inputs(std::size_t first, std::size_t count, Tensor& X) const;
-  /// Y becomes (10, count): column k is the one-hot label of sample first+k.
-  void one_hots(std::size_t first, std::size_t count, Tensor& Y) const;
+  /// X becomes (784, k) for k samples: column j is sample samples[j] (the article's column
+  /// vectors); std::out_of_range for a sample past the end.
+  void inputs(std::span<const std::size_t> samples, Tensor& X) const;
+  /// Y becomes (10, k): column j is the one-hot label of sample samples[j].
+  void one_hots(std::span<const std::size_t> samples, Tensor& Y) const;
   /// The first n samples, sharing the pool.
   Subset first(std::size_t n) const;
 
  private:
-  void check_range(std::size_t first, std::size_t count) const;
-
   std::shared_ptr<const ImageSet> pool_;
   std::vector<std::size_t> items_;
 };

@@ -3,8 +3,6 @@
 
 #include <cmath>
 
-#include <stepgrad/autodiff/random.hpp>
-
 namespace stepgrad {
 
 TapeForward tape_gradients(Tape& tape, Network& net, const Tensor& x, const Tensor& y) {
@@ -58,22 +56,6 @@ bool CrossCheck::passed(double rtol_deltas) const {
   return true;
 }
 
-std::string format_cross_check(const CrossCheck& c) {
-  std::string out = fmt::format("C = {:.6f}\n{:<6} {:>24} {:>40}\n", c.loss, "", "tape vs deltas",
-                                "tape vs finite differences");
-  out += fmt::format("{:<6} {:>11} {:>12} {:>11} {:>12} {:>15}\n", "", "max |a-b|", "max rel",
-                     "max |a-b|", "max rel", "checked");
-  for (const GradientAgreement& g : c.parameters) {
-    const GradCheckReport& n = g.tape_vs_numeric;
-    out +=
-        fmt::format("{:<6} {:>11.2e} {:>12.2e} {:>11.2e} {:>12.2e} {:>8}/{:<6} {}\n", g.name,
-                    g.tape_vs_deltas.max_abs, g.tape_vs_deltas.max_rel, n.cmp.max_abs,
-                    n.cmp.max_rel, n.checked.size(), n.analytic.size(), n.passed ? "ok" : "FAILED");
-  }
-  out.pop_back();
-  return out;
-}
-
 std::vector<DeltaDistortion> measure_erratum_e1(const Network& net, const Tensor& x,
                                                 const Tensor& y) {
   const Activations a = forward_pass(net, x);
@@ -99,16 +81,6 @@ std::string format_erratum_e1(const std::vector<DeltaDistortion>& ds) {
   }
   out.pop_back();
   return out;
-}
-
-Sample synthetic_sample(std::uint32_t seed) {
-  RandomState rng(seed);
-  Sample s{Tensor::zeros(kLayerSizes[0]), Tensor::zeros(kLayerSizes[3])};
-  for (double& v : s.x.values()) {
-    if (rng.random_sample() < 0.19) v = 1.0 - rng.random_sample();  // in (0, 1]
-  }
-  s.y[rng.random_interval(9)] = 1.0;
-  return s;
 }
 
 }  // namespace stepgrad

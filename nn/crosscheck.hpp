@@ -35,9 +35,6 @@ struct CrossCheck {
 CrossCheck cross_check(Network& net, const Tensor& x, const Tensor& y,
                        std::size_t max_elements = 0);
 
-/// A table: one line per parameter with max |a-b| and max relative error of each pair.
-std::string format_cross_check(const CrossCheck& c);
-
 /// Erratum E1 for one weight: the `article` recipe's Delta against the true gradient.
 struct DeltaDistortion {
   std::string name;   ///< "Delta1"
@@ -49,13 +46,5 @@ struct DeltaDistortion {
 std::vector<DeltaDistortion> measure_erratum_e1(const Network& net, const Tensor& x,
                                                 const Tensor& y);
 std::string format_erratum_e1(const std::vector<DeltaDistortion>& ds);
-
-/// A sample that looks like an MNIST digit when no data is at hand: about 19% of the 784
-/// pixels lit with values in (0, 1], like MNIST's, and a random one-hot label (seeded).
-struct Sample {
-  Tensor x;  ///< (784,)
-  Tensor y;  ///< (10,)
-};
-Sample synthetic_sample(std::uint32_t seed);
 
 }  // namespace stepgrad

@@ -27,15 +27,8 @@ void fill(const Subset& data, std::span<const std::size_t> order, std::size_t fi
     data.one_hot(order[first], Y);
     return;
   }
-  X.resize(Shape::matrix(kImagePixels, count));
-  Y.resize(Shape::matrix(kNumClasses, count));
-  Y.fill(0.0);
-  for (std::size_t k = 0; k < count; ++k) {
-    const std::size_t i = order[first + k];
-    const std::span<const std::uint8_t> px = data.pixels(i);
-    for (std::size_t p = 0; p < kImagePixels; ++p) X(p, k) = kPixelValue[px[p]];
-    Y(data.label(i), k) = 1.0;
-  }
+  data.inputs(order.subspan(first, count), X);
+  data.one_hots(order.subspan(first, count), Y);
 }
 
 // How many columns of O3 put their largest value on the label (the first maximum, as argmax).

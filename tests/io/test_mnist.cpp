@@ -570,8 +570,9 @@ BOOST_FIXTURE_TEST_CASE(samples_become_tensors_scaled_by_255, FixtureFolder) {
 
   Tensor X;
   Tensor Y;
-  s.train.inputs(2, 3, X);
-  s.train.one_hots(2, 3, Y);
+  const std::vector<std::size_t> three = {2, 3, 4};
+  s.train.inputs(three, X);
+  s.train.one_hots(three, Y);
   BOOST_TEST((X.shape() == Shape::matrix(784, 3)));
   BOOST_TEST((Y.shape() == Shape::matrix(10, 3)));
   for (std::size_t k = 0; k < 3; ++k) {
@@ -580,8 +581,9 @@ BOOST_FIXTURE_TEST_CASE(samples_become_tensors_scaled_by_255, FixtureFolder) {
     for (std::size_t r = 0; r < 784; ++r) BOOST_TEST(X(r, k) == x[r]);
     for (std::size_t r = 0; r < 10; ++r) BOOST_TEST(Y(r, k) == y[r]);
   }
-  BOOST_CHECK_THROW(s.train.inputs(28, 3, X), std::out_of_range);
-  BOOST_CHECK_THROW(s.train.one_hots(31, 0, Y), std::out_of_range);
+  const std::vector<std::size_t> past_the_end = {28, 29, 30};
+  BOOST_CHECK_THROW(s.train.inputs(past_the_end, X), std::out_of_range);
+  BOOST_CHECK_THROW(s.train.one_hots(past_the_end, Y), std::out_of_range);
   BOOST_CHECK_THROW(s.test.input(10, x), std::out_of_range);
   BOOST_CHECK_THROW(s.test.label(10), std::out_of_range);
   BOOST_CHECK_THROW(Subset(nullptr, {0}), std::out_of_range);

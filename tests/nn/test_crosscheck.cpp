@@ -9,11 +9,30 @@
 
 #include <stepgrad/autodiff/random.hpp>
 #include <stepgrad/nn/crosscheck.hpp>
+#include "common/digits.hpp"
 
 using namespace stepgrad;
 namespace bdata = boost::unit_test::data;
 
 namespace {
+
+// A table for failure messages: one line per parameter, max |a-b| and max rel of each pair.
+std::string format_cross_check(const CrossCheck& c) {
+  std::string out = fmt::format("C = {:.6f}\n{:<6} {:>24} {:>40}\n", c.loss, "", "tape vs deltas",
+                                "tape vs finite differences");
+  out += fmt::format("{:<6} {:>11} {:>12} {:>11} {:>12} {:>15}\n", "", "max |a-b|", "max rel",
+                     "max |a-b|", "max rel", "checked");
+  for (const GradientAgreement& g : c.parameters) {
+    const GradCheckReport& n = g.tape_vs_numeric;
+    out +=
+        fmt::format("{:<6} {:>11.2e} {:>12.2e} {:>11.2e} {:>12.2e} {:>8}/{:<6} {}\n", g.name,
+                    g.tape_vs_deltas.max_abs, g.tape_vs_deltas.max_rel, n.cmp.max_abs,
+                    n.cmp.max_rel, n.checked.size(), n.analytic.size(), n.passed ? "ok" : "FAILED");
+  }
+  out.pop_back();
+  return out;
+}
+
 // Elements checked per parameter: every one, unless STEPGRAD_CROSSCHECK_ELEMENTS says fewer.
 // The sanitizer build sets it (tests/meson.build): it hunts memory errors, which a sample of
 // elements exercises as well as all of them, and it runs the forward pass ~20x slower.
@@ -25,7 +44,8 @@ std::size_t elements_to_check() {
 // Moves the weights away from their initial values: `steps` SGD steps on synthetic digits.
 void train(Network& net, std::uint32_t seed, int steps) {
   for (int k = 0; k < steps; ++k) {
-    const Sample s = synthetic_sample(seed * 1000 + static_cast<std::uint32_t>(k));
+    const testing::Sample s =
+        testing::synthetic_sample(seed * 1000 + static_cast<std::uint32_t>(k));
     deltas_sgd_step(net, s.x, s.y, Recipe::fixed, 0.05);
   }
 }
@@ -39,7 +59,7 @@ BOOST_DATA_TEST_CASE(tape_deltas_and_finite_differences_agree_on_every_weight,
                      seed, steps) {
   Network net(NetworkOptions{.seed = seed});
   train(net, seed, steps);
-  const Sample s = synthetic_sample(seed + 7);
+  const testing::Sample s = testing::synthetic_sample(seed + 7);
   const std::size_t elements = elements_to_check();
   const CrossCheck c = cross_check(net, s.x, s.y, elements);
   BOOST_TEST_MESSAGE("seed " << seed << ", after " << steps << " steps\n" << format_cross_check(c));
@@ -63,7 +83,7 @@ BOOST_AUTO_TEST_CASE(options_keep_the_three_way_agreement) {
     // Finite differences step across relu's kink when a pre-activation is within reach of 0 (the
     // derivative jumps there), so for relu take the first sample whose Z1, Z2 keep clear of 0 by
     // more than the stencil's widest move, 2h times the largest input to a weight (and a margin).
-    auto clear_of_kinks = [&](const Sample& s) {
+    auto clear_of_kinks = [&](const testing::Sample& s) {
       const Activations a = forward_pass(net, s.x);
       double reach = 1.0;  // pixels are at most 1
       for (double v : a.O1.values()) reach = std::max(reach, std::abs(v));
@@ -74,10 +94,10 @@ BOOST_AUTO_TEST_CASE(options_keep_the_three_way_agreement) {
       return true;
     };
     std::uint32_t pick = 19;
-    while (opt.activation == Activation::relu && !clear_of_kinks(synthetic_sample(pick)) &&
+    while (opt.activation == Activation::relu && !clear_of_kinks(testing::synthetic_sample(pick)) &&
            pick < 1000)
       ++pick;
-    const Sample s = synthetic_sample(pick);
+    const testing::Sample s = testing::synthetic_sample(pick);
     BOOST_TEST_REQUIRE((opt.activation != Activation::relu || clear_of_kinks(s)));
     const CrossCheck c =
         cross_check(net, s.x, s.y, elements_to_check() == 0 ? 3000 : elements_to_check());
@@ -93,7 +113,7 @@ BOOST_AUTO_TEST_CASE(directional_derivatives_of_the_whole_network) {
   for (int steps : {0, 200}) {
     Network net;
     train(net, 4, steps);
-    const Sample s = synthetic_sample(29);
+    const testing::Sample s = testing::synthetic_sample(29);
     Tape tape;
     tape_gradients(tape, net, s.x, s.y);
     std::vector<Tensor*> xs{&net.W0.value, &net.W1.value, &net.W2.value};

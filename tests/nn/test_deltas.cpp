@@ -9,6 +9,7 @@
 #include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/deltas.hpp>
 #include "common/check.hpp"
+#include "common/digits.hpp"
 
 using namespace stepgrad;
 
@@ -24,7 +25,7 @@ BOOST_AUTO_TEST_SUITE(deltas)
 
 BOOST_AUTO_TEST_CASE(forward_pass_by_hand_equals_the_tapes) {
   Network net;
-  const Sample s = synthetic_sample(11);
+  const testing::Sample s = testing::synthetic_sample(11);
   Tape tape;
   const TapeForward f = record_forward(tape, net, s.x, s.y);
   const Activations a = forward_pass(net, s.x);
@@ -43,7 +44,7 @@ BOOST_AUTO_TEST_CASE(fixed_deltas_equal_the_tapes_gradients) {
        {NetworkOptions{}, NetworkOptions{.bias = true, .activation = Activation::tanh},
         NetworkOptions{.activation = Activation::relu, .init = InitScale::fan_in}}) {
     Network net(opt);
-    const Sample s = synthetic_sample(12);
+    const testing::Sample s = testing::synthetic_sample(12);
     Tape tape;
     const TapeForward f = tape_gradients(tape, net, s.x, s.y);
     const Deltas d = backward_pass(net, forward_pass(net, s.x), s.y, Recipe::fixed);
@@ -66,7 +67,7 @@ BOOST_AUTO_TEST_CASE(minibatch_deltas_are_the_mean_of_the_samples) {
   Tensor X = Tensor::zeros(784, 4);
   Tensor Y = Tensor::zeros(10, 4);
   for (std::size_t k = 0; k < 4; ++k) {
-    const Sample s = synthetic_sample(static_cast<std::uint32_t>(40 + k));
+    const testing::Sample s = testing::synthetic_sample(static_cast<std::uint32_t>(40 + k));
     for (std::size_t i = 0; i < 784; ++i) X(i, k) = s.x[i];
     for (std::size_t i = 0; i < 10; ++i) Y(i, k) = s.y[i];
   }
@@ -92,7 +93,7 @@ BOOST_AUTO_TEST_CASE(minibatch_deltas_are_the_mean_of_the_samples) {
 
 BOOST_AUTO_TEST_CASE(every_delta_of_a_step_comes_from_the_weights_before_it) {
   Network net;
-  const Sample s = synthetic_sample(13);
+  const testing::Sample s = testing::synthetic_sample(13);
   const Network before = net;
   const Deltas d = backward_pass(before, forward_pass(before, s.x), s.y, Recipe::fixed);
   deltas_sgd_step(net, s.x, s.y, Recipe::fixed, 0.5);
@@ -106,7 +107,7 @@ BOOST_AUTO_TEST_CASE(both_engines_train_the_same_weights) {
   Network by_deltas;
   Tape tape;
   for (std::uint32_t k = 0; k < 50; ++k) {
-    const Sample s = synthetic_sample(100 + k);
+    const testing::Sample s = testing::synthetic_sample(100 + k);
     tape_sgd_step(tape, by_tape, s.x, s.y, 0.05);
     deltas_sgd_step(by_deltas, s.x, s.y, Recipe::fixed, 0.05);
   }
@@ -125,7 +126,7 @@ BOOST_AUTO_TEST_CASE(both_engines_train_the_same_weights) {
 BOOST_AUTO_TEST_CASE(erratum_e1_shrinks_and_turns_delta1_and_delta0) {
   for (std::uint32_t seed : {1u, 2u, 3u}) {
     Network net(NetworkOptions{.seed = seed});
-    const Sample s = synthetic_sample(seed + 50);
+    const testing::Sample s = testing::synthetic_sample(seed + 50);
     const std::vector<DeltaDistortion> e1 = measure_erratum_e1(net, s.x, s.y);
     BOOST_TEST_MESSAGE("E1, seed " << seed << "\n" << format_erratum_e1(e1));
     BOOST_TEST(e1[0].name == "Delta2");
@@ -143,7 +144,7 @@ BOOST_AUTO_TEST_CASE(erratum_e1_shrinks_and_turns_delta1_and_delta0) {
 // categorical cross-entropy. The tape tells the two apart.
 BOOST_AUTO_TEST_CASE(erratum_e2_o3_minus_y_is_the_gradient_of_the_categorical_cost_only) {
   Network net;
-  const Sample s = synthetic_sample(14);
+  const testing::Sample s = testing::synthetic_sample(14);
   Tape tape;
   const TapeForward f = record_forward(tape, net, s.x, s.y);
   const Tensor o3_minus_y = f.O3.value() - s.y;
@@ -188,7 +189,7 @@ BOOST_AUTO_TEST_CASE(the_article_recipe_trains_differently) {
   Network fixed;
   Network article;
   for (std::uint32_t k = 0; k < 20; ++k) {
-    const Sample s = synthetic_sample(200 + k);
+    const testing::Sample s = testing::synthetic_sample(200 + k);
     deltas_sgd_step(fixed, s.x, s.y, Recipe::fixed, 0.05);
     deltas_sgd_step(article, s.x, s.y, Recipe::article, 0.05);
   }

@@ -11,6 +11,7 @@
 #include <stepgrad/nn/deltas.hpp>
 #include <stepgrad/nn/dump.hpp>
 #include "common/check.hpp"
+#include "common/digits.hpp"
 #include "common/temp_dir.hpp"
 
 using namespace stepgrad;
@@ -30,7 +31,7 @@ BOOST_AUTO_TEST_SUITE(dump)
 BOOST_AUTO_TEST_CASE(a_dump_loads_back_with_the_articles_names_shapes_and_the_tapes_gradients) {
   TempDir dir("dump");
   Network net;
-  const Sample s = synthetic_sample(21);
+  const testing::Sample s = testing::synthetic_sample(21);
   const fs::path path = dir.path() / "grads.npz";
   write_gradient_dump(path, net, s.x, s.y);
   const std::vector<NpzEntry> loaded = load_npz(path);
@@ -68,14 +69,14 @@ BOOST_AUTO_TEST_CASE(a_dump_loads_back_with_the_articles_names_shapes_and_the_ta
 
 BOOST_AUTO_TEST_CASE(the_same_sample_and_weights_give_byte_identical_dumps) {
   Network a, b;
-  const Sample s = synthetic_sample(22);
+  const testing::Sample s = testing::synthetic_sample(22);
   BOOST_TEST(save_npz_bytes(gradient_dump(a, s.x, s.y)) ==
              save_npz_bytes(gradient_dump(b, s.x, s.y)));
 }
 
 BOOST_AUTO_TEST_CASE(with_biases_the_dump_holds_them_and_their_gradients) {
   Network net(NetworkOptions{.bias = true});
-  const Sample s = synthetic_sample(23);
+  const testing::Sample s = testing::synthetic_sample(23);
   const std::vector<NpzEntry> entries = gradient_dump(net, s.x, s.y);
   const std::vector<std::string> want{"X",   "Y",   "W0",  "W1",  "W2",  "b0",  "b1", "b2",
                                       "gW0", "gW1", "gW2", "gb0", "gb1", "gb2", "C",  "options"};
@@ -88,7 +89,7 @@ BOOST_AUTO_TEST_CASE(with_biases_the_dump_holds_them_and_their_gradients) {
 BOOST_AUTO_TEST_CASE(a_minibatch_or_a_wrong_shape_is_refused_before_any_file_is_written) {
   TempDir dir("dump");
   Network net;
-  const Sample s = synthetic_sample(24);
+  const testing::Sample s = testing::synthetic_sample(24);
   const fs::path path = dir.path() / "grads.npz";
   BOOST_CHECK_THROW(write_gradient_dump(path, net, Tensor::zeros(784, 2), Tensor::zeros(10, 2)),
                     ShapeError);
@@ -100,7 +101,7 @@ BOOST_AUTO_TEST_CASE(a_minibatch_or_a_wrong_shape_is_refused_before_any_file_is_
 BOOST_AUTO_TEST_CASE(a_dump_into_a_missing_folder_fails_with_the_files_name) {
   TempDir dir("dump");
   Network net;
-  const Sample s = synthetic_sample(25);
+  const testing::Sample s = testing::synthetic_sample(25);
   const fs::path path = dir.path() / "no-such-folder" / "grads.npz";
   try {
     write_gradient_dump(path, net, s.x, s.y);

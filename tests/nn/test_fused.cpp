@@ -6,6 +6,7 @@
 #include <stepgrad/nn/fused.hpp>
 #include "common/alloc_counter.hpp"
 #include "common/check.hpp"
+#include "common/digits.hpp"
 
 using namespace stepgrad;
 
@@ -23,7 +24,7 @@ BOOST_AUTO_TEST_CASE(the_fused_step_gives_the_oracles_bits) {
       Network fast(opt);
       FusedDeltasStep step;
       for (std::uint32_t k = 0; k < 30; ++k) {
-        Sample s = synthetic_sample(500 + k);
+        testing::Sample s = testing::synthetic_sample(500 + k);
         if (k == 7) s.x.fill(0.0);  // a black image: W0 must not move
         const Activations a = deltas_sgd_step(oracle, s.x, s.y, recipe, 0.05);
         const Tensor& O3 = step.step(fast, s.x, s.y, recipe, 0.05);
@@ -44,12 +45,12 @@ BOOST_AUTO_TEST_CASE(the_fused_step_gives_the_oracles_bits) {
 BOOST_AUTO_TEST_CASE(the_fused_step_allocates_nothing_after_the_first) {
   Network net;
   FusedDeltasStep step;
-  const Sample first = synthetic_sample(1);
+  const testing::Sample first = testing::synthetic_sample(1);
   step.step(net, first.x, first.y, Recipe::article, 0.001);
-  std::vector<Sample> samples;
-  for (std::uint32_t k = 0; k < 20; ++k) samples.push_back(synthetic_sample(10 + k));
+  std::vector<testing::Sample> samples;
+  for (std::uint32_t k = 0; k < 20; ++k) samples.push_back(testing::synthetic_sample(10 + k));
   const testing::AllocationCounter counter;
-  for (const Sample& s : samples) step.step(net, s.x, s.y, Recipe::article, 0.001);
+  for (const testing::Sample& s : samples) step.step(net, s.x, s.y, Recipe::article, 0.001);
   BOOST_TEST(counter.count() == 0);
 }
 

@@ -8,6 +8,7 @@
 #include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/network.hpp>
 #include "common/check.hpp"
+#include "common/digits.hpp"
 
 using namespace stepgrad;
 
@@ -56,7 +57,7 @@ BOOST_AUTO_TEST_CASE(weights_have_the_articles_shapes_and_scale) {
 
 BOOST_AUTO_TEST_CASE(the_forward_pass_names_every_value_like_the_article) {
   Network net;
-  const Sample s = synthetic_sample(5);
+  const testing::Sample s = testing::synthetic_sample(5);
   Tape tape;
   const TapeForward f = record_forward(tape, net, s.x, s.y);
   BOOST_TEST(tape.label(f.Z1.index()) == "Z1 = W0 · O0");
@@ -83,9 +84,9 @@ BOOST_AUTO_TEST_CASE(a_minibatch_is_its_samples_side_by_side) {
   for (double& v : net.b0.value.values()) v = 0.01;  // make the biases matter
   Tensor X = Tensor::zeros(784, 3);
   Tensor Y = Tensor::zeros(10, 3);
-  std::vector<Sample> samples;
+  std::vector<testing::Sample> samples;
   for (std::size_t k = 0; k < 3; ++k) {
-    samples.push_back(synthetic_sample(static_cast<std::uint32_t>(20 + k)));
+    samples.push_back(testing::synthetic_sample(static_cast<std::uint32_t>(20 + k)));
     for (std::size_t i = 0; i < 784; ++i) X(i, k) = samples[k].x[i];
     for (std::size_t i = 0; i < 10; ++i) Y(i, k) = samples[k].y[i];
   }
@@ -113,7 +114,7 @@ BOOST_AUTO_TEST_CASE(options_are_small_visible_changes) {
   BOOST_TEST(testing::identical(biased.b2.value, Tensor::zeros(10)));
   BOOST_TEST(testing::identical(biased.W0.value, plain.W0.value));  // same draws
   Tape tape;
-  const Sample s = synthetic_sample(1);
+  const testing::Sample s = testing::synthetic_sample(1);
   const TapeForward f = record_forward(tape, biased, s.x, s.y);
   BOOST_TEST(tape.label(f.O1.index()) == "O1 = relu(Z1)");
   BOOST_TEST(parse_enum<Activation>("tanh", "activation") == Activation::tanh);
@@ -124,7 +125,7 @@ BOOST_AUTO_TEST_CASE(options_are_small_visible_changes) {
 }
 
 BOOST_AUTO_TEST_CASE(synthetic_samples_look_like_mnist_digits) {
-  const Sample s = synthetic_sample(3);
+  const testing::Sample s = testing::synthetic_sample(3);
   std::size_t lit = 0;
   for (double v : s.x.values()) {
     BOOST_TEST((v >= 0.0 && v <= 1.0));

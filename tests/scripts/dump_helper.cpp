@@ -8,6 +8,7 @@
 
 #include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/dump.hpp>
+#include "common/digits.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
   }
   try {
     stepgrad::Network net;
-    const stepgrad::Sample s = stepgrad::synthetic_sample(31);
+    const stepgrad::testing::Sample s = stepgrad::testing::synthetic_sample(31);
     stepgrad::write_gradient_dump(argv[1], net, s.x, s.y);
   } catch (const std::exception& e) {
     fmt::print(stderr, "dump_helper: error: {}\n", e.what());
