@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """The article's training code in numpy: the reference stepgrad is timed and checked against.
 
-Written from ../shared/article/NOTES.md (the article "Backpropagation from scratch", Florin
+Written from docs/derivation.md (the article "Backpropagation from scratch", Florin
 Andrei, 2021): the network 784-128-64-10 without biases, its sigmoid and softmax formulas (5)
 and (6), forward_pass (1)-(4), backward_pass (8)-(11) as the article's code has it, erratum E1
 included (delta2 uses softmax's element-wise "derivative" of Z2), per-sample SGD (12) with
@@ -92,7 +92,7 @@ def load_article_split(folder):
     perm = np.random.RandomState(42).permutation(len(y))  # train_test_split(0.3, random_state=42)
     n_test = 21000
     test, train = perm[:n_test], perm[n_test:]
-    # NOTES.md's check: in this order the third training label is 4 and the seventh is 2.
+    # docs/derivation.md: in this order the third training label is 4 and the seventh is 2.
     if len(y) == 70000 and (y[train[2]], y[train[6]]) != (4, 2):
         return None, f"{folder}: the article split's labels 2 and 6 are {y[train[2]]}, {y[train[6]]}, not 4, 2"
     return (x[train], y[train], x[test], y[test]), None
@@ -106,7 +106,7 @@ def inputs(images, labels, n):
     return x, y
 
 
-# ---- the article's code (NOTES.md) -------------------------------------------------------------
+# ---- the article's code (docs/derivation.md) -------------------------------------------------
 
 def sigmoid(x, derivative=False):
     """eq. (5), the article's formulas."""

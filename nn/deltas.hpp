@@ -1,5 +1,5 @@
 // The article's forward_pass and backward_pass written out by hand as plain matrix code,
-// each line citing its equation in docs/derivation.md (= ../shared/article/NOTES.md).
+// each line citing its equation in docs/derivation.md.
 // Hand-derived values are delta*/Delta*; the tape's are grad*. Never mix the words.
 #pragma once
 

@@ -1,6 +1,6 @@
 // The hand-derived SGD step of nn/deltas.cpp, fused for speed: one sample, no allocation, each
 // weight read or written as few times as the equations allow, and W0 touched only in the
-// columns where the image is not black (Note [Sparse inputs] in kernels.hpp). deltas_sgd_step
+// columns where the image is not black (kernels::sub_outer in the fast kernels). deltas_sgd_step
 // stays the readable oracle; tests/nn/test_fused.cpp proves the two give the same bits.
 #pragma once
 

@@ -82,7 +82,7 @@ double activation(Activation a, double z) {
     case Activation::tanh:
       return std::tanh(z);
     case Activation::relu:
-      return z > 0.0 ? z : 0.0;
+      return fn::relu(z);
   }
   return 0.0;
 }
@@ -91,12 +91,10 @@ double activation_prime(Activation a, double z) {
   switch (a) {
     case Activation::sigmoid:
       return fn::sigmoid_prime(z);
-    case Activation::tanh: {
-      const double t = std::tanh(z);
-      return 1.0 - t * t;
-    }
+    case Activation::tanh:
+      return fn::tanh_prime(z);
     case Activation::relu:
-      return z > 0.0 ? 1.0 : 0.0;
+      return fn::relu_prime(z);
   }
   return 0.0;
 }

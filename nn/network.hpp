@@ -82,8 +82,9 @@ class Network {
   NetworkOptions options_;
 };
 
-/// A'(z) for the hidden activation, element by element (sigmoid' = s (1 - s), eq. 5).
+/// A(z), the hidden activation of one element (sigmoid: eq. 5).
 double activation(Activation a, double z);
+/// A'(z), its derivative (sigmoid' = s (1 - s), eq. 5).
 double activation_prime(Activation a, double z);
 
 /// One forward pass on a tape, every value reachable by its article name.

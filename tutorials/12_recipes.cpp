@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The notebook's printed figures (NOTES.md): running training accuracy per epoch, and the test set.
+// What the article's notebook printed (docs/derivation.md): running training accuracy per epoch,
+// and the test set.
 constexpr double kNotebookTrain[] = {0.243, 0.428, 0.531, 0.584, 0.617};
 constexpr double kNotebookTest = 0.629;
 
