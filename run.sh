@@ -105,7 +105,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     status=1
 count_results build-san
 
-# Fuzzing (RELIABILITY R17): each libFuzzer harness runs for 30 s on a scratch copy of its seed
+# Fuzzing (R17 in docs/reliability.md): each libFuzzer harness runs for 30 s on a scratch copy of its seed
 # corpus (the repo is never written), with every input it ever failed on as extra seeds; each
 # harness counts as one test. A failing input lands in build-fuzz/artifacts/: once fixed, keep it
 # in tests/fuzz/regressions/NAME/, which the unit tests replay.

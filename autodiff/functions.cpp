@@ -1,4 +1,4 @@
-// Softmax and log-softmax with the max shift (eq. 6; RELIABILITY R6).
+// Softmax and log-softmax with the max shift (eq. 6; R6 in docs/reliability.md).
 #include <stepgrad/autodiff/functions.hpp>
 
 #include <algorithm>

@@ -33,7 +33,7 @@ inline double relu(double x) { return x > 0.0 ? x : 0.0; }
 /// relu'(x): 1 where x > 0, else 0 (the kink at 0 gets 0, as in PyTorch).
 inline double relu_prime(double x) { return x > 0.0 ? 1.0 : 0.0; }
 
-/// log clamped below at -100, as PyTorch's BCELoss: never -inf (RELIABILITY R7).
+/// log clamped below at -100, as PyTorch's BCELoss: never -inf (R7 in docs/reliability.md).
 inline constexpr double kLogFloor = -100.0;
 inline double clamped_log(double x) {
   const double l = std::log(x);

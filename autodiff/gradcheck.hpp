@@ -1,6 +1,6 @@
-// Gradient checking by central finite differences, in double: element by element (R1, R3)
-// and along random directions (R2). Reports, not verdicts: tests assert on them, tutorials
-// print them.
+// Gradient checking by central finite differences, in double: element by element (R1 in
+// docs/reliability.md, R3) and along random directions (R2). Reports, not verdicts: tests assert on
+// them, tutorials print them.
 #pragma once
 
 #include <cstddef>

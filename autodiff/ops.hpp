@@ -39,7 +39,7 @@ inline Var operator-(double c, Var x) { return rsub(c, x); }
 Var exp(Var x);
 /// Natural log, unclamped: log 0 = -inf (the losses clamp; see binary_cross_entropy).
 Var log(Var x);
-/// 1 / (1 + e^-x), evaluated without overflow for any x (RELIABILITY R8).
+/// 1 / (1 + e^-x), evaluated without overflow for any x (R8 in docs/reliability.md).
 Var sigmoid(Var x);
 Var tanh(Var x);
 Var relu(Var x);

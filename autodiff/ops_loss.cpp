@@ -18,7 +18,7 @@ Var binary_cross_entropy(Var o, Var y) {
   const Tensor& yv = y.value();
   double total = 0.0;
   for (std::size_t i = 0; i < ov.size(); ++i) {
-    // eq. (7), logs clamped at -100 (R7)
+    // eq. (7), logs clamped at -100 (R7 in docs/reliability.md)
     total += yv[i] * fn::clamped_log(ov[i]) + (1.0 - yv[i]) * fn::clamped_log(1.0 - ov[i]);
   }
   c.value()[0] = -total;

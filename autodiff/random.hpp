@@ -13,7 +13,7 @@ namespace stepgrad {
 
 // Note [numpy-compatible randomness]
 // std::normal_distribution, std::uniform_*_distribution and std::shuffle are
-// implementation-defined (RELIABILITY R18), so stepgrad never uses them. std::mt19937 is
+// implementation-defined (R18 in docs/reliability.md), so stepgrad never uses them. std::mt19937 is
 // exactly specified and seeded exactly as np.random.seed(s) seeds MT19937 (init_genrand);
 // on top of it, RandomState repeats numpy's legacy algorithms: 53-bit doubles, the polar
 // Gaussian with its cached second value, and masked-rejection integers for shuffling.

@@ -61,8 +61,9 @@ std::string_view kind_of(mode_t mode) {
 InputFile open_input(const fs::path& path) {
   InputFile f;
   f.name = path.string();
-  // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever (R23). It is taken off
-  // again once the file is known to be a regular file, where it changes nothing anyway.
+  // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever (R23 in
+  // docs/reliability.md). It is taken off again once the file is known to be a regular file, where
+  // it changes nothing anyway.
   f.fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (f.fd.get() < 0) {
     const int err = errno;

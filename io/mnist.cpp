@@ -1,5 +1,5 @@
-// MNIST as the tutorials use it: the four IDX files paired into images and labels (R12), and
-// the standard and article splits.
+// MNIST as the tutorials use it: the four IDX files paired into images and labels (R12 in
+// docs/reliability.md), and the standard and article splits.
 #include <stepgrad/io/mnist.hpp>
 
 #include <algorithm>

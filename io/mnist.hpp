@@ -1,6 +1,6 @@
-// MNIST and Fashion-MNIST: a strict reader for IDX files (raw or gzip, RELIABILITY R9-R13) and
-// the two train/test splits the tutorials use, the article's one among them. Images stay uint8
-// in memory and become doubles in [0, 1] only when a sample is used.
+// MNIST and Fashion-MNIST: a strict reader for IDX files (raw or gzip, R9-R13 in
+// docs/reliability.md) and the two train/test splits the tutorials use, the article's one among
+// them. Images stay uint8 in memory and become doubles in [0, 1] only when a sample is used.
 #pragma once
 
 #include <array>

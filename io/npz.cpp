@@ -287,7 +287,8 @@ std::vector<std::uint8_t> build_archive(std::span<const NpzEntry> entries, std::
       zip_source_free(src);
       fail(file, fmt::format("libzip cannot add '{}': {}", member, zip_text(za.get())));
     }
-    // Stored as numpy.savez does; a fixed timestamp makes equal models equal files (R19).
+    // Stored as numpy.savez does; a fixed timestamp makes equal models equal files (R19 in
+    // docs/reliability.md).
     const auto i = static_cast<zip_uint64_t>(index);
     if (zip_set_file_compression(za.get(), i, ZIP_CM_STORE, 0) != 0 ||
         zip_file_set_dostime(za.get(), i, 0, kDosDate19800101, 0) != 0) {

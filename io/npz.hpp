@@ -1,6 +1,6 @@
 // numpy .npz files (a zip of .npy arrays) through libzip: model files and gradient dumps that
-// learners open with numpy.load. Loading validates everything before trusting it (R14); saving
-// is atomic (R16) and byte-for-byte deterministic (R19).
+// learners open with numpy.load. Loading validates everything before trusting it (R14 in
+// docs/reliability.md); saving is atomic (R16) and byte-for-byte deterministic (R19).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,7 @@
 // Model files: the network's weights (and biases) in a numpy .npz that `numpy.load` opens as
-// is, with the options they were trained with. Saving is atomic (R16); loading validates every
-// array against the network its options describe (R14) and never runs code (no pickle).
+// is, with the options they were trained with. Saving is atomic (R16 in docs/reliability.md);
+// loading validates every array against the network its options describe (R14) and never runs code
+// (no pickle).
 #pragma once
 
 #include <filesystem>

@@ -92,7 +92,7 @@ EpochMetrics Trainer::run_epoch(const Subset& train, const Subset& test, std::si
   const std::size_t n = train.size();
   if (n == 0) throw std::invalid_argument("train: the training set is empty");
   if (options_.shuffle) {
-    // A fresh, seeded permutation per epoch: runs stay reproducible (R19).
+    // A fresh, seeded permutation per epoch: runs stay reproducible (R19 in docs/reliability.md).
     order_ = RandomState(options_.network.seed + static_cast<std::uint32_t>(epoch)).permutation(n);
   } else if (order_.size() != n) {
     order_.resize(n);

@@ -125,7 +125,8 @@ int main(int argc, char** argv) {
 
         fmt::print("4. The picture\n");
         if (dot_path.has_parent_path()) std::filesystem::create_directories(dot_path.parent_path());
-        write_file_atomic(dot_path, to_dot(tape));  // never a half-written file (R20)
+        write_file_atomic(dot_path,
+                          to_dot(tape));  // never a half-written file (R20 in docs/reliability.md)
         std::size_t edges = 0;
         for (std::size_t i = 0; i < tape.size(); ++i)
           edges +=

@@ -1,6 +1,6 @@
 // What every numbered tutorial shares: the common options (--seed, --sample, --full, --data,
-// --precision, --trace, --step), one-line errors and exit codes for bad input (RELIABILITY R20),
-// the header that shows a run's options, and the step-by-step tape tracer.
+// --precision, --trace, --step), one-line errors and exit codes for bad input (R20 in
+// docs/reliability.md), the header that shows a run's options, and the step-by-step tape tracer.
 #pragma once
 
 #include <cstdint>

@@ -43,7 +43,7 @@ namespace fs = std::filesystem;
 // the pending set before the old mask returns), so the write fails with EPIPE, the stream goes
 // bad, and we report it. gnuplot writes a temporary file beside the target, renamed over it
 // only after gnuplot exited 0 and the file starts with the PNG signature: a failed plot leaves
-// no file and keeps an older PNG (RELIABILITY R20: no partial output files).
+// no file and keeps an older PNG (R20 in docs/reliability.md: no partial output files).
 
 constexpr std::size_t kDigitSide = 28;  // MNIST images are 28x28
 constexpr std::size_t kDigitPixels = kDigitSide * kDigitSide;

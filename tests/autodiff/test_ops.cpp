@@ -1,5 +1,5 @@
 // Every op: closed forms on hand-picked values, finite differences on random inputs of two
-// shapes (R1), numerics at the extremes (R6-R8), and shape errors.
+// shapes (R1 in docs/reliability.md), numerics at the extremes (R6-R8), and shape errors.
 #include <cfenv>
 #include <cmath>
 #include <functional>

@@ -1,5 +1,5 @@
-// The tape: recording, labels, backward's accumulation and linearity (R4, R5), clearing
-// without reallocating, stale handles, and the trace observer.
+// The tape: recording, labels, backward's accumulation and linearity (R4 in docs/reliability.md,
+// R5), clearing without reallocating, stale handles, and the trace observer.
 #include <boost/test/unit_test.hpp>
 
 #include <stepgrad/autodiff/ops.hpp>

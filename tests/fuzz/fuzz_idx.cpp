@@ -1,6 +1,6 @@
-// libFuzzer harness for the IDX reader (RELIABILITY R17): any input must parse or fail with a
-// DataError; a crash, a sanitizer report or any other exception is a finding. Inputs that ever
-// failed go to tests/fuzz/regressions/idx/, which the unit tests replay.
+// libFuzzer harness for the IDX reader (R17 in docs/reliability.md): any input must parse or fail
+// with a DataError; a crash, a sanitizer report or any other exception is a finding. Inputs that
+// ever failed go to tests/fuzz/regressions/idx/, which the unit tests replay.
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -1,10 +1,10 @@
-// libFuzzer harness for the .npz reader and the model loader on top of it (R17): any bytes load
-// or throw ModelFileError, and what loads saves and loads back bit for bit. An input starting "PK"
-// is a whole .npz; any other input is one .npy member, wrapped here in a zip with a correct CRC so
-// that mutations reach the npy parser (libzip rejects a member whose CRC does not match before we
-// see its bytes). Seeds in tests/fuzz/corpus/npz: numpy 1.24's savez, savez_compressed and save
-// output, and save_npz's. Every input that ever crashed it is kept in tests/fuzz/regressions/npz
-// and replayed by tests/nn/test_npz.cpp.
+// libFuzzer harness for the .npz reader and the model loader on top of it (R17 in
+// docs/reliability.md): any bytes load or throw ModelFileError, and what loads saves and loads back
+// bit for bit. An input starting "PK" is a whole .npz; any other input is one .npy member, wrapped
+// here in a zip with a correct CRC so that mutations reach the npy parser (libzip rejects a member
+// whose CRC does not match before we see its bytes). Seeds in tests/fuzz/corpus/npz: numpy 1.24's
+// savez, savez_compressed and save output, and save_npz's. Every input that ever crashed it is kept
+// in tests/fuzz/regressions/npz and replayed by tests/io/test_npz.cpp.
 #include <zlib.h>
 
 #include <cstddef>

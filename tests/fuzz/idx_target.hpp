@@ -1,6 +1,6 @@
 // What the IDX fuzzer runs on each input, shared with the unit test that replays every input
-// the fuzzer ever crashed on (RELIABILITY R17): parse the bytes as they are and gzip-compressed,
-// and check each result as images or labels.
+// the fuzzer ever crashed on (R17 in docs/reliability.md): parse the bytes as they are and
+// gzip-compressed, and check each result as images or labels.
 #pragma once
 
 #include <zlib.h>

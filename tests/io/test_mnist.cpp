@@ -1,5 +1,5 @@
-// The IDX reader against every malformed input of RELIABILITY R9-R12 (small fixtures made
-// here), the fuzzer's regression inputs (R17), the splits, and the real MNIST files (R13) when
+// The IDX reader against every malformed input of R9-R12 in docs/reliability.md (small fixtures
+// made here), the fuzzer's regression inputs (R17), the splits, and the real MNIST files (R13) when
 // they are present.
 #include <zlib.h>
 

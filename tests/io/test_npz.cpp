@@ -682,9 +682,9 @@ BOOST_AUTO_TEST_CASE(files_written_by_numpy_load) {
 }
 
 BOOST_AUTO_TEST_CASE(fuzz_regressions_fail_cleanly_or_load) {
-  // Every input that ever crashed tests/fuzz/fuzz_npz.cpp (R17), replayed as it reads them: a
-  // whole .npz when it starts "PK", else one .npy member. ModelFileError or a load that saves and
-  // loads back the same; any other exception fails.
+  // Every input that ever crashed tests/fuzz/fuzz_npz.cpp (R17 in docs/reliability.md), replayed as
+  // it reads them: a whole .npz when it starts "PK", else one .npy member. ModelFileError or a load
+  // that saves and loads back the same; any other exception fails.
   std::size_t files = 0;
   for (const auto& e : fs::directory_iterator("tests/fuzz/regressions/npz")) {
     if (!e.is_regular_file()) continue;

@@ -1,7 +1,8 @@
 // The three-way gradient cross-check of the article's network: the tape's gradients of the
 // categorical cross-entropy == the `fixed` hand-derived deltas (max rel <= 1e-12) == central
 // finite differences (<= 1e-7, Note [Finite-difference resolution]), for every element of
-// W0, W1 and W2, at initialisation and after training (R2, R3), for several seeds.
+// W0, W1 and W2, at initialisation and after training (R2 in docs/reliability.md, R3), for several
+// seeds.
 #include <cstdlib>
 
 #include <boost/test/data/test_case.hpp>

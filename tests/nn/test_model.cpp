@@ -1,5 +1,6 @@
-// Model files: save -> load is bit-exact and predicts bit-identically (R15), loading refuses
-// every kind of wrong file with its own message (R14), saves are deterministic (R19).
+// Model files: save -> load is bit-exact and predicts bit-identically (R15 in docs/reliability.md),
+// loading refuses every kind of wrong file with its own message (R14), saves are deterministic
+// (R19).
 #include <cmath>
 #include <filesystem>
 #include <fstream>

@@ -1,5 +1,5 @@
-// The training loop: both engines follow the same trajectory, runs are reproducible (R19),
-// minibatches average, steps stop allocating, evaluation counts right.
+// The training loop: both engines follow the same trajectory, runs are reproducible (R19 in
+// docs/reliability.md), minibatches average, steps stop allocating, evaluation counts right.
 #include <cmath>
 
 #include <boost/test/unit_test.hpp>

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""RELIABILITY R19 at the level of the program: two runs of 10_train with the same options write
+"""R19 in docs/reliability.md at the level of the program: two runs of 10_train with the same options write
 the same metrics.csv (without its two timing columns) and byte-identical model.npz files, and a
 run with another seed does not. Skips (77) without MNIST in SOURCE_ROOT/data/mnist.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""RELIABILITY R20 for every tutorial: an unknown flag, a malformed or out-of-range number, a
+"""R20 in docs/reliability.md for every tutorial: an unknown flag, a malformed or out-of-range number, a
 missing or corrupt data folder and a corrupt model file each end the program with a non-zero
 exit and exactly one line on stderr (no abort, no stack trace), and leave no output file
 behind; --help exits 0.
