@@ -270,15 +270,26 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
         store_scaled(c[i * n + j], beta, dot(a + i * k, b + j * k, k));
     return;
   }
-  // C[i][j] in Note [Summation order] with op(A)'s row i and op(B)'s column j gathered first.
-  thread_local std::vector<double> row, column;
-  row.resize(k);
-  column.resize(k);
+  // Row i of C at a time, each element summed in Note [Summation order]: the 32 partial sums of
+  // C[i][j] are lanes[l * n + j], so that the innermost loop runs over j, contiguous in B.
+  thread_local std::vector<double> lanes;
+  lanes.resize(kLanes * n);
   for (std::size_t i = 0; i < m; ++i) {
-    for (std::size_t p = 0; p < k; ++p) row[p] = trans_a ? a[p * m + i] : a[i * k + p];
+    std::fill(lanes.begin(), lanes.end(), 0.0);
+    for (std::size_t p = 0; p < k; ++p) {
+      const double aip = trans_a ? a[p * m + i] : a[i * k + p];
+      double* lane = lanes.data() + (p % kLanes) * n;
+      if (trans_b) {
+        for (std::size_t j = 0; j < n; ++j) lane[j] += aip * b[j * k + p];
+      } else {
+        const double* bp = b + p * n;
+        for (std::size_t j = 0; j < n; ++j) lane[j] += aip * bp[j];
+      }
+    }
     for (std::size_t j = 0; j < n; ++j) {
-      for (std::size_t p = 0; p < k; ++p) column[p] = trans_b ? b[j * k + p] : b[p * n + j];
-      store_scaled(c[i * n + j], beta, dot(row.data(), column.data(), k));
+      double lane[kLanes];
+      for (std::size_t l = 0; l < kLanes; ++l) lane[l] = lanes[l * n + j];
+      store_scaled(c[i * n + j], beta, combine_lanes(lane));
     }
   }
 }
