@@ -33,7 +33,13 @@ struct IdxArray {
 /// Parses IDX bytes held in memory, gzip-compressed (detected by the bytes 1f 8b) or raw; every
 /// malformed input is a DataError that names `name`.
 IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::string_view name);
-/// Reads a whole file and parses it with parse_idx.
-IdxArray read_idx(const std::filesystem::path& path);
+/// Reads an IDX file, raw or gzip, as parse_idx parses bytes, but reads only what its header
+/// claims (R21): the claim is checked against the file's size before the payload is read, and
+/// a gzip file is inflated from the file a chunk at a time, so a file far larger than its header
+/// (a sparse 20 GiB file, say) is rejected at once. When `expected_rank` is not 0, a header with
+/// another number of dimensions is rejected before its payload is read; `rank_meaning` follows
+/// the number in that message ("(count) for labels").
+IdxArray read_idx(const std::filesystem::path& path, std::size_t expected_rank = 0,
+                  std::string_view rank_meaning = {});
 
 }  // namespace stepgrad

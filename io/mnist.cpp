@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/io/files.hpp>
 
 namespace stepgrad {
 
@@ -26,7 +27,8 @@ std::string_view hint(DatasetKind dataset) {
   return "";
 }
 
-// dir/name, else dir/name.gz.
+// dir/name, else dir/name.gz. A name that is there but not a file (a folder, a FIFO) is named
+// with what it is, in open_input's words, rather than reported missing.
 std::filesystem::path find_file(const std::filesystem::path& dir, std::string_view name,
                                 DatasetKind dataset) {
   std::error_code ec;
@@ -35,6 +37,15 @@ std::filesystem::path find_file(const std::filesystem::path& dir, std::string_vi
   std::filesystem::path gz = raw;
   gz += ".gz";
   if (std::filesystem::is_regular_file(gz, ec)) return gz;
+  for (const std::filesystem::path& p : {raw, gz}) {
+    if (!std::filesystem::exists(p, ec)) continue;  // stat only: never opens, never blocks
+    try {
+      open_input(p);  // without blocking, even on a FIFO; says what p is instead of a file
+    } catch (const FileError& e) {
+      throw DataError(e.what());
+    }
+    return p;  // a regular file after all (it was replaced meanwhile)
+  }
   throw DataError(fmt::format("{}: file: expected {} or {}.gz, found neither; {}", dir.string(),
                               name, name, hint(dataset)));
 }
@@ -85,7 +96,10 @@ ImageSet make_image_set(IdxArray images, IdxArray labels, std::string_view image
 }
 
 ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels) {
-  return make_image_set(read_idx(images), read_idx(labels), images.string(), labels.string());
+  // The numbers of dimensions make_image_set checks, checked before a payload is read.
+  return make_image_set(read_idx(images, 3, "(count, rows, columns) for images"),
+                        read_idx(labels, 1, "(count) for labels"), images.string(),
+                        labels.string());
 }
 
 Subset::Subset(std::shared_ptr<const ImageSet> pool, std::vector<std::size_t> items)
@@ -196,8 +210,8 @@ Split load_split(const std::filesystem::path& dir, SplitKind kind, std::size_t l
     }
   }
   if (limit > train_items.size()) {
-    throw std::out_of_range(fmt::format("limit: expected at most {} training samples, found {}",
-                                        train_items.size(), limit));
+    throw std::out_of_range(fmt::format("limit {}: the {} split has {} training samples", limit,
+                                        to_string(kind), train_items.size()));
   }
   std::string limited;
   if (limit > 0) {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <stepgrad/io/mnist.hpp>
 #include <stepgrad/io/npz.hpp>
 
 namespace stepgrad {
@@ -24,17 +25,28 @@ void save_model(const std::filesystem::path& path, const Network& net, std::stri
   save_npz(path, entries);
 }
 
-NetworkOptions parse_network_options(std::string_view line) {
-  std::map<std::string, std::string, std::less<>> kv;
+OptionsLine parse_options_line(std::string_view line) {
+  OptionsLine kv;
   std::size_t pos = 0;
   while (pos < line.size()) {
     const std::size_t end = std::min(line.find(' ', pos), line.size());
     const std::string_view word = line.substr(pos, end - pos);
-    const std::size_t eq = word.find('=');
-    if (eq != std::string_view::npos)
-      kv[std::string(word.substr(0, eq))] = std::string(word.substr(eq + 1));
     pos = end + 1;
+    if (word.empty()) continue;
+    const std::size_t eq = word.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+      throw std::invalid_argument(fmt::format("options: '{}' is not key=value", word));
+    }
+    const std::string key(word.substr(0, eq));
+    if (!kv.emplace(key, std::string(word.substr(eq + 1))).second) {
+      throw std::invalid_argument(fmt::format("options: '{}=' appears twice", key));
+    }
   }
+  return kv;
+}
+
+NetworkOptions parse_network_options(std::string_view line) {
+  const OptionsLine kv = parse_options_line(line);
   auto need = [&](std::string_view key) -> const std::string& {
     const auto it = kv.find(key);
     if (it == kv.end())
@@ -60,6 +72,13 @@ Model model_from_entries(std::span<const NpzEntry> entries, std::string_view fil
   Model m{Network(), require_string(entries, "options", file)};
   try {
     m.network = Network(parse_network_options(m.options));
+    // The data options the programs read back are checked here too (R28).
+    const OptionsLine kv = parse_options_line(m.options);
+    if (const auto it = kv.find("split"); it != kv.end())
+      parse_enum<SplitKind>(it->second, "split");
+    if (const auto it = kv.find("dataset"); it != kv.end()) {
+      parse_enum<DatasetKind>(it->second, "dataset");
+    }
   } catch (const std::invalid_argument& e) {
     throw ModelFileError(fmt::format("{}: {}", file, e.what()));
   }
@@ -82,7 +101,7 @@ Model model_from_entries(std::span<const NpzEntry> entries, std::string_view fil
 
 Model load_model(const std::filesystem::path& path) {
   const std::vector<NpzEntry> entries = load_npz(path);
-  return model_from_entries(entries, path.filename().string());
+  return model_from_entries(entries, path.string());
 }
 
 }  // namespace stepgrad

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,6 +34,12 @@ Model load_model(const std::filesystem::path& path);
 /// The model held by already-parsed .npz entries (what load_model does after reading the file;
 /// the fuzz harness calls it directly). `file` names the file in messages.
 Model model_from_entries(std::span<const NpzEntry> entries, std::string_view file);
+
+/// A model's options line, "key=value key=value", as a map.
+using OptionsLine = std::map<std::string, std::string, std::less<>>;
+/// Parses an options line strictly: every word is key=value and no key appears twice
+/// (std::invalid_argument naming the word or the key, R28).
+OptionsLine parse_options_line(std::string_view line);
 
 /// The network options in a "key=value key=value" line (bias, activation, init, seed);
 /// throws std::invalid_argument naming a missing or malformed key.

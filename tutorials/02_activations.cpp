@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   std::string out_dir = "out";
   app.add_option("--out", out_dir, "folder for sigmoid.png")->capture_default_str();
   return tutorial::run(app, argc, argv, [&] {
+    tutorial::prepare_output_folder(out_dir, "--out");  // the picture is this program's output
     tutorial::apply_print_options(opts);
     tutorial::print_header(app);
     const int p = opts.precision;
@@ -108,7 +109,6 @@ int main(int argc, char** argv) {
       sig.push_back(fn::sigmoid(zs.back()));
       sig_prime.push_back(fn::sigmoid_prime(zs.back()));
     }
-    std::filesystem::create_directories(out_dir);
     const PlotResult plot = plot_lines(
         std::filesystem::path(out_dir) / "sigmoid.png", "sigmoid and its derivative", "z", "", zs,
         {{"sigmoid(z)", sig}, {"sigmoid'(z) = sigmoid(z) (1 - sigmoid(z))", sig_prime}});

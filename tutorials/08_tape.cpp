@@ -74,6 +74,9 @@ int main(int argc, char** argv) {
   return tutorial::run_with_sample(
       app, opts, argc, argv, [&](const tutorial::ArticleSample& sample, Network& net) {
         const std::filesystem::path dot_path(dot_file);
+        if (dot_path.has_parent_path()) {
+          tutorial::prepare_output_folder(dot_path.parent_path(), "--dot's folder");
+        }
         const Tensor& x = sample.x;  // (784,) O0
         const Tensor& y = sample.y;  // (10,) Y
 
@@ -124,7 +127,6 @@ int main(int argc, char** argv) {
         fmt::print("  Delta1, Delta2, and 09_gradcheck compares them.\n\n");
 
         fmt::print("4. The picture\n");
-        if (dot_path.has_parent_path()) std::filesystem::create_directories(dot_path.parent_path());
         write_file_atomic(dot_path,
                           to_dot(tape));  // never a half-written file (R20 in docs/reliability.md)
         std::size_t edges = 0;

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   app.add_option("--elements", elements,
                  "elements of each weight matrix checked by finite differences (0 = all; all of "
                  "W0 takes seconds)")
-      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30))  // rejects -1 (not 2^64 - 1)
+      ->check(tutorial::whole_number(0, 1 << 30))  // rejects -1 (not 2^64 - 1)
       ->capture_default_str();
   std::string dump;
   app.add_option("--dump", dump, "write X, Y, W0-W2 and the tape gradients gW0-gW2 to this .npz");

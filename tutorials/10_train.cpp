@@ -33,21 +33,23 @@ int main(int argc, char** argv) {
   auto* data_opt =
       app.add_option("--data", data, "folder with the four IDX files")->capture_default_str();
   app.add_option("--epochs", o.epochs, "passes over the training set")
-      ->check(CLI::Range(1, 1000))
+      ->check(tutorial::whole_number(1, 1000))
       ->capture_default_str();
   app.add_option("--lr", o.lr, "learning rate, lambda in eq. (12)")
-      ->check(CLI::Range(1e-9, 100.0))
+      ->check(tutorial::real_number(1e-9, 100.0))
       ->capture_default_str();
   app.add_option("--seed", o.network.seed, "np.random.seed for the initial weights")
       ->capture_default_str();
-  app.add_option("--limit", limit, "use only the first N training samples (0: all)")
-      ->check(CLI::Range(std::size_t{0}, std::size_t{70000}))
+  app.add_option("--limit", limit,
+                 "use only the first N training samples (0: all; the article split has 49,000, the "
+                 "standard one 60,000)")
+      ->check(tutorial::whole_number(0, 60000))
       ->capture_default_str();
   app.add_flag("--shuffle", o.shuffle,
                "reshuffle the training set every epoch (the article does not)");
   app.add_option("--batch", o.batch,
                  "samples per SGD step; 1 is the article's, N averages N gradients")
-      ->check(CLI::Range(1, 65536))
+      ->check(tutorial::whole_number(1, 65536))
       ->capture_default_str();
   app.add_flag("--bias", o.network.bias, "give every layer a bias (the article has none)");
   tutorial::add_choice(app, "--activation", o.network.activation, "hidden layers' activation");
@@ -65,10 +67,10 @@ int main(int argc, char** argv) {
     }
     if (dataset == DatasetKind::fashion && data_opt->count() == 0)
       data = default_data_dir(dataset).string();
+    tutorial::prepare_output_folder(out, "--out");  // before the long work (R26)
     tutorial::print_header(app);
 
     const Split s = load_split(data, split, limit, dataset);
-    fs::create_directories(out);
     Network net(o.network);
     const Tensor W0_initial = net.W0.value;  // for the picture of what training changed
     Trainer trainer(net, o);

@@ -15,20 +15,6 @@
 using namespace stepgrad;
 namespace fs = std::filesystem;
 
-namespace {
-// The value of `key` in a "key=value key=value" line, or `fallback`.
-std::string option_or(std::string_view line, std::string_view key, std::string fallback) {
-  const std::string needle = std::string(key) + "=";
-  for (std::size_t pos = 0; pos < line.size();) {
-    const std::size_t end = std::min(line.find(' ', pos), line.size());
-    const std::string_view word = line.substr(pos, end - pos);
-    if (word.starts_with(needle)) return std::string(word.substr(needle.size()));
-    pos = end + 1;
-  }
-  return fallback;
-}
-}  // namespace
-
 int main(int argc, char** argv) {
   CLI::App app("evaluate a trained model on the test set: accuracy, confusion, worst mistakes",
                "11_evaluate");
@@ -46,20 +32,23 @@ int main(int argc, char** argv) {
       tutorial::add_choice(app, "--dataset", dataset, "the model's dataset by default")
           ->default_str("");
   app.add_option("--worst", worst, "how many confident mistakes to draw")
-      ->check(CLI::Range(0, 100))
+      ->check(tutorial::whole_number(0, 100))
       ->capture_default_str();
   app.add_option("--out", out, "folder for confusion.png and predictions.png")
       ->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip the PNG plots");
 
   return tutorial::run(app, argc, argv, [&] {
+    if (!no_plots) tutorial::prepare_output_folder(out, "--out");  // its pictures must be writable
     tutorial::print_header(app);
     const Model m = load_model(model_path);
-    if (split_opt->count() == 0) {
-      split = parse_enum<SplitKind>(option_or(m.options, "split", "article"), "split");
+    // The model's split and dataset (load_model checked their values), unless given.
+    const OptionsLine trained = parse_options_line(m.options);
+    if (split_opt->count() == 0 && trained.contains("split")) {
+      split = parse_enum<SplitKind>(trained.at("split"), "split");
     }
-    if (dataset_opt->count() == 0) {
-      dataset = parse_enum<DatasetKind>(option_or(m.options, "dataset", "mnist"), "dataset");
+    if (dataset_opt->count() == 0 && trained.contains("dataset")) {
+      dataset = parse_enum<DatasetKind>(trained.at("dataset"), "dataset");
     }
     if (data.empty()) data = default_data_dir(dataset).string();
     const Split s = load_split(data, split, 0, dataset);
@@ -114,7 +103,6 @@ int main(int argc, char** argv) {
     }
 
     if (!no_plots) {
-      fs::create_directories(out);
       fmt::print("\n{}\n", plot_confusion_matrix(
                                fs::path(out) / "confusion.png",
                                "Confusion matrix (colour: share of the true digit)", confusion)

@@ -93,25 +93,26 @@ int main(int argc, char** argv) {
   std::string data = "data/mnist", out = "out";
   bool no_plots = false;
   app.add_option("--seeds", seeds, "article-recipe runs, seeds first-seed, first-seed + 1, ...")
-      ->check(CLI::Range(1, 100))
+      ->check(tutorial::whole_number(1, 100))
       ->capture_default_str();
   app.add_option("--first-seed", first_seed,
                  "the first of those seeds (also the seed of the fixed runs)")
       ->capture_default_str();
   app.add_option("--epochs", epochs, "epochs per run")
-      ->check(CLI::Range(1, 100))
+      ->check(tutorial::whole_number(1, 100))
       ->capture_default_str();
   app.add_option("--limit", limit, "use only the first N training samples (0: all 49,000)")
-      ->check(CLI::Range(std::size_t{0}, std::size_t{70000}))
+      ->check(tutorial::whole_number(0, 49000))
       ->capture_default_str();
   app.add_option("--jobs", jobs, "runs trained at the same time")
-      ->check(CLI::Range(1, 64))
+      ->check(tutorial::whole_number(1, 64))
       ->capture_default_str();
   app.add_option("--data", data, "folder with the four MNIST files")->capture_default_str();
   app.add_option("--out", out, "folder for recipes.csv and recipes.png")->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip the PNG plot");
 
   return tutorial::run(app, argc, argv, [&] {
+    tutorial::prepare_output_folder(out, "--out");  // before the long work (R26)
     tutorial::print_header(app);
     const Split s = load_split(data, SplitKind::article, limit);
     fmt::print("data: {}\n", s.description);
@@ -174,7 +175,6 @@ int main(int argc, char** argv) {
     for (const Config* c : side) fmt::print(" {:>19.4f}", c->epochs.back().test_cost);
     fmt::print("   (final test cost, eq. 7)\n");
 
-    fs::create_directories(out);
     std::string csv =
         "run,seed,recipe,bias,init,epoch,train_cost,train_accuracy,test_cost,test_accuracy\n";
     for (const Config& c : configs) {

@@ -3,13 +3,91 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <iostream>
+#include <stdexcept>
+#include <system_error>
 
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/io/mnist.hpp>
 
 namespace stepgrad::tutorial {
+
+namespace {
+
+// The check of whole_number and real_number: text a plain number, within [lo, hi].
+CLI::Validator number_check(double lo, double hi, bool whole) {
+  const std::string kind = whole ? "a whole number" : "a number";
+  return CLI::Validator(
+      [=](const std::string& text) -> std::string {
+        const auto wrong = [&] {
+          return fmt::format("expected {} from {:g} to {:g}, found '{}'", kind, lo, hi, text);
+        };
+        double v = 0.0;
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+        if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v)) return wrong();
+        if (whole && v != std::floor(v)) return wrong();
+        if (v < lo || v > hi) return wrong();
+        return "";
+      },
+      fmt::format("{}:{:g}-{:g}", whole ? "INT" : "NUMBER", lo, hi));
+}
+
+}  // namespace
+
+CLI::Validator whole_number(double lo, double hi) { return number_check(lo, hi, true); }
+CLI::Validator real_number(double lo, double hi) { return number_check(lo, hi, false); }
+
+void prepare_output_folder(const std::filesystem::path& dir, std::string_view option) {
+  namespace fs = std::filesystem;
+  const std::string shown = dir.string();
+  const auto fail = [&](std::string_view why) {
+    throw std::runtime_error(fmt::format("{} {}: {}", option, shown, why));
+  };
+  if (shown.empty()) fail("names no folder");
+  if (std::any_of(shown.begin(), shown.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
+    fail("holds a control character (a newline?); name the folder without one");
+  }
+  // The first part of the path that is not a folder says what is wrong, in plain words.
+  fs::path prefix;
+  for (const fs::path& part : dir) {
+    prefix /= part;
+    std::error_code ec;
+    const fs::file_status st = fs::symlink_status(prefix, ec);
+    if (fs::is_symlink(st) && !fs::exists(prefix, ec)) {
+      fail(fmt::format("{} is a link to nothing (a dangling symlink)", prefix.string()));
+    }
+    if (fs::exists(prefix, ec) && !fs::is_directory(prefix, ec)) {
+      fail(fmt::format("{} is a file, not a folder", prefix.string()));
+    }
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail(fmt::format("cannot create the folder: {}", ec.message()));
+  try {
+    const AtomicFile probe(dir / "write-check");  // created, then removed unused
+  } catch (const FileError& e) {
+    fail(e.why());
+  }
+  remove_stale_temp_files(dir);
+}
+
+int finish_output(std::string_view program, int status) {
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+    const int err = errno;
+    fmt::print(stderr, "{}: error: cannot write the output: {}\n", program,
+               err != 0 ? errno_text(err) : std::string("write error"));
+    return 1;
+  }
+  return status;
+}
 
 void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses) {
   if ((uses & kSeed) != 0u) {
@@ -18,7 +96,7 @@ void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses) {
   }
   if ((uses & kSample) != 0u) {
     app.add_option("--sample", o.sample, "which training image (index in the article's split)")
-        ->check(CLI::Range(std::size_t{0}, std::size_t{69999}))
+        ->check(whole_number(0, 48999))  // the article's training split: 49,000 images
         ->capture_default_str();
   }
   if ((uses & kData) != 0u) {
@@ -27,7 +105,7 @@ void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses) {
   }
   app.add_flag("--full", o.full, "print whole matrices instead of numpy-style summaries");
   app.add_option("--precision", o.precision, "digits printed after the decimal point")
-      ->check(CLI::Range(1, 17))
+      ->check(whole_number(1, 17))
       ->capture_default_str();
   if ((uses & kTrace) != 0u) {
     app.add_flag("--trace", o.trace, "print each tape node as the sweeps compute it");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include <stepgrad/autodiff/enum_names.hpp>
 #include <stepgrad/autodiff/tape.hpp>
 #include <stepgrad/autodiff/tensor.hpp>
+#include <stepgrad/io/files.hpp>
 #include <stepgrad/nn/network.hpp>
 
 namespace stepgrad::tutorial {
@@ -103,11 +105,26 @@ class ProgressBar {
   double last_draw_ = -1.0;
 };
 
+/// A number option's check: a plain decimal number (no spaces around it) from lo to hi, or the
+/// one-line error "expected a whole number from 1 to 1000, found 'abc'".
+CLI::Validator whole_number(double lo, double hi);
+CLI::Validator real_number(double lo, double hi);
+
+/// Gets the folder `dir` (given as option `option`) ready before any long work: creates it, checks
+/// that a file can be written there (R26), and removes the temporary files a killed run left
+/// (R24). Throws std::runtime_error with one line in the user's terms.
+void prepare_output_folder(const std::filesystem::path& dir, std::string_view option);
+
+/// A program's output written is part of its success (R25): stdout is flushed and checked;
+/// returns `status`, or 1 with one line on stderr when stdout could not be written.
+int finish_output(std::string_view program, int status);
+
 /// Parses the command line and runs `body`. A bad flag or value, or any exception from body,
 /// prints one line "NAME: error: ..." on stderr and exits non-zero (2 for usage, 1 otherwise);
 /// --help prints the help and exits 0.
 template <class Body>
 int run(CLI::App& app, int argc, char** argv, Body body) {
+  remove_temp_files_on_signal();  // Note [Interrupted saves] (io/files.hpp)
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -118,13 +135,15 @@ int run(CLI::App& app, int argc, char** argv, Body body) {
     fmt::print(stderr, "{}: error: {} (see --help)\n", app.get_name(), e.what());
     return 2;
   }
+  int status = 1;
   try {
-    return body();
+    status = body();
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "{}: error: {}\n", app.get_name(), e.what());
     return 1;
   }
+  return finish_output(app.get_name(), status);
 }
 
 /// How tutorials 05-09 begin, once: run() with a body that first applies --full and

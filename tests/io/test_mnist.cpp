@@ -3,7 +3,9 @@
 // they are present.
 #include <zlib.h>
 
-#include <stdlib.h>  // mkdtemp (POSIX)
+#include <stdlib.h>        // mkdtemp (POSIX)
+#include <sys/resource.h>  // getrusage
+#include <sys/stat.h>      // mkfifo, stat
 
 #include <algorithm>
 #include <array>
@@ -158,6 +160,39 @@ boost::test_tools::predicate_result rejects(F f, const std::string& name,
 boost::test_tools::predicate_result parse_rejects(const Bytes& bytes,
                                                   const std::vector<std::string>& says) {
   return rejects([&] { parse_idx(bytes, "fixture"); }, "fixture", says);
+}
+
+/// The process's peak resident set so far, in bytes.
+std::uint64_t peak_rss() {
+  struct rusage u {};
+  BOOST_REQUIRE(::getrusage(RUSAGE_SELF, &u) == 0);
+  return static_cast<std::uint64_t>(u.ru_maxrss) * 1024;  // Linux: kilobytes
+}
+
+/// Extends the file at `p` to `size` bytes without writing them (a sparse file); whether the
+/// file system kept it sparse (it holds less than 64 MiB of it).
+bool make_sparse(const fs::path& p, std::uint64_t size) {
+  fs::resize_file(p, size);
+  struct stat st {};
+  BOOST_REQUIRE(::stat(p.c_str(), &st) == 0);
+  return static_cast<std::uint64_t>(st.st_blocks) * 512 < (std::uint64_t{64} << 20);
+}
+
+/// read_idx(p) must fail with a DataError that says all of `says`, in under a second and with
+/// the process's peak memory growing by less than 100 MB (when `sparse`: else the file system
+/// wrote the file out, and the page cache may be charged to us).
+void rejects_at_once(const fs::path& p, const std::vector<std::string>& says, bool sparse) {
+  const std::uint64_t rss_before = peak_rss();
+  const auto start = std::chrono::steady_clock::now();
+  BOOST_TEST(rejects([&] { read_idx(p); }, p.string(), says));
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(took.count() < 1.0, "rejected in " << took.count() << " s");
+  if (!sparse) {
+    BOOST_TEST_MESSAGE("the file system cannot hold a sparse file: memory not checked");
+    return;
+  }
+  const std::uint64_t grew = peak_rss() - rss_before;
+  BOOST_TEST(grew < (std::uint64_t{100} << 20), "peak RSS grew by " << grew << " bytes");
 }
 
 // ---- Real data ----
@@ -346,6 +381,102 @@ BOOST_AUTO_TEST_CASE(a_file_on_disk_is_named_in_the_message) {
   BOOST_CHECK_EXCEPTION(read_idx(dir.path()), DataError, [&](const DataError& e) {
     return std::string(e.what()) == dir.path().string() + ": is a folder, not a file";
   });
+}
+
+// ---- R21: memory and time bounded by the header, not by the file's size ----
+
+constexpr std::uint64_t k20GiB = std::uint64_t{20} << 30;
+
+BOOST_AUTO_TEST_CASE(a_raw_file_far_longer_than_its_header_is_rejected_at_once) {
+  TempDir dir("mnist");
+  // A valid header for 60,000 images, then 20 GiB of holes: the size mismatch is known from the
+  // header and the file's size alone, before any payload is read.
+  const fs::path p = dir.write("train-images-idx3-ubyte", idx({60000, 28, 28}, {}));
+  const bool sparse = make_sparse(p, k20GiB);
+  rejects_at_once(p,
+                  {"payload: expected 47040000 bytes after the 16-byte header",
+                   "found " + std::to_string(k20GiB - 16) + " (unexpected trailing bytes)"},
+                  sparse);
+}
+
+BOOST_AUTO_TEST_CASE(a_gzip_file_followed_by_a_huge_tail_is_rejected_at_once) {
+  TempDir dir("mnist");
+  const Bytes gz = gzip(images_file(2));
+  const fs::path p = dir.write("train-images-idx3-ubyte.gz", gz);
+  const bool sparse = make_sparse(p, k20GiB);
+  rejects_at_once(p,
+                  {"end of file: expected the end of the gzip stream",
+                   "found " + std::to_string(k20GiB - gz.size()) + " more bytes"},
+                  sparse);
+}
+
+BOOST_AUTO_TEST_CASE(a_header_with_the_wrong_number_of_dimensions_is_named_before_its_payload) {
+  TempDir dir("mnist");
+  const fs::path labels = dir.write("labels", labels_file(3));
+  // Three images' pixels behind a 1-D header that claims 3 bytes: the shape is what is wrong,
+  // not the byte count, raw or gzip.
+  const Bytes flat = idx({3}, noise(3 * 784));
+  for (const fs::path& images : {dir.write("images", flat), dir.write("images.gz", gzip(flat))}) {
+    BOOST_TEST(
+        rejects([&] { load_idx_pair(images, labels); }, images.string(),
+                {"number of dimensions: expected 3 (count, rows, columns) for images", "found 1"}));
+  }
+  const Bytes cube = idx({3, 1, 1}, Bytes(10, 1));
+  const fs::path images = dir.write("images3", images_file(3));
+  for (const fs::path& bad : {dir.write("cube", cube), dir.write("cube.gz", gzip(cube))}) {
+    BOOST_TEST(rejects([&] { load_idx_pair(images, bad); }, bad.string(),
+                       {"number of dimensions: expected 1 (count) for labels", "found 3"}));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_corrupt_byte_that_inflates_past_the_claim_is_reported_as_corrupt_data) {
+  // Some flipped bytes make inflate emit more than the header claims before zlib notices the
+  // damage (a changed dimension, a changed length code): the stream is to blame, not the header.
+  const Bytes zeros = idx({3, 28, 28}, Bytes(3 * 784, 0));
+  Bytes labels(1000);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::uint8_t>(i % 10);
+  std::size_t corrupt = 0;
+  for (const Bytes& file : {images_file(2), idx({1000}, labels), zeros}) {
+    const Bytes gz = gzip(file);
+    for (std::size_t i = 10; i + 8 < gz.size(); ++i) {
+      for (const int flip : {0xFF, 0x01, 0x80}) {
+        Bytes bad = gz;
+        bad[i] = static_cast<std::uint8_t>(bad[i] ^ flip);
+        BOOST_TEST_CONTEXT("byte " << i << " of " << gz.size() << " flipped by " << flip) {
+          try {
+            parse_idx(bad, "fixture");  // some bits are padding, or pick an unused code
+          } catch (const DataError& e) {
+            const std::string m = e.what();
+            BOOST_TEST(m.find("goes on past") == std::string::npos, m);
+            if (m.find("gzip stream: expected valid deflate data") != std::string::npos) ++corrupt;
+          }
+        }
+      }
+    }
+  }
+  BOOST_TEST(corrupt > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_fifo_or_folder_under_an_idx_name_is_named_at_once,
+                     *boost::unit_test::timeout(20)) {
+  TempDir dir("mnist");
+  dir.write("train-labels-idx1-ubyte", labels_file(3));
+  dir.write("t10k-images-idx3-ubyte", images_file(3));
+  dir.write("t10k-labels-idx1-ubyte", labels_file(3));
+  // No writer will ever open the FIFO: a reader that opened it blocking would hang here.
+  const fs::path fifo = dir.path() / "train-images-idx3-ubyte";
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  BOOST_CHECK_EXCEPTION(
+      load_split(dir.path(), SplitKind::standard), DataError, [&](const DataError& e) {
+        return std::string(e.what()) == fifo.string() + ": is a FIFO (named pipe), not a file";
+      });
+  fs::remove(fifo);
+  const fs::path folder = dir.path() / "train-images-idx3-ubyte.gz";
+  fs::create_directory(folder);
+  BOOST_CHECK_EXCEPTION(
+      load_split(dir.path(), SplitKind::standard), DataError, [&](const DataError& e) {
+        return std::string(e.what()) == folder.string() + ": is a folder, not a file";
+      });
 }
 
 // ---- R10: truncation at every length ----

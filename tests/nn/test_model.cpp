@@ -120,6 +120,36 @@ BOOST_AUTO_TEST_CASE(wrong_files_are_refused_with_their_own_message) {
   BOOST_TEST(error_of(good).empty());
 }
 
+BOOST_AUTO_TEST_CASE(the_options_line_is_strict_and_errors_name_the_key_and_the_file) {
+  // R28: an unknown value or a repeated key is refused, not read as a default or the last value.
+  TempDir dir("model");
+  const Network net;
+  const NpzEntry w0{"W0", net.W0.value}, w1{"W1", net.W1.value}, w2{"W2", net.W2.value};
+  const std::string network = net.options().describe();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"recipe=fixed split=bogus " + network, "split 'bogus': choose article or standard"},
+      {"dataset=bogus " + network, "dataset 'bogus': choose mnist or fashion"},
+      {"seed=7 " + network, "'seed=' appears twice"},
+      {"split=article split=standard " + network, "'split=' appears twice"},
+      {"novalue " + network, "'novalue' is not key=value"},
+  };
+  for (const auto& [line, want] : cases) {
+    const fs::path file = dir.path() / "model.npz";
+    save_npz(file, std::vector<NpzEntry>{w0, w1, w2, {"options", line}});
+    std::string message;
+    try {
+      (void)load_model(file);
+    } catch (const ModelFileError& e) {
+      message = e.what();
+    }
+    BOOST_TEST(message.starts_with(file.string() + ": "), message);  // the whole path
+    BOOST_TEST(message.find(want) != std::string::npos, message);
+  }
+  const OptionsLine kv = parse_options_line("recipe=fixed  split=article " + network);
+  BOOST_TEST(kv.at("split") == "article");
+  BOOST_TEST(kv.size() == 6u);
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_save_leaves_nothing_behind) {
   TempDir dir("model");
   const Network net;

@@ -15,14 +15,18 @@ import tempfile
 failures = []
 
 
-def run(exe, args, cwd):
-    p = subprocess.run([exe] + args, cwd=cwd, capture_output=True, text=True, timeout=300)
+def run(exe, args, cwd, timeout=300):
+    p = subprocess.run([exe] + args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
 
 
-def expect_clean_error(exe, args, cwd, what):
+def expect_clean_error(exe, args, cwd, what, timeout=300):
     name = os.path.basename(exe)
-    code, _, err = run(exe, args, cwd)
+    try:
+        code, _, err = run(exe, args, cwd, timeout)
+    except subprocess.TimeoutExpired:
+        failures.append(f"{name} {' '.join(args)} ({what}): no answer within {timeout} s")
+        return
     lines = [line for line in err.splitlines() if line.strip()]
     problems = []
     if code == 0:
@@ -50,6 +54,12 @@ def main():
         for f in ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]:
             with open(os.path.join(corrupt, f), "wb") as out:
                 out.write(b"\x00\x00\x08\x03not an idx file")
+        fifo = os.path.join(scratch, "fifo.npz")
+        os.mkfifo(fifo)
+        a_file = os.path.join(scratch, "a-file")
+        open(a_file, "w").close()
+        dangling = os.path.join(scratch, "dangling")
+        os.symlink(os.path.join(scratch, "nowhere"), dangling)
         bad_model = os.path.join(scratch, "model.npz")
         with open(bad_model, "wb") as out:
             out.write(b"PK\x03\x04 this is not a zip archive")
@@ -80,6 +90,25 @@ def main():
                 if "--model" in helptext:
                     expect_clean_error(exe, ["--model", bad_model], cwd, "corrupt model file")
                     expect_clean_error(exe, ["--model", os.path.join(scratch, "none.npz")], cwd, "missing model file")
+                    # R23: a FIFO (or a folder) given as a file answers at once, never waits.
+                    expect_clean_error(exe, ["--model", fifo], cwd, "a FIFO as the model", timeout=10)
+                    expect_clean_error(exe, ["--model", scratch], cwd, "a folder as the model", timeout=10)
+                if "--out" in helptext:
+                    # R26: an --out that cannot be a folder fails before any work, in plain words.
+                    expect_clean_error(exe, ["--out", os.path.join(a_file, "sub")], cwd, "--out under a file")
+                    expect_clean_error(exe, ["--out", dangling], cwd, "--out a dangling link")
+                if "--lr" in helptext:
+                    # R26: every option is checked before the disk is touched.
+                    expect_clean_error(exe, ["--lr", "nan", "--out", "never"], cwd, "--lr nan")
+                    if os.path.exists(os.path.join(cwd, "never")):
+                        failures.append(f"{name} --lr nan: created its --out folder before refusing")
+                if name in ("01_neuron", "03_layer", "04_network"):
+                    # R25: output that cannot be written is a failure (these need no data).
+                    with open("/dev/full", "w") as full:
+                        p = subprocess.run([exe], cwd=cwd, stdout=full, stderr=subprocess.PIPE,
+                                           text=True, timeout=60)
+                    if p.returncode == 0 or "cannot write the output" not in p.stderr:
+                        failures.append(f"{name} > /dev/full: exit {p.returncode}, stderr {p.stderr.strip()[:200]}")
     if failures:
         print("\n".join(failures))
         return 1
