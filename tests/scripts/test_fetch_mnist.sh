@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 fetch=scripts/fetch-mnist
 export STEPGRAD_MNIST_OFFLINE=1
-# The SHA-256 of the raw files, from ../shared/data/mnist/SOURCE.md (not from the script).
+# The SHA-256 of the raw files, from SOURCE.md beside the verified copy (not from the script).
 declare -A want=([train-images-idx3-ubyte]=ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db
     [train-labels-idx1-ubyte]=65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5
     [t10k-images-idx3-ubyte]=0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7
@@ -54,10 +54,10 @@ done
 
 # The names in a folder, dot files too, sorted, on one line.
 names() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | paste -sd' ' -; }
-# True when DIR holds exactly the four verified raw files and the stamp, nothing else.
+# True when DIR holds exactly the four verified raw files, nothing else.
 verified_dir() {
     local dir=$1 f got
-    [ "$(names "$dir")" = ".verified t10k-images-idx3-ubyte t10k-labels-idx1-ubyte train-images-idx3-ubyte train-labels-idx1-ubyte" ] || {
+    [ "$(names "$dir")" = "t10k-images-idx3-ubyte t10k-labels-idx1-ubyte train-images-idx3-ubyte train-labels-idx1-ubyte" ] || {
         echo "# unexpected contents of $dir: $(names "$dir")"; return 1; }
     for f in "${files[@]}"; do
         got=$(sha256sum <"$dir/$f"); got=${got%% *}
@@ -100,8 +100,25 @@ run again "$fetch" --dest "$dest"
 took_ms=$((($(date +%s%N) - start) / 1000000))
 check "a re-run with no source succeeds" rc_is again 0
 check "a re-run prints one line" lines "$tmp/again.out" 1
-check "a re-run recognises the verified copy" contains "$tmp/again.out" "verified before, unchanged"
+check "a re-run verifies the copy by its content" contains "$tmp/again.out" "4 files verified (SHA-256 of their content)"
 check "a re-run is quick (${took_ms} ms)" test "$took_ms" -lt 2000
+
+# R27: a label changed in place with its time stamp restored (a stamp of size, time and inode
+# would not see it) is caught all the same.
+cp -p "$dest/train-labels-idx1-ubyte" "$tmp/labels.kept"
+printf '\x03' | dd of="$dest/train-labels-idx1-ubyte" bs=1 seek=100 conv=notrunc status=none
+touch -r "$tmp/labels.kept" "$dest/train-labels-idx1-ubyte"
+run stealthy "$fetch" --dest "$dest"
+check "a change with its time stamp restored is caught" contains "$tmp/stealthy.out" "train-labels-idx1-ubyte does not verify"
+check "with no source to mend it, it fails" rc_not_0 stealthy
+cp -p "$tmp/labels.kept" "$dest/train-labels-idx1-ubyte"
+
+# R24: the work folder of a killed run (no one holds its lock) is removed by the next run.
+mkdir "$dest/.fetch-mnist.KILLED" && : >"$dest/.fetch-mnist.KILLED/.lock" && : >"$dest/.fetch-mnist.KILLED/half"
+printf '\x09' | dd of="$dest/t10k-labels-idx1-ubyte" bs=1 seek=8 conv=notrunc status=none
+run afterkill env STEPGRAD_MNIST_MIRROR="$good" "$fetch" --dest "$dest"
+check "after a killed run, a run succeeds" rc_is afterkill 0
+check "the killed run's work folder is gone" verified_dir "$dest"
 
 # A file changed in place (one label byte, still a well-formed IDX file) is caught and replaced.
 printf '\x09' | dd of="$dest/t10k-labels-idx1-ubyte" bs=1 seek=8 conv=notrunc status=none
@@ -149,7 +166,7 @@ run partial env STEPGRAD_MNIST_MIRROR="$tmp/bad_gz" "$fetch" --dest "$dest"
 after=$(cd "$dest" && stat -c '%n %i %Y %s' t10k-images-idx3-ubyte t10k-labels-idx1-ubyte train-labels-idx1-ubyte)
 check "a partial copy with a corrupt mirror fails" rc_not_0 partial
 check "the files already there are untouched" test "$before" = "$after"
-check "no temp file is left" test "$(names "$dest")" = ".verified t10k-images-idx3-ubyte t10k-labels-idx1-ubyte train-labels-idx1-ubyte"
+check "no temp file is left" test "$(names "$dest")" = "t10k-images-idx3-ubyte t10k-labels-idx1-ubyte train-labels-idx1-ubyte"
 
 # No source at all.
 run nothing env -u STEPGRAD_MNIST_MIRROR "$fetch" --dest "$tmp/nothing"
@@ -216,8 +233,8 @@ if [ -d /usr/share/datasets/fashion-mnist ]; then
     check "fashion: installs from the Debian package" rc_is fashion 0
     check "fashion: links the package's files" test -L "$tmp/fashion/train-images-idx3-ubyte.gz"
     run fashion2 "$fetch" --dataset fashion --dest "$tmp/fashion"
-    check "fashion: a re-run recognises the verified copy" contains "$tmp/fashion2.out" "verified before"
-    # An MNIST stamp never passes for Fashion-MNIST: the hashes differ.
+    check "fashion: a re-run verifies the copy" contains "$tmp/fashion2.out" "4 files verified"
+    # An MNIST folder never passes for Fashion-MNIST: the hashes differ.
     run cross "$fetch" --dataset fashion --dest "$dest"
     check "fashion: an MNIST folder does not pass as Fashion-MNIST" contains "$tmp/cross.out" "does not verify"
 else
