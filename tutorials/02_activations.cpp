@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   std::string out_dir = "out";
   app.add_option("--out", out_dir, "folder for sigmoid.png")->capture_default_str();
   return tutorial::run(app, argc, argv, [&] {
-    tutorial::prepare_output_folder(out_dir, "--out");  // the picture is this program's output
+    // The picture is this program's output: its folder must be writable first (R25).
+    OutputSet outputs = tutorial::open_output_set(out_dir, "--out", {"sigmoid.png"});
     tutorial::apply_print_options(opts);
     tutorial::print_header(app);
     const int p = opts.precision;
@@ -109,16 +110,17 @@ int main(int argc, char** argv) {
       sig.push_back(fn::sigmoid(zs.back()));
       sig_prime.push_back(fn::sigmoid_prime(zs.back()));
     }
-    const PlotResult plot = plot_lines(
-        std::filesystem::path(out_dir) / "sigmoid.png", "sigmoid and its derivative", "z", "", zs,
-        {{"sigmoid(z)", sig}, {"sigmoid'(z) = sigmoid(z) (1 - sigmoid(z))", sig_prime}});
+    const PlotResult plot =
+        plot_lines(outputs.path("sigmoid.png"), "sigmoid and its derivative", "z", "", zs,
+                   {{"sigmoid(z)", sig}, {"sigmoid'(z) = sigmoid(z) (1 - sigmoid(z))", sig_prime}});
+    outputs.commit();
     fmt::print(
         "   sigmoid(z) and sigmoid'(z) for z in [-8, 8], drawn by gnuplot into {}/sigmoid.png\n",
         out_dir);
     // Whether gnuplot is installed depends on the machine, so the result goes to stderr and the
     // lesson on stdout stays the same everywhere (tests/golden/).
     std::fflush(stdout);
-    fmt::print(stderr, "   {}\n", plot.message);
+    fmt::print(stderr, "   {}\n", tutorial::final_message(outputs, "sigmoid.png", plot.message));
     return 0;
   });
 }

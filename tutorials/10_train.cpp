@@ -67,7 +67,9 @@ int main(int argc, char** argv) {
     }
     if (dataset == DatasetKind::fashion && data_opt->count() == 0)
       data = default_data_dir(dataset).string();
-    tutorial::prepare_output_folder(out, "--out");  // before the long work (R26)
+    // Before the long work (R26); the files land together (Note [One set of outputs]).
+    OutputSet outputs = tutorial::open_output_set(
+        out, "--out", {"metrics.csv", "model.npz", "curves.png", "weights.png"});
     tutorial::print_header(app);
 
     const Split s = load_split(data, split, limit, dataset);
@@ -101,25 +103,30 @@ int main(int argc, char** argv) {
     }
 
     fmt::print("\n");
-    const fs::path dir(out);
-    write_file_atomic(dir / "metrics.csv", csv);
-    fmt::print("wrote {}\n", (dir / "metrics.csv").string());
-    save_model(dir / "model.npz", net,
+    std::vector<std::string> done;  // what to say once the set is in place
+    write_file_atomic(outputs.path("metrics.csv"), csv);
+    done.push_back(fmt::format("wrote {}", (outputs.dir() / "metrics.csv").string()));
+    save_model(outputs.path("model.npz"), net,
                fmt::format("{} split={} dataset={} limit={}", o.describe(), to_string(split),
                            to_string(dataset), limit));
-    fmt::print("wrote {}\n", (dir / "model.npz").string());
+    done.push_back(fmt::format("wrote {}", (outputs.dir() / "model.npz").string()));
     if (!no_plots) {
       const std::string title =
           fmt::format("recipe {}, {}", to_string(o.recipe), to_string(o.effective_engine()));
-      fmt::print("{}\n", plot_training_curves(dir / "curves.png", title, curves).message);
+      done.push_back(tutorial::final_message(
+          outputs, "curves.png",
+          plot_training_curves(outputs.path("curves.png"), title, curves).message));
       // The learned part of W0: at lr 0.001 the random initial weights still dominate W0
       // itself, so the picture shows W0 - W0(initial), what the epochs wrote into each unit.
-      fmt::print("{}\n",
-                 plot_weight_tiles(dir / "weights.png",
-                                   "W0 - W0(initial): what training taught each first-layer unit",
-                                   net.W0.value - W0_initial)
-                     .message);
+      done.push_back(tutorial::final_message(
+          outputs, "weights.png",
+          plot_weight_tiles(outputs.path("weights.png"),
+                            "W0 - W0(initial): what training taught each first-layer unit",
+                            net.W0.value - W0_initial)
+              .message));
     }
+    outputs.commit();
+    for (const std::string& line : done) fmt::print("{}\n", line);
     return 0;
   });
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <optional>
 
 #include <stepgrad/nn/model.hpp>
 #include <stepgrad/nn/train.hpp>
@@ -39,7 +40,12 @@ int main(int argc, char** argv) {
   app.add_flag("--no-plots", no_plots, "skip the PNG plots");
 
   return tutorial::run(app, argc, argv, [&] {
-    if (!no_plots) tutorial::prepare_output_folder(out, "--out");  // its pictures must be writable
+    // Its pictures must be writable before anything else (R25, R26).
+    std::optional<OutputSet> outputs;
+    if (!no_plots) {
+      outputs.emplace(
+          tutorial::open_output_set(out, "--out", {"confusion.png", "predictions.png"}));
+    }
     tutorial::print_header(app);
     const Model m = load_model(model_path);
     // The model's split and dataset (load_model checked their values), unless given.
@@ -102,20 +108,25 @@ int main(int argc, char** argv) {
                  tutorial::ascii_digit(s.test.pixels(i)));
     }
 
-    if (!no_plots) {
-      fmt::print("\n{}\n", plot_confusion_matrix(
-                               fs::path(out) / "confusion.png",
-                               "Confusion matrix (colour: share of the true digit)", confusion)
-                               .message);
+    if (outputs) {
+      const std::string confusion_line = tutorial::final_message(
+          *outputs, "confusion.png",
+          plot_confusion_matrix(outputs->path("confusion.png"),
+                                "Confusion matrix (colour: share of the true digit)", confusion)
+              .message);
       std::vector<DigitPrediction> digits;
       for (std::size_t i = 0; i < std::min<std::size_t>(60, e.truth.size()); ++i) {
         const auto px = s.test.pixels(i);
         digits.push_back(
             {std::vector<std::uint8_t>(px.begin(), px.end()), e.predicted[i], e.truth[i]});
       }
-      fmt::print("{}\n", plot_digit_predictions(fs::path(out) / "predictions.png",
-                                                "The first 60 test digits (wrong in red)", digits)
-                             .message);
+      const std::string predictions_line = tutorial::final_message(
+          *outputs, "predictions.png",
+          plot_digit_predictions(outputs->path("predictions.png"),
+                                 "The first 60 test digits (wrong in red)", digits)
+              .message);
+      outputs->commit();
+      fmt::print("\n{}\n{}\n", confusion_line, predictions_line);
     }
     return 0;
   });

@@ -112,7 +112,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-plots", no_plots, "skip the PNG plot");
 
   return tutorial::run(app, argc, argv, [&] {
-    tutorial::prepare_output_folder(out, "--out");  // before the long work (R26)
+    // Before the long work (R26); the files land together (Note [One set of outputs]).
+    OutputSet outputs = tutorial::open_output_set(out, "--out", {"recipes.csv", "recipes.png"});
     tutorial::print_header(app);
     const Split s = load_split(data, SplitKind::article, limit);
     fmt::print("data: {}\n", s.description);
@@ -185,8 +186,8 @@ int main(int argc, char** argv) {
                            m.train_cost, m.train_accuracy, m.test_cost, m.test_accuracy);
       }
     }
-    write_file_atomic(fs::path(out) / "recipes.csv", csv);
-    fmt::print("\nwrote {}\n", (fs::path(out) / "recipes.csv").string());
+    write_file_atomic(outputs.path("recipes.csv"), csv);
+    std::string plot_line;
     if (!no_plots) {
       std::vector<double> x;
       for (std::size_t e = 1; e <= epochs; ++e) x.push_back(static_cast<double>(e));
@@ -208,12 +209,16 @@ int main(int argc, char** argv) {
       lines = {mean, lo, hi};
       for (std::size_t k = seeds; k < configs.size(); ++k)
         lines.push_back({configs[k].name, test_of(configs[k])});
-      fmt::print("{}\n",
-                 plot_lines(fs::path(out) / "recipes.png",
-                            "Test accuracy per epoch: the article's recipe vs the fixed one",
-                            "epoch", "test accuracy", x, lines)
-                     .message);
+      plot_line = tutorial::final_message(
+          outputs, "recipes.png",
+          plot_lines(outputs.path("recipes.png"),
+                     "Test accuracy per epoch: the article's recipe vs the fixed one", "epoch",
+                     "test accuracy", x, lines)
+              .message);
     }
+    outputs.commit();
+    fmt::print("\nwrote {}\n", (outputs.dir() / "recipes.csv").string());
+    if (!plot_line.empty()) fmt::print("{}\n", plot_line);
     return 0;
   });
 }

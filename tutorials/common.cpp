@@ -43,7 +43,8 @@ CLI::Validator number_check(double lo, double hi, bool whole) {
 CLI::Validator whole_number(double lo, double hi) { return number_check(lo, hi, true); }
 CLI::Validator real_number(double lo, double hi) { return number_check(lo, hi, false); }
 
-void prepare_output_folder(const std::filesystem::path& dir, std::string_view option) {
+OutputSet open_output_set(const std::filesystem::path& dir, std::string_view option,
+                          std::vector<std::string> owned) {
   namespace fs = std::filesystem;
   const std::string shown = dir.string();
   const auto fail = [&](std::string_view why) {
@@ -67,15 +68,21 @@ void prepare_output_folder(const std::filesystem::path& dir, std::string_view op
       fail(fmt::format("{} is a file, not a folder", prefix.string()));
     }
   }
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) fail(fmt::format("cannot create the folder: {}", ec.message()));
   try {
-    const AtomicFile probe(dir / "write-check");  // created, then removed unused
+    return OutputSet(dir, std::move(owned));
   } catch (const FileError& e) {
-    fail(e.why());
+    throw std::runtime_error(fmt::format("{} {}: {}", option, shown, e.why()));
   }
-  remove_stale_temp_files(dir);
+}
+
+std::string final_message(const OutputSet& set, std::string_view name, std::string message) {
+  const std::string staged = set.path(name).string();
+  const std::string final_path = (set.dir() / name).string();
+  for (std::size_t at = message.find(staged); at != std::string::npos;
+       at = message.find(staged, at + final_path.size())) {
+    message.replace(at, staged.size(), final_path);
+  }
+  return message;
 }
 
 int finish_output(std::string_view program, int status) {

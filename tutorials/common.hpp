@@ -19,6 +19,7 @@
 #include <stepgrad/autodiff/tape.hpp>
 #include <stepgrad/autodiff/tensor.hpp>
 #include <stepgrad/io/files.hpp>
+#include <stepgrad/io/output_set.hpp>
 #include <stepgrad/nn/network.hpp>
 
 namespace stepgrad::tutorial {
@@ -110,10 +111,17 @@ class ProgressBar {
 CLI::Validator whole_number(double lo, double hi);
 CLI::Validator real_number(double lo, double hi);
 
-/// Gets the folder `dir` (given as option `option`) ready before any long work: creates it, checks
-/// that a file can be written there (R26), and removes the temporary files a killed run left
-/// (R24). Throws std::runtime_error with one line in the user's terms.
-void prepare_output_folder(const std::filesystem::path& dir, std::string_view option);
+/// Gets the output folder `dir` (given as option `option`) ready before any long work (R26): an
+/// OutputSet for the files named `owned` (Note [One set of outputs] in io/output_set.hpp), which
+/// creates the folder, checks that it can be written and removes what killed runs left (R24).
+/// Throws std::runtime_error with one line in the user's terms ("--out a/b: a is a file, not a
+/// folder").
+OutputSet open_output_set(const std::filesystem::path& dir, std::string_view option,
+                          std::vector<std::string> owned);
+
+/// The line to print for a file of `set` once it is committed: `message` (a plot's result) with
+/// the staging path of `name` replaced by its final path in the output folder.
+std::string final_message(const OutputSet& set, std::string_view name, std::string message);
 
 /// A program's output written is part of its success (R25): stdout is flushed and checked;
 /// returns `status`, or 1 with one line on stderr when stdout could not be written.
