@@ -46,15 +46,21 @@ CLI::Validator real_number(double lo, double hi) { return number_check(lo, hi, f
 OutputSet open_output_set(const std::filesystem::path& dir, std::string_view option,
                           std::vector<std::string> owned) {
   namespace fs = std::filesystem;
-  const std::string shown = dir.string();
+  // The path as a message may show it: on one line, a control character written as \n or \xNN.
+  std::string shown;
+  for (const char c : dir.string()) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20) {
+      shown += c;
+    } else {
+      shown += c == '\n' ? std::string("\\n") : fmt::format("\\x{:02x}", u);
+    }
+  }
   const auto fail = [&](std::string_view why) {
     throw std::runtime_error(fmt::format("{} {}: {}", option, shown, why));
   };
   if (shown.empty()) fail("names no folder");
-  if (std::any_of(shown.begin(), shown.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20; })) {
-    fail("holds a control character (a newline?); name the folder without one");
-  }
+  if (shown != dir.string()) fail("holds a control character; name the folder without one");
   // The first part of the path that is not a folder says what is wrong, in plain words.
   fs::path prefix;
   for (const fs::path& part : dir) {

@@ -97,6 +97,8 @@ def main():
                     # R26: an --out that cannot be a folder fails before any work, in plain words.
                     expect_clean_error(exe, ["--out", os.path.join(a_file, "sub")], cwd, "--out under a file")
                     expect_clean_error(exe, ["--out", dangling], cwd, "--out a dangling link")
+                    # R29: a newline in --out is named, never passed on to gnuplot as a path.
+                    expect_clean_error(exe, ["--out", "a\nb"], cwd, "--out with a newline")
                 if "--lr" in helptext:
                     # R26: every option is checked before the disk is touched.
                     expect_clean_error(exe, ["--lr", "nan", "--out", "never"], cwd, "--lr nan")
