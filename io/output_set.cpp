@@ -68,6 +68,12 @@ OutputSet::OutputSet(const fs::path& dir, std::vector<std::string> owned)
   real_ = fs::canonical(dir_, ec);
   if (ec) fail(fmt::format("cannot resolve the folder's path: {}", ec.message()));
   if (real_ == real_.root_path()) fail("the root folder cannot be replaced as a whole");
+  // The whole folder is swapped: never the one we run in, or one that holds it.
+  const fs::path cwd = fs::current_path(ec);
+  const fs::path inside = ec ? fs::path() : cwd.lexically_relative(real_);
+  if (!inside.empty() && *inside.begin() != "..") {
+    fail("holds the current folder; name a folder of its own for the outputs");
+  }
   remove_stale_stages(real_);
   remove_stale_temp_files(real_);
   std::string pattern = (real_.parent_path() / (stage_prefix(real_) + "XXXXXX")).string();

@@ -25,7 +25,8 @@ class OutputSet {
  public:
   /// Gets `dir` ready for a new set of the files named `owned`: creates it if missing, creates
   /// the staging folder beside it and checks that it can be written, and removes what killed
-  /// runs left. FileError (one line naming `dir`) when any of it fails: before the long work.
+  /// runs left. FileError (one line naming `dir`) when any of it fails, before the long work:
+  /// also for the current folder or one that holds it, which are never swapped whole.
   OutputSet(const std::filesystem::path& dir, std::vector<std::string> owned);
   /// Removes the staging folder unless commit() put it in place.
   ~OutputSet();

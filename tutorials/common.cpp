@@ -43,8 +43,7 @@ CLI::Validator number_check(double lo, double hi, bool whole) {
 CLI::Validator whole_number(double lo, double hi) { return number_check(lo, hi, true); }
 CLI::Validator real_number(double lo, double hi) { return number_check(lo, hi, false); }
 
-OutputSet open_output_set(const std::filesystem::path& dir, std::string_view option,
-                          std::vector<std::string> owned) {
+void create_output_folder(const std::filesystem::path& dir, std::string_view option) {
   namespace fs = std::filesystem;
   // The path as a message may show it: on one line, a control character written as \n or \xNN.
   std::string shown;
@@ -74,10 +73,19 @@ OutputSet open_output_set(const std::filesystem::path& dir, std::string_view opt
       fail(fmt::format("{} is a file, not a folder", prefix.string()));
     }
   }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail(fmt::format("cannot create the folder: {}", ec.message()));
+  remove_stale_temp_files(dir);
+}
+
+OutputSet open_output_set(const std::filesystem::path& dir, std::string_view option,
+                          std::vector<std::string> owned) {
+  create_output_folder(dir, option);
   try {
     return OutputSet(dir, std::move(owned));
   } catch (const FileError& e) {
-    throw std::runtime_error(fmt::format("{} {}: {}", option, shown, e.why()));
+    throw std::runtime_error(fmt::format("{} {}: {}", option, dir.string(), e.why()));
   }
 }
 

@@ -111,6 +111,11 @@ class ProgressBar {
 CLI::Validator whole_number(double lo, double hi);
 CLI::Validator real_number(double lo, double hi);
 
+/// Creates the folder `dir` (given as option `option`) before any work, after checking its path
+/// in the user's terms ("--out a/b: a is a file, not a folder"), and removes the temporary files
+/// a killed run left there (R24). Throws std::runtime_error with one line.
+void create_output_folder(const std::filesystem::path& dir, std::string_view option);
+
 /// Gets the output folder `dir` (given as option `option`) ready before any long work (R26): an
 /// OutputSet for the files named `owned` (Note [One set of outputs] in io/output_set.hpp), which
 /// creates the folder, checks that it can be written and removes what killed runs left (R24).

@@ -86,6 +86,15 @@ BOOST_AUTO_TEST_CASE(a_folder_that_cannot_hold_a_set_fails_before_the_work) {
   write(dir.path() / "a-file", "");
   BOOST_CHECK_THROW(OutputSet(dir.path() / "a-file" / "out", {"x"}), FileError);
   BOOST_CHECK_THROW(OutputSet("/", {"x"}), FileError);
+  // The folder a program runs in, or one that holds it, is never swapped whole.
+  const fs::path here = fs::current_path();
+  fs::create_directory(dir.path() / "work");
+  fs::current_path(dir.path() / "work");
+  BOOST_CHECK_THROW(OutputSet(".", {"x"}), FileError);
+  BOOST_CHECK_THROW(OutputSet(dir.path(), {"x"}), FileError);
+  fs::current_path(here);
+  BOOST_TEST(dir.names() == (std::vector<std::string>{"a-file", "work"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(a_killed_runs_staging_folder_is_removed_a_live_ones_is_not) {
