@@ -108,7 +108,7 @@ check "a re-run is quick (${took_ms} ms)" test "$took_ms" -lt 2000
 cp -p "$dest/train-labels-idx1-ubyte" "$tmp/labels.kept"
 printf '\x03' | dd of="$dest/train-labels-idx1-ubyte" bs=1 seek=100 conv=notrunc status=none
 touch -r "$tmp/labels.kept" "$dest/train-labels-idx1-ubyte"
-run stealthy "$fetch" --dest "$dest"
+run stealthy env -u STEPGRAD_MNIST_MIRROR "$fetch" --dest "$dest"
 check "a change with its time stamp restored is caught" contains "$tmp/stealthy.out" "train-labels-idx1-ubyte does not verify"
 check "with no source to mend it, it fails" rc_not_0 stealthy
 cp -p "$tmp/labels.kept" "$dest/train-labels-idx1-ubyte"
