@@ -272,9 +272,8 @@ void write_file_atomic(const fs::path& path, std::span<const std::uint8_t> conte
 }
 
 void write_file_atomic(const fs::path& path, std::string_view content) {
-  AtomicFile file(path);
-  file.write(content);
-  file.commit();
+  write_file_atomic(
+      path, std::span(reinterpret_cast<const std::uint8_t*>(content.data()), content.size()));
 }
 
 }  // namespace stepgrad

@@ -37,18 +37,18 @@ void remove_stale_stages(const fs::path& real) {
   }
 }
 
-// Hard-links every file under `from` into `to` (folders recreated, links copied as links).
-void link_tree(const fs::path& from, const fs::path& to) {
-  for (const fs::directory_entry& e : fs::directory_iterator(from)) {
-    const fs::path target = to / e.path().filename();
-    if (e.is_symlink()) {
-      fs::create_symlink(fs::read_symlink(e.path()), target);
-    } else if (e.is_directory()) {
-      fs::create_directory(target);
-      link_tree(e.path(), target);
-    } else {
-      fs::create_hard_link(e.path(), target);
+// Puts `e` at `target` without copying data: a file as a hard link, a symbolic link as a link to
+// the same place, a folder recreated with its contents linked the same way.
+void link_entry(const fs::directory_entry& e, const fs::path& target) {
+  if (e.is_symlink()) {
+    fs::create_symlink(fs::read_symlink(e.path()), target);
+  } else if (e.is_directory()) {
+    fs::create_directory(target);
+    for (const fs::directory_entry& inner : fs::directory_iterator(e.path())) {
+      link_entry(inner, target / inner.path().filename());
     }
+  } else {
+    fs::create_hard_link(e.path(), target);
   }
 }
 
@@ -117,15 +117,7 @@ void OutputSet::commit() {
     if (std::find(owned_.begin(), owned_.end(), name) != owned_.end()) continue;
     if (fs::exists(fs::symlink_status(stage_ / name))) continue;
     try {
-      const fs::path target = stage_ / name;
-      if (it->is_symlink()) {
-        fs::create_symlink(fs::read_symlink(it->path()), target);
-      } else if (it->is_directory()) {
-        fs::create_directory(target);
-        link_tree(it->path(), target);
-      } else {
-        fs::create_hard_link(it->path(), target);
-      }
+      link_entry(*it, stage_ / name);
     } catch (const fs::filesystem_error& e) {
       fail(fmt::format("cannot keep its file {} in the new set: {}", name, e.code().message()));
     }

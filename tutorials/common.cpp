@@ -43,7 +43,9 @@ CLI::Validator number_check(double lo, double hi, bool whole) {
 CLI::Validator whole_number(double lo, double hi) { return number_check(lo, hi, true); }
 CLI::Validator real_number(double lo, double hi) { return number_check(lo, hi, false); }
 
-void create_output_folder(const std::filesystem::path& dir, std::string_view option) {
+namespace {
+// The checks of an output folder's path, in the user's terms (create_output_folder).
+void check_output_path(const std::filesystem::path& dir, std::string_view option) {
   namespace fs = std::filesystem;
   // The path as a message may show it: on one line, a control character written as \n or \xNN.
   std::string shown;
@@ -73,15 +75,23 @@ void create_output_folder(const std::filesystem::path& dir, std::string_view opt
       fail(fmt::format("{} is a file, not a folder", prefix.string()));
     }
   }
+}
+}  // namespace
+
+void create_output_folder(const std::filesystem::path& dir, std::string_view option) {
+  check_output_path(dir, option);
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) fail(fmt::format("cannot create the folder: {}", ec.message()));
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("{} {}: cannot create the folder: {}", option, dir.string(), ec.message()));
+  }
   remove_stale_temp_files(dir);
 }
 
 OutputSet open_output_set(const std::filesystem::path& dir, std::string_view option,
                           std::vector<std::string> owned) {
-  create_output_folder(dir, option);
+  check_output_path(dir, option);  // OutputSet creates the folder and cleans up after killed runs
   try {
     return OutputSet(dir, std::move(owned));
   } catch (const FileError& e) {
