@@ -21,7 +21,7 @@ esac
 packages=(g++ meson ninja-build pkg-config libfmt-dev libboost-test-dev libcli11-dev zlib1g-dev
     libzip-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
     libbenchmark-dev time ca-certificates curl)
-test_packages=(clang libclang-rt-14-dev python3-numpy clang-format)
+test_packages=(clang libclang-rt-14-dev python3-numpy python3-torch clang-format)
 
 say() { printf '==> %s\n' "$*"; }
 
