@@ -25,6 +25,15 @@ TARGET_VS_NUMPY = 12
 TARGET_BATCH128 = 70000
 TARGET_TRAIN_WALL = 10.0
 TARGET_TRAIN_RSS_MB = 150
+# Issue 16's (the same run on each CPU family, AVX2 and AVX-512): ratios to references measured
+# in the same run.
+DENSE = "sgd_step/dense_fused_reference"
+BLAS128 = "blas_products/batch:128"
+TARGET16_VS_DENSE = 1.0
+TARGET16_VS_NUMPY = 12
+TARGET16_OF_BLAS = 0.8
+TARGET16_TRAIN_WALL = 6.0
+TARGET16_TRAIN_RSS_MB = 100
 
 
 def fmt_rate(v):
@@ -145,18 +154,24 @@ def main():
     numpy_rate = statistics.median(numpy["cpu_samples_per_second"]) if numpy else None
 
     reps = max((len(b.cpu_rates) for b in benches.values()), default=0)
+    if "cpu_model" in context:
+        print(f"cpu: {context['cpu_model']}, vector ISA: the CPU has {context.get('cpu_isa', '?')}, "
+              f"this build uses {context.get('build_isa', '?')}")
     print(f"stepgrad_bench: {reps} repetitions each, randomly interleaved; data: {context.get('data', '?')}")
     if context.get("library_build_type") == "debug":
         print("  (Google Benchmark's own library is a debug build in Debian: it costs the harness, "
               "not the timed code)")
     print("  samples/s: median over the repetitions, from CPU time (Google Benchmark's items_per_second);")
     print("  min-max and CV: over the repetitions; wall: the same on the wall clock; "
-          "x numpy: samples/s over numpy's median")
+          "x numpy: samples/s over numpy's median;")
+    print("  x dense: samples/s over the dense fused step's median (bench/dense_step.hpp); "
+          "blas_products: OpenBLAS's dgemm alone on a minibatch step's products")
     print()
     rows = []
+    dense_rate = benches[DENSE].median() if DENSE in benches else None
     for name, b in sorted(benches.items(), key=lambda item: item[1].order):
         if b.error:
-            rows.append([name, "error: " + b.error, "", "", "", "", ""])
+            rows.append([name, "error: " + b.error, "", "", "", "", "", ""])
             continue
         step = name.startswith(("sgd_step/", "minibatch_step/"))
         med = b.median()
@@ -171,6 +186,7 @@ def main():
             "-" if per_sample is None else (f"{per_sample:.1f}" if per_sample < 1000 else f"{per_sample:,.0f}"),
             fmt_rate(b.median_wall()),
             fmt_ratio(med / numpy_rate) if step and numpy_rate and med else "",
+            fmt_ratio(med / dense_rate) if name.startswith("sgd_step/") and dense_rate and med else "",
         ])
     if numpy:
         cpu, wall = numpy["cpu_samples_per_second"], numpy["wall_samples_per_second"]
@@ -183,8 +199,9 @@ def main():
             f"{1e6 / numpy_rate:.1f}",
             fmt_rate(statistics.median(wall)),
             "1.00x",
+            fmt_ratio(numpy_rate / dense_rate) if dense_rate else "",
         ])
-    table(rows, ["benchmark", "samples/s", "min-max", "CV", "us/sample", "wall", "x numpy"])
+    table(rows, ["benchmark", "samples/s", "min-max", "CV", "us/sample", "wall", "x numpy", "x dense"])
     idx = benches.get("idx_load/train_images")
     if idx and idx.bytes_rates:
         print(f"  idx_load: samples are images; {statistics.median(idx.bytes_rates) / 2**30:.2f} GiB/s of file")
@@ -220,6 +237,18 @@ def main():
             b = benches.get(name)
             if b and b.median():
                 print(f"  {name + ' / numpy':52} {b.median() / numpy_rate:.2f}")
+    if dense_rate:
+        for name in ["sgd_step/engine:tape/recipe:fixed", "sgd_step/engine:deltas/recipe:fixed",
+                     "sgd_step/engine:deltas/recipe:article"]:
+            b = benches.get(name)
+            if b and b.median():
+                print(f"  {name + ' / dense':52} {b.median() / dense_rate:.2f}")
+    blas_rate = benches[BLAS128].median() if BLAS128 in benches else None
+    if blas_rate:
+        for name in ["minibatch_step/engine:tape/batch:128", "minibatch_step/engine:deltas/batch:128"]:
+            b = benches.get(name)
+            if b and b.median():
+                print(f"  {name + ' / blas_products':52} {b.median() / blas_rate:.2f}")
 
     # the full training run
     train = parse_time_v(args.time) if args.time else None
@@ -282,6 +311,24 @@ def main():
     target("10_train wall time", train["wall"] if ok_train else None, TARGET_TRAIN_WALL,
            higher_is_better=False, unit=" s")
     target("10_train peak RSS", train["rss_mb"] if ok_train else None, TARGET_TRAIN_RSS_MB,
+           higher_is_better=False, unit=" MB")
+
+    print()
+    print(f"issue 16 targets, on this CPU family ({context.get('build_isa', '?')} build; "
+          "ratios within this run; never asserted)")
+
+    def over(a, b):
+        return a / b if a and b else None
+
+    target("per-sample tape / dense fused step", over(tape, dense_rate), TARGET16_VS_DENSE, unit="x")
+    target("per-sample deltas / dense fused step", over(deltas, dense_rate), TARGET16_VS_DENSE, unit="x")
+    target("per-sample tape / numpy", over(tape, numpy_rate), TARGET16_VS_NUMPY, unit="x")
+    target("per-sample deltas / numpy", over(deltas, numpy_rate), TARGET16_VS_NUMPY, unit="x")
+    target("minibatch 128 tape / blas_products", over(med("minibatch_step/engine:tape/batch:128"), blas_rate),
+           TARGET16_OF_BLAS, unit="x")
+    target("10_train wall time", train["wall"] if ok_train else None, TARGET16_TRAIN_WALL,
+           higher_is_better=False, unit=" s")
+    target("10_train peak RSS", train["rss_mb"] if ok_train else None, TARGET16_TRAIN_RSS_MB,
            higher_is_better=False, unit=" MB")
     return 0
 

@@ -7,6 +7,11 @@
 //   build/bench/stepgrad_bench --benchmark_filter=sgd_step       the per-sample SGD steps
 //   build/bench/stepgrad_bench --data=/path/to/mnist             another MNIST folder
 //
+// Two references run beside the engines: sgd_step/dense_fused_reference, the per-sample step as
+// plain dense loops (dense_step.hpp), and blas_products, OpenBLAS's dgemm alone on a minibatch
+// step's products. The context names the CPU and the vector instructions it has and the build
+// uses (cpu_model, cpu_isa, build_isa).
+//
 // The data: the article's split of the real MNIST (data/mnist, looked for in the working folder
 // and then in the source tree), loaded once and shared by every benchmark. When it is missing the
 // benchmarks run on synthetic digits (tests/common/digits.hpp) and say so, so the harness always
@@ -31,10 +36,16 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <stepgrad/autodiff/random.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/nn/network.hpp>
 #include <stepgrad/nn/train.hpp>
 #include "common/digits.hpp"
+#include "dense_step.hpp"
+
+#if STEPGRAD_BENCH_BLAS
+#include <cblas.h>
+#endif
 
 using namespace stepgrad;
 namespace fs = std::filesystem;
@@ -182,6 +193,84 @@ void train_steps(benchmark::State& state, Engine engine, Recipe recipe, std::siz
       samples > 0 ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0;
 }
 
+// The dense fused step (dense_step.hpp), issue 16's yardstick, on the samples and with the
+// per-sample work of train_steps(): fill x and y, the step, the sample's cost (eq. 7) and
+// prediction. Every engine's per-sample step is compared with this in bench/report.py.
+void dense_steps(benchmark::State& state) {
+  const Subset& train = data().split.train;
+  const std::size_t cycle = std::min(kCycle, train.size());
+  const Network net;
+  bench::DenseFusedStep dense(net);
+  const double lr = TrainOptions{}.lr;
+  Tensor x;
+  Tensor y;
+  double cost_sum = 0.0;
+  std::size_t correct = 0;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    train.input(i, x);
+    train.one_hot(i, y);
+    const Tensor& O3 = dense.step(x, y, lr);
+    cost_sum += article_cost(O3, y);
+    const auto best = std::max_element(O3.values().begin(), O3.values().end());
+    correct += static_cast<std::size_t>(best - O3.values().begin()) == train.label(i);
+    benchmark::DoNotOptimize(correct);
+    if (++i == cycle) i = 0;
+  }
+  dense.finish();
+  benchmark::DoNotOptimize(dense.W0().data());
+  const auto samples = static_cast<std::int64_t>(state.iterations());
+  state.SetItemsProcessed(samples);
+  state.counters["train_acc"] =
+      samples > 0 ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0;
+}
+
+#if STEPGRAD_BENCH_BLAS
+// OpenBLAS's dgemm alone, on one thread, on the eight products of a minibatch step on the tape
+// (autodiff/ops_linear.cpp's matmul and its backward), with their shapes and transposes: for
+// each layer Z = W · O (out x in times in x B), dW = G · O^T, and dO = W^T · G except for the
+// input O0. Its samples/s is the most a minibatch step can reach with these products.
+void blas_products(benchmark::State& state, std::size_t batch) {
+  openblas_set_num_threads(1);
+  struct Layer {
+    std::size_t out, in;
+    std::vector<double> W, O, Z, G, dW, dO;
+  };
+  RandomState rng(7);
+  const auto filled = [&](std::size_t n) {
+    std::vector<double> v(n);
+    for (double& e : v) e = rng.random_sample() - 0.5;
+    return v;
+  };
+  std::vector<Layer> layers;
+  for (std::size_t l = 0; l + 1 < kLayerSizes.size(); ++l) {
+    const std::size_t out = kLayerSizes[l + 1], in = kLayerSizes[l];
+    layers.push_back({out, in, filled(out * in), filled(in * batch), filled(out * batch),
+                      filled(out * batch), filled(out * in), filled(in * batch)});
+  }
+  const auto b = static_cast<blasint>(batch);
+  for (auto _ : state) {
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      Layer& L = layers[l];
+      const auto out = static_cast<blasint>(L.out), in = static_cast<blasint>(L.in);
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, out, b, in, 1.0, L.W.data(), in,
+                  L.O.data(), b, 0.0, L.Z.data(), b);  // Z = W · O
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, out, in, b, 1.0, L.G.data(), b,
+                  L.O.data(), b, 0.0, L.dW.data(), in);  // dW = G · O^T
+      if (l > 0) {
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, b, out, 1.0, L.W.data(), in,
+                    L.G.data(), b, 0.0, L.dO.data(), b);  // dO = W^T · G
+      }
+      benchmark::DoNotOptimize(L.Z.data());
+      benchmark::DoNotOptimize(L.dW.data());
+      benchmark::DoNotOptimize(L.dO.data());
+    }
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(batch));
+}
+#endif
+
 // evaluate() on the first kEvalSamples test samples with the initial weights: forward only,
 // batched (one GEMM per layer and chunk).
 void evaluate_forward(benchmark::State& state) {
@@ -219,6 +308,47 @@ void idx_load(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * file_bytes);
 }
 
+// The CPU's model name, from /proc/cpuinfo (Linux); "unknown" elsewhere.
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("model name")) {
+      const std::size_t colon = line.find(':');
+      if (colon != std::string::npos && colon + 2 <= line.size()) return line.substr(colon + 2);
+    }
+  }
+  return "unknown";
+}
+
+// The widest x86 vector instructions the compiler was allowed to use for this build (the
+// kernels and this file are compiled with the same flags), and the widest the CPU has.
+std::string_view build_isa() {
+#if defined(__AVX512F__)
+  return "AVX-512";
+#elif defined(__AVX2__)
+  return "AVX2";
+#elif defined(__AVX__)
+  return "AVX";
+#elif defined(__SSE2__)
+  return "SSE2";
+#else
+  return "not x86";
+#endif
+}
+
+std::string_view cpu_isa() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "AVX-512";
+  if (__builtin_cpu_supports("avx2")) return "AVX2";
+  if (__builtin_cpu_supports("avx")) return "AVX";
+  return "SSE2";
+#else
+  return "not x86";
+#endif
+}
+
 std::string_view engine_name(Engine e) { return e == Engine::tape ? "tape" : "deltas"; }
 
 void register_benchmarks() {
@@ -236,6 +366,8 @@ void register_benchmarks() {
       train_steps(s, c.engine, c.recipe, 1);
     })->Unit(benchmark::kMicrosecond);
   }
+  benchmark::RegisterBenchmark("sgd_step/dense_fused_reference", dense_steps)
+      ->Unit(benchmark::kMicrosecond);
   for (const Engine engine : {Engine::tape, Engine::deltas}) {
     for (const std::size_t batch : {std::size_t{32}, std::size_t{128}}) {
       const std::string name =
@@ -245,6 +377,11 @@ void register_benchmarks() {
       })->Unit(benchmark::kMicrosecond);
     }
   }
+#if STEPGRAD_BENCH_BLAS
+  benchmark::RegisterBenchmark("blas_products/batch:128", [](benchmark::State& s) {
+    blas_products(s, 128);
+  })->Unit(benchmark::kMicrosecond);
+#endif
   benchmark::RegisterBenchmark("evaluate/forward_only", evaluate_forward)
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("idx_load/train_images", idx_load)->Unit(benchmark::kMillisecond);
@@ -268,6 +405,9 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   if (g_data_dir.empty()) g_data_dir = find_data_dir();
   register_benchmarks();
+  benchmark::AddCustomContext("cpu_model", cpu_model());
+  benchmark::AddCustomContext("build_isa", std::string(build_isa()));
+  benchmark::AddCustomContext("cpu_isa", std::string(cpu_isa()));
   benchmark::AddCustomContext(
       "data", data().real ? data().split.description : "synthetic digits (no MNIST)");
   benchmark::RunSpecifiedBenchmarks();

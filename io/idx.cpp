@@ -408,7 +408,7 @@ IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::string_view name) {
 }
 
 IdxArray read_idx(const std::filesystem::path& path, std::size_t expected_rank,
-                  std::string_view rank_meaning) {
+                  std::string_view rank_meaning, std::size_t spare) {
   const std::string name = path.string();
   const Rank rank{expected_rank, rank_meaning};
   // Note [Allocation bound]: nothing here reads or allocates by the file's size.
@@ -427,7 +427,11 @@ IdxArray read_idx(const std::filesystem::path& path, std::size_t expected_rank,
     }
     auto read = [&](std::span<std::uint8_t> out) { read_exact(file, out); };
     auto [dims, header] = check_raw(file.size, read, name, rank);
-    std::vector<std::uint8_t> data(dims.payload);
+    std::vector<std::uint8_t> data;
+    // Reserving touches no page; a bogus `spare` is capped like a payload.
+    data.reserve(dims.payload +
+                 static_cast<std::size_t>(std::min<std::uint64_t>(spare, kMaxIdxFileBytes)));
+    data.resize(dims.payload);
     read_exact(file, data);
     return IdxArray{std::move(dims.dims), std::move(data)};
   } catch (const FileError& e) {

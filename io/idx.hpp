@@ -38,8 +38,9 @@ IdxArray parse_idx(std::span<const std::uint8_t> bytes, std::string_view name);
 /// a gzip file is inflated from the file a chunk at a time, so a file far larger than its header
 /// (a sparse 20 GiB file, say) is rejected at once. When `expected_rank` is not 0, a header with
 /// another number of dimensions is rejected before its payload is read; `rank_meaning` follows
-/// the number in that message ("(count) for labels").
+/// the number in that message ("(count) for labels"). A raw file's payload is read into a buffer
+/// with room for `spare` more bytes, so that a caller appending to it does not reallocate.
 IdxArray read_idx(const std::filesystem::path& path, std::size_t expected_rank = 0,
-                  std::string_view rank_meaning = {});
+                  std::string_view rank_meaning = {}, std::size_t spare = 0);
 
 }  // namespace stepgrad

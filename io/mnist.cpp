@@ -3,6 +3,7 @@
 #include <stepgrad/io/mnist.hpp>
 
 #include <algorithm>
+#include <array>
 #include <numeric>
 #include <utility>
 
@@ -95,9 +96,10 @@ ImageSet make_image_set(IdxArray images, IdxArray labels, std::string_view image
   return set;
 }
 
-ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels) {
+ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels,
+                       std::size_t spare_images) {
   // The numbers of dimensions make_image_set checks, checked before a payload is read.
-  return make_image_set(read_idx(images, 3, "(count, rows, columns) for images"),
+  return make_image_set(read_idx(images, 3, "(count, rows, columns) for images", spare_images),
                         read_idx(labels, 1, "(count) for labels"), images.string(),
                         labels.string());
 }
@@ -130,10 +132,19 @@ void Subset::one_hot(std::size_t i, Tensor& y) const {
 }
 
 void Subset::inputs(std::span<const std::size_t> samples, Tensor& X) const {
-  X.resize(Shape::matrix(kImagePixels, samples.size()));  // (784, count)
-  for (std::size_t k = 0; k < samples.size(); ++k) {
-    const std::span<const std::uint8_t> p = pixels(samples[k]);
-    for (std::size_t r = 0; r < kImagePixels; ++r) X(r, k) = kPixelValue[p[r]];
+  const std::size_t n = samples.size();
+  X.resize(Shape::matrix(kImagePixels, n));  // (784, count)
+  // Eight samples at a time, so that each row of X is written eight contiguous values at a time
+  // rather than one value per cache line (a column at a time took a fifth of a minibatch step).
+  constexpr std::size_t kTile = 8;
+  for (std::size_t k0 = 0; k0 < n; k0 += kTile) {
+    const std::size_t width = std::min(kTile, n - k0);
+    std::array<const std::uint8_t*, kTile> p{};
+    for (std::size_t k = 0; k < width; ++k) p[k] = pixels(samples[k0 + k]).data();
+    for (std::size_t r = 0; r < kImagePixels; ++r) {
+      double* row = X.data() + r * n + k0;
+      for (std::size_t k = 0; k < width; ++k) row[k] = kPixelValue[p[k][r]];
+    }
   }
 }
 
@@ -172,8 +183,16 @@ Split load_split(const std::filesystem::path& dir, SplitKind kind, std::size_t l
         "{}: folder: expected a folder with the four IDX files, found {}; {}", dir.string(),
         std::filesystem::exists(dir, ec) ? "a file" : "nothing", hint(dataset)));
   }
+  // The training images are read with room for the test images after them (a raw test file's
+  // size is a close bound), so the pool below grows in place: appending to a full buffer would
+  // hold both copies of the training images at once (peak RSS of 10_train 116 MB, not 70).
+  // Only a hint: errors stay load_idx_pair's, in the files' order.
+  std::error_code size_ec;
+  const std::uintmax_t test_size =
+      std::filesystem::file_size(dir / "t10k-images-idx3-ubyte", size_ec);
   ImageSet train = load_idx_pair(find_file(dir, "train-images-idx3-ubyte", dataset),
-                                 find_file(dir, "train-labels-idx1-ubyte", dataset));
+                                 find_file(dir, "train-labels-idx1-ubyte", dataset),
+                                 size_ec ? 0 : static_cast<std::size_t>(test_size));
   ImageSet test = load_idx_pair(find_file(dir, "t10k-images-idx3-ubyte", dataset),
                                 find_file(dir, "t10k-labels-idx1-ubyte", dataset));
   // One pool, training file first: OpenML's mnist_784 order, which the article loads.

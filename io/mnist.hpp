@@ -61,7 +61,9 @@ struct ImageSet {
 ImageSet make_image_set(IdxArray images, IdxArray labels, std::string_view images_name,
                         std::string_view labels_name);
 /// Reads an images file and a labels file (raw or gzip) and pairs them.
-ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels);
+/// `spare_images`: room for that many more pixel bytes (read_idx's `spare`).
+ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels,
+                       std::size_t spare_images = 0);
 
 /// Which items of a shared pool, in which order (no copy of the pixels).
 class Subset {

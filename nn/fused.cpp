@@ -21,12 +21,28 @@ void activate(Activation act, const Tensor& z, Tensor& o) {
   for (std::size_t i = 0; i < z.size(); ++i) o[i] = activation(act, z[i]);
 }
 
-// delta = (W^T · upstream) ⊙ A'(z): eqs. (9)-(10) (prime = nullptr uses A'(z)).
-void back(const Parameter& w, const Tensor& upstream, Activation act, const Tensor& z,
+// A'(z) from o = A(z), with the bits of activation_prime(a, z): sigmoid' = s (1 - s) and
+// tanh' = 1 - t^2 of the same s and t, relu' = 1 exactly where relu(z) > 0. Taking it from the
+// layer's output saves evaluating A, and exp, a second time, as the tape's sigmoid does.
+double activation_prime_from_output(Activation a, double o) {
+  switch (a) {
+    case Activation::sigmoid:
+      return o * (1.0 - o);
+    case Activation::tanh:
+      return 1.0 - o * o;
+    case Activation::relu:
+      return o > 0.0 ? 1.0 : 0.0;
+  }
+  return 0.0;
+}
+
+// delta = (W^T · upstream) ⊙ A'(z): eqs. (9)-(10), with o = A(z) (prime = nullptr uses A'(z)).
+void back(const Parameter& w, const Tensor& upstream, Activation act, const Tensor& o,
           const Tensor* prime, Tensor& delta) {
   matvec_transposed(w.value, upstream, delta);
   for (std::size_t i = 0; i < delta.size(); ++i) {
-    delta[i] = delta[i] * (prime != nullptr ? (*prime)[i] : activation_prime(act, z[i]));
+    delta[i] =
+        delta[i] * (prime != nullptr ? (*prime)[i] : activation_prime_from_output(act, o[i]));
   }
 }
 
@@ -47,11 +63,11 @@ const Tensor& FusedDeltasStep::step(Network& net, const Tensor& x, const Tensor&
   if (recipe == Recipe::article) {  // eq. (9) as published: softmax's diagonal (erratum E1)
     fn::softmax(Z2_, softmax_z2_);
     for (double& s : softmax_z2_.values()) s = s * (1.0 - s);
-    back(net.W2, delta3_, opt.activation, Z2_, &softmax_z2_, delta2_);
+    back(net.W2, delta3_, opt.activation, O2_, &softmax_z2_, delta2_);
   } else {
-    back(net.W2, delta3_, opt.activation, Z2_, nullptr, delta2_);  // eq. (9)
+    back(net.W2, delta3_, opt.activation, O2_, nullptr, delta2_);  // eq. (9)
   }
-  back(net.W1, delta2_, opt.activation, Z1_, nullptr, delta1_);  // eq. (10)
+  back(net.W1, delta2_, opt.activation, O1_, nullptr, delta1_);  // eq. (10)
 
   // eqs. (11)-(12), after every delta: each Delta comes from the weights before the update.
   // W -= lr · (delta ⊗ O): kernels::outer's alpha (1.0) times delta[i] is delta[i], so these are
