@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace stepgrad {
 
@@ -100,6 +101,31 @@ DirectionalReport check_direction(const LossFn& loss, std::span<Tensor* const> x
   const double denom = std::max(std::abs(r.analytic), std::abs(r.numeric));
   r.rel_err = denom == 0.0 ? 0.0 : r.abs_err / denom;
   return r;
+}
+
+std::vector<GradCheckReport> gradcheck(const std::vector<Parameter*>& params,
+                                       const TapeLossFn& loss, const GradCheckOptions& opts) {
+  // The sweep accumulates into the Parameters' own gradients: keep the caller's.
+  std::vector<std::optional<Tensor>> kept;
+  for (Parameter* p : params)
+    kept.push_back(p->has_grad() ? std::optional(p->grad()) : std::nullopt);
+  zero_grad(params);
+  Tape tape;
+  loss(tape).backward();
+  std::vector<Tensor> analytic;
+  for (Parameter* p : params) analytic.push_back(p->grad());
+  Tape probe;  // reused by every evaluation: cleared, not reallocated
+  const LossFn value = [&] {
+    probe.clear();
+    return loss(probe).value().item();
+  };
+  std::vector<GradCheckReport> reports;
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    reports.push_back(check_gradient(params[k]->name, value, params[k]->value, analytic[k], opts));
+    params[k]->zero_grad();
+    if (kept[k]) params[k]->gradient().for_accumulation(kept[k]->shape()).tensor = *kept[k];
+  }
+  return reports;
 }
 
 std::string format_report(const GradCheckReport& r) {

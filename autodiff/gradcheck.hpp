@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/autodiff/tape.hpp>
 #include <stepgrad/autodiff/tensor.hpp>
 
 namespace stepgrad {
@@ -75,6 +76,16 @@ struct DirectionalReport {
 DirectionalReport check_direction(const LossFn& loss, std::span<Tensor* const> xs,
                                   std::span<const Tensor> grads, std::span<const Tensor> directions,
                                   double h = 1e-3);
+
+/// A function of Parameters as a program writes it: records its one-element result on the tape
+/// it is given and returns it.
+using TapeLossFn = std::function<Var(Tape&)>;
+
+/// torch.autograd.gradcheck for Parameters: the tape's gradient of loss (one backward sweep) next
+/// to the five-point stencil of loss's value in each element, one report per Parameter, in
+/// order. Afterwards the Parameters' values and gradients are as they were.
+std::vector<GradCheckReport> gradcheck(const std::vector<Parameter*>& params,
+                                       const TapeLossFn& loss, const GradCheckOptions& opts = {});
 
 /// "W0: 100352 of 100352 elements checked, max abs 1.2e-12 at (5, 300), max rel ... [ok]".
 std::string format_report(const GradCheckReport& r);

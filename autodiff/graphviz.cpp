@@ -2,6 +2,10 @@
 // font and colour; every piece of text from the tape goes through html_escape.
 #include <stepgrad/autodiff/graphviz.hpp>
 
+#include <algorithm>
+#include <string_view>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include <stepgrad/autodiff/print.hpp>
@@ -57,17 +61,36 @@ std::string to_dot(Tape& tape) {
   out += fmt::format(
       "  labelloc=t; fontname=\"Helvetica\"; label=<<B>stepgrad tape: {} nodes</B><BR/>"
       "<FONT POINT-SIZE=\"10\">grey: data, gold: parameters, white: ops; "
-      "<FONT COLOR=\"#b03030\">gradients in red</FONT></FONT>>;\n",
+      "<FONT COLOR=\"#b03030\">gradients and backward rules in red</FONT>, "
+      "backward step n: the n-th node backward() reached</FONT>>;\n",
       tape.size());
+  // The order the backward sweep visits the nodes that hold a gradient: from the last one
+  // (the loss) down (Tape::sweep). gradient().empty(): Node::grad() would create a zero gradient
+  // where none flowed.
+  std::vector<std::size_t> backward_step(tape.size(), 0);
+  std::size_t steps = 0;
+  for (std::size_t i = tape.size(); i-- > 0;) {
+    Node& n = tape.node(i);
+    if (n.requires_grad && !n.gradient().empty()) backward_step[i] = ++steps;
+  }
   for (std::size_t i = 0; i < tape.size(); ++i) {
     Node& n = tape.node(i);
-    std::string label =
-        fmt::format("<B>{}</B><BR/><FONT POINT-SIZE=\"9\" COLOR=\"#707070\">#{} {}</FONT><BR/>{}",
-                    html_escape(tape.label(i)), i, n.op->name, html_escape(summary(n.value())));
-    // gradient().empty(): Node::grad() would create a zero gradient where none flowed.
-    if (n.requires_grad && !n.gradient().empty()) {
+    const std::string step =
+        backward_step[i] > 0 ? fmt::format(", backward step {}", backward_step[i]) : "";
+    std::string label = fmt::format(
+        "<B>{}</B><BR/><FONT POINT-SIZE=\"9\" COLOR=\"#707070\">#{} {}{}</FONT><BR/>{}",
+        html_escape(tape.label(i)), i, n.op->name, step, html_escape(describe(n.value())));
+    if (backward_step[i] > 0) {
       label += fmt::format("<BR/><FONT COLOR=\"#b03030\">grad {}</FONT>",
-                           html_escape(summary(n.grad())));
+                           html_escape(describe(n.grad())));
+      // The op's backward rule with its numbers: what this node passed to its inputs.
+      const std::string rules = explain_backward(tape, i);
+      for (std::size_t at = 0; at < rules.size();) {
+        const std::size_t end = std::min(rules.find('\n', at), rules.size());
+        label += fmt::format("<BR/><FONT POINT-SIZE=\"9\" COLOR=\"#b03030\">{}</FONT>",
+                             html_escape(std::string_view(rules).substr(at, end - at)));
+        at = end + 1;
+      }
     }
     out += fmt::format("  n{} [label=<{}>, {}];\n", i, label, node_style(n));
   }

@@ -1,5 +1,5 @@
-// Graphviz DOT for a tape: one box per node with its label, value summary and (after backward)
-// gradient summary, one edge per input, so `dot -Tpng` draws a recorded forward pass.
+// Graphviz DOT for a tape: one box per node with its label, value and (after backward)
+// gradient, one edge per input, so `dot -Tpng` draws a recorded forward pass.
 #pragma once
 
 #include <string>
@@ -9,8 +9,10 @@
 namespace stepgrad {
 
 /// The tape as a Graphviz digraph, data flowing top to bottom: data leaves grey, Parameters
-/// gold, ops white; each node shows its label ("Z1 = W0 · O0"), index and op, value summary,
-/// and gradient summary when one has been accumulated. Reads gradients without creating any.
+/// gold, ops white; each node shows its label ("Z1 = W0 · O0"), index and op, its value, and its
+/// gradient when one has been accumulated, with the step at which the backward sweep reached it
+/// (1 for the loss). A small tensor (print.hpp's kSmallTensor) shows every value, a larger one a
+/// summary. Reads gradients without creating any.
 std::string to_dot(Tape& tape);
 
 }  // namespace stepgrad

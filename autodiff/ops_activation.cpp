@@ -17,7 +17,11 @@ Var exp(Var x) {
     // d e^x = g e^x = g y
     accumulate(tape.node(out.a), [&](std::size_t i) { return g[i] * y[i]; });
   };
-  static constexpr OpDef op{"exp", "", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    return {"{0} ⊙ {1}", {out.grad(), out.value()}, hadamard(out.grad(), out.value())};
+  };
+  static constexpr OpDef op{"exp",  "", backward, nullptr, {"grad {a} += grad {out} ⊙ {out}"},
+                            numbers};
   return x.tape().commit(op);
 }
 
@@ -29,7 +33,14 @@ Var log(Var x) {
     // d log x = g / x
     accumulate(in, [&](std::size_t i) { return g[i] / in.value()[i]; });
   };
-  static constexpr OpDef op{"log", "", backward};
+  constexpr auto numbers = [](Tape& tape, Node& out, int) -> RuleNumbers {
+    const Tensor& in = tape.node(out.a).value();
+    Tensor r(in.shape());
+    for (std::size_t i = 0; i < r.size(); ++i) r[i] = out.grad()[i] / in[i];
+    return {"{0} / {1}", {out.grad(), in}, r};
+  };
+  static constexpr OpDef op{"log",  "", backward, nullptr, {"grad {a} += grad {out} / {a}"},
+                            numbers};
   return x.tape().commit(op);
 }
 
@@ -41,7 +52,12 @@ Var sigmoid(Var x) {
     // d sigmoid = g * out * (1 - out)
     accumulate(tape.node(out.a), [&](std::size_t i) { return g[i] * (s[i] * (1.0 - s[i])); });
   };
-  static constexpr OpDef op{"sigmoid", "", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    const Tensor slope = map(out.value(), [](double s) { return s * (1.0 - s); });
+    return {"{0} ⊙ {1}", {out.grad(), slope}, hadamard(out.grad(), slope)};
+  };
+  static constexpr OpDef op{
+      "sigmoid", "", backward, nullptr, {"grad {a} += grad {out} ⊙ {out} (1 - {out})"}, numbers};
   return x.tape().commit(op);
 }
 
@@ -53,7 +69,12 @@ Var tanh(Var x) {
     // d tanh = g * (1 - out^2)
     accumulate(tape.node(out.a), [&](std::size_t i) { return g[i] * (1.0 - t[i] * t[i]); });
   };
-  static constexpr OpDef op{"tanh", "", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    const Tensor slope = map(out.value(), [](double t) { return 1.0 - t * t; });
+    return {"{0} ⊙ {1}", {out.grad(), slope}, hadamard(out.grad(), slope)};
+  };
+  static constexpr OpDef op{
+      "tanh", "", backward, nullptr, {"grad {a} += grad {out} ⊙ (1 - {out}²)"}, numbers};
   return x.tape().commit(op);
 }
 
@@ -65,7 +86,12 @@ Var relu(Var x) {
     // d relu = g where x > 0, else 0 (the kink at 0 gets 0, as PyTorch)
     accumulate(tape.node(out.a), [&](std::size_t i) { return r[i] > 0.0 ? g[i] : 0.0; });
   };
-  static constexpr OpDef op{"relu", "", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    const Tensor open = map(out.value(), [](double r) { return r > 0.0 ? 1.0 : 0.0; });
+    return {"{0} ⊙ {1}", {out.grad(), open}, hadamard(out.grad(), open)};
+  };
+  static constexpr OpDef op{"relu", "", backward, nullptr, {"grad {a} += grad {out} ⊙ ({out} > 0)"},
+                            numbers};
   return x.tape().commit(op);
 }
 
@@ -83,7 +109,21 @@ Var softmax(Var z) {
         tape.node(out.a), [&](std::size_t i) { return g[i] * y[i]; },
         [&](std::size_t i, double gy) { return y[i] * (g[i] - gy); });
   };
-  static constexpr OpDef op{"softmax", "", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    const Tensor& g = out.grad();
+    const Tensor& y = out.value();
+    Tensor centred(g.shape());  // g - <g, y>, per column
+    fn::for_each_column(g.shape(), [&](std::size_t first, std::size_t stride, std::size_t rows) {
+      double gy = 0.0;
+      for (std::size_t k = 0; k < rows; ++k) gy += g[first + k * stride] * y[first + k * stride];
+      for (std::size_t k = 0; k < rows; ++k)
+        centred[first + k * stride] = g[first + k * stride] - gy;
+    });
+    return {"{0} ⊙ {1}", {y, centred}, hadamard(y, centred)};
+  };
+  static constexpr OpDef op{
+      "softmax", "", backward, nullptr, {"grad {a} += {out} ⊙ (grad {out} - <grad {out}, {out}>)"},
+      numbers};
   return t.commit(op);
 }
 
@@ -101,7 +141,21 @@ Var log_softmax(Var z) {
         tape.node(out.a), [&](std::size_t i) { return g[i]; },
         [&](std::size_t i, double gsum) { return g[i] - std::exp(y[i]) * gsum; });
   };
-  static constexpr OpDef op{"log_softmax", "", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    const Tensor& g = out.grad();
+    const Tensor& y = out.value();
+    Tensor spread(g.shape());  // e^out sum(g), per column
+    fn::for_each_column(g.shape(), [&](std::size_t first, std::size_t stride, std::size_t rows) {
+      double gsum = 0.0;
+      for (std::size_t k = 0; k < rows; ++k) gsum += g[first + k * stride];
+      for (std::size_t k = 0; k < rows; ++k)
+        spread[first + k * stride] = std::exp(y[first + k * stride]) * gsum;
+    });
+    return {"{0} - {1}", {g, spread}, g - spread};
+  };
+  static constexpr OpDef op{
+      "log_softmax", "", backward, nullptr, {"grad {a} += grad {out} - e^{out} sum(grad {out})"},
+      numbers};
   return t.commit(op);
 }
 

@@ -44,7 +44,21 @@ Var matmul(Var a, Var b) {
       kernels::gemm(true, false, k, cols, rows, in_a.value().data(), g.data(), beta, gb.data());
     }
   };
-  static constexpr OpDef op{"matmul", "{out} = {a} · {b}", backward};
+  constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {
+    const Tensor& av = tape.node(out.a).value();
+    const Tensor& bv = tape.node(out.b).value();
+    const Tensor& g = out.grad();
+    if (k == 0) {
+      return {"{0} · {1}^T", {g, bv}, bv.rank() == 1 ? outer(g, bv) : matmul(g, transpose(bv))};
+    }
+    return {"{0}^T · {1}", {av, g}, matmul(transpose(av), g)};
+  };
+  static constexpr OpDef op{"matmul",
+                            "{out} = {a} · {b}",
+                            backward,
+                            nullptr,
+                            {"grad {a} += grad {out} · {b}^T", "grad {b} += {a}^T · grad {out}"},
+                            numbers};
   return t.commit(op);
 }
 
@@ -57,7 +71,15 @@ Var add(Var a, Var b) {
     accumulate(tape.node(out.a), [&](std::size_t i) { return g[i]; });
     accumulate(tape.node(out.b), [&](std::size_t i) { return g[i]; });
   };
-  static constexpr OpDef op{"add", "{out} = {a} + {b}", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    return {"{0}", {out.grad()}, out.grad()};
+  };
+  static constexpr OpDef op{"add",
+                            "{out} = {a} + {b}",
+                            backward,
+                            nullptr,
+                            {"grad {a} += grad {out}", "grad {b} += grad {out}"},
+                            numbers};
   return a.tape().commit(op);
 }
 
@@ -70,7 +92,16 @@ Var sub(Var a, Var b) {
     accumulate(tape.node(out.a), [&](std::size_t i) { return g[i]; });
     accumulate(tape.node(out.b), [&](std::size_t i) { return -g[i]; });
   };
-  static constexpr OpDef op{"sub", "{out} = {a} - {b}", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int k) -> RuleNumbers {
+    if (k == 0) return {"{0}", {out.grad()}, out.grad()};
+    return {"-{0}", {out.grad()}, -1.0 * out.grad()};
+  };
+  static constexpr OpDef op{"sub",
+                            "{out} = {a} - {b}",
+                            backward,
+                            nullptr,
+                            {"grad {a} += grad {out}", "grad {b} += -grad {out}"},
+                            numbers};
   return a.tape().commit(op);
 }
 
@@ -85,7 +116,16 @@ Var mul(Var a, Var b) {
     accumulate(in_a, [&](std::size_t i) { return g[i] * in_b.value()[i]; });
     accumulate(in_b, [&](std::size_t i) { return g[i] * in_a.value()[i]; });
   };
-  static constexpr OpDef op{"mul", "{out} = {a} ⊙ {b}", backward};
+  constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {
+    const Tensor& other = tape.node(k == 0 ? out.b : out.a).value();
+    return {"{0} ⊙ {1}", {out.grad(), other}, hadamard(out.grad(), other)};
+  };
+  static constexpr OpDef op{"mul",
+                            "{out} = {a} ⊙ {b}",
+                            backward,
+                            nullptr,
+                            {"grad {a} += grad {out} ⊙ {b}", "grad {b} += grad {out} ⊙ {a}"},
+                            numbers};
   return a.tape().commit(op);
 }
 
@@ -105,7 +145,15 @@ Var scale(Var x, double c) {
     // d(c x) = c g
     accumulate(tape.node(out.a), [&](std::size_t i) { return k * g[i]; });
   };
-  static constexpr OpDef op{"scale", "{out} = {attrs} * {a}", backward, constant_text};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    return {"{attrs} * {0}", {out.grad()}, out.attrs<Constant>().c * out.grad()};
+  };
+  static constexpr OpDef op{"scale",
+                            "{out} = {attrs} * {a}",
+                            backward,
+                            constant_text,
+                            {"grad {a} += {attrs} * grad {out}"},
+                            numbers};
   return x.tape().commit(op);
 }
 
@@ -116,7 +164,11 @@ Var neg(Var x) {
     // d(-x) = -g
     accumulate(tape.node(out.a), [&](std::size_t i) { return -g[i]; });
   };
-  static constexpr OpDef op{"neg", "{out} = -{a}", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    return {"-{0}", {out.grad()}, -1.0 * out.grad()};
+  };
+  static constexpr OpDef op{"neg",  "{out} = -{a}", backward, nullptr, {"grad {a} += -grad {out}"},
+                            numbers};
   return x.tape().commit(op);
 }
 
@@ -127,7 +179,11 @@ Var rsub(double c, Var x) {
     // d(c - x) = -g
     accumulate(tape.node(out.a), [&](std::size_t i) { return -g[i]; });
   };
-  static constexpr OpDef op{"rsub", "{out} = {attrs} - {a}", backward, constant_text};
+  constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
+    return {"-{0}", {out.grad()}, -1.0 * out.grad()};
+  };
+  static constexpr OpDef op{"rsub",        "{out} = {attrs} - {a}",     backward,
+                            constant_text, {"grad {a} += -grad {out}"}, numbers};
   return x.tape().commit(op);
 }
 
@@ -142,7 +198,14 @@ Var sum(Var x) {
     // d sum(x) = g, spread over every element
     accumulate(tape.node(out.a), [&](std::size_t) { return g; });
   };
-  static constexpr OpDef op{"sum", "", backward};
+  constexpr auto numbers = [](Tape& tape, Node& out, int) -> RuleNumbers {
+    const double g = out.grad()[0];
+    return {"{0} in every element", {out.grad()}, map(tape.node(out.a).value(), [g](double) {
+              return g;
+            })};
+  };
+  static constexpr OpDef op{
+      "sum", "", backward, nullptr, {"grad {a} += grad {out} in every element"}, numbers};
   return t.commit(op);
 }
 
@@ -163,7 +226,16 @@ Var dot(Var a, Var b) {
     accumulate(in_a, [&](std::size_t i) { return g * in_b.value()[i]; });
     accumulate(in_b, [&](std::size_t i) { return g * in_a.value()[i]; });
   };
-  static constexpr OpDef op{"dot", "{out} = {a} · {b} (dot)", backward};
+  constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {
+    const Tensor& other = tape.node(k == 0 ? out.b : out.a).value();
+    return {"{0} * {1}", {out.grad(), other}, out.grad()[0] * other};
+  };
+  static constexpr OpDef op{"dot",
+                            "{out} = {a} · {b} (dot)",
+                            backward,
+                            nullptr,
+                            {"grad {a} += grad {out} * {b}", "grad {b} += grad {out} * {a}"},
+                            numbers};
   return t.commit(op);
 }
 
@@ -191,7 +263,21 @@ Var outer(Var u, Var v) {
       kernels::gemm(true, false, cols, 1, rows, g.data(), in_u.value().data(), beta, gv.data());
     }
   };
-  static constexpr OpDef op{"outer", "{out} = {a} ⊗ {b}", backward};
+  constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {
+    const Tensor& g = out.grad();
+    if (k == 0) {
+      const Tensor& vv = tape.node(out.b).value();
+      return {"{0} · {1}", {g, vv}, matmul(g, vv)};
+    }
+    const Tensor& uv = tape.node(out.a).value();
+    return {"{0}^T · {1}", {g, uv}, matmul(transpose(g), uv)};
+  };
+  static constexpr OpDef op{"outer",
+                            "{out} = {a} ⊗ {b}",
+                            backward,
+                            nullptr,
+                            {"grad {a} += grad {out} · {b}", "grad {b} += grad {out}^T · {a}"},
+                            numbers};
   return t.commit(op);
 }
 
@@ -218,7 +304,21 @@ Var add_to_columns(Var m, Var v) {
       return s;
     });
   };
-  static constexpr OpDef op{"add_to_columns", "{out} = {a} + {b} (each column)", backward};
+  constexpr auto numbers = [](Tape&, Node& out, int k) -> RuleNumbers {
+    const Tensor& g = out.grad();
+    if (k == 0) return {"{0}", {g}, g};
+    Tensor rows(Shape::vector(g.rows()));
+    for (std::size_t r = 0; r < g.rows(); ++r)
+      for (std::size_t c = 0; c < g.cols(); ++c) rows[r] += g(r, c);
+    return {"sum of the columns of {0}", {g}, rows};
+  };
+  static constexpr OpDef op{
+      "add_to_columns",
+      "{out} = {a} + {b} (each column)",
+      backward,
+      nullptr,
+      {"grad {a} += grad {out}", "grad {b} += sum of the columns of grad {out}"},
+      numbers};
   return t.commit(op);
 }
 

@@ -39,7 +39,25 @@ Var binary_cross_entropy(Var o, Var y) {
       return -g * (fn::clamped_log(o_val[i]) - fn::clamped_log(1.0 - o_val[i]));
     });
   };
-  static constexpr OpDef op{"binary_cross_entropy", "", backward};
+  constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {
+    const double g = out.grad()[0];
+    const Tensor& o_val = tape.node(out.a).value();
+    const Tensor& y_val = tape.node(out.b).value();
+    auto dlog = [](double in) { return std::log(in) > fn::kLogFloor ? 1.0 / in : 0.0; };
+    Tensor local(o_val.shape());
+    for (std::size_t i = 0; i < local.size(); ++i) {
+      local[i] = k == 0 ? -y_val[i] * dlog(o_val[i]) + (1.0 - y_val[i]) * dlog(1.0 - o_val[i])
+                        : fn::clamped_log(o_val[i]) - fn::clamped_log(1.0 - o_val[i]);
+    }
+    return {k == 0 ? "{0} * {1}" : "-{0} * {1}", {out.grad(), local}, (k == 0 ? g : -g) * local};
+  };
+  static constexpr OpDef op{"binary_cross_entropy",
+                            "",
+                            backward,
+                            nullptr,
+                            {"grad {a} += grad {out} * (-{b} / {a} + (1 - {b}) / (1 - {a}))",
+                             "grad {b} += -grad {out} * (log {a} - log(1 - {a}))"},
+                            numbers};
   return t.commit(op);
 }
 
@@ -74,7 +92,32 @@ Var cross_entropy_logits(Var z, Var y) {
       accumulate(in_y, [&](std::size_t i) { return -g * log_p[i]; });
     }
   };
-  static constexpr OpDef op{"cross_entropy_logits", "", backward};
+  constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {
+    const double g = out.grad()[0];
+    const Tensor& p = out.saved;  // softmax(Z)
+    const Tensor& y_val = tape.node(out.b).value();
+    if (k == 1) {
+      const Tensor log_p = fn::log_softmax(tape.node(out.a).value());
+      return {"-{0} * {1}", {out.grad(), log_p}, -g * log_p};
+    }
+    Tensor local(p.shape());  // softmax(Z) sum(Y) - Y, per column
+    fn::for_each_column(p.shape(), [&](std::size_t first, std::size_t stride, std::size_t rows) {
+      double ysum = 0.0;
+      for (std::size_t r = 0; r < rows; ++r) ysum += y_val[first + r * stride];
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t i = first + r * stride;
+        local[i] = p[i] * ysum - y_val[i];
+      }
+    });
+    return {"{0} * {1}", {out.grad(), local}, g * local};
+  };
+  static constexpr OpDef op{"cross_entropy_logits",
+                            "",
+                            backward,
+                            nullptr,
+                            {"grad {a} += grad {out} * (softmax({a}) sum({b}) - {b})",
+                             "grad {b} += -grad {out} * log softmax({a})"},
+                            numbers};
   return t.commit(op);
 }
 

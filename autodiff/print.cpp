@@ -111,6 +111,58 @@ std::string format_values(const Tensor& t, const PrintOptions& opts) {
   return out;
 }
 
+std::string inline_values(const Tensor& t, const PrintOptions& opts) {
+  if (t.size() > kSmallTensor) return to_string(t.shape());
+  PrintOptions whole = opts;
+  whole.summarise = false;
+  if (t.size() == 1) return format_number(t[0], false, opts.precision);
+  const std::string text = format_values(t, whole);
+  // One line: the rows of a matrix side by side, each line's indentation replaced by one space.
+  std::string out;
+  for (std::size_t at = 0; at < text.size(); ++at) {
+    if (text[at] != '\n') {
+      out += text[at];
+      continue;
+    }
+    while (at + 1 < text.size() && text[at + 1] == ' ') ++at;
+    out += ' ';
+  }
+  return out;
+}
+
+std::string describe(const Tensor& t, const PrintOptions& opts) {
+  return t.size() <= kSmallTensor ? inline_values(t, opts) : summary(t, opts);
+}
+
+std::string explain_backward(Tape& tape, std::size_t i, const PrintOptions& opts) {
+  Node& n = tape.node(i);
+  if (n.is_leaf() || n.op->numbers == nullptr) return "";
+  std::string out;
+  for (int k = 0; k < 2; ++k) {
+    const std::uint32_t input = k == 0 ? n.a : n.b;
+    if (input == Node::kNone || !tape.node(input).requires_grad) continue;
+    const RuleNumbers r = n.op->numbers(tape, n, k);
+    // The pattern with each operand's numbers in place of {0}, {1}, and the op's {attrs}.
+    std::string numbers;
+    const std::string_view p = r.pattern;
+    for (std::size_t at = 0; at < p.size();) {
+      if (p.substr(at, 7) == "{attrs}") {
+        numbers += n.op->attrs_text != nullptr ? n.op->attrs_text(n) : "";
+        at += 7;
+      } else if (p[at] == '{' && at + 2 < p.size() && p[at + 2] == '}' && p[at + 1] >= '0' &&
+                 p[at + 1] <= '9') {
+        numbers += inline_values(r.operands.at(static_cast<std::size_t>(p[at + 1] - '0')), opts);
+        at += 3;
+      } else {
+        numbers += p[at++];
+      }
+    }
+    if (!out.empty()) out += '\n';
+    out += fmt::format("{} = {} = {}", tape.rule(i, k), numbers, describe(r.result, opts));
+  }
+  return out;
+}
+
 std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << fmt::format("{}", t); }
 
 std::string show(std::string_view name, const Tensor& t, const PrintOptions& opts) {
@@ -146,10 +198,11 @@ TensorStats stats(const Tensor& t) {
   return s;
 }
 
-std::string summary(const Tensor& t) {
+std::string summary(const Tensor& t, const PrintOptions& opts) {
   const TensorStats s = stats(t);
-  std::string out = fmt::format("{} min {:.4g} max {:.4g} mean {:.4g} norm {:.4g}", t.shape(),
-                                s.min, s.max, s.mean, s.norm);
+  const int p = opts.precision;
+  std::string out = fmt::format("{} min {:.{}g} max {:.{}g} mean {:.{}g} norm {:.{}g}", t.shape(),
+                                s.min, p, s.max, p, s.mean, p, s.norm, p);
   if (s.nan > 0 || s.inf > 0) out += fmt::format(" NaN {} Inf {}", s.nan, s.inf);
   return out;
 }

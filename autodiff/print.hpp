@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include <stepgrad/autodiff/tape.hpp>
 #include <stepgrad/autodiff/tensor.hpp>
 
 namespace stepgrad {
@@ -30,6 +31,24 @@ std::string format_values(const Tensor& t, const PrintOptions& opts = default_pr
 /// The same text as fmt's `{}` (for streams and Boost.Test messages).
 std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
+/// Tensors with at most this many elements are small: a trace, a rule and a drawn graph show
+/// every one of their values instead of a summary.
+inline constexpr std::size_t kSmallTensor = 16;
+
+/// A tensor inside a line of text: one element as a plain number ("0.2131"), a small tensor as
+/// its values on one line ("[[0.1065 0.0213 0.1918]]"), a larger one as its shape ("(128,)").
+std::string inline_values(const Tensor& t, const PrintOptions& opts = default_print_options());
+
+/// What a trace prints for a value: its values when small (inline_values), else summary().
+std::string describe(const Tensor& t, const PrintOptions& opts = default_print_options());
+
+/// Node i's backward rule with its numbers plugged in, one line per input that takes a
+/// gradient (Note [Rules as text] in tape.hpp):
+/// "grad Z += grad O ⊙ O (1 - O) = 1.0000 ⊙ 0.2131 = 0.2131". Call it when node i's gradient is
+/// complete (a backward observer). Empty for a leaf.
+std::string explain_backward(Tape& tape, std::size_t i,
+                             const PrintOptions& opts = default_print_options());
+
 /// "Z1 (128,)" on one line, then the values.
 std::string show(std::string_view name, const Tensor& t,
                  const PrintOptions& opts = default_print_options());
@@ -40,8 +59,9 @@ struct TensorStats {
   std::size_t nan = 0, inf = 0;
 };
 TensorStats stats(const Tensor& t);
-/// "(128,) min -0.3101 max 0.4213 mean 0.0102 norm 1.2345" (+ "NaN 3 Inf 1" when present).
-std::string summary(const Tensor& t);
+/// "(128,) min -0.3101 max 0.4213 mean 0.0102 norm 1.2345" (+ "NaN 3 Inf 1" when present), with
+/// opts.precision significant digits.
+std::string summary(const Tensor& t, const PrintOptions& opts = default_print_options());
 
 // Note [Relative error]
 // rel_i = |a_i - b_i| / max(|a_i|, |b_i|, floor), and 0 where that denominator is 0.

@@ -64,6 +64,14 @@ void Parameter::sgd_step(double lr) {
   grad_.clear();
 }
 
+void zero_grad(const std::vector<Parameter*>& params) {
+  for (Parameter* p : params) p->zero_grad();
+}
+
+void sgd_step(const std::vector<Parameter*>& params, double lr) {
+  for (Parameter* p : params) p->sgd_step(lr);
+}
+
 Tape& Var::tape() const {
   if (tape_ == nullptr) throw std::logic_error("Var: empty handle (default-constructed)");
   if (generation_ != tape_->generation()) {
@@ -73,6 +81,8 @@ Tape& Var::tape() const {
 }
 
 Node& Var::node() const { return tape().node(index_); }
+
+void Var::backward() const { tape().backward(*this); }
 
 Var Var::named(std::string_view name) const {
   node().name.assign(name);
@@ -143,7 +153,7 @@ Var Tape::variable(const Tensor& value, std::string_view name) {
 Var Tape::param(Parameter& p) {
   Node& n = record(Shape::scalar());
   n.param = &p;  // from here on n.value() and n.gradient() are the Parameter's
-  n.requires_grad = true;
+  n.requires_grad = p.requires_grad;
   n.name.assign(p.name);
   return commit(kParamOp);
 }
@@ -209,12 +219,13 @@ void Tape::sweep(std::size_t from) {
   }
 }
 
+std::string Tape::name_of(std::size_t i) const {
+  return nodes_[i]->name.empty() ? fmt::format("%{}", i) : nodes_[i]->name;
+}
+
 std::string Tape::label(std::size_t i) const {
   const Node& n = *nodes_[i];
-  auto name_of = [&](std::uint32_t j) {
-    return nodes_[j]->name.empty() ? fmt::format("%{}", j) : nodes_[j]->name;
-  };
-  const std::string self = name_of(static_cast<std::uint32_t>(i));
+  const std::string self = name_of(i);
   if (n.op == nullptr) return self;  // still being recorded
   const std::string a = n.a != Node::kNone ? name_of(n.a) : "";
   const std::string b = n.b != Node::kNone ? name_of(n.b) : "";
@@ -222,6 +233,18 @@ std::string Tape::label(std::size_t i) const {
   if (format.empty()) format = n.b != Node::kNone ? "{out} = {op}({a}, {b})" : "{out} = {op}({a})";
   return fmt::format(fmt::runtime(format), fmt::arg("out", self), fmt::arg("op", n.op->name),
                      fmt::arg("a", a), fmt::arg("b", b),
+                     fmt::arg("attrs", n.op->attrs_text != nullptr ? n.op->attrs_text(n) : ""));
+}
+
+std::string Tape::rule(std::size_t i, int k) const {
+  const Node& n = *nodes_[i];
+  if (n.op == nullptr || k < 0 || k > 1) return "";
+  const std::string_view text = n.op->rule[static_cast<std::size_t>(k)];
+  if (text.empty()) return "";
+  const std::string a = n.a != Node::kNone ? name_of(n.a) : "";
+  const std::string b = n.b != Node::kNone ? name_of(n.b) : "";
+  return fmt::format(fmt::runtime(text), fmt::arg("out", name_of(i)), fmt::arg("a", a),
+                     fmt::arg("b", b),
                      fmt::arg("attrs", n.op->attrs_text != nullptr ? n.op->attrs_text(n) : ""));
 }
 

@@ -2,6 +2,7 @@
 // Parameters that outlive a tape, and backward() as one reverse sweep.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -76,6 +77,8 @@ class Parameter {
 
   std::string name;  ///< "W0"
   Tensor value;
+  /// false freezes it (PyTorch's requires_grad_(False)): its leaves get no gradient.
+  bool requires_grad = true;
 
   /// The accumulated gradient (zeros when none flowed in since zero_grad()).
   const Tensor& grad() { return grad_.get(value.shape()); }
@@ -88,6 +91,11 @@ class Parameter {
  private:
   Gradient grad_;
 };
+
+/// zero_grad() on each: PyTorch's optimizer.zero_grad().
+void zero_grad(const std::vector<Parameter*>& params);
+/// sgd_step(lr) on each, eq. (12): PyTorch's optim.SGD(params, lr).step(), then zero_grad().
+void sgd_step(const std::vector<Parameter*>& params, double lr);
 
 class Tape;
 struct Node;
@@ -107,6 +115,25 @@ using BackwardFn = void (*)(Tape&, Node&);
 // node is recorded, Node::attrs<Attrs>() reads it back in the backward rule and in attrs_text.
 // The struct's type is checked on every read, so one op cannot read another's parameters.
 
+// Note [Rules as text]
+// An op also says its backward rule in words, beside the code that applies it, micrograd-style:
+// OpDef::rule holds one line per input, "grad {a} += grad {out} ⊙ {out} (1 - {out})" with the
+// names of Tape::label, and OpDef::numbers gives the same rule's numbers for one node: the
+// operands in the order its pattern names them ("{0} ⊙ {1}") and the contribution they add to
+// the input's gradient. --trace prints "rule = numbers = contribution" for every backward step
+// (explain_backward in print.hpp). The contribution is computed apart from the backward rule,
+// so a test holds the two to the same numbers (tests/autodiff/test_tape.cpp).
+
+/// One input's share of a backward rule, with its numbers (Note [Rules as text]).
+struct RuleNumbers {
+  std::string_view pattern;      ///< how the operands combine: "{0} ⊙ {1}" ({attrs} allowed)
+  std::vector<Tensor> operands;  ///< the numbers, in the order the pattern names them
+  Tensor result;                 ///< what the rule adds to the input's gradient
+};
+/// The numbers of input k's rule (0: Node::a, 1: Node::b) for node `out` after its gradient is
+/// complete.
+using RuleNumbersFn = RuleNumbers (*)(Tape&, Node&, int k);
+
 /// An op, once: its name, its label, its backward rule (Note [One definition per op]).
 struct OpDef {
   std::string_view name;  ///< "matmul", as in docs/ops.md
@@ -116,6 +143,9 @@ struct OpDef {
   BackwardFn backward = nullptr;  ///< nullptr for a leaf
   /// The node's parameters as text for {attrs}, for ops that have any (Note [Op parameters]).
   std::string (*attrs_text)(const Node&) = nullptr;
+  /// The backward rule in words, one line per input (Note [Rules as text]); empty for a leaf.
+  std::array<std::string_view, 2> rule{};
+  RuleNumbersFn numbers = nullptr;  ///< the rule's numbers; nullptr for a leaf
 };
 
 /// One entry of the Wengert list.
@@ -184,6 +214,10 @@ class Var {
   const Shape& shape() const { return node().value().shape(); }
   /// Names the node ("Z1") for printing; returns the same Var.
   Var named(std::string_view name) const;
+  /// Whether a gradient flows back through this node (false for inputs and frozen Parameters).
+  bool requires_grad() const { return node().requires_grad; }
+  /// loss.backward(): tape().backward(*this), for a one-element Var.
+  void backward() const;
 
  private:
   Tape* tape_ = nullptr;
@@ -230,6 +264,11 @@ class Tape {
   std::vector<Parameter*> parameters() const;
   /// "Z1 = W0 · O0": the node's name, its op and its inputs' names (OpDef::label).
   std::string label(std::size_t i) const;
+  /// "grad Z += grad O ⊙ O (1 - O)": node i's backward rule for input k (0: a, 1: b) with the
+  /// names of label(); empty when the op has none (Note [Rules as text]).
+  std::string rule(std::size_t i, int k) const;
+  /// A node's name for printing: its own, or "%7" for anonymous node 7.
+  std::string name_of(std::size_t i) const;
 
   void set_observer(TapeObserver observer) { observer_ = std::move(observer); }
   /// Shows the observer every node recorded since the last announcement.

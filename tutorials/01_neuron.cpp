@@ -1,7 +1,7 @@
 // 01_neuron: one neuron, the article's building block. Z = W · O0 is a weighted sum of the
 // inputs, O = sigmoid(Z) squashes it into (0, 1). Prints both computed by hand, then the same
 // neuron recorded on a tape, and dO/dW from the tape's backward sweep next to the chain rule.
-// Run: build/tutorials/01_neuron [--precision N] [--trace]
+// Run: build/tutorials/01_neuron [--precision N] [--trace] [--step] [--dot FILE]
 #include <cmath>
 
 #include <stepgrad/autodiff/functions.hpp>
@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
         o * (1.0 - o), p);
     fmt::print("  so the weight of the largest input (O0[2] = {:.{}f}) moves O the most.\n", O0[2],
                p);
+    if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);
     return 0;
   });
 }

@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
       for (std::size_t j = 0; j < z.size(); ++j) J(i, j) = zv.grad()[j];
     }
     const Tensor diagonal = article_softmax_derivative(z);
+    if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);  // the last row's sweep
     fmt::print("{}\n{}\n", show("J", J),
                show("article's softmax(z, derivative=True) = s (1 - s)", diagonal));
     fmt::print(

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
     Tape tape;
     tutorial::attach_tracer(tape, opts);
     const Var Z = matmul(tape.param(W), tape.input(O, "O")).named("Z");  // (3,)
-    const Var A = sigmoid(Z).named("sigmoid(Z)");
+    const Var A = sigmoid(Z).named("A");  // (3,): the layer's outputs
     fmt::print("{}\n{}\n{}\n", show("O", O), show("W", W.value), show("Z = W · O", Z.value()));
     std::string terms;
     double z1 = 0.0;
@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
       terms += fmt::format("{}({:.{}f})({:.{}f})", j > 0 ? " + " : "", W.value(1, j), p, O[j], p);
     }
     fmt::print("   neuron 1 by hand (row 1 of W times O):\n   {} = {:.{}f}\n", terms, z1, p);
-    fmt::print("{}\n", show("sigmoid(Z), element by element", A.value()));
+    fmt::print("{}\n", show("A = sigmoid(Z), element by element", A.value()));
+    if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);
     fmt::print(
         "   Shapes: (3, 4) · (4,) -> (3,). The inner sizes must match: one weight per input.\n\n");
 

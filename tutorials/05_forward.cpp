@@ -33,7 +33,11 @@ int main(int argc, char** argv) {
         tape.announce();  // let --trace show the last nodes before the values print
 
         fmt::print("eq. (1): O0 = X, the 784 pixels / 255 (the picture above, row after row)\n");
-        fmt::print("O0 {}\n\n", summary(f.O0.value()));
+        if (opts.full) {
+          fmt::print("{}\n\n", show("O0", f.O0.value()));
+        } else {
+          fmt::print("O0 {}\n\n", summary(f.O0.value()));
+        }
         fmt::print("eq. (2): Z1 = W0 · O0, O1 = sigmoid(Z1)\n{}\n{}\n\n", show("Z1", f.Z1.value()),
                    show("O1", f.O1.value()));
         fmt::print("eq. (3): Z2 = W1 · O1, O2 = sigmoid(Z2)\n{}\n{}\n\n", show("Z2", f.Z2.value()),
@@ -47,6 +51,7 @@ int main(int argc, char** argv) {
                    predicted, f.O3.value()[predicted], p, label,
                    predicted == static_cast<std::size_t>(label) ? "right" : "wrong");
         fmt::print("The weights are still random, so this is a guess; 10% of guesses are right.\n");
+        if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);  // values only: no backward
         return 0;
       });
 }

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
         fmt::print(
             "   O3 - Y is the gradient of the categorical cross-entropy, not of eq. (7): the\n");
         fmt::print("   article minimises C and prints cost (7) (erratum E2).\n");
+        if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);  // after backward(cost)
         return 0;
       });
 }

@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
           fmt::print(
               "The article's delta2 and everything below it differ from the true gradient: see\n"
               "09_gradcheck for by how much.\n");
+        if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);
         return 0;
       });
 }

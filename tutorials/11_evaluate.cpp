@@ -3,11 +3,13 @@
 // digits the model got wrong with the most confidence, as ASCII art; plots the confusion matrix
 // and a grid of predictions. Run: build/tutorials/11_evaluate [--model out/model.npz]
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <map>
 #include <numeric>
 #include <optional>
 
+#include <stepgrad/io/files.hpp>
 #include <stepgrad/nn/model.hpp>
 #include <stepgrad/nn/train.hpp>
 #include "common.hpp"
@@ -38,6 +40,10 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "folder for confusion.png and predictions.png")
       ->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip the PNG plots");
+  std::string predictions;
+  app.add_option(
+      "--predictions", predictions,
+      "also write every test image's prediction to this CSV file (index,label,predicted)");
 
   return tutorial::run(app, argc, argv, [&] {
     // Its pictures must be writable before anything else (R25, R26).
@@ -45,6 +51,16 @@ int main(int argc, char** argv) {
     if (!no_plots) {
       outputs.emplace(
           tutorial::open_output_set(out, "--out", {"confusion.png", "predictions.png"}));
+    }
+    if (!predictions.empty()) {  // and its predictions file's folder
+      std::error_code ec;
+      if (fs::is_directory(predictions, ec)) {
+        throw std::runtime_error(fmt::format("--predictions {}: is a folder", predictions));
+      }
+      if (!fs::is_directory(fs::absolute(predictions).parent_path(), ec)) {
+        throw std::runtime_error(
+            fmt::format("--predictions {}: its folder does not exist", predictions));
+      }
     }
     tutorial::print_header(app);
     const Model m = load_model(model_path);
@@ -59,12 +75,50 @@ int main(int argc, char** argv) {
     if (data.empty()) data = default_data_dir(dataset).string();
     const Split s = load_split(data, split, 0, dataset);
     fmt::print("model: {} ({})\ndata: {}\n\n", model_path, m.options, s.description);
+    // Another split than the model's mixes its training images into the test set: the article
+    // split pools both MNIST files, so each split's test set holds the other's training images.
+    if (trained.contains("split") && parse_enum<SplitKind>(trained.at("split"), "split") != split &&
+        (!trained.contains("dataset") ||
+         parse_enum<DatasetKind>(trained.at("dataset"), "dataset") == dataset)) {
+      std::size_t trained_limit = 0;
+      if (trained.contains("limit")) {
+        const std::string& text = trained.at("limit");
+        const auto [end, ec] =
+            std::from_chars(text.data(), text.data() + text.size(), trained_limit);
+        if (ec != std::errc() || end != text.data() + text.size()) {
+          throw std::invalid_argument(
+              fmt::format("{}: options: limit={} is not a number", model_path, text));
+        }
+      }
+      const Split t = load_split(data, parse_enum<SplitKind>(trained.at("split"), "split"),
+                                 trained_limit, dataset);
+      std::vector<bool> seen(s.train.size() + s.test.size());  // the pool: s has no --limit
+      for (std::size_t i = 0; i < t.train.size(); ++i) seen.at(t.train.index(i)) = true;
+      std::size_t overlap = 0;
+      for (std::size_t i = 0; i < s.test.size(); ++i) {
+        if (seen.at(s.test.index(i))) ++overlap;
+      }
+      if (overlap > 0) {
+        fmt::print(
+            "WARNING: the model was trained on the {} split; {} of these {} test images were "
+            "among\nits training images, so the figures below are not a test (use --split {}).\n\n",
+            trained.at("split"), overlap, s.test.size(), trained.at("split"));
+      }
+    }
 
     const Evaluation e = evaluate(m.network, s.test);
     fmt::print("test set: {} images\n", e.truth.size());
     fmt::print("  mean cost, eq. (7):           {:.4f}\n", e.cost);
     fmt::print("  mean cross-entropy -Y·log O3: {:.4f}\n", e.cross_entropy);
     fmt::print("  accuracy:                     {:.4f}\n\n", e.accuracy);
+    // Every answer, for another program to compare (scripts/pytorch_twin.py does).
+    if (!predictions.empty()) {
+      std::string csv = "index,label,predicted\n";
+      for (std::size_t i = 0; i < e.truth.size(); ++i)
+        csv += fmt::format("{},{},{}\n", i, e.truth[i], e.predicted[i]);
+      write_file_atomic(predictions, csv);
+      fmt::print("wrote {}\n\n", predictions);
+    }
 
     std::vector<std::vector<std::int64_t>> confusion(kNumClasses,
                                                      std::vector<std::int64_t>(kNumClasses, 0));
@@ -123,7 +177,7 @@ int main(int argc, char** argv) {
       const std::string predictions_line = tutorial::final_message(
           *outputs, "predictions.png",
           plot_digit_predictions(outputs->path("predictions.png"),
-                                 "The first 60 test digits (wrong in red)", digits)
+                                 "The first 60 test digits and the network's answers", digits)
               .message);
       outputs->commit();
       fmt::print("\n{}\n{}\n", confusion_line, predictions_line);

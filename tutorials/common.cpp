@@ -1,6 +1,8 @@
 // The tutorials' shared options, header and tracer.
 #include "common.hpp"
 
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,11 +11,14 @@
 #include <chrono>
 #include <cmath>
 #include <iostream>
+#include <memory>
 #include <stdexcept>
 #include <system_error>
 
+#include <stepgrad/autodiff/graphviz.hpp>
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/io/mnist.hpp>
+#include <stepgrad/io/process.hpp>
 
 namespace stepgrad::tutorial {
 
@@ -134,14 +139,68 @@ void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses) {
     app.add_option("--data", o.data, "folder with the four MNIST files (see scripts/fetch-mnist)")
         ->capture_default_str();
   }
-  app.add_flag("--full", o.full, "print whole matrices instead of numpy-style summaries");
+  if ((uses & kNoFull) == 0u)
+    app.add_flag("--full", o.full, "print whole matrices instead of numpy-style summaries");
   app.add_option("--precision", o.precision, "digits printed after the decimal point")
       ->check(whole_number(1, 17))
       ->capture_default_str();
   if ((uses & kTrace) != 0u) {
-    app.add_flag("--trace", o.trace, "print each tape node as the sweeps compute it");
-    app.add_flag("--step", o.step, "with --trace, wait for Enter after each node");
+    app.add_flag("--trace", o.trace,
+                 "print each tape node as the sweeps compute it, with its backward rule");
+    app.add_flag("--step", o.step,
+                 "step through the sweeps (implies --trace): Enter next node, p print it whole, "
+                 "b run to backward, c continue, q quit");
+    add_dot_option(app, o);
   }
+}
+
+void add_dot_option(CLI::App& app, CommonOptions& o) {
+  app.add_option("--dot", o.dot,
+                 "write the tape as Graphviz DOT to FILE (and FILE's .png beside it when "
+                 "graphviz is installed)")
+      ->check(CLI::Validator(
+          [](const std::string& text) -> std::string {
+            const std::filesystem::path p(text);
+            return p.has_filename() && !std::filesystem::is_directory(p)
+                       ? ""
+                       : "names a folder, not a file";
+          },
+          "FILE"))
+      ->capture_default_str();
+}
+
+namespace {
+// Runs `dot -Tpng -o png dot_file`; returns one line saying what came of it.
+std::string render_png(const std::filesystem::path& dot_file, const std::filesystem::path& png) {
+  const std::string dot_path = dot_file.string(), png_path = png.string();
+  const Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  ChildProcess dot("dot", {"-Tpng", "-o", png_path, dot_path}, null.get(), null.get());
+  if (dot.error() == ENOENT)
+    return fmt::format("{} not drawn: graphviz is not installed (apt-get install graphviz)",
+                       png_path);
+  if (dot.error() != 0)
+    return fmt::format("{} not drawn: cannot run dot: {}", png_path, errno_text(dot.error()));
+  const int status = dot.wait();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !std::filesystem::exists(png))
+    return fmt::format("{} not drawn: dot failed ({})", png_path, describe_status(status));
+  return fmt::format("wrote {} (dot -Tpng {} -o {})", png_path, dot_path, png_path);
+}
+}  // namespace
+
+void write_dot(Tape& tape, const std::string& file) {
+  const std::filesystem::path dot_path(file);
+  if (dot_path.has_parent_path()) create_output_folder(dot_path.parent_path(), "--dot's folder");
+  write_file_atomic(dot_path, to_dot(tape));  // never a half-written file (R16)
+  std::size_t edges = 0;
+  for (std::size_t i = 0; i < tape.size(); ++i)
+    edges += (tape.node(i).a != Node::kNone ? 1u : 0u) + (tape.node(i).b != Node::kNone ? 1u : 0u);
+  fmt::print("  wrote {}: {} nodes, {} edges, each node with its value and gradient\n", file,
+             tape.size(), edges);
+  // Whether graphviz is installed depends on the machine: that line goes to stderr, so the
+  // lesson on stdout is the same everywhere (tests/golden/).
+  std::fflush(stdout);
+  fmt::print(stderr, "  {}\n",
+             render_png(dot_path, std::filesystem::path(dot_path).replace_extension(".png")));
 }
 
 void apply_print_options(const CommonOptions& o) {
@@ -160,22 +219,91 @@ void print_header(const CLI::App& app) {
   fmt::print("\n");
 }
 
-void attach_tracer(Tape& tape, const CommonOptions& o) {
-  if (!o.trace) return;
-  const bool step = o.step && isatty(STDIN_FILENO) != 0;
-  tape.set_observer([step](Tape& t, std::size_t i, Sweep sweep) {
-    Node& n = t.node(i);
-    if (sweep == Sweep::Forward) {
-      fmt::print("[trace] forward  {:>3}  {:<36} {}\n", i, t.label(i), summary(n.value()));
-    } else {
-      fmt::print("[trace] backward {:>3}  {:<36} grad {}\n", i, t.label(i), summary(n.grad()));
-    }
-    if (step) {
-      fmt::print("        (Enter for the next node) ");
+namespace {
+
+// The step debugger of --step: where it stops next, and its commands (attach_tracer).
+class Stepper {
+ public:
+  explicit Stepper(bool on) : mode_(on ? Mode::each_node : Mode::off) {}
+
+  // Called after node i was traced; reads commands until one moves on.
+  void stop(Tape& t, std::size_t i, Sweep sweep) {
+    if (mode_ == Mode::off) return;
+    if (mode_ == Mode::to_backward && sweep == Sweep::Forward) return;
+    mode_ = Mode::each_node;
+    const bool terminal = isatty(STDIN_FILENO) != 0;
+    for (;;) {
+      fmt::print("[step] Enter next, p print, b to backward, c continue, q quit> ");
       std::fflush(stdout);
       std::string line;
-      std::getline(std::cin, line);
+      if (!std::getline(std::cin, line)) {  // end of input: continue to the end
+        fmt::print("(end of input: continue)\n");
+        mode_ = Mode::off;
+        return;
+      }
+      if (!terminal) fmt::print("{}\n", line);  // a transcript shows what was typed
+      const std::string command = trim(line);
+      if (command.empty()) return;
+      if (command == "p") {
+        print_whole(t, i, sweep);
+      } else if (command == "b") {
+        if (sweep == Sweep::Forward) {
+          mode_ = Mode::to_backward;
+          return;
+        }
+        fmt::print("[step] already in the backward sweep\n");
+        return;
+      } else if (command == "c") {
+        mode_ = Mode::off;
+        return;
+      } else if (command == "q") {
+        fmt::print("[step] quit\n");
+        throw QuitRequested{};
+      } else {
+        fmt::print("[step] unknown command '{}': Enter, p, b, c or q\n", command);
+      }
     }
+  }
+
+ private:
+  enum class Mode : std::uint8_t { off, each_node, to_backward };
+
+  static std::string trim(const std::string& s) {
+    const std::size_t first = s.find_first_not_of(" \t\r");
+    if (first == std::string::npos) return "";
+    return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
+  }
+
+  static void print_whole(Tape& t, std::size_t i, Sweep sweep) {
+    PrintOptions whole = default_print_options();
+    whole.summarise = false;
+    Node& n = t.node(i);
+    fmt::print("{}\n", show(t.name_of(i), n.value(), whole));
+    if (sweep == Sweep::Backward) fmt::print("{}\n", show("grad " + t.name_of(i), n.grad(), whole));
+  }
+
+  Mode mode_;
+};
+
+}  // namespace
+
+void attach_tracer(Tape& tape, const CommonOptions& o) {
+  if (!o.trace && !o.step) return;
+  auto stepper = std::make_shared<Stepper>(o.step);
+  tape.set_observer([stepper](Tape& t, std::size_t i, Sweep sweep) {
+    Node& n = t.node(i);
+    if (sweep == Sweep::Forward) {
+      fmt::print("[trace] forward  {:>3}  {:<36} {}\n", i, t.label(i), describe(n.value()));
+    } else {
+      fmt::print("[trace] backward {:>3}  {:<36} grad {}\n", i, t.label(i), describe(n.grad()));
+      const std::string rules = explain_backward(t, i);  // one line per input
+      for (std::size_t at = 0; at < rules.size();) {
+        const std::size_t end = std::min(rules.find('\n', at), rules.size());
+        fmt::print("[trace]              {}\n", std::string_view(rules).substr(at, end - at));
+        at = end + 1;
+      }
+    }
+    stepper->stop(t, i, sweep);
   });
 }
 

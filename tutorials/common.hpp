@@ -31,7 +31,8 @@ struct CommonOptions {
   int precision = 4;                ///< digits printed after the point
   std::string data = "data/mnist";  ///< the MNIST folder
   bool trace = false;               ///< print each tape node as it is computed and differentiated
-  bool step = false;                ///< with --trace: wait for Enter after each node
+  bool step = false;                ///< the step debugger (implies --trace): attach_tracer
+  std::string dot;                  ///< --dot FILE: draw the tape (write_dot); empty: none
 };
 
 /// Which common options a tutorial takes (the printing ones are always there).
@@ -41,9 +42,10 @@ enum Uses : unsigned {
   kData = 1u << 2,
   kTrace = 1u << 3,
   kArticleSample = kSeed | kSample | kData | kTrace,  ///< tutorials 05-09: run_with_sample
+  kNoFull = 1u << 4,  ///< leave out --full: the program prints no tensor that it could widen
 };
 
-/// Adds --full and --precision, and the options in `uses`, bound to `o`.
+/// Adds --full (unless kNoFull) and --precision, and the options in `uses`, bound to `o`.
 void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses);
 
 /// An option whose value is one of an enum's names (EnumNames<E>): `--recipe article` sets
@@ -69,9 +71,26 @@ void apply_print_options(const CommonOptions& o);
 void print_header(const CLI::App& app);
 
 /// With --trace, prints every node of `tape` as it is computed (forward sweep) and as its
-/// gradient is complete (backward sweep): label, shape, min, max, mean, norm, NaN/Inf.
-/// With --step, waits for Enter after each node when stdin is a terminal.
+/// gradient is complete (backward sweep): its label and value (every value of a small tensor,
+/// else shape, min, max, mean, norm, NaN/Inf), and in the backward sweep the op's rule with its
+/// numbers (explain_backward), all with --precision digits.
+/// --step (implies --trace) is a small debugger that stops after each node and reads a command
+/// line from stdin: Enter = next node, p = print this node whole, b = run to the backward
+/// sweep, c = continue to the end, q = quit (QuitRequested). End of input is `c`, so a test can
+/// feed the keys on stdin.
 void attach_tracer(Tape& tape, const CommonOptions& o);
+
+/// Thrown by the step debugger's `q`: run() ends the program there, with status 0.
+struct QuitRequested {};
+
+/// Adds --dot FILE (kept in o.dot): "write the tape as Graphviz DOT to FILE, and FILE with .png
+/// beside it when graphviz is installed".
+void add_dot_option(CLI::App& app, CommonOptions& o);
+
+/// Writes `tape` as DOT to `file` (atomically, its folder created), then draws it to PNG beside
+/// it with `dot -Tpng`. Prints "wrote FILE" on stdout and what came of the PNG on stderr (it
+/// depends on the machine). Throws std::runtime_error with one line when FILE cannot be written.
+void write_dot(Tape& tape, const std::string& file);
 
 /// One image of the article's training split, as tutorials 05-09 use it.
 struct ArticleSample {
@@ -151,6 +170,8 @@ int run(CLI::App& app, int argc, char** argv, Body body) {
   int status = 1;
   try {
     status = body();
+  } catch (const QuitRequested&) {
+    status = 0;  // the step debugger's `q`
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "{}: error: {}\n", app.get_name(), e.what());

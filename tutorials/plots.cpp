@@ -322,11 +322,96 @@ PlotResult plot_training_curves(const fs::path& path, std::string_view title,
     gp << "set multiplot layout 1,2 title " << gnuplot_string(title) << " font ',14'\n"
        << "set grid lc rgb '#dddddd'\nset key below height 1\nset xlabel 'epoch'\n";
     set_xtics(gp, curves.epochs);
-    gp << "set title 'cost per epoch'\nset ylabel 'cost (cross-entropy)'\n";
+    gp << "set title " << gnuplot_string(curves.cost_label + " per epoch") << "\nset ylabel "
+       << gnuplot_string(curves.cost_label) << "\n";
     plot_series(gp, curves.epochs, cost);
     gp << "set title 'accuracy per epoch'\nset ylabel 'accuracy'\n";
     plot_series(gp, curves.epochs, accuracy);
     gp << "unset multiplot\n";
+  });
+}
+
+PlotResult plot_panels(const fs::path& path, std::string_view title, std::string_view xlabel,
+                       std::span<const double> x, const std::vector<Panel>& panels) {
+  check_path(path, "plot_panels");
+  if (x.empty() || panels.empty())
+    throw std::invalid_argument("plot_panels: no points or no panel");
+  for (const Panel& p : panels) {
+    if (p.series.empty()) {
+      throw std::invalid_argument(fmt::format("plot_panels: panel '{}' has no series", p.title));
+    }
+    for (const Series& s : p.series) {
+      if (s.y.size() != x.size()) {
+        throw std::invalid_argument(fmt::format("plot_panels: series '{}' has {} values for {} x",
+                                                s.label, s.y.size(), x.size()));
+      }
+    }
+  }
+  const int width = 460 * static_cast<int>(panels.size());
+  return render(path, width, 520, [&](Gnuplot& gp) {
+    gp << fmt::format("set multiplot layout 1,{} title ", panels.size()) << gnuplot_string(title)
+       << " font ',14'\n"
+       << "set grid lc rgb '#dddddd'\nset key below Left reverse maxcols 1\nset xlabel "
+       << gnuplot_string(xlabel) << "\n";
+    set_xtics(gp, x);
+    for (const Panel& p : panels) {
+      gp << "set title " << gnuplot_string(p.title) << "\nset ylabel " << gnuplot_string(p.ylabel)
+         << "\n";
+      plot_series(gp, x, p.series);
+    }
+    gp << "unset multiplot\n";
+  });
+}
+
+PlotResult plot_band_and_lines(const fs::path& path, std::string_view title,
+                               std::string_view xlabel, std::string_view ylabel,
+                               std::span<const double> x, const Band& band,
+                               const std::vector<Series>& lines) {
+  check_path(path, "plot_band_and_lines");
+  if (x.empty()) throw std::invalid_argument("plot_band_and_lines: no points");
+  for (const auto* v : {&band.low, &band.mean, &band.high}) {
+    if (v->size() != x.size()) {
+      throw std::invalid_argument(
+          fmt::format("plot_band_and_lines: band '{}' has {} values for {} x", band.label,
+                      v->size(), x.size()));
+    }
+  }
+  for (const Series& s : lines) {
+    if (s.y.size() != x.size()) {
+      throw std::invalid_argument(
+          fmt::format("plot_band_and_lines: series '{}' has {} values for {} x", s.label,
+                      s.y.size(), x.size()));
+    }
+  }
+  constexpr std::array<int, 4> kDashes = {1, 2, 4, 5};  // solid, dashed, dash-dot, dash-dot-dot
+  constexpr std::array<int, 5> kMarkers = {7, 5, 9, 13, 11};  // disc, square, triangles, diamond
+  return render(path, 800, 540, [&](Gnuplot& gp) {
+    gp << "set title " << gnuplot_string(title) << " font ',14'\n"
+       << "set xlabel " << gnuplot_string(xlabel) << "\nset ylabel " << gnuplot_string(ylabel)
+       << "\nset grid lc rgb '#dddddd'\nset key below height 1\n";
+    set_xtics(gp, x);
+    const std::string_view band_colour = kLineColours[0];
+    gp << "plot '-' using 1:2:3 with filledcurves fc rgb '" << band_colour
+       << "' fillstyle transparent solid 0.2 noborder title "
+       << gnuplot_string(band.label + " (min to max)") << ", '-' using 1:2 with linespoints pt 7 "
+       << "ps 0.9 lw 2.5 lc rgb '" << band_colour << "' title "
+       << gnuplot_string(band.label + " (mean)");
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const double width = std::max(1.5, 3.5 - 0.6 * static_cast<double>(i));
+      gp << fmt::format(
+                ", '-' using 1:2 with linespoints dt {} pt {} ps {:.1f} lw {:.1f} lc rgb '{}'",
+                kDashes[i % kDashes.size()], kMarkers[(i + 1) % kMarkers.size()],
+                1.6 - 0.2 * static_cast<double>(i % 4), width,
+                kLineColours[(i + 1) % kLineColours.size()])
+         << " title " << gnuplot_string(lines[i].label);
+    }
+    gp << "\n";
+    std::vector<std::tuple<double, double, double>> spread;
+    for (std::size_t k = 0; k < x.size(); ++k) spread.emplace_back(x[k], band.low[k], band.high[k]);
+    gp.send1d(spread);
+    const std::vector<double> xs(x.begin(), x.end());
+    gp.send1d(std::make_pair(xs, finite_or_gap(band.mean)));
+    for (const Series& s : lines) gp.send1d(std::make_pair(xs, finite_or_gap(s.y)));
   });
 }
 
@@ -469,6 +554,61 @@ PlotResult plot_digit_predictions(const fs::path& path, std::string_view title,
        << "set cbrange [0:255]\nset palette defined (0 '#ffffff', 255 '#000000')\n"
        << labels << "plot " << binary_image(cols, rows) << " with image\n";
     gp.sendBinary1d(mosaic);
+  });
+}
+
+PlotResult plot_decision_maps(const fs::path& path, std::string_view title,
+                              const std::vector<PlaneMap>& maps, const Tensor& points,
+                              std::span<const int> labels) {
+  check_path(path, "plot_decision_maps");
+  if (maps.empty() || points.rank() != 2 || points.rows() != 2 || points.cols() != labels.size()) {
+    throw std::invalid_argument(
+        "plot_decision_maps: need at least one map, and points (2, n) with n labels");
+  }
+  for (const PlaneMap& m : maps) {
+    if (m.cols < 2 || m.rows < 2 || m.p.size() != m.cols * m.rows || !(m.x_max > m.x_min) ||
+        !(m.y_max > m.y_min)) {
+      throw std::invalid_argument(fmt::format(
+          "plot_decision_maps: map '{}' needs a rectangle and cols x rows values", m.title));
+    }
+  }
+  constexpr std::array<std::string_view, 2> kClassColours = {"#08306b", "#a50f15"};
+  const std::size_t per_row = maps.size() == 4 ? 2 : std::min<std::size_t>(maps.size(), 3);
+  const std::size_t panel_rows = (maps.size() + per_row - 1) / per_row;
+  std::array<std::vector<double>, 2> xs, ys;  // the points of each class
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const auto c = static_cast<std::size_t>(labels[i] != 0);
+    xs[c].push_back(points(0, i));
+    ys[c].push_back(points(1, i));
+  }
+  const int width = static_cast<int>(per_row) * 420 + 20;
+  const int height = static_cast<int>(panel_rows) * 330 + 60;
+  return render(path, width, height, [&](Gnuplot& gp) {
+    gp << fmt::format("set multiplot layout {},{} title {} font ',14'\n", panel_rows, per_row,
+                      gnuplot_string(title))
+       << "set palette defined (0 '#4a90d9', 0.5 '#ffffff', 1 '#f28e2b')\nset cbrange [0:1]\n"
+       << "unset colorbox\nunset key\nset size ratio -1\nset tics out nomirror\n";
+    for (const PlaneMap& m : maps) {
+      const double dx = (m.x_max - m.x_min) / static_cast<double>(m.cols);
+      const double dy = (m.y_max - m.y_min) / static_cast<double>(m.rows);
+      gp << "set title " << gnuplot_string(m.title) << "\n"
+         << fmt::format("set xrange [{}:{}]\nset yrange [{}:{}]\n", m.x_min, m.x_max, m.y_min,
+                        m.y_max)
+         << fmt::format(
+                "plot '-' binary array=({},{}) dx={} dy={} origin=({},{}) format='%float64' "
+                "with image",
+                m.cols, m.rows, dx, dy, m.x_min + dx / 2, m.y_min + dy / 2);
+      for (std::size_t c = 0; c < 2; ++c) {  // class 0 dark blue, class 1 dark red
+        if (xs[c].empty()) continue;
+        gp << ", '-' using 1:2 with points pt 7 ps 0.7 lc rgb '" << kClassColours[c] << "'";
+      }
+      gp << "\n";
+      gp.sendBinary1d(m.p);
+      for (std::size_t c = 0; c < 2; ++c) {
+        if (!xs[c].empty()) gp.send1d(std::make_pair(xs[c], ys[c]));
+      }
+    }
+    gp << "unset multiplot\n";
   });
 }
 

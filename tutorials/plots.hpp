@@ -47,12 +47,40 @@ struct TrainingCurves {
   std::vector<double> test_cost;
   std::vector<double> train_accuracy;  // in [0, 1]
   std::vector<double> test_accuracy;
+  /// Which cost the cost panel shows: its title and y label.
+  std::string cost_label = "cost";
 };
 
 /// The article's two figures side by side in one PNG: cost per epoch and accuracy per epoch,
 /// train and test. Each panel needs at least one non-empty series.
 PlotResult plot_training_curves(const std::filesystem::path& path, std::string_view title,
                                 const TrainingCurves& curves);
+
+/// One panel of plot_panels: its title, its y label and its lines.
+struct Panel {
+  std::string title;
+  std::string ylabel;
+  std::vector<Series> series;
+};
+
+/// Panels side by side in one PNG, sharing the x values (each series has one value per x).
+PlotResult plot_panels(const std::filesystem::path& path, std::string_view title,
+                       std::string_view xlabel, std::span<const double> x,
+                       const std::vector<Panel>& panels);
+
+/// A spread of runs: its lowest, mean and highest value per x.
+struct Band {
+  std::string label;
+  std::vector<double> low, mean, high;
+};
+
+/// The band shaded from low to high with its mean as a line, then other lines. Each line has
+/// its own colour, dash pattern and marker, and each is drawn thinner than the one before, so
+/// that a line lying exactly on another stays visible.
+PlotResult plot_band_and_lines(const std::filesystem::path& path, std::string_view title,
+                               std::string_view xlabel, std::string_view ylabel,
+                               std::span<const double> x, const Band& band,
+                               const std::vector<Series>& lines);
 
 /// A 10x10 confusion matrix as a heatmap: counts[true][predicted], true digits as rows top to
 /// bottom. Each cell shows its count; its colour is the count's share of its row (the recall
@@ -78,5 +106,22 @@ struct DigitPrediction {
 /// and titled in red "7 (true 2)".
 PlotResult plot_digit_predictions(const std::filesystem::path& path, std::string_view title,
                                   const std::vector<DigitPrediction>& digits);
+
+/// What a network with two inputs and one output in [0, 1] makes of a rectangle of the plane:
+/// `p` holds rows x cols outputs, row-major, row 0 at y_min, column 0 at x_min, each the output
+/// at the centre of its cell.
+struct PlaneMap {
+  std::string title;  // "epoch 5: train accuracy 0.86"
+  double x_min = 0, x_max = 1, y_min = 0, y_max = 1;
+  std::size_t cols = 0, rows = 0;
+  std::vector<double> p;
+};
+
+/// The decision boundary as it forms: one panel per map (3 a row, 2 for 4), its background the
+/// network's output from blue (0) through white (0.5, the boundary) to orange (1), and on every
+/// panel the same points, `points` (2, n) one per column, class 0 dark blue and class 1 dark red.
+PlotResult plot_decision_maps(const std::filesystem::path& path, std::string_view title,
+                              const std::vector<PlaneMap>& maps, const Tensor& points,
+                              std::span<const int> labels);
 
 }  // namespace stepgrad

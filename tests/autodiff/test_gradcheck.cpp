@@ -4,6 +4,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <stepgrad/autodiff/gradcheck.hpp>
+#include <stepgrad/autodiff/op_helpers.hpp>
+#include <stepgrad/autodiff/ops.hpp>
 
 using namespace stepgrad;
 
@@ -71,6 +73,59 @@ BOOST_AUTO_TEST_CASE(directional_check_sees_a_wrong_gradient) {
   const DirectionalReport bad = check_direction(loss, xs, off, u);
   BOOST_TEST(bad.rel_err > 1e-4);
   BOOST_TEST(a == Tensor::vector({1.0, 2.0}));  // restored
+}
+
+namespace {
+// x², recorded with a backward rule that is wrong on purpose (3x instead of 2x).
+Var wrong_square(Var x) {
+  record_map(x, [](double v) { return v * v; });
+  constexpr auto backward = [](Tape& tape, Node& out) {
+    const Tensor& g = out.grad();
+    const Tensor& xv = tape.node(out.a).value();
+    accumulate(tape.node(out.a), [&](std::size_t i) { return 3.0 * xv[i] * g[i]; });
+  };
+  static constexpr OpDef op{"wrong_square", "", backward};
+  return x.tape().commit(op);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(gradcheck_of_parameters_passes_the_tape_and_keeps_the_callers_gradients) {
+  Parameter W("W", Tensor::matrix({{0.3, -0.8, 0.5}, {1.1, 0.2, -0.4}}));  // (2, 3)
+  Parameter b("b", Tensor::vector({0.1, -0.2}));
+  const Tensor X = Tensor::matrix({{1.0, 0.5}, {-1.0, 2.0}, {0.25, -0.5}});  // two samples
+  const auto loss = [&](Tape& t) {
+    return sum(tanh(add_to_columns(matmul(t.param(W), t.input(X)), t.param(b))));
+  };
+  Tape tape;
+  loss(tape).backward();
+  const Tensor W_grad = W.grad(), W_value = W.value;  // the caller's state
+  BOOST_TEST(b.has_grad());
+  b.zero_grad();  // one Parameter with a gradient, one without
+  // stepgrad:: because this suite's own name is gradcheck
+  const std::vector<GradCheckReport> reports = stepgrad::gradcheck({&W, &b}, loss);
+  BOOST_TEST(reports.size() == 2u);
+  BOOST_TEST(reports[0].name == "W");
+  for (const GradCheckReport& r : reports) {
+    BOOST_TEST(r.passed, format_report(r));
+    BOOST_TEST(r.checked.size() == r.analytic.size());
+  }
+  BOOST_TEST(reports[0].analytic == W_grad);
+  BOOST_TEST(W.grad() == W_grad);
+  BOOST_TEST(W.value == W_value);
+  BOOST_TEST(!b.has_grad());
+}
+
+BOOST_AUTO_TEST_CASE(gradcheck_of_parameters_catches_a_wrong_backward_rule) {
+  Parameter p("p", Tensor::vector({0.5, -1.5, 2.0}));
+  const auto right = [&](Tape& t) {
+    const Var x = t.param(p);
+    return sum(x * x);
+  };
+  const auto wrong = [&](Tape& t) { return sum(wrong_square(t.param(p))); };
+  BOOST_TEST(stepgrad::gradcheck({&p}, right).at(0).passed);
+  const GradCheckReport r = stepgrad::gradcheck({&p}, wrong).at(0);
+  BOOST_TEST(!r.passed);
+  BOOST_TEST(std::abs(r.cmp.max_rel - 1.0 / 3.0) < 1e-9, format_report(r));  // |3x - 2x| / 3x
 }
 
 BOOST_AUTO_TEST_SUITE_END()

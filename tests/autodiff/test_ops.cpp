@@ -4,6 +4,8 @@
 #include <cmath>
 #include <functional>
 #include <numbers>
+#include <string_view>
+#include <vector>
 
 #include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
@@ -300,6 +302,82 @@ BOOST_AUTO_TEST_CASE(shape_errors_name_the_op_and_both_shapes) {
   BOOST_CHECK_THROW(cross_entropy_logits(v, t.input(Tensor::zeros(3))), ShapeError);
   BOOST_CHECK_THROW(binary_cross_entropy(v, t.input(Tensor::zeros(3))), ShapeError);
   BOOST_CHECK_THROW(softmax(t.variable(Tensor::scalar(1))), ShapeError);
+}
+
+// Note [Rules as text]: every op says its backward rule, one line per input, and its numbers add
+// up to the very gradient its backward code gives that input.
+BOOST_AUTO_TEST_CASE(every_op_states_its_backward_rule_and_its_numbers_are_the_gradient) {
+  RandomState r(7);
+  const Tensor v = Tensor::vector({0.2, 0.7, 0.45});  // (3,) in (0, 1): fits log and the losses
+  const Tensor w = Tensor::vector({0.9, -0.3, 0.6});
+  const Tensor m = r.randn(2, 3);
+  const Tensor m2 = r.randn(3, 2);
+  const Tensor onehot = Tensor::vector({0, 1, 0});
+  using Unary = std::function<Var(Var)>;
+  using Binary = std::function<Var(Var, Var)>;
+  struct Case {
+    std::string_view op;
+    Tensor a, b;  // b empty (size 0 shape) for a unary op
+    Unary unary;
+    Binary binary;
+  };
+  const std::vector<Case> cases{
+      {"exp", v, {}, [](Var x) { return exp(x); }, {}},
+      {"log", v, {}, [](Var x) { return log(x); }, {}},
+      {"sigmoid", v, {}, [](Var x) { return sigmoid(x); }, {}},
+      {"tanh", v, {}, [](Var x) { return tanh(x); }, {}},
+      {"relu", m, {}, [](Var x) { return relu(x); }, {}},
+      {"softmax", m, {}, [](Var x) { return softmax(x); }, {}},
+      {"log_softmax", m, {}, [](Var x) { return log_softmax(x); }, {}},
+      {"scale", v, {}, [](Var x) { return scale(x, 2.5); }, {}},
+      {"neg", v, {}, [](Var x) { return neg(x); }, {}},
+      {"rsub", v, {}, [](Var x) { return rsub(1.0, x); }, {}},
+      {"sum", m, {}, [](Var x) { return sum(x); }, {}},
+      {"matmul", m, v, {}, [](Var a, Var b) { return matmul(a, b); }},
+      {"matmul", m, m2, {}, [](Var a, Var b) { return matmul(a, b); }},
+      {"add", v, w, {}, [](Var a, Var b) { return add(a, b); }},
+      {"sub", v, w, {}, [](Var a, Var b) { return sub(a, b); }},
+      {"mul", v, w, {}, [](Var a, Var b) { return mul(a, b); }},
+      {"dot", v, w, {}, [](Var a, Var b) { return dot(a, b); }},
+      {"outer", v, Tensor::vector({0.5, -1.5}), {}, [](Var a, Var b) { return outer(a, b); }},
+      {"add_to_columns",
+       m,
+       Tensor::vector({1, -2}),
+       {},
+       [](Var a, Var b) { return add_to_columns(a, b); }},
+      {"binary_cross_entropy",
+       v,
+       onehot,
+       {},
+       [](Var a, Var b) { return binary_cross_entropy(a, b); }},
+      {"cross_entropy_logits",
+       v,
+       onehot,
+       {},
+       [](Var a, Var b) { return cross_entropy_logits(a, b); }},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.op << " of " << to_string(c.a.shape())) {
+      Tape t;
+      const Var a = t.variable(c.a, "a");
+      const bool binary = static_cast<bool>(c.binary);
+      const Var b = binary ? t.variable(c.b, "b") : Var();
+      const Var out = (binary ? c.binary(a, b) : c.unary(a)).named("out");
+      const OpDef& op = *out.node().op;
+      BOOST_TEST(op.name == c.op);
+      BOOST_TEST(!op.rule[0].empty());
+      BOOST_TEST(op.rule[1].empty() == !binary);  // one line per input
+      BOOST_REQUIRE(op.numbers != nullptr);
+      BOOST_TEST(t.rule(out.index(), 0).starts_with("grad a += "));
+      if (binary) BOOST_TEST(t.rule(out.index(), 1).starts_with("grad b += "));
+      t.backward(out, map(out.value(), [](double) { return 0.75; }));
+      for (int k = 0; k < (binary ? 2 : 1); ++k) {
+        const RuleNumbers n = op.numbers(t, out.node(), k);
+        BOOST_TEST(!n.pattern.empty());
+        BOOST_TEST(testing::close(n.result, (k == 0 ? a : b).grad(), 1e-14), "input " << k);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

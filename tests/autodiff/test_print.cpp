@@ -3,6 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/autodiff/random.hpp>
 
@@ -107,6 +108,60 @@ BOOST_AUTO_TEST_CASE(side_by_side_comparison_shows_both_tensors_at_the_worst_ind
       "          (2,)   3.000000000e+00   3.000000000e+00   0.00e+00   0.00e+00\n"
       "          (3,)   4.000000000e+00   4.500000000e+00   5.00e-01   1.11e-01";
   BOOST_TEST(text == want);
+}
+
+BOOST_AUTO_TEST_CASE(inline_values_show_small_tensors_whole_on_one_line) {
+  BOOST_TEST(inline_values(Tensor::vector({0.21306})) == "0.2131");
+  BOOST_TEST(inline_values(Tensor::scalar(1)) == "1.0000");
+  BOOST_TEST(inline_values(Tensor::matrix({{1, -2}, {3, 4}})) ==
+             "[[ 1.0000 -2.0000] [ 3.0000  4.0000]]");
+  PrintOptions two;
+  two.precision = 2;
+  BOOST_TEST(inline_values(Tensor::vector({0.5, 0.25}), two) == "[0.50 0.25]");
+  BOOST_TEST(inline_values(Tensor::zeros(kSmallTensor)).find("...") == std::string::npos);
+  BOOST_TEST(inline_values(Tensor::zeros(kSmallTensor + 1)) == "(17,)");
+  BOOST_TEST(describe(Tensor::zeros(kSmallTensor + 1)).starts_with("(17,) min 0 max 0"));
+  BOOST_TEST(summary(Tensor::vector({1.0 / 3}), two) ==
+             "(1,) min 0.33 max 0.33 mean 0.33 norm 0.33");
+}
+
+// 01_neuron's tape: the rules read as the article's chain rule, with the numbers plugged in.
+BOOST_AUTO_TEST_CASE(explain_backward_plugs_the_numbers_into_each_rule) {
+  Parameter W("W", Tensor::matrix({{0.4, -0.2, 0.7}}));
+  Tape tape;
+  const Var o0 = tape.input(Tensor::vector({0.5, 0.1, 0.9}), "O0");
+  const Var Z = matmul(tape.param(W), o0).named("Z");
+  const Var O = sigmoid(Z).named("O");
+  tape.backward(O);
+  BOOST_TEST(explain_backward(tape, O.index()) ==
+             "grad Z += grad O ⊙ O (1 - O) = 1.0000 ⊙ 0.2131 = 0.2131");
+  // O0 is data: no line for it, only for W.
+  BOOST_TEST(explain_backward(tape, Z.index()) ==
+             "grad W += grad Z · O0^T = 0.2131 · [0.5000 0.1000 0.9000]^T = "
+             "[[0.1065 0.0213 0.1918]]");
+  BOOST_TEST(explain_backward(tape, 0).empty());  // a leaf has no rule
+  PrintOptions six;
+  six.precision = 6;
+  BOOST_TEST(explain_backward(tape, O.index(), six) ==
+             "grad Z += grad O ⊙ O (1 - O) = 1.000000 ⊙ 0.213094 = 0.213094");
+}
+
+BOOST_AUTO_TEST_CASE(explain_backward_names_every_input_and_shows_big_operands_by_shape) {
+  Tape tape;
+  const Var a = tape.variable(Tensor::vector({2, 3}), "a");
+  const Var b = tape.variable(Tensor::vector({5, 7}), "b");
+  const Var c = mul(a, b).named("c");
+  tape.backward(c, Tensor::vector({1, 1}));
+  BOOST_TEST(explain_backward(tape, c.index()) ==
+             "grad a += grad c ⊙ b = [1.0000 1.0000] ⊙ [5.0000 7.0000] = [5.0000 7.0000]\n"
+             "grad b += grad c ⊙ a = [1.0000 1.0000] ⊙ [2.0000 3.0000] = [2.0000 3.0000]");
+  Tape big;
+  const Var x = big.variable(Tensor::zeros(20), "x");
+  const Var s = scale(x, 2).named("s");
+  big.backward(sum(s).named("L"));
+  BOOST_TEST(
+      explain_backward(big, s.index())
+          .starts_with("grad x += 2 * grad s = 2 * (20,) = (20,) min 2 max 2 mean 2 norm 8.944"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -223,4 +223,30 @@ BOOST_AUTO_TEST_CASE(
       q.grad(), outer(Tensor::vector({1, 1}), x) + outer(Tensor::vector({2, 2}), x2)));
 }
 
+BOOST_AUTO_TEST_CASE(var_backward_zero_grad_and_sgd_step_read_as_pytorchs) {
+  Parameter w("w", Tensor::vector({1.0, -2.0}));
+  Parameter frozen("frozen", Tensor::vector({3.0, 0.5}));
+  frozen.requires_grad = false;  // PyTorch's requires_grad_(False)
+  Tape t;
+  const Var pw = t.param(w), pf = t.param(frozen);
+  const Var loss = sum(pw * pf);
+  BOOST_TEST(pw.requires_grad());
+  BOOST_TEST(!pf.requires_grad());
+  BOOST_TEST(!t.input(Tensor::vector({1.0})).requires_grad());
+  loss.backward();  // the same as t.backward(loss)
+  BOOST_TEST(w.grad() == frozen.value);
+  BOOST_TEST(!frozen.has_grad());
+  const std::vector<Parameter*> params = t.parameters();
+  BOOST_TEST(params.size() == 2u);
+  sgd_step(params, 0.5);  // w -= 0.5 · frozen; frozen has no gradient and stays
+  BOOST_TEST(w.value == Tensor::vector({1.0 - 0.5 * 3.0, -2.0 - 0.5 * 0.5}));
+  BOOST_TEST(frozen.value == Tensor::vector({3.0, 0.5}));
+  BOOST_TEST(!w.has_grad());
+  t.clear();
+  sum(t.param(w)).backward();
+  BOOST_TEST(w.has_grad());
+  zero_grad({&w, &frozen});
+  BOOST_TEST(!w.has_grad());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -17,17 +17,19 @@ import sys
 import tempfile
 import time
 
-OWNED = ["curves.png", "metrics.csv", "model.npz", "weights.png"]
+OWNED = ["curves.png", "layers.csv", "layers.png", "metrics.csv", "model.npz", "weights.png"]
 
 
 def fingerprint(out: pathlib.Path):
-    """The set in `out`: its file names and the bytes of model.npz and of metrics.csv's numbers."""
+    """The set in `out`: its file names and the bytes of model.npz, of metrics.csv's numbers and of
+    layers.csv."""
     names = sorted(p.name for p in out.iterdir())
     model = hashlib.sha256((out / "model.npz").read_bytes()).hexdigest() if "model.npz" in names else None
     metrics = None
     if "metrics.csv" in names:  # timing columns aside
         metrics = [",".join(line.split(",")[:5]) for line in (out / "metrics.csv").read_text().splitlines()]
-    return names, model, metrics
+    layers = (out / "layers.csv").read_text() if "layers.csv" in names else None
+    return names, model, metrics, layers
 
 
 def main() -> int:

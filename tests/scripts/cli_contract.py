@@ -8,6 +8,7 @@ Usage: cli_contract.py SOURCE_ROOT EXE...   (the EXEs are the numbered tutorials
 Runs each EXE in a scratch folder, so nothing lands in the source tree.
 """
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,158 @@ def expect_clean_error(exe, args, cwd, what, timeout=300):
         problems.append(f"left files in out/: {leftovers}")
     if problems:
         failures.append(f"{name} {' '.join(args)} ({what}): {', '.join(problems)}\n    stderr: {err.strip()[:300]}")
+
+
+def expect(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+def check_printing_options(root, exes, a_file):
+    """--dot, --trace, --step, --full and --precision each do what they say (issue 14): every
+    option a tutorial accepts changes its output."""
+    mnist = os.path.join(root, "data", "mnist")
+    has_mnist = os.path.isfile(os.path.join(mnist, "train-labels-idx1-ubyte")) or \
+        os.path.isfile(os.path.join(mnist, "train-labels-idx1-ubyte.gz"))
+    with tempfile.TemporaryDirectory() as cwd:
+        def go(name, args, keys=None, timeout=300):
+            data = ["--data", mnist] if "--data" in help_of[name] else []
+            p = subprocess.run([exes[name]] + data + args, cwd=cwd, capture_output=True,
+                               text=True, input=keys, timeout=timeout)
+            if p.returncode != 0:
+                failures.append(f"{name} {' '.join(args)}: exit {p.returncode}: {p.stderr.strip()[:300]}")
+            return p.stdout
+
+        help_of = {n: run(e, ["--help"], cwd)[1] for n, e in exes.items()}
+        usable = [n for n in sorted(exes) if has_mnist or "--data" not in help_of[n]]
+        # --dot on every tutorial that records a tape: the DOT file, every value of a small tensor.
+        for name in usable:
+            if "--dot" not in help_of[name]:
+                continue
+            dot = os.path.join("out", name + ".dot")
+            args = ["--dot", dot] + (["--elements", "20"] if "--elements" in help_of[name] else [])
+            out = go(name, args)
+            expect(f"wrote {dot}" in out, f"{name} --dot: no 'wrote {dot}' line")
+            path = os.path.join(cwd, dot)
+            expect(os.path.isfile(path) and "digraph tape" in open(path, encoding="utf-8").read(),
+                   f"{name} --dot: {dot} is not a DOT graph")
+        for name in ("01_neuron", "03_layer", "05_forward", "08_tape"):
+            if name not in usable:
+                continue
+            code, _, err = run(exes[name], ["--dot", os.path.join(a_file, "x.dot")], cwd)
+            expect(code != 0 and len(err.strip().splitlines()) == 1,
+                   f"{name} --dot under a file: exit {code}, stderr {err.strip()[:200]}")
+        if "01_neuron" in exes:
+            dot = open(os.path.join(cwd, "out", "01_neuron.dot"), encoding="utf-8").read()
+            expect("[0.5000 0.1000 0.9000]" in dot and "grad [[0.1065 0.0213 0.1918]]" in dot and
+                   "backward step 3" in dot, "01_neuron --dot: the values are not all shown")
+            # --trace: whole values, the rule with its numbers, --precision honoured.
+            out = go("01_neuron", ["--trace"])
+            expect("grad Z += grad O ⊙ O (1 - O) = 1.0000 ⊙ 0.2131 = 0.2131" in out,
+                   "01_neuron --trace: no rule with its numbers for grad Z")
+            expect("grad W += grad Z · O0^T = 0.2131 · [0.5000 0.1000 0.9000]^T" in out,
+                   "01_neuron --trace: no rule with its numbers for grad W")
+            out = go("01_neuron", ["--trace", "--precision", "6"])
+            expect("= 1.000000 ⊙ 0.213094 = 0.213094" in out, "01_neuron --trace ignores --precision")
+            # --step: keys on stdin. p prints the node whole, b runs to backward, q quits.
+            out = go("01_neuron", ["--step"], keys="p\n\nb\n\nq\n")
+            expect("[step] quit" in out and "Backward: dO/dW" not in out,
+                   "01_neuron --step: q did not quit")
+            expect("> p\nO0 (3,)\n[0.5000 0.1000 0.9000]\n" in out, "01_neuron --step: p printed no node")
+            after_b = out.split("> b\n", 1)[-1]
+            expect("[step]" not in after_b.split("[trace] backward", 1)[0],
+                   "01_neuron --step: b stopped before the backward sweep")
+            out = go("01_neuron", ["--step"], keys="")
+            expect("(end of input: continue)" in out and "moves O the most" in out,
+                   "01_neuron --step: end of input did not continue to the end")
+            out = go("01_neuron", ["--step"], keys="x\nc\n")
+            expect("unknown command 'x'" in out, "01_neuron --step: an unknown key is not named")
+        if "03_layer" in exes:
+            expect("sigmoid(Z) = sigmoid(Z)" not in go("03_layer", ["--trace"]),
+                   "03_layer --trace: the label reads sigmoid(Z) = sigmoid(Z)")
+        if not has_mnist:
+            return
+        # Options that used to do nothing: each changes the output.
+        for name, args, sign in (("05_forward", ["--full"], "O0 (784,)\n["),
+                                 ("08_tape", ["--full"], "grad (128, 784)"),
+                                 ("08_tape", ["--precision", "7"], None),
+                                 ("09_gradcheck", ["--elements", "20", "--precision", "9"], None)):
+            if name not in exes:
+                continue
+            base = [a for a in args if a in ("--elements", "20")]
+            plain, changed = go(name, base), go(name, args)
+            expect(plain != changed, f"{name} {' '.join(args)}: the output did not change")
+            if sign is not None:
+                expect(sign in changed, f"{name} {' '.join(args)}: no '{sign}'")
+        if "08_tape" in exes:
+            full = go("08_tape", ["--full"])
+            expect(len(full.splitlines()) > 1000, "08_tape --full: the gradients are not printed whole")
+        if "09_gradcheck" in exes:
+            expect("--full" not in help_of["09_gradcheck"], "09_gradcheck offers --full, which it ignores")
+        # 09 --model: the three-way check at trained weights.
+        if "09_gradcheck" in exes and "10_train" in exes:
+            go("10_train", ["--limit", "500", "--epochs", "1", "--out", "trained"])
+            model = os.path.join(cwd, "trained", "model.npz")
+            out = go("09_gradcheck", ["--model", model, "--elements", "20"])
+            expect(f"at the weights of {model}" in out and "all three agree" in out,
+                   "09_gradcheck --model: no three-way check at the model's weights")
+            expect(out != go("09_gradcheck", ["--elements", "20"]),
+                   "09_gradcheck --model: same output as at the initial weights")
+
+
+def check_training_story(root, exes):
+    """Issue 14, the training programs: one truth in the options line, the cost named, the
+    layers measured, a test set that is not a test named as such, partial runs not compared."""
+    mnist = os.path.join(root, "data", "mnist")
+    if not any(os.path.isfile(os.path.join(mnist, "train-labels-idx1-ubyte" + gz)) for gz in ("", ".gz")):
+        return
+    with tempfile.TemporaryDirectory() as cwd:
+        def go(name, args):
+            if name not in exes:
+                return None
+            p = subprocess.run([exes[name], "--data", mnist] + args, cwd=cwd, capture_output=True,
+                               text=True, timeout=600)
+            expect(p.returncode == 0, f"{name} {' '.join(args)}: exit {p.returncode}: {p.stderr.strip()[:300]}")
+            return p.stdout
+
+        out = go("10_train", ["--recipe", "article", "--limit", "300", "--epochs", "2", "--out", "a"])
+        if out is not None:
+            options = next((l for l in out.splitlines() if l.startswith("options: ")), "")
+            expect('engine="deltas"' in options and "engine=deltas" in out,
+                   f"10_train --recipe article: the options line and the run disagree: {options}")
+            expect("cost: eq. (7), the binary cross-entropy" in out,
+                   "10_train: the table does not say which cost it prints")
+            expect("alike   units" in out, "10_train: no table of the layers")
+            with open(os.path.join(cwd, "a", "layers.csv"), encoding="utf-8") as f:
+                rows = f.read().splitlines()
+            expect(len(rows) == 4 and rows[0].startswith("epoch,change_W0,") and
+                   [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2"],
+                   f"10_train: layers.csv is not one line per epoch from 0: {rows[:2]}")
+            # A model of the article split measured on MNIST's test file: most of it trained there.
+            model = os.path.join(cwd, "a", "model.npz")
+            out = go("11_evaluate", ["--model", model, "--split", "standard", "--no-plots"])
+            m = re.search(r"WARNING: the model was trained on the article split; (\d+) of these 10000 "
+                          r"test images were among", out or "")
+            expect(m is not None and 0 < int(m.group(1)) <= 300,
+                   "11_evaluate --split standard on an article-split model: no warning with the count")
+            out = go("11_evaluate", ["--model", model, "--no-plots"])
+            expect(out is not None and "WARNING" not in out, "11_evaluate warns on the model's own split")
+        # --dataset fashion: the options line names the folder that is read (or that is missing).
+        if "10_train" in exes:
+            p = subprocess.run([exes["10_train"], "--dataset", "fashion", "--limit", "10", "--epochs", "1",
+                                "--no-plots", "--out", "f"], cwd=cwd, capture_output=True, text=True,
+                               timeout=600)
+            m = re.search(r'data="([^"]*)"', p.stdout)
+            folder = m.group(1) if m else "(none)"
+            expect(folder != "data/mnist" and (folder in p.stderr or f"from {folder}," in p.stdout),
+                   f"10_train --dataset fashion: the options line says data=\"{folder}\", the run "
+                   f"read or missed another folder: {p.stderr.strip()[:200]}")
+        out = go("12_recipes", ["--limit", "200", "--epochs", "1", "--seeds", "2", "--no-plots", "--out", "r"])
+        if out is not None:
+            expect("only on full runs" in out and "this spread" not in out,
+                   "12_recipes --limit: compares a partial run with the notebook's full-data figures")
+            expect("article, lr x15" in out and "fixed, lr x15" in out,
+                   "12_recipes: no learning-rate experiment")
 
 
 def main():
@@ -111,6 +264,8 @@ def main():
                                            text=True, timeout=60)
                     if p.returncode == 0 or "cannot write the output" not in p.stderr:
                         failures.append(f"{name} > /dev/full: exit {p.returncode}, stderr {p.stderr.strip()[:200]}")
+        check_printing_options(root, {os.path.basename(e): e for e in exes}, a_file)
+        check_training_story(root, {os.path.basename(e): e for e in exes})
     if failures:
         print("\n".join(failures))
         return 1

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden output of the step tutorials (01-09), and the docs' copies of it.
+"""Golden output of the step tutorials (01-09) and 13_your_network, and the docs' copies of it.
 
 Usage:
   golden.py check NAME EXE SOURCE_ROOT     run EXE (tutorial NAME) with its default options and
@@ -37,7 +37,9 @@ SKIP = 77
 MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
 # Pictures the tutorials draw into --out (default out/) that the docs show.
-PICTURES = ["sigmoid.png", "tape.png"]
+PICTURES = ["sigmoid.png", "tape.png", "13_boundary.png", "13_loss.png"]
+# Pictures drawn by a run with options: picture -> (tutorial, its arguments).
+PICTURE_RUNS = {"neuron.png": ("01_neuron", ["--dot", "out/neuron.dot"])}
 BLOCK = re.compile(r"<!-- output: (?P<spec>[^>]*?) -->\n(?P<body>.*?)<!-- end output -->\n",
                    re.DOTALL)
 
@@ -186,7 +188,7 @@ def regen(build_dir, source_root):
         return 1
     folder = os.path.join(build_dir, "tutorials")
     exes = {f: os.path.join(folder, f) for f in sorted(os.listdir(folder))
-            if re.fullmatch(r"0[1-9]_\w+", f) and os.access(os.path.join(folder, f), os.X_OK)}
+            if re.fullmatch(r"(0[1-9]|13)_\w+", f) and os.access(os.path.join(folder, f), os.X_OK)}
     if not exes:
         print(f"regen-golden: no step tutorials in {folder}; build first", file=sys.stderr)
         return 1
@@ -201,7 +203,13 @@ def regen(build_dir, source_root):
             with open(golden_path(source_root, name), "w", encoding="utf-8") as f:
                 f.write(out)
             print(f"tests/golden/{name}.txt: {len(out.splitlines())} lines")
-        for picture in PICTURES:
+        for name, args in PICTURE_RUNS.values():
+            code, _, err = run(exes[name], args, scratch)
+            if code != 0:
+                print(f"regen-golden: {name} {' '.join(args)} exited {code}: {err.strip()}",
+                      file=sys.stderr)
+                return 1
+        for picture in PICTURES + list(PICTURE_RUNS):
             made = os.path.join(scratch, "out", picture)
             if os.path.isfile(made):
                 os.makedirs(os.path.join(source_root, "docs", "images"), exist_ok=True)

@@ -376,6 +376,73 @@ BOOST_AUTO_TEST_CASE(a_missing_output_folder_is_a_result_not_an_exception) {
   BOOST_TEST(dir.names().empty());
 }
 
+BOOST_AUTO_TEST_CASE(the_training_plots_say_what_they_show,
+                     *boost::unit_test::precondition(GnuplotPresent())) {
+  // gnuplot behind a tee: the PNGs are real and the commands they were drawn from are kept.
+  TempDir dir("plots");
+  const fs::path log = dir.path() / "commands.gp";
+  const EnvVar program("STEPGRAD_GNUPLOT",
+                       dir.script("gnuplot", "tee -a '" + log.string() + "' | gnuplot").string());
+  const fs::path out = dir.path() / "out";
+  fs::create_directory(out);
+  const auto commands = [&] {
+    const std::string text = read_file(log);
+    fs::remove(log);
+    return text;
+  };
+  const auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+      ++n;
+    return n;
+  };
+
+  // curves.png names its cost (erratum E2: the printed cost (7) is not the minimised one).
+  TrainingCurves curves = article_curves();
+  curves.cost_label = "cost (7), binary cross-entropy";
+  PlotResult r = plot_training_curves(out / "curves.png", "t", curves);
+  BOOST_TEST(r.ok, r.message);
+  std::string gp = commands();
+  BOOST_TEST(gp.find("set ylabel 'cost (7), binary cross-entropy'") != std::string::npos, gp);
+  BOOST_TEST(gp.find("cross-entropy)'") == std::string::npos, gp);
+
+  // predictions.png says "in red" once, in the line the function adds to the caller's title.
+  r = plot_digit_predictions(out / "digits.png", "test digits", digits(6));
+  BOOST_TEST(r.ok, r.message);
+  gp = commands();
+  BOOST_TEST(gp.find("set title 'test digits (2 of 6 wrong, in red)'") != std::string::npos, gp);
+  BOOST_TEST(count(gp, "in red") == 1u, gp);
+
+  // recipes.png: the seeds as a shaded band with its mean, then lines that never hide each other
+  // (two equal lines: different dash patterns, the later one thinner).
+  const std::vector<double> x = {1, 2, 3};
+  const Band band{"article", {0.3, 0.4, 0.5}, {0.4, 0.5, 0.55}, {0.5, 0.6, 0.7}};
+  r = plot_band_and_lines(out / "recipes.png", "t", "epoch", "test accuracy", x, band,
+                          {{"fixed", {0.8, 0.85, 0.9}}, {"fixed + bias", {0.8, 0.85, 0.9}}});
+  BOOST_TEST(r.ok, r.message);
+  gp = commands();
+  BOOST_TEST(count(gp, "with filledcurves") == 1u, gp);
+  BOOST_TEST(gp.find("title 'article (min to max)'") != std::string::npos, gp);
+  BOOST_TEST(gp.find("title 'article (mean)'") != std::string::npos, gp);
+  BOOST_TEST(gp.find("dt 1 pt 5 ps 1.6 lw 3.5 lc rgb '#d62728' title 'fixed'") != std::string::npos,
+             gp);
+  BOOST_TEST(
+      gp.find("dt 2 pt 9 ps 1.4 lw 2.9 lc rgb '#2ca02c' title 'fixed + bias'") != std::string::npos,
+      gp);
+
+  // layers.png: one panel per measure, side by side.
+  r = plot_panels(out / "layers.png", "t", "epoch", x,
+                  {{"moved", "norm", {{"W0", {0, 1, 2}}, {"W1", {0, 2, 3}}}},
+                   {"cosine", "cosine", {{"W0", {1, 0.5, 0.2}}}}});
+  BOOST_TEST(r.ok, r.message);
+  gp = commands();
+  BOOST_TEST(gp.find("set multiplot layout 1,2") != std::string::npos, gp);
+  BOOST_TEST(gp.find("set title 'moved'") != std::string::npos, gp);
+  BOOST_TEST(gp.find("set title 'cosine'") != std::string::npos, gp);
+  for (const char* name : {"curves.png", "digits.png", "recipes.png", "layers.png"})
+    check_png(out / name);
+}
+
 BOOST_AUTO_TEST_CASE(data_that_do_not_fit_are_the_callers_bug_and_throw) {
   TempDir dir("plots");
   const fs::path p = dir.path() / "x.png";
@@ -403,7 +470,46 @@ BOOST_AUTO_TEST_CASE(data_that_do_not_fit_are_the_callers_bug_and_throw) {
   d[1].pixels.pop_back();
   BOOST_CHECK_THROW((void)plot_digit_predictions(p, "t", d), std::invalid_argument);
   BOOST_CHECK_THROW((void)plot_digit_predictions(p, "t", {}), std::invalid_argument);
+  BOOST_CHECK_THROW((void)plot_panels(p, "t", "x", x, {}), std::invalid_argument);
+  BOOST_CHECK_THROW((void)plot_panels(p, "t", "x", x, {{"p", "y", {}}}), std::invalid_argument);
+  BOOST_CHECK_THROW((void)plot_panels(p, "t", "x", x, {{"p", "y", {{"a", {1, 2}}}}}),
+                    std::invalid_argument);
+  const Band band{"b", {1, 2, 3}, {1, 2, 3}, {1, 2}};
+  BOOST_CHECK_THROW((void)plot_band_and_lines(p, "t", "x", "y", x, band, {}),
+                    std::invalid_argument);
+  const Band whole{"b", {1, 2, 3}, {1, 2, 3}, {1, 2, 3}};
+  BOOST_CHECK_THROW((void)plot_band_and_lines(p, "t", "x", "y", x, whole, {{"a", {1}}}),
+                    std::invalid_argument);
   BOOST_TEST(dir.names().empty());
+}
+
+BOOST_AUTO_TEST_CASE(decision_maps_draw_the_plane_and_refuse_what_does_not_fit,
+                     *boost::unit_test::precondition(GnuplotPresent())) {
+  TempDir dir("plots");
+  PlaneMap m{"epoch 0", -1.0, 1.0, -0.5, 0.5, 4, 3, {}};
+  for (std::size_t i = 0; i < 12; ++i) m.p.push_back(static_cast<double>(i) / 11.0);
+  const Tensor points = Tensor::matrix({{-0.5, 0.0, 0.5}, {0.1, -0.2, 0.3}});  // 3 points
+  const std::vector<int> labels = {0, 1, 1};
+  const PlotResult r =
+      plot_decision_maps(dir.path() / "maps.png", "t", {m, m, m, m}, points, labels);
+  BOOST_TEST(r.ok, r.message);
+  check_png(dir.path() / "maps.png");
+  const std::vector<int> one_class = {1, 1, 1};  // a class with no points draws no series
+  BOOST_TEST(plot_decision_maps(dir.path() / "one.png", "t", {m}, points, one_class).ok);
+  const fs::path p = dir.path() / "never.png";
+  BOOST_CHECK_THROW((void)plot_decision_maps(p, "t", {}, points, labels), std::invalid_argument);
+  const std::vector<int> two_labels = {0, 1};  // for three points
+  BOOST_CHECK_THROW((void)plot_decision_maps(p, "t", {m}, points, two_labels),
+                    std::invalid_argument);
+  PlaneMap short_map = m;
+  short_map.p.pop_back();
+  BOOST_CHECK_THROW((void)plot_decision_maps(p, "t", {short_map}, points, labels),
+                    std::invalid_argument);
+  PlaneMap empty_rectangle = m;
+  empty_rectangle.x_max = empty_rectangle.x_min;
+  BOOST_CHECK_THROW((void)plot_decision_maps(p, "t", {empty_rectangle}, points, labels),
+                    std::invalid_argument);
+  BOOST_TEST(!fs::exists(p));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,565 @@
+#!/usr/bin/python3
+"""The article's network in PyTorch: stepgrad's twin, checked equal to it.
+
+The network 784-128-64-10 without biases, sigmoid hidden layers, softmax output, in float64, as a
+torch.nn.Module whose parameters carry stepgrad's names and shapes: W0 (128, 784), W1 (64, 128),
+W2 (10, 64), each out x in, and column vectors, Z1 = W0 @ O0 (docs/next_pytorch.md).
+
+Usage:
+  pytorch_twin.py evaluate [--model out/model.npz] [--data DIR] [--compare CSV] [--write CSV]
+      Loads a model written by 10_train into the Module (its state_dict), evaluates the test set
+      of the model's own split and prints the cost and accuracy. --compare CSV (from
+      11_evaluate --predictions CSV) checks that every prediction is 11_evaluate's.
+  pytorch_twin.py gradcheck DUMP.npz
+      From a 09_gradcheck --dump file: autograd's gradients of C = -Y . log softmax(Z3) must equal
+      the dump's (stepgrad's tape) to 1e-10 relative; torch.autograd.gradcheck checks autograd
+      by finite differences; the article's recipe (erratum E1) is rebuilt as a
+      torch.autograd.Function and measured against the true gradient.
+  pytorch_twin.py train [--nproc N] [--limit 49000] [--batch 32] [--epochs 1] [--steps K]
+                        [--lr 0.001] [--seed 42] [--data DIR] [--save OUT.npz]
+      Minibatch SGD on the article split's first LIMIT training images, in their order, with
+      DistributedDataParallel on the gloo backend (CPU): N processes on this machine
+      (torch.multiprocessing), or as many as torchrun starts. --batch is the global minibatch
+      (10_train's --batch); each process takes BATCH / N of it. --save writes a model file that
+      11_evaluate (and `evaluate` here) reads.
+  pytorch_twin.py compare A.npz B.npz [C.npz ...] [--rtol 1e-10]
+      The largest difference between A's W0, W1, W2 and each other file's, against the weights
+      and against what training changed; fails above RTOL of the change.
+
+Exits 0 on success, 1 on a failed check or an error (one line on stderr), 2 on bad usage.
+"""
+import argparse
+import gzip
+import math
+import os
+import struct
+import sys
+import tempfile
+
+PROG = "pytorch_twin"
+SIZES = [784, 128, 64, 10]  # the article's layers
+SHAPES = {"W0": (128, 784), "W1": (64, 128), "W2": (10, 64)}  # out x in
+MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+RTOL_GRAD = 1e-10  # autograd vs stepgrad's tape: max |a - b| / max |b|, per matrix
+
+
+class TwinError(Exception):
+    """A problem of the user's input: one line on stderr, exit 1."""
+
+
+try:
+    import numpy as np
+    import torch
+    import torch.distributed as dist
+    import torch.multiprocessing as mp
+    import torch.nn.functional as F
+    from torch import nn
+    from torch.nn.parallel import DistributedDataParallel
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+except ImportError as _e:
+    print(f"{PROG}: error: {_e}; the twin needs Debian's python3-torch, run by /usr/bin/python3",
+          file=sys.stderr)
+    sys.exit(1)
+
+torch.set_default_dtype(torch.float64)
+
+
+# ---- the network ------------------------------------------------------------------------------
+
+class ArticleNetwork(nn.Module):
+    """784-128-64-10, no biases, sigmoid, sigmoid, softmax: eqs. (1)-(4) on column vectors.
+
+    The parameters are named as in the article and in stepgrad's model files, so the state_dict
+    of this Module and the arrays of a model.npz have the same keys: W0, W1, W2.
+    """
+
+    def __init__(self, seed=42):
+        super().__init__()
+        # stepgrad's initialisation (nn/network.hpp, R18): np.random.seed(seed), then
+        # randn(out, in) * sqrt(1 / out) for W0, W1, W2 in that order (erratum E4: fan-out).
+        rng = np.random.RandomState(seed)
+        for l in range(3):
+            w = rng.randn(SIZES[l + 1], SIZES[l]) * np.sqrt(1.0 / SIZES[l + 1])
+            self.register_parameter(f"W{l}", nn.Parameter(torch.from_numpy(w)))
+
+    def forward(self, O0, sigmoid2=torch.sigmoid):
+        """O0: (784, n), one image per column. Returns Z3 (10, n); O3 = softmax(Z3, dim=0)."""
+        Z1 = self.W0 @ O0  # eq. (2)
+        O1 = torch.sigmoid(Z1)
+        Z2 = self.W1 @ O1  # eq. (3)
+        O2 = sigmoid2(Z2)
+        return self.W2 @ O2  # eq. (4): Z3
+
+
+def cross_entropy(Z3, labels):
+    """C = -Y . log softmax(Z3), the mean over the columns: what stepgrad trains on."""
+    return F.cross_entropy(Z3.T, labels)  # F.cross_entropy wants one row per sample
+
+
+class ArticleSigmoidE1(torch.autograd.Function):
+    """Layer 2's sigmoid with the article's backward rule: erratum E1.
+
+    Forward is sigmoid(Z2). Backward multiplies by s (1 - s) with s = softmax(Z2), the diagonal
+    of softmax's Jacobian, where sigmoid'(Z2) belongs (eq. 9 as the article's code has it). No loss
+    has this gradient, so autograd reproduces the article's recipe only with its rule written in.
+    """
+
+    @staticmethod
+    def forward(ctx, Z2):
+        ctx.save_for_backward(Z2)
+        return torch.sigmoid(Z2)
+
+    @staticmethod
+    def backward(ctx, grad_O2):
+        (Z2,) = ctx.saved_tensors
+        s = torch.softmax(Z2, dim=0)
+        return grad_O2 * s * (1 - s)  # d = g * s (1 - s): the article's, not sigmoid's
+
+
+# ---- files ------------------------------------------------------------------------------------
+
+def read_idx(path, ndim):
+    """An IDX file of unsigned bytes (raw or gzip) with `ndim` dimensions, as a numpy array."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError) as e:
+        raise TwinError(f"{path}: {e}") from None
+    if len(raw) < 4 + 4 * ndim:
+        raise TwinError(f"{path}: header: expected {4 + 4 * ndim} bytes, found {len(raw)}")
+    zero, type_code, dims_found = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or type_code != 0x08 or dims_found != ndim:
+        raise TwinError(f"{path}: header: expected an IDX file of unsigned bytes with {ndim} "
+                        f"dimensions, found magic {raw[:4].hex()}")
+    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != math.prod(dims):
+        raise TwinError(f"{path}: payload: expected {math.prod(dims)} bytes for {dims}, "
+                        f"found {data.size}")
+    return data.reshape(dims)
+
+
+def find_file(folder, name):
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(folder, candidate)
+        if os.path.isfile(path):
+            return path
+    raise TwinError(f"{folder}: no {name} (raw or .gz); scripts/fetch-mnist fetches MNIST")
+
+
+def load_pair(folder, images_name, labels_name):
+    images = read_idx(find_file(folder, images_name), 3)
+    labels = read_idx(find_file(folder, labels_name), 1)
+    if images.shape[1:] != (28, 28) or images.shape[0] != labels.shape[0] or labels.max() > 9:
+        raise TwinError(f"{folder}: {images_name} {images.shape} and {labels_name} "
+                        f"{labels.shape} are not 28x28 images with labels 0-9")
+    return images.reshape(-1, 784), labels
+
+
+def load_split(folder, split="article"):
+    """(train images, train labels, test images, test labels, description), as io/mnist.cpp.
+
+    standard: the files as they are. article: train then test file pooled (70,000, OpenML's
+    order), RandomState(42).permutation(n), the first ceil(0.3 n) to test and the rest, in
+    permutation order, to train: scikit-learn's train_test_split(test_size=0.3, random_state=42).
+    """
+    if not os.path.isdir(folder):
+        raise TwinError(f"{folder}: expected a folder with the four MNIST IDX files")
+    train_x, train_y = load_pair(folder, MNIST_FILES[0], MNIST_FILES[1])
+    test_x, test_y = load_pair(folder, MNIST_FILES[2], MNIST_FILES[3])
+    if split == "standard":
+        return train_x, train_y, test_x, test_y, f"MNIST from {folder}, standard split"
+    pool_x = np.concatenate([train_x, test_x])
+    pool_y = np.concatenate([train_y, test_y])
+    n = len(pool_y)
+    perm = np.random.RandomState(42).permutation(n)
+    n_test = (3 * n + 9) // 10
+    test, train = perm[:n_test], perm[n_test:]
+    return (pool_x[train], pool_y[train], pool_x[test], pool_y[test],
+            f"MNIST from {folder}, article split: {len(train)} train / {len(test)} test")
+
+
+def inputs(pixels):
+    """(784, n) float64 columns, pixel / 255 (eq. 1), from (n, 784) bytes."""
+    return torch.from_numpy(pixels.T / 255.0)
+
+
+def load_npz(path, names):
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = [k for k in names if k not in f.files]
+            if missing:
+                raise TwinError(f"{path}: no array {', '.join(missing)} "
+                                f"(it holds {', '.join(f.files)})")
+            return {k: f[k] for k in f.files}
+    except (OSError, ValueError, EOFError) as e:  # not a file, not a zip, pickled objects ...
+        raise TwinError(f"{path}: not a readable .npz file: {e}") from None
+
+
+def options_of(path, arrays):
+    """The file's options line as a dict; refuses any network but the article's."""
+    line = str(arrays.get("options", ""))
+    options = dict(w.split("=", 1) for w in line.split() if "=" in w)
+    if options.get("bias") != "false" or options.get("activation") != "sigmoid":
+        raise TwinError(f"{path}: options \"{line}\": the twin is the article's network "
+                        "(bias=false activation=sigmoid)")
+    return line, options
+
+
+def weights_of(path, arrays):
+    """The state_dict of ArticleNetwork from a model or dump file's W0, W1, W2."""
+    state = {}
+    for k, shape in SHAPES.items():
+        a = arrays[k]
+        if a.dtype != np.float64 or a.shape != shape:
+            raise TwinError(f"{path}: {k}: expected float64 {shape}, found {a.dtype} {a.shape}")
+        if not np.all(np.isfinite(a)):
+            raise TwinError(f"{path}: {k}: holds NaN or Inf")
+        state[k] = torch.from_numpy(a.copy())
+    return state
+
+
+# ---- evaluate ---------------------------------------------------------------------------------
+
+def evaluate(args):
+    arrays = load_npz(args.model, list(SHAPES))
+    line, options = options_of(args.model, arrays)
+    model = ArticleNetwork()
+    model.load_state_dict(weights_of(args.model, arrays))  # stepgrad's arrays, PyTorch's names
+    split = options.get("split", "article")
+    if split not in ("article", "standard") or options.get("dataset", "mnist") != "mnist":
+        raise TwinError(f"{args.model}: split={split} dataset={options.get('dataset')}: the twin "
+                        "reads MNIST's article or standard split")
+    *_, test_x, test_y, description = load_split(args.data, split)
+    print(f"model: {args.model} ({line})")
+    print(f"data: {description}")
+    print(f"torch {torch.__version__}, {torch.get_default_dtype()}")
+
+    labels = torch.from_numpy(test_y.astype(np.int64))
+    with torch.no_grad():
+        Z3 = model(inputs(test_x))  # (10, 21000): one forward pass
+        O3 = torch.softmax(Z3, dim=0)
+        cost = float(cross_entropy(Z3, labels))
+        predicted = torch.argmax(O3, dim=0).numpy()  # the first maximum, as 11_evaluate
+    accuracy = float(np.mean(predicted == test_y))
+    print(f"\ntest set: {len(test_y)} images")
+    print(f"  mean cross-entropy -Y·log O3: {cost:.4f}")
+    print(f"  accuracy:                     {accuracy:.4f}")
+
+    if args.write:
+        with open(args.write, "w") as f:
+            f.write("index,label,predicted\n")
+            f.writelines(f"{i},{t},{p}\n" for i, (t, p) in enumerate(zip(test_y, predicted)))
+        print(f"wrote {args.write}")
+    if not args.compare:
+        return 0
+    try:
+        theirs = np.loadtxt(args.compare, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
+    except (OSError, ValueError) as e:
+        raise TwinError(f"{args.compare}: not a predictions file of 11_evaluate: {e}") from None
+    if theirs.shape != (len(test_y), 3) or not np.array_equal(theirs[:, 0], np.arange(len(test_y))):
+        raise TwinError(f"{args.compare}: expected {len(test_y)} lines index,label,predicted, "
+                        f"found {theirs.shape[0]}")
+    if not np.array_equal(theirs[:, 1], test_y):
+        raise TwinError(f"{args.compare}: its labels are not this test set's (another split?)")
+    differ = np.flatnonzero(theirs[:, 2] != predicted)
+    print(f"\npredictions: {len(test_y) - len(differ)} of {len(test_y)} equal to {args.compare}")
+    for i in differ[:10]:
+        print(f"  test image {i}: 11_evaluate {theirs[i, 2]}, PyTorch {predicted[i]}, "
+              f"label {test_y[i]}")
+    return 1 if len(differ) else 0
+
+
+# ---- gradcheck --------------------------------------------------------------------------------
+
+def gradcheck(args):
+    d = load_npz(args.dump, ["X", "Y", "C", "gW0", "gW1", "gW2"] + list(SHAPES))
+    line, _ = options_of(args.dump, d)
+    X, Y = d["X"], d["Y"]
+    if X.shape != (784,) or Y.shape != (10,) or sorted(Y.tolist()) != [0.0] * 9 + [1.0]:
+        raise TwinError(f"{args.dump}: X {X.shape} and Y {Y.shape}: expected one image and one "
+                        "one-hot label")
+    model = ArticleNetwork()
+    model.load_state_dict(weights_of(args.dump, d))
+    O0 = torch.from_numpy(X).reshape(784, 1)  # a column, as in the article
+    label = torch.tensor([int(np.argmax(Y))])
+    print(f"dump: {args.dump} ({line})")
+    print(f"torch {torch.__version__}, {torch.get_default_dtype()}")
+
+    # 1. The fixed recipe: the tape's gradients are those of C = -Y . log softmax(Z3), and so are
+    # autograd's: the same function, differentiated by another engine.
+    C = cross_entropy(model(O0), label)
+    model.zero_grad()
+    C.backward()
+    failures = 0
+    c_rel = abs(float(C) - float(d["C"])) / abs(float(d["C"]))
+    print(f"\n1. C = -Y·log softmax(Z3) = {float(C):.12f} (stepgrad {float(d['C']):.12f}, "
+          f"rel {c_rel:.1e})")
+    failures += not c_rel <= RTOL_GRAD
+    print("   autograd's W.grad vs stepgrad's tape gW (the dump), max |a-b| / max |b|:")
+    for k in SHAPES:
+        ours, theirs = getattr(model, k).grad.numpy(), d["g" + k]
+        rel = np.max(np.abs(ours - theirs)) / np.max(np.abs(theirs))
+        ok = rel <= RTOL_GRAD
+        failures += not ok
+        print(f"   {k}  {rel:8.1e}  {'ok' if ok else 'FAILED'} (<= {RTOL_GRAD:.0e})")
+
+    # 2. torch.autograd.gradcheck: autograd against finite differences (fast mode: a random
+    # direction per matrix, the counterpart of stepgrad's gradcheck).
+    print("\n2. torch.autograd.gradcheck: autograd vs finite differences (fast mode)")
+    for k in SHAPES:
+        def c_of(w, k=k):
+            W = dict(model.named_parameters())
+            W = {n: (w if n == k else p.detach()) for n, p in W.items()}
+            Z3 = W["W2"] @ torch.sigmoid(W["W1"] @ torch.sigmoid(W["W0"] @ O0))
+            return cross_entropy(Z3, label)
+        w = getattr(model, k).detach().clone().requires_grad_(True)
+        ok = torch.autograd.gradcheck(c_of, (w,), fast_mode=True, raise_exception=False)
+        failures += not ok
+        print(f"   C as a function of {k}: {'ok' if ok else 'FAILED'}")
+
+    # 3. The article's recipe: autograd with layer 2's backward replaced by eq. (9) as the
+    # article's code has it (erratum E1). Measured as 09_gradcheck's section 3 measures it.
+    true = {k: getattr(model, k).grad.clone() for k in SHAPES}
+    model.zero_grad()
+    cross_entropy(model(O0, sigmoid2=ArticleSigmoidE1.apply), label).backward()
+    print("\n3. The article's recipe (erratum E1) against the true gradient:")
+    print(f"{'':13}|article| / |true|   cosine")
+    for l in (2, 1, 0):
+        a, t = getattr(model, f"W{l}").grad.flatten(), true[f"W{l}"].flatten()
+        ratio = float(a.norm() / t.norm())
+        cosine = float(a @ t / (a.norm() * t.norm()))
+        print(f"Delta{l}  {ratio:14.4f} (1/{1 / ratio:<5.1f})  {cosine:7.4f}")
+    print("-> " + ("autograd's gradients equal stepgrad's to 1e-10" if not failures
+                   else f"{failures} check(s) FAILED"))
+    return 1 if failures else 0
+
+
+# ---- train ------------------------------------------------------------------------------------
+
+def train_worker(rank, world, args, init_method, split=None):
+    """One process of the run: rank `rank` of `world` (1 = plain training, no DDP); `split` is
+    load_split's result when the parent has read the data already."""
+    torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)  # one core per process: the processes are the parallelism
+    if world > 1:
+        dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world)
+    train_x, train_y, test_x, test_y, description = split or load_split(args.data, "article")
+    train_x, train_y = train_x[:args.limit], train_y[:args.limit]
+    data = TensorDataset(inputs(train_x).T, torch.from_numpy(train_y.astype(np.int64)))
+    local_batch = args.batch // world
+    # DistributedSampler without shuffling gives rank r the samples r, r + world, ...: its
+    # local minibatch k and the others' make up samples [k B, (k + 1) B) of the training order,
+    # global minibatch k of one process with --batch B.
+    sampler = DistributedSampler(data, world, rank, shuffle=False) if world > 1 else None
+    loader = DataLoader(data, batch_size=local_batch, sampler=sampler, shuffle=False)
+
+    model = ArticleNetwork(args.seed)
+    # DDP averages the gradients of the processes (all-reduce sum / world). With each process's
+    # loss the mean over its B / world samples, the average is the mean over all B: the gradient
+    # of one process's mean loss over the combined minibatch, the same number up to rounding.
+    net = DistributedDataParallel(model) if world > 1 else model
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)  # eq. (12)
+    steps_per_epoch = args.limit // args.batch
+    steps = args.steps or args.epochs * steps_per_epoch
+    if rank == 0:
+        print(f"data: {description}; the first {args.limit} training images")
+        print(f"torch {torch.__version__}, {torch.get_default_dtype()}; {world} process(es), "
+              f"gloo backend" if world > 1 else f"torch {torch.__version__}, one process")
+        print(f"minibatch SGD: {steps} steps of {args.batch} images ({local_batch} per process), "
+              f"lr {args.lr}, seed {args.seed}")
+    step = 0
+    epoch = 0
+    while step < steps:
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        loss_sum, epoch_steps = 0.0, 0
+        for X, labels in loader:  # X (b, 784): one image per row, as DataLoader stacks them
+            loss = cross_entropy(net(X.T), labels)  # the mean over this process's b images
+            optimizer.zero_grad()
+            loss.backward()  # DDP: all-reduces the gradients, averaging them over processes
+            optimizer.step()
+            loss_sum += float(loss)
+            epoch_steps += 1
+            step += 1
+            if step == steps:
+                break
+        epoch += 1
+        if rank == 0:
+            print(f"epoch {epoch}: {step} steps, mean loss of process 0's minibatches "
+                  f"{loss_sum / epoch_steps:.6f}")
+
+    if world > 1:
+        # Every replica must hold the same weights: rank 0's, bit for bit.
+        for name, p in model.named_parameters():
+            ref = p.detach().clone()
+            dist.broadcast(ref, src=0)
+            if not torch.equal(ref, p.detach()):
+                raise TwinError(f"process {rank}: {name} differs from process 0's")
+        dist.barrier()
+    if rank == 0:
+        if world > 1:
+            print(f"the {world} processes' weights are identical, bit for bit")
+        with torch.no_grad():
+            Z3 = model(inputs(test_x))
+            accuracy = float(np.mean(torch.argmax(Z3, dim=0).numpy() == test_y))
+        print(f"test accuracy: {accuracy:.4f} ({len(test_y)} images)")
+        if args.save:
+            save_model(args.save, model, args, world, steps)
+            print(f"wrote {args.save}")
+    if world > 1:
+        dist.destroy_process_group()
+
+
+def save_model(path, model, args, world, steps):
+    """A model file as stepgrad's save_model writes it: W0-W2 float64 and an options line."""
+    options = (f"trainer=pytorch_twin nproc={world} steps={steps} lr={args.lr} batch={args.batch} "
+               f"shuffle=false bias=false activation=sigmoid init=fan-out seed={args.seed} "
+               f"split=article dataset=mnist limit={args.limit}")
+    folder = os.path.dirname(os.path.abspath(path))
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
+        try:
+            np.savez(tmp, **{k: v.detach().numpy() for k, v in model.state_dict().items()},
+                     options=np.array(options))
+            tmp.close()
+            os.replace(tmp.name, path)  # atomic: the old file or the new one
+        except BaseException:
+            os.unlink(tmp.name)
+            raise
+
+
+def spawned(rank, world, args, init_method, split):
+    try:
+        train_worker(rank, world, args, init_method, split)
+    except TwinError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        sys.exit(1)
+
+
+def train(args):
+    if not 1 <= args.limit <= 49000:
+        raise TwinError(f"--limit {args.limit}: expected a whole number from 1 to 49000")
+    if args.batch < 1 or args.limit % args.batch:
+        raise TwinError(f"--batch {args.batch}: must divide --limit {args.limit} (every step a "
+                        "whole minibatch)")
+    if args.save:  # writable before the work starts
+        try:
+            tempfile.TemporaryFile(dir=os.path.dirname(os.path.abspath(args.save))).close()
+        except OSError as e:
+            raise TwinError(f"--save {args.save}: cannot write in its folder: {e.strerror}") from None
+    if not args.lr > 0 or not math.isfinite(args.lr):
+        raise TwinError(f"--lr {args.lr}: expected a positive number")
+    if "RANK" in os.environ and "WORLD_SIZE" in os.environ:  # started by torchrun
+        if args.nproc != 1:
+            raise TwinError("--nproc: torchrun starts the processes (--nproc_per_node)")
+        world = int(os.environ["WORLD_SIZE"])
+        check_batch(args, world)
+        train_worker(int(os.environ["RANK"]), world, args, "env://")
+        return 0
+    check_batch(args, args.nproc)
+    split = load_split(args.data, "article")  # once, before the processes start
+    if args.nproc == 1:
+        train_worker(0, 1, args, None, split)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="pytorch_twin.") as folder:
+        # The processes meet through a file: no port to choose on one machine.
+        init_method = "file://" + os.path.join(folder, "rendezvous")
+        try:
+            # fork: the processes inherit torch and the data instead of loading them again
+            mp.start_processes(spawned, args=(args.nproc, args, init_method, split),
+                               nprocs=args.nproc, start_method="fork")
+        except mp.ProcessExitedException as e:
+            raise TwinError(f"process {e.error_index} exited with code {e.exit_code}") from None
+    return 0
+
+
+def check_batch(args, world):
+    if world < 1 or args.batch % world:
+        raise TwinError(f"--batch {args.batch}: must be a multiple of the {world} processes")
+
+
+# ---- compare ----------------------------------------------------------------------------------
+
+def compare(args):
+    """Model files' weights against the first's: the largest difference against the weights and
+    against what training changed (W - W_init, W_init from the seed in the first file's
+    options)."""
+    first = load_npz(args.first, list(SHAPES))
+    wa = weights_of(args.first, first)
+    _, options = options_of(args.first, first)
+    initial = ArticleNetwork(int(options.get("seed", 42))).state_dict()
+    failures = 0
+    for other in args.others:
+        wb = weights_of(other, load_npz(other, list(SHAPES)))
+        print(f"{args.first} vs {other}")
+        print(f"{'':4} {'max |a - b|':>12} {'/ max |b|':>10} {'/ max |b - b_init|':>19}")
+        failed = 0
+        for k in SHAPES:
+            diff = float((wa[k] - wb[k]).abs().max())
+            scale = float(wb[k].abs().max())
+            change = float((wb[k] - initial[k]).abs().max())
+            rel = diff / change if change > 0 else math.inf
+            failed += not rel <= args.rtol
+            print(f"{k:4} {diff:12.2e} {diff / scale:10.2e} {rel:19.2e}")
+        print("-> " + (f"equal to {args.rtol:.0e} of what training changed" if not failed
+                       else f"{failed} matrix(es) differ by more than {args.rtol:.0e}"))
+        failures += failed
+    return 1 if failures else 0
+
+
+# ---- command line -----------------------------------------------------------------------------
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        print(f"{PROG}: error: {message} (--help for usage)", file=sys.stderr)
+        sys.exit(2)
+
+
+def main(argv):
+    parser = Parser(prog=PROG, description="the article's network in PyTorch, checked equal to "
+                    "stepgrad", formatter_class=argparse.RawDescriptionHelpFormatter,
+                    epilog=__doc__.split("\n\n", 2)[2])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    e = sub.add_parser("evaluate", help="a stepgrad model.npz on the test set")
+    e.add_argument("--model", default="out/model.npz", help="written by 10_train")
+    e.add_argument("--data", default="data/mnist", help="folder with the four IDX files")
+    e.add_argument("--compare", help="11_evaluate --predictions CSV: every prediction must match")
+    e.add_argument("--write", help="write the twin's own predictions to this CSV")
+    g = sub.add_parser("gradcheck", help="autograd against a 09_gradcheck --dump file")
+    g.add_argument("dump", help="written by 09_gradcheck --dump")
+    t = sub.add_parser("train", help="minibatch SGD with DistributedDataParallel")
+    t.add_argument("--nproc", type=int, default=1, help="processes on this machine")
+    t.add_argument("--data", default="data/mnist", help="folder with the four IDX files")
+    t.add_argument("--limit", type=int, default=49000, help="the first N training images")
+    t.add_argument("--batch", type=int, default=32, help="global minibatch (all processes)")
+    t.add_argument("--epochs", type=int, default=1, help="passes over the LIMIT images")
+    t.add_argument("--steps", type=int, default=0, help="stop after K steps (0: the epochs)")
+    t.add_argument("--lr", type=float, default=0.001, help="lambda in eq. (12)")
+    t.add_argument("--seed", type=int, default=42, help="np.random.seed of the initial weights")
+    t.add_argument("--save", help="write the trained weights as a stepgrad model file")
+    c = sub.add_parser("compare", help="model files' weights, to --rtol of the change")
+    c.add_argument("first", help="a model file (its seed= gives W_init)")
+    c.add_argument("others", nargs="+", metavar="other", help="model files to compare with it")
+    c.add_argument("--rtol", type=float, default=1e-10,
+                   help="max |a - b| / max |b - b_init| allowed per matrix")
+    args = parser.parse_args(argv)
+    if args.command == "train" and (args.nproc < 1 or args.nproc > 64):
+        parser.error(f"--nproc {args.nproc}: expected a whole number from 1 to 64")
+    if args.command == "train" and (args.epochs < 1 or args.steps < 0):
+        parser.error("--epochs must be at least 1 and --steps at least 0")
+    try:
+        return {"evaluate": evaluate, "gradcheck": gradcheck, "train": train,
+                "compare": compare}[args.command](args)
+    except TwinError as err:
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a file that cannot be written, a disk full ...
+        print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,343 @@
+// 13_your_network: networks of your own, built from the engine's ops. First XOR with a 2-2-1
+// network whose every weight, value and gradient of one step is printed, trained until it is
+// solved; then scikit-learn's two moons with a 2-16-16-1 network of Linear layers and minibatch
+// SGD, drawing the decision boundary as it forms (13_boundary.png) and the loss (13_loss.png).
+// Run: build/tutorials/13_your_network [--seed S] [--moons N] [--noise S] [--epochs E] [--out DIR]
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/nn/linear.hpp>
+#include <stepgrad/nn/toy_data.hpp>
+#include "common.hpp"
+#include "plots.hpp"
+
+using namespace stepgrad;
+
+namespace {
+
+// ---- 1. XOR, every op in plain sight ----
+
+/// The 2-2-1 network: Z1 = W0 · O0 + b0, O1 = tanh(Z1), Z2 = W1 · O1 + b1, O2 = sigmoid(Z2).
+struct XorNet {
+  Parameter W0, b0;  // (2, 2), (2,)
+  Parameter W1, b1;  // (1, 2), (1,)
+};
+
+struct Recorded {
+  Var out;  ///< the network's output: O2 for XOR, O3 for the moons
+  Var C;    ///< the loss
+};
+
+/// The network and its loss on `tape`, for the samples X (2, n) (one per column) and their
+/// targets Y (1, n). C is the binary cross-entropy summed over the samples.
+Recorded record_xor(Tape& tape, XorNet& net, const Tensor& X, const Tensor& Y) {
+  const Var O0 = tape.input(X, "O0");
+  const Var W0 = tape.param(net.W0), b0 = tape.param(net.b0);
+  const Var Z1 = add_to_columns(matmul(W0, O0).named("W0·O0"), b0).named("Z1");
+  const Var O1 = tanh(Z1).named("O1");
+  const Var W1 = tape.param(net.W1), b1 = tape.param(net.b1);
+  const Var Z2 = add_to_columns(matmul(W1, O1).named("W1·O1"), b1).named("Z2");
+  const Var O2 = sigmoid(Z2).named("O2");
+  return {O2, binary_cross_entropy(O2, tape.input(Y, "Y")).named("C")};
+}
+
+/// Every line of `text` indented by `by`.
+std::string indented(const std::string& text, std::string_view by) {
+  std::string out{by};
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += by;
+  }
+  return out;
+}
+
+void print_tensor(std::string_view title, const Tensor& t) {
+  fmt::print("  {}  {}\n{}\n", title, t.shape(), indented(format_values(t), "      "));
+}
+
+/// Each output within 0.1 of its target: all four rows of the truth table right, with room.
+bool solved(const Tensor& O2, const Tensor& Y) {
+  for (std::size_t i = 0; i < Y.size(); ++i) {
+    if (std::abs(O2[i] - Y[i]) >= 0.1) return false;
+  }
+  return true;
+}
+
+void run_xor(std::uint32_t seed, double lr, std::size_t max_steps) {
+  fmt::print("1. XOR with a 2-2-1 network, every op in plain sight\n");
+  fmt::print("   Z1 = W0 · O0 + b0, O1 = tanh(Z1), Z2 = W1 · O1 + b1, O2 = sigmoid(Z2)\n");
+  fmt::print("   C = binary cross-entropy of O2 against Y, summed over the four samples\n");
+  fmt::print("   W = RandomState({}).randn(out, in) · sqrt(1 / in), b = 0; SGD, lr {:g}\n\n", seed,
+             lr);
+  const Tensor X = Tensor::matrix({{0, 0, 1, 1}, {0, 1, 0, 1}});  // (2, 4): a sample per column
+  const Tensor Y = Tensor::matrix({{0, 1, 1, 0}});                // (1, 4): x1 XOR x2
+  RandomState rng(seed);
+  XorNet net{
+      Parameter("W0", std::sqrt(1.0 / 2) * rng.randn(2, 2)), Parameter("b0", Tensor::zeros(2)),
+      Parameter("W1", std::sqrt(1.0 / 2) * rng.randn(1, 2)), Parameter("b1", Tensor::zeros(1))};
+
+  Tape tape;
+  const Var C = record_xor(tape, net, X, Y).C;
+  fmt::print("Forward: the tape, node by node, with its value\n");
+  for (std::size_t i = 0; i < tape.size(); ++i) print_tensor(tape.label(i), tape.node(i).value());
+  C.backward();
+  fmt::print("\nBackward: dC/d(node) for every node the gradient reaches, from C back\n");
+  for (std::size_t i = tape.size(); i-- > 0;) {
+    Node& n = tape.node(i);
+    if (!n.requires_grad) continue;  // the inputs O0 and Y
+    print_tensor(fmt::format("grad {}", n.name), n.grad());
+  }
+  fmt::print("\nThe step, W <- W - {:g} grad W for each parameter (eq. 12)\n", lr);
+  const std::vector<Parameter*> params = tape.parameters();  // W0, b0, W1, b1
+  sgd_step(params, lr);
+  for (const Parameter* p : params) print_tensor(p->name, p->value);
+
+  fmt::print("\nTraining until every output is within 0.1 of its target\n");
+  fmt::print("{:>7} {:>10}   {}\n", "step", "C", "O2 for (0,0) (0,1) (1,0) (1,1)");
+  std::size_t next_report = 10;
+  Tensor O2;                             // (1, 4)
+  for (std::size_t step = 1;; ++step) {  // step 1 is the one above
+    tape.clear();
+    const auto [out, c] = record_xor(tape, net, X, Y);
+    O2 = out.value();
+    const bool done = solved(O2, Y);
+    if (step == next_report || done || step == max_steps) {
+      fmt::print("{:>7} {:>10.4f}   [{:.4f} {:.4f} {:.4f} {:.4f}]\n", step, c.value().item(), O2[0],
+                 O2[1], O2[2], O2[3]);
+      next_report *= 10;
+    }
+    if (done || step == max_steps) {
+      fmt::print("{}\n\n", done ? fmt::format("solved after {} steps", step)
+                                : fmt::format("NOT solved after {} steps: stuck", step));
+      break;
+    }
+    c.backward();
+    sgd_step(params, lr);
+  }
+  fmt::print("The truth table\n{:>4} {:>4} {:>5} {:>9} {:>9}\n", "x1", "x2", "XOR", "network",
+             "rounded");
+  for (std::size_t i = 0; i < 4; ++i) {
+    fmt::print("{:>4} {:>4} {:>5} {:>9.4f} {:>9}\n", X(0, i), X(1, i), Y[i], O2[i],
+               O2[i] >= 0.5 ? 1 : 0);
+  }
+  fmt::print("\n");
+}
+
+// ---- 2. Two moons, with Linear layers ----
+
+/// 2-H-H-1: relu hidden layers, a sigmoid output.
+struct Mlp {
+  Linear layer0, layer1, layer2;
+  Mlp(std::size_t hidden, RandomState& rng)
+      : layer0(2, hidden, rng, "0"),
+        layer1(hidden, hidden, rng, "1"),
+        layer2(hidden, 1, rng, "2") {}
+  /// P(class 1) for each column of O0 (2, n): sigmoid(Z3), (1, n).
+  Var operator()(Var O0) {
+    const Var O1 = relu(layer0(O0));
+    const Var O2 = relu(layer1(O1));
+    return sigmoid(layer2(O2));
+  }
+};
+
+/// The network on points X (2, n) and its mean binary cross-entropy against Y (1, n).
+Recorded record_loss(Tape& tape, Mlp& net, const Tensor& X, const Tensor& Y) {
+  const Var O3 = net(tape.input(X, "O0"));
+  const double mean = 1.0 / static_cast<double>(X.cols());
+  return {O3, mean * binary_cross_entropy(O3, tape.input(Y, "Y"))};
+}
+
+/// The labels as the network's targets: (1, n), 0.0 or 1.0.
+Tensor targets(const std::vector<int>& y) {
+  Tensor Y = Tensor::zeros(1, y.size());
+  for (std::size_t i = 0; i < y.size(); ++i) Y[i] = y[i];
+  return Y;
+}
+
+struct Score {
+  double loss = 0.0;
+  double accuracy = 0.0;
+};
+
+/// The network's mean loss and accuracy on all of `d`, output >= 0.5 meaning class 1.
+Score score(Mlp& net, const LabelledPoints& d) {
+  Tape tape;
+  const Tensor Y = targets(d.y);
+  const auto [O3, C] = record_loss(tape, net, d.X, Y);
+  const Tensor& P = O3.value();  // (1, n): P(class 1) for each point
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < d.y.size(); ++i) right += (P[i] >= 0.5) == (d.y[i] == 1) ? 1u : 0u;
+  return {C.value().item(), static_cast<double>(right) / static_cast<double>(d.y.size())};
+}
+
+/// The network's output over the rectangle the moons live in.
+PlaneMap plane_map(Mlp& net, std::string title) {
+  PlaneMap m{std::move(title), -1.6, 2.6, -1.1, 1.6, 168, 108, {}};
+  Tensor G = Tensor::zeros(2, m.cols * m.rows);  // the centres of the cells, row by row
+  for (std::size_t r = 0; r < m.rows; ++r) {
+    for (std::size_t c = 0; c < m.cols; ++c) {
+      const double u = (static_cast<double>(c) + 0.5) / static_cast<double>(m.cols);
+      const double v = (static_cast<double>(r) + 0.5) / static_cast<double>(m.rows);
+      G(0, r * m.cols + c) = m.x_min + (m.x_max - m.x_min) * u;
+      G(1, r * m.cols + c) = m.y_min + (m.y_max - m.y_min) * v;
+    }
+  }
+  Tape tape;
+  const Var P = net(tape.input(G));
+  m.p.assign(P.value().values().begin(), P.value().values().end());
+  return m;
+}
+
+struct MoonsOptions {
+  std::size_t n = 200;
+  double noise = 0.2;
+  std::size_t hidden = 16;
+  std::size_t epochs = 300;
+  std::size_t batch = 20;
+  double lr = 0.3;
+};
+
+/// The epochs the table shows: roughly evenly on a log scale, and the last.
+bool reported(std::size_t epoch, std::size_t last) {
+  for (std::size_t e : {0u, 1u, 2u, 5u, 10u, 20u, 50u, 100u, 200u, 500u, 1000u, 2000u, 5000u})
+    if (e == epoch) return true;
+  return epoch == last;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app("networks of your own from the ops: XOR by hand, then two moons with Linear layers",
+               "13_your_network");
+  tutorial::CommonOptions opts;
+  // Every tensor of the XOR step is small enough to print whole: no --full.
+  tutorial::add_common_options(app, opts, tutorial::kSeed | tutorial::kNoFull);
+  double xor_lr = 0.5;
+  std::size_t xor_steps = 10000;
+  MoonsOptions mo;
+  std::string out = "out";
+  bool no_plots = false;
+  app.add_option("--xor-lr", xor_lr, "XOR's learning rate")
+      ->check(tutorial::real_number(1e-9, 100.0))
+      ->capture_default_str();
+  app.add_option("--xor-steps", xor_steps, "give up on XOR after this many steps")
+      ->check(tutorial::whole_number(1, 10000000))
+      ->capture_default_str();
+  app.add_option("--moons", mo.n, "points in each moons data set (train and test)")
+      ->check(tutorial::whole_number(2, 100000))
+      ->capture_default_str();
+  app.add_option("--noise", mo.noise, "standard deviation of the moons' noise")
+      ->check(tutorial::real_number(0.0, 10.0))
+      ->capture_default_str();
+  app.add_option("--hidden", mo.hidden, "units in each of the two hidden layers")
+      ->check(tutorial::whole_number(1, 1024))
+      ->capture_default_str();
+  app.add_option("--epochs", mo.epochs, "passes over the moons")
+      ->check(tutorial::whole_number(1, 100000))
+      ->capture_default_str();
+  app.add_option("--batch", mo.batch, "points per SGD step (at most --moons)")
+      ->check(tutorial::whole_number(1, 100000))
+      ->capture_default_str();
+  app.add_option("--lr", mo.lr, "the moons' learning rate")
+      ->check(tutorial::real_number(1e-9, 100.0))
+      ->capture_default_str();
+  app.add_option("--out", out, "folder for 13_boundary.png and 13_loss.png")->capture_default_str();
+  app.add_flag("--no-plots", no_plots, "skip the PNG plots");
+
+  return tutorial::run(app, argc, argv, [&] {
+    if (mo.batch > mo.n) {
+      throw std::invalid_argument(
+          fmt::format("--batch {} is more than the {} points of --moons", mo.batch, mo.n));
+    }
+    // The pictures are this program's output: their folder must be writable first (R26).
+    OutputSet outputs = tutorial::open_output_set(out, "--out", {"13_boundary.png", "13_loss.png"});
+    tutorial::apply_print_options(opts);
+    tutorial::print_header(app);
+    run_xor(opts.seed, xor_lr, xor_steps);
+
+    fmt::print("2. Two moons with a 2-{0}-{0}-1 network of Linear layers\n", mo.hidden);
+    const LabelledPoints train = make_moons(mo.n, mo.noise, opts.seed);
+    const LabelledPoints test = make_moons(mo.n, mo.noise, opts.seed + 1);
+    fmt::print("   train: make_moons({}, noise={:g}, random_state={}), scikit-learn's points\n",
+               mo.n, mo.noise, opts.seed);
+    fmt::print("   test:  make_moons({}, noise={:g}, random_state={})\n", mo.n, mo.noise,
+               opts.seed + 1);
+    fmt::print("   O1 = relu(W0 · O0 + b0), O2 = relu(W1 · O1 + b1), O3 = sigmoid(W2 · O2 + b2)\n");
+    fmt::print(
+        "   C = mean binary cross-entropy over a minibatch of {}; SGD, lr {:g}, {} epochs,\n",
+        mo.batch, mo.lr, mo.epochs);
+    fmt::print(
+        "   the points reshuffled every epoch by the RandomState({}) that drew the weights\n\n",
+        opts.seed);
+    RandomState rng(opts.seed);
+    Mlp net(mo.hidden, rng);
+    const std::size_t n = mo.n;
+    // The boundary at a few moments: before training, early, midway, at the end.
+    std::vector<std::size_t> moments = {0, std::max<std::size_t>(1, mo.epochs / 30),
+                                        std::max<std::size_t>(1, mo.epochs / 6), mo.epochs};
+    moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
+    std::vector<PlaneMap> maps;
+    std::vector<double> epochs_x, train_loss, test_loss;
+    fmt::print("{:>6} {:>11} {:>10} {:>10} {:>9}\n", "epoch", "train loss", "train acc",
+               "test loss", "test acc");
+    Tape tape;
+    for (std::size_t epoch = 0;; ++epoch) {
+      const Score tr = score(net, train), te = score(net, test);
+      epochs_x.push_back(static_cast<double>(epoch));
+      train_loss.push_back(tr.loss);
+      test_loss.push_back(te.loss);
+      if (reported(epoch, mo.epochs)) {
+        fmt::print("{:>6} {:>11.4f} {:>10.4f} {:>10.4f} {:>9.4f}\n", epoch, tr.loss, tr.accuracy,
+                   te.loss, te.accuracy);
+      }
+      if (!no_plots && std::find(moments.begin(), moments.end(), epoch) != moments.end()) {
+        maps.push_back(
+            plane_map(net, fmt::format("epoch {}: train accuracy {:.2f}", epoch, tr.accuracy)));
+      }
+      if (epoch == mo.epochs) break;
+      const std::vector<std::size_t> order = rng.permutation(n);
+      // Whole minibatches only: a last, smaller one is left out (PyTorch's drop_last=True).
+      for (std::size_t start = 0; start + mo.batch <= n; start += mo.batch) {
+        Tensor X = Tensor::zeros(2, mo.batch), Y = Tensor::zeros(1, mo.batch);
+        for (std::size_t k = 0; k < mo.batch; ++k) {
+          X(0, k) = train.X(0, order[start + k]);
+          X(1, k) = train.X(1, order[start + k]);
+          Y[k] = train.y[order[start + k]];
+        }
+        tape.clear();
+        record_loss(tape, net, X, Y).C.backward();
+        sgd_step(tape.parameters(), mo.lr);
+      }
+    }
+    fmt::print("\n");
+    if (!no_plots) {
+      std::vector<std::string> done;
+      done.push_back(tutorial::final_message(
+          outputs, "13_boundary.png",
+          plot_decision_maps(outputs.path("13_boundary.png"),
+                             fmt::format("2-{0}-{0}-1 on the moons: the network's output over "
+                                         "the plane (white: 0.5, the boundary)",
+                                         mo.hidden),
+                             maps, train.X, train.y)
+              .message));
+      done.push_back(tutorial::final_message(
+          outputs, "13_loss.png",
+          plot_lines(outputs.path("13_loss.png"), "mean binary cross-entropy per epoch", "epoch",
+                     "loss", epochs_x,
+                     {{"train (the points it learns from)", train_loss},
+                      {"test (make_moons with the next seed)", test_loss}})
+              .message));
+      outputs.commit();
+      // Whether gnuplot drew them depends on the machine: stderr, so stdout stays golden.
+      std::fflush(stdout);
+      for (const std::string& line : done) fmt::print(stderr, "{}\n", line);
+    }
+    return 0;
+  });
+}
