@@ -4,15 +4,16 @@
 #                   and runs the main job: the numbered tutorials, in order.
 #   ./run.sh test   the same set-up, then every test: the release build, then the unit tests
 #                   again under AddressSanitizer + UBSan (build-san/). Ends "N passed, N failed".
+#   ./run.sh explore  the same set-up, then serves the explorer (build-web/) on 127.0.0.1.
 # Both are idempotent and quick when nothing is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 mode=${1:-run}
 case "$mode" in
-    run | test) ;;
-    -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run.sh: unknown command '$mode' (use './run.sh' or './run.sh test')" >&2; exit 2 ;;
+    run | test | explore) ;;
+    -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown command '$mode' (use './run.sh', './run.sh test' or './run.sh explore')" >&2; exit 2 ;;
 esac
 
 # Debian 12 packages. Build: compiler, meson, the libraries. Run: gnuplot (plots), graphviz
@@ -20,8 +21,8 @@ esac
 # values, Google Benchmark so bench/ builds too.
 packages=(g++ meson ninja-build pkg-config libfmt-dev libboost-test-dev libcli11-dev zlib1g-dev
     libzip-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
-    libbenchmark-dev time ca-certificates curl)
-test_packages=(clang libclang-rt-14-dev python3-numpy python3-torch clang-format)
+    libbenchmark-dev time ca-certificates curl emscripten nodejs npm)
+test_packages=(clang libclang-rt-14-dev python3-numpy python3-torch clang-format chromium)
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -58,6 +59,24 @@ if [ -x scripts/fetch-mnist ]; then scripts/fetch-mnist; fi
 
 build build --buildtype=release -Dwerror=true
 
+# The explorer (docs/explorer.md): the engine compiled with Emscripten into build-web/, with the
+# MNIST subset packed by build/web/pack_subset. Only what changed is rebuilt.
+say "building the explorer (build-web/)"
+STEPGRAD_NATIVE_BUILD=build web/build.sh build-web >/dev/null
+explore_port=${STEPGRAD_EXPLORE_PORT:-8000}
+if [ "$mode" = explore ]; then
+    say "the explorer: open http://127.0.0.1:$explore_port/ (Ctrl-C stops the server)"
+    exec python3 -m http.server "$explore_port" --bind 127.0.0.1 --directory build-web
+fi
+if [ "$mode" = test ]; then
+    # The browser tests' one npm package (playwright-core, pinned by web/package-lock.json); it
+    # drives Debian's chromium and downloads no browser.
+    if [ ! -d web/node_modules/playwright-core ] || [ web/package-lock.json -nt web/node_modules ]; then
+        say "npm ci in web/"
+        (cd web && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi
+
 if [ "$mode" = run ]; then
     shopt -s nullglob
     tutorials=(build/tutorials/[0-9][0-9]_*)
@@ -67,6 +86,7 @@ if [ "$mode" = run ]; then
         "$t"
     done
     [ ${#tutorials[@]} -gt 0 ] || say "no tutorials built yet"
+    say "the explorer is built: ./run.sh explore, then open http://127.0.0.1:$explore_port/"
     exit 0
 fi
 

@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""The explorer's numbers are the native engine's. Drives the JS API (web/stepgrad.js, the C++
+engine compiled to WebAssembly) under Node through tests/web/web_api.mjs and compares:
+
+  golden  seed 42, sample 0: the engine's printing in the page equals the tutorials' golden
+          output (tests/golden/05_forward, 07_deltas, 08_tape, 09_gradcheck), both recipes
+  dump    other seeds and samples: X, W0-W2, the tape's gW0-gW2 and C equal 09_gradcheck --dump's
+          bit for bit; the deltas equal the tape to 1e-12 (fixed) and differ at delta2 (article);
+          finite differences equal the tape to 1e-7
+  train   K per-sample SGD steps in the JS API give 10_train --limit K's weights bit for bit
+  browser the page in headless Chromium (tests/web/browser.mjs): no console error, golden values,
+          keyboard order, E1 at delta2, the URL hash, drawing, and 300 training steps in the page
+          giving 10_train's weights (their SHA-256)
+
+    check_web.py golden ROOT BUILD_WEB
+    check_web.py dump   ROOT BUILD_WEB 09_GRADCHECK
+    check_web.py train  ROOT BUILD_WEB 10_TRAIN
+    check_web.py browser ROOT BUILD_WEB 10_TRAIN
+
+Note [Bit for bit with glibc's libm]: on x86-64, glibc picks at run time an FMA build of exp and
+log (an ifunc) where the CPU has FMA; it rounds differently from the plain build in the last bit
+for some inputs. Emscripten's libm is musl's, the same Arm code as glibc's, without FMA (WebAssembly
+has none). The native programs here therefore run with GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA,
+which selects glibc's plain build; then the page's numbers and the native ones agree bit for bit.
+(The golden files were written with the FMA build: there, a mean that is 0 up to rounding prints
+as 0 natively and as about 1e-17 in the page, and the check allows exactly that.)
+
+Exits 77 (meson's skip) with one line when node, the built explorer (web/build.sh), MNIST or
+numpy is missing.
+"""
+import base64
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+
+# Note [Bit for bit with glibc's libm]
+NATIVE_ENV = dict(os.environ, GLIBC_TUNABLES="glibc.cpu.hwcaps=-AVX2,-FMA")
+
+NODE_NAMES = ["O0", "W0", "Z1", "O1", "W1", "Z2", "O2", "W2", "Z3", "O3", "Y", "C", "cost"]
+NODE_OPS = ["input", "param", "matmul", "sigmoid", "param", "matmul", "sigmoid", "param",
+            "matmul", "softmax", "input", "cross_entropy_logits", "binary_cross_entropy"]
+
+
+def skip(why: str):
+    print(f"skipped: {why}")
+    sys.exit(77)
+
+
+def fail(why: str):
+    print(f"FAILED: {why}")
+    sys.exit(1)
+
+
+def web_api(root: pathlib.Path, build: pathlib.Path, *args) -> dict:
+    script = root / "tests" / "web" / "web_api.mjs"
+    r = subprocess.run(["node", "--no-experimental-fetch", str(script), str(build), *map(str, args)],
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        last = (r.stderr.strip().splitlines() or ["(no message)"])[-1][:300]
+        fail(f"web_api.mjs {' '.join(map(str, args))}: exit {r.returncode}: {last}")
+    return json.loads(r.stdout)
+
+
+def same_summary(native, page):
+    """Two summaries "(128,) min a max b mean c norm d" are the same text, or differ only in a
+    mean that is 0 up to rounding (|mean| < 1e-15 both; Note [Bit for bit with glibc's libm])."""
+    if native == page:
+        return True
+    if len(native) != len(page) or "mean" not in page:
+        return False
+    k = page.index("mean") + 1
+    rest_same = native[:k] + native[k + 1:] == page[:k] + page[k + 1:]
+    try:
+        return rest_same and abs(float(native[k])) < 1e-15 and abs(float(page[k])) < 1e-15
+    except ValueError:
+        return False
+
+
+def check_golden(root: pathlib.Path, build: pathlib.Path):
+    golden = {n: (root / "tests" / "golden" / f"{n}.txt").read_text(encoding="utf-8")
+              for n in ["05_forward", "07_deltas", "08_tape", "09_gradcheck"]}
+    out = web_api(root, build, "golden")
+    checked = 0
+    fixed = out["fixed"]
+    for k in ["Z1", "O1", "Z2", "O2", "Z3", "O3"]:
+        if fixed["show"][k] not in golden["05_forward"]:
+            fail(f"{k} as the page prints it is not in 05_forward's output:\n{fixed['show'][k]}")
+        checked += 1
+    for k in ["delta3", "delta2", "delta1", "Delta2", "Delta1", "Delta0"]:
+        if fixed["show"][k] not in golden["07_deltas"]:
+            fail(f"{k} as the page prints it is not in 07_deltas's output:\n{fixed['show'][k]}")
+        checked += 1
+    tape_lines = [line.split() for line in golden["08_tape"].splitlines()]
+    for grad, summaries in [(False, fixed["summary"]), (True, fixed["gradSummary"])]:
+        for name, summary in summaries.items():
+            head = [name, "grad"] if grad else [name]
+            if not any(line[1:1 + len(head)] == head and same_summary(line[1 + len(head):], summary.split())
+                       for line in tape_lines):
+                fail(f"08_tape prints no line '{' '.join(head)} {summary}'")
+            checked += 1
+    if f"C = {fixed['C']:.6f}" not in golden["09_gradcheck"]:
+        fail(f"C = {fixed['C']:.6f} is not 09_gradcheck's")
+    # 09_gradcheck's three-way lines: tape, Delta and finite differences of one element each,
+    # for the fixed recipe, then the article's (erratum E1 in Delta1 and Delta0)
+    where = {"W0": "(20, 426)", "W1": "(15, 1)", "W2": "(0, 49)"}
+    for recipe in ["fixed", "article"]:
+        for w, e in out[recipe]["elements"].items():
+            line = (f"  {w} {where[w]:<11} tape {e['tape']:.6e}   Delta{w[1]} {e['delta']:.6e}   "
+                    f"finite diff. {e['fd']:.6e}")
+            if line not in golden["09_gradcheck"]:
+                fail(f"recipe {recipe}: 09_gradcheck prints no line\n{line}")
+            checked += 1
+    print(f"ok: {checked} printed tensors and lines of the golden output, both recipes")
+
+
+def decode(s):
+    import numpy as np
+    return np.frombuffer(base64.b64decode(s), dtype="<f8")
+
+
+def max_rel(a, b, floor=0.0):
+    import numpy as np
+    den = np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
+    rel = np.where(den > 0, np.abs(a - b) / np.where(den > 0, den, 1), 0.0)
+    return float(rel.max()) if rel.size else 0.0
+
+
+def check_dump(root: pathlib.Path, build: pathlib.Path, gradcheck: str):
+    import numpy as np
+    data = root / "data" / "mnist"
+    cases = [(42, 0, "fixed"), (7, 3, "fixed"), (2024, 1999, "article"), (0, 1234, "fixed")]
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed, sample, recipe in cases:
+            npz = pathlib.Path(tmp) / f"dump_{seed}_{sample}.npz"
+            r = subprocess.run([gradcheck, "--data", str(data), "--seed", str(seed), "--sample",
+                                str(sample), "--elements", "1", "--dump", str(npz)],
+                               capture_output=True, text=True, timeout=300, env=NATIVE_ENV)
+            if r.returncode != 0:
+                fail(f"09_gradcheck --seed {seed} --sample {sample}: {r.stderr.strip()}")
+            native = np.load(npz)
+            js = web_api(root, build, "explain", seed, sample, recipe)
+            what = f"seed {seed} sample {sample} recipe {recipe}"
+            names = [n["name"] for n in js["nodes"]]
+            ops = [n["op"] for n in js["nodes"]]
+            if names != NODE_NAMES or ops != NODE_OPS:
+                fail(f"{what}: the tape is {list(zip(names, ops))}")
+            node = {n["name"]: n for n in js["nodes"]}
+            pairs = [("X", decode(node["O0"]["value"])), ("C", decode(node["C"]["value"]))]
+            for w in ["W0", "W1", "W2"]:
+                pairs += [(w, decode(node[w]["value"])), ("g" + w, decode(node[w]["grad"]))]
+            for key, mine in pairs:
+                theirs = np.asarray(native[key], dtype="<f8").ravel()
+                if mine.shape != theirs.shape or mine.tobytes() != theirs.tobytes():
+                    diff = np.abs(mine - theirs).max() if mine.shape == theirs.shape else "shape"
+                    fail(f"{what}: {key} differs from 09_gradcheck --dump's (max |a-b| {diff})")
+            # the hand-derived deltas: another route to the same gradients (1e-12, as
+            # tests/nn/test_crosscheck.cpp holds the native ones), except where E1 bends them
+            d = {k: decode(v) for k, v in js["deltas"].items()}
+            tape = {"delta3": "Z3", "delta2": "Z2", "delta1": "Z1",
+                    "Delta2": "W2", "Delta1": "W1", "Delta0": "W0"}
+            for k, n in tape.items():
+                rel = max_rel(d[k], decode(node[n]["grad"]))
+                bent = recipe == "article" and k in ["delta2", "delta1", "Delta1", "Delta0"]
+                if bent and rel < 0.1:
+                    fail(f"{what}: {k} of the article recipe equals grad {n} (rel {rel:.2e}): no E1?")
+                if not bent and rel > 1e-12:
+                    fail(f"{what}: {k} vs grad {n}: max rel {rel:.2e} > 1e-12")
+            # finite differences of five elements of each W and Z, against the tape (1e-7, the
+            # five-point stencil's tolerance in autodiff/gradcheck.hpp; floor 1e-9 for tiny ones)
+            for t, fd in js["fd"].items():
+                g = decode(node[t]["grad"])[fd["indices"]]
+                rel = max_rel(decode(fd["values"]), g, floor=1e-9 / 1e-7)
+                if rel > 1e-7:
+                    fail(f"{what}: finite differences of {t} vs the tape: max rel {rel:.2e}")
+            print(f"ok: {what}: 8 arrays bit for bit, deltas and finite differences agree")
+
+
+def check_train(root: pathlib.Path, build: pathlib.Path, train: str):
+    import numpy as np
+    data = root / "data" / "mnist"
+    cases = [(42, "fixed", 0.001, 300), (3, "article", 0.01, 200), (11, "fixed", 0.05, 1999)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed, recipe, lr, k in cases:
+            out = pathlib.Path(tmp) / f"run_{seed}"
+            r = subprocess.run([train, "--data", str(data), "--seed", str(seed), "--recipe", recipe,
+                                "--lr", str(lr), "--limit", str(k), "--epochs", "1",
+                                "--out", str(out), "--no-plots"],
+                               capture_output=True, text=True, timeout=300, env=NATIVE_ENV)
+            if r.returncode != 0:
+                fail(f"10_train --seed {seed} --limit {k}: {r.stderr.strip()}")
+            native = np.load(out / "model.npz")
+            js = web_api(root, build, "train", seed, recipe, lr, k)
+            what = f"seed {seed} recipe {recipe} lr {lr}, {k} steps"
+            for l, w in enumerate(js["weights"]):
+                mine = decode(w)
+                theirs = np.asarray(native[f"W{l}"], dtype="<f8").ravel()
+                if mine.tobytes() != theirs.tobytes():
+                    fail(f"{what}: W{l} differs from 10_train's (max |a-b| {np.abs(mine - theirs).max():.3e})")
+            print(f"ok: {what}: W0, W1, W2 equal 10_train's bit for bit")
+
+
+def native_digest(root: pathlib.Path, train: str, seed: int, recipe: str, lr: float, k: int) -> str:
+    """SHA-256 of W0, W1, W2 (float64, row-major) after 10_train --limit k."""
+    import hashlib
+    import numpy as np
+    with tempfile.TemporaryDirectory() as tmp:
+        r = subprocess.run([train, "--data", str(root / "data" / "mnist"), "--seed", str(seed),
+                            "--recipe", recipe, "--lr", str(lr), "--limit", str(k), "--epochs", "1",
+                            "--out", tmp, "--no-plots"],
+                           capture_output=True, text=True, timeout=300, env=NATIVE_ENV)
+        if r.returncode != 0:
+            fail(f"10_train --limit {k}: {r.stderr.strip()}")
+        model = np.load(pathlib.Path(tmp) / "model.npz")
+        h = hashlib.sha256()
+        for l in range(3):
+            h.update(np.ascontiguousarray(model[f"W{l}"], dtype="<f8").tobytes())
+        return h.hexdigest()
+
+
+def check_browser(root: pathlib.Path, build: pathlib.Path, train: str):
+    if not pathlib.Path("/usr/bin/chromium").exists():
+        skip("no /usr/bin/chromium (apt-get install chromium)")
+    if not (root / "web" / "node_modules" / "playwright-core").is_dir():
+        skip("web/node_modules/playwright-core is missing (cd web && npm ci)")
+    digest = native_digest(root, train, 42, "fixed", 0.001, 300)
+    r = subprocess.run(["node", str(root / "tests" / "web" / "browser.mjs"), str(root), str(build),
+                        "--digest", digest], capture_output=True, text=True, timeout=600)
+    print(r.stdout.strip())
+    if r.returncode != 0:
+        fail(f"browser.mjs exit {r.returncode}: {(r.stderr.strip().splitlines() or [''])[-1][:300]}")
+
+
+def main():
+    if len(sys.argv) < 4 or sys.argv[1] not in ("golden", "dump", "train", "browser"):
+        print("usage: check_web.py golden|dump|train|browser ROOT BUILD_WEB [PROGRAM]", file=sys.stderr)
+        sys.exit(2)
+    command, root, build = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+    if shutil.which("node") is None:
+        skip("node is not installed")
+    for f in ["stepgrad_wasm.wasm", "stepgrad.js", "mnist-subset.bin"]:
+        if not (build / f).exists():
+            skip(f"{build / f} is missing: build the explorer first (web/build.sh)")
+    if command != "golden":
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            skip("python3 has no numpy")
+        if not (root / "data" / "mnist").is_dir():
+            skip("no MNIST in data/mnist (scripts/fetch-mnist)")
+    if command == "golden":
+        check_golden(root, build)
+    elif command == "dump":
+        check_dump(root, build, sys.argv[4])
+    elif command == "train":
+        check_train(root, build, sys.argv[4])
+    else:
+        check_browser(root, build, sys.argv[4])
+
+
+if __name__ == "__main__":
+    main()

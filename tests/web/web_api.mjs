@@ -1,0 +1,77 @@
+// Drives the explorer's JS API (web/stepgrad.js) under Node for tests/web/check_web.py and prints
+// what it computed as one JSON object; arrays are base64 of their little-endian float64 bytes.
+//   node --no-experimental-fetch web_api.mjs BUILD_WEB golden
+//   node --no-experimental-fetch web_api.mjs BUILD_WEB explain SEED SAMPLE RECIPE
+//   node --no-experimental-fetch web_api.mjs BUILD_WEB train SEED RECIPE LR STEPS
+// (Emscripten 3.1.6's glue fetches the .wasm with fetch under Node >= 18, which fails on a file
+// path: --no-experimental-fetch, or the wasmBinary passed below.)
+// Exit 1 with the engine's message on any error.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+const [build, command, ...args] = process.argv.slice(2);
+if (!build || !command) {
+  console.error('usage: web_api.mjs BUILD_WEB golden|explain|train ...');
+  process.exit(2);
+}
+// The glue of an ES module built for web and node still reads CommonJS's __dirname and require.
+globalThis.__dirname = build;
+globalThis.require = createRequire(import.meta.url);
+const { StepGrad } = await import(pathToFileURL(path.join(build, 'stepgrad.js')).href);
+const sg = await StepGrad.load({
+  wasmBinary: readFileSync(path.join(build, 'stepgrad_wasm.wasm')),
+  data: new Uint8Array(readFileSync(path.join(build, 'mnist-subset.bin'))),
+});
+const b64 = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+const out = {};
+if (command === 'golden') {
+  // Seed 42, sample 0: the engine's own printing of what 05-09 print.
+  for (const recipe of ['fixed', 'article']) {
+    const e = sg.explain({ seed: 42, sample: 0, recipe });
+    const r = (out[recipe] = { show: {}, summary: {}, gradSummary: {} });
+    for (const k of ['Z1', 'O1', 'Z2', 'O2', 'Z3', 'O3', 'delta3', 'delta2', 'delta1', 'Delta2', 'Delta1', 'Delta0'])
+      r.show[k] = e.show(k);
+    for (const n of e.nodes) {
+      r.summary[n.name] = e.summary(n.name);
+      if (n.grad) r.gradSummary[n.name] = e.summary('grad ' + n.name);
+    }
+    // 09_gradcheck's "largest checked element": W0 (20, 426), W1 (15, 1), W2 (0, 49)
+    const at = { W0: [20, 426, 784], W1: [15, 1, 128], W2: [0, 49, 64] };
+    r.elements = {};
+    for (const [w, [i, j, cols]] of Object.entries(at)) {
+      const flat = i * cols + j;
+      r.elements[w] = {
+        tape: e.node(w).grad[flat],
+        delta: e.deltas['Delta' + w[1]][flat],
+        fd: e.finiteDifferences(w, [flat])[0],
+      };
+    }
+    r.C = e.node('C').value[0];
+  }
+} else if (command === 'explain') {
+  const [seed, sample, recipe] = [Number(args[0]), Number(args[1]), args[2]];
+  const e = sg.explain({ seed, sample, recipe });
+  out.nodes = e.nodes.map((n) => ({
+    name: n.name, op: n.op, label: n.label, shape: n.shape, inputs: n.inputs,
+    value: b64(n.value), grad: n.grad ? b64(n.grad) : null,
+  }));
+  out.deltas = Object.fromEntries(Object.entries(e.deltas).map(([k, v]) => [k, b64(v)]));
+  // finite differences of a few elements of each weight and each Z
+  out.fd = {};
+  for (const t of ['W0', 'W1', 'W2', 'Z1', 'Z2', 'Z3']) {
+    const size = e.node(t).value.length;
+    const idx = [0, 1, 2, 3, 4].map((k) => Math.floor((k * 7919 + 3) % size));
+    out.fd[t] = { indices: idx, values: b64(e.finiteDifferences(t, idx)) };
+  }
+} else if (command === 'train') {
+  const [seed, recipe, lr, steps] = [Number(args[0]), args[1], Number(args[2]), Number(args[3])];
+  const w = sg.train({ seed, recipe, lr, steps });
+  out.weights = w.map(b64);
+} else {
+  console.error(`web_api.mjs: unknown command '${command}'`);
+  process.exit(2);
+}
+process.stdout.write(JSON.stringify(out));

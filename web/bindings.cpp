@@ -1,0 +1,565 @@
+// The explorer's engine: stepgrad's own autodiff/ and network code, compiled to WebAssembly, seen
+// from JavaScript through embind. Nothing here computes a number of its own: every value comes
+// from record_forward / backward (the tape), backward_pass (the hand-derived deltas),
+// numerical_gradient (finite differences) or the training step of nn/train.cpp, repeated; the
+// small graphs (SmallGraph) are recorded from the same ops as 01_neuron and 13_your_network.
+// Besides printing, the only arithmetic here is compare()'s relative error of two tensors.
+// web/stepgrad.js wraps this class in the documented API (docs/explorer.md).
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <stepgrad/autodiff/functions.hpp>
+#include <stepgrad/autodiff/gradcheck.hpp>
+#include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/nn/crosscheck.hpp>
+#include <stepgrad/nn/deltas.hpp>
+#include <stepgrad/nn/fused.hpp>
+#include <stepgrad/nn/network.hpp>
+
+namespace stepgrad {
+namespace {
+
+using emscripten::val;
+
+constexpr std::size_t kPixels = 784;  // kLayerSizes[0]
+constexpr std::size_t kClasses = 10;  // kLayerSizes[3]
+
+// A copy of a tensor's elements as a fresh Float64Array (row-major, as the tensor stores them).
+val to_js(const Tensor& t) {
+  return val(emscripten::typed_memory_view(t.size(), t.data())).call<val>("slice");
+}
+
+std::vector<std::uint8_t> bytes_from_js(const val& array) {
+  return emscripten::convertJSArrayToNumberVector<std::uint8_t>(array);
+}
+
+val shape_to_js(const Shape& s) {
+  val out = val::array();
+  if (s.rank >= 1) out.call<void>("push", s.rows);
+  if (s.rank == 2) out.call<void>("push", s.cols);
+  return out;
+}
+
+// The packed subset of MNIST (web/pack_subset.cpp writes it): "SGMN", u32 version 1, u32 n_train,
+// u32 n_test, then per set: n u32 MNIST indices (0-69999, OpenML's order), n*784 pixel bytes,
+// n label bytes. Little-endian, as WebAssembly is.
+struct Images {
+  std::vector<std::uint32_t> index;
+  std::vector<std::uint8_t> pixels;  // (n, 784)
+  std::vector<std::uint8_t> labels;  // (n,)
+  std::size_t size() const { return labels.size(); }
+};
+
+std::uint32_t read_u32(const std::vector<std::uint8_t>& b, std::size_t& at) {
+  if (at + 4 > b.size()) throw std::runtime_error("data: the file ends too early");
+  std::uint32_t v = 0;
+  std::memcpy(&v, b.data() + at, 4);
+  at += 4;
+  return v;
+}
+
+void read_images(const std::vector<std::uint8_t>& b, std::size_t& at, std::size_t n, Images& out) {
+  if (at + n * (4 + kPixels + 1) > b.size()) throw std::runtime_error("data: the file is short");
+  out.index.resize(n);
+  for (std::size_t i = 0; i < n; ++i) out.index[i] = read_u32(b, at);
+  out.pixels.assign(b.begin() + static_cast<std::ptrdiff_t>(at),
+                    b.begin() + static_cast<std::ptrdiff_t>(at + n * kPixels));
+  at += n * kPixels;
+  out.labels.assign(b.begin() + static_cast<std::ptrdiff_t>(at),
+                    b.begin() + static_cast<std::ptrdiff_t>(at + n));
+  at += n;
+  for (const std::uint8_t l : out.labels)
+    if (l >= kClasses) throw std::runtime_error("data: a label is not 0-9");
+}
+
+// x (784,) = pixels / 255 (eq. 1), as Subset::input computes it.
+void fill_input(const std::uint8_t* pixels, Tensor& x) {
+  x.resize(Shape::vector(kPixels));
+  for (std::size_t i = 0; i < kPixels; ++i) x[i] = static_cast<double>(pixels[i]) / 255.0;
+}
+
+void fill_one_hot(std::size_t label, Tensor& y) {
+  y.resize(Shape::vector(kClasses));
+  y.fill(0.0);
+  y[label] = 1.0;
+}
+
+std::size_t argmax(const Tensor& t, std::size_t col) {
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < t.rows(); ++i)
+    if (t(i, col) > t(best, col)) best = i;
+  return best;
+}
+
+class Explorer {
+ public:
+  explicit Explorer(std::uint32_t seed) : net_(options(seed)) {}
+
+  // ---- the network and its data ----
+  void reset(std::uint32_t seed) {
+    net_ = Network(options(seed));
+    fused_ = FusedDeltasStep();
+    explained_ = false;
+    ++weights_version_;
+  }
+  std::uint32_t seed() const { return net_.options().seed; }
+  void load_data(const val& bytes) {
+    const std::vector<std::uint8_t> b = bytes_from_js(bytes);
+    std::size_t at = 0;
+    if (b.size() < 16 || std::memcmp(b.data(), "SGMN", 4) != 0)
+      throw std::runtime_error("data: not a stepgrad MNIST subset (no SGMN header)");
+    at = 4;
+    if (read_u32(b, at) != 1) throw std::runtime_error("data: unknown version");
+    const std::size_t n_train = read_u32(b, at);
+    const std::size_t n_test = read_u32(b, at);
+    read_images(b, at, n_train, train_);
+    read_images(b, at, n_test, test_);
+    if (at != b.size()) throw std::runtime_error("data: trailing bytes after the test set");
+  }
+  std::size_t train_size() const { return train_.size(); }
+  std::size_t test_size() const { return test_.size(); }
+  /// {pixels: Uint8Array(784), label, index} of training (set 0) or test (set 1) sample i.
+  val sample(int set, std::size_t i) const {
+    const Images& s = set == 0 ? train_ : test_;
+    if (i >= s.size()) throw std::out_of_range("sample: no such sample");
+    val out = val::object();
+    out.set("pixels",
+            val(emscripten::typed_memory_view(kPixels, &s.pixels[i * kPixels])).call<val>("slice"));
+    out.set("label", s.labels[i]);
+    out.set("index", s.index[i]);
+    return out;
+  }
+
+  // ---- one sample, three ways ----
+  /// Records eqs. (1)-(4) on the tape for 784 pixel bytes and a label, runs backward(C), and
+  /// evaluates the hand-derived deltas of `recipe` ("fixed" or "article") at the same weights.
+  void explain(const val& pixels, std::size_t label, const std::string& recipe) {
+    const std::vector<std::uint8_t> p = bytes_from_js(pixels);
+    if (p.size() != kPixels) throw std::invalid_argument("explain: an image is 784 pixel bytes");
+    if (label >= kClasses) throw std::invalid_argument("explain: the label is 0-9");
+    recipe_ = parse_enum<Recipe>(recipe, "recipe");
+    fill_input(p.data(), x_);
+    fill_one_hot(label, y_);
+    forward_ = tape_gradients(tape_, net_, x_, y_);  // the tape: forward, then backward(C)
+    activations_ = forward_pass(net_, x_);           // eqs. (1)-(4) by hand
+    deltas_ = backward_pass(net_, activations_, y_, recipe_);  // eqs. (8)-(11)
+    explained_ = true;
+    ++explain_id_;
+  }
+  /// Changes with every explain(): what an Explanation in JavaScript checks before it reads.
+  std::uint32_t explain_id() const { return explain_id_; }
+  /// Changes whenever the weights do (reset, train): the page keeps W0-W2's values until then.
+  std::uint32_t weights_version() const { return weights_version_; }
+  std::size_t node_count() const { return explained_ ? tape_.size() : 0; }
+  /// {index, name, op, label, shape, value, grad (null when no gradient reached it), inputs};
+  /// without `data`, value and grad are left out (and hasGrad says whether there is one).
+  val node(std::size_t i, bool data) {
+    check_explained();
+    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    Node& n = tape_.node(i);
+    val out = val::object();
+    out.set("index", i);
+    out.set("name", n.name);
+    out.set("op", std::string(n.op->name));
+    out.set("label", tape_.label(i));
+    out.set("shape", shape_to_js(n.value().shape()));
+    out.set("hasGrad", !n.gradient().empty());
+    val rules = val::array();  // the op's backward rule per input, in words (Tape::rule)
+    for (int k = 0; k < 2; ++k) rules.call<void>("push", tape_.rule(i, k));
+    out.set("rules", rules);
+    if (data) {
+      out.set("value", to_js(n.value()));
+      out.set("grad", n.gradient().empty() ? val::null() : to_js(n.grad()));
+    }
+    val inputs = val::array();
+    if (n.a != Node::kNone) inputs.call<void>("push", n.a);
+    if (n.b != Node::kNone) inputs.call<void>("push", n.b);
+    out.set("inputs", inputs);
+    return out;
+  }
+  /// Node i's backward rules with their numbers, one line per input, as --trace prints them
+  /// ("grad Z2 += grad O2 ⊙ O2 (1 - O2) = ... = ..."; explain_backward, autodiff/print.hpp).
+  std::string backward_text(std::size_t i, int precision) {
+    check_explained();
+    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    PrintOptions opts;
+    opts.precision = precision;
+    return explain_backward(tape_, i, opts);
+  }
+  /// Node i's value alone, or its gradient alone (null when none reached it): an update of the
+  /// page copies only the arrays it draws.
+  val node_value(std::size_t i) {
+    check_explained();
+    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    return to_js(tape_.node(i).value());
+  }
+  val node_grad(std::size_t i) {
+    check_explained();
+    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    Node& n = tape_.node(i);
+    return n.gradient().empty() ? val::null() : to_js(n.grad());
+  }
+  /// Node i's value (grad false) or gradient (true) as a Float64Array view of the engine's memory,
+  /// no copy (null for a missing gradient): valid only until the engine runs again, so the caller
+  /// copies it at once into a buffer of its own (web/stepgrad.js, `reuse`).
+  val node_view(std::size_t i, bool grad) {
+    check_explained();
+    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    Node& n = tape_.node(i);
+    if (grad && n.gradient().empty()) return val::null();
+    const Tensor& t = grad ? n.grad() : n.value();
+    return val(emscripten::typed_memory_view(t.size(), t.data()));
+  }
+  /// {maxRel, tape, hand}: the largest |a - b| / max(|a|, |b|) over every element of key_a and
+  /// key_b (show_text's keys, e.g. "grad W0" and "Delta0"), and both at the given flat indices:
+  /// the three-way check without copying two 100,352-element tensors into JavaScript.
+  val compare(const std::string& key_a, const std::string& key_b, const val& indices) {
+    const Tensor& a = lookup(key_a);
+    const Tensor& b = lookup(key_b);
+    if (a.size() != b.size()) throw std::invalid_argument("compare: the sizes differ");
+    const std::vector<std::size_t> idx =
+        emscripten::convertJSArrayToNumberVector<std::size_t>(indices);
+    check_indices(idx, a.size());
+    double worst = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const double d = std::max(std::abs(a[i]), std::abs(b[i]));
+      if (d > 0.0) worst = std::max(worst, std::abs(a[i] - b[i]) / d);
+    }
+    val ta = val::global("Float64Array").new_(idx.size());
+    val tb = val::global("Float64Array").new_(idx.size());
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+      ta.set(k, a[idx[k]]);
+      tb.set(k, b[idx[k]]);
+    }
+    val out = val::object();
+    out.set("maxRel", worst);
+    out.set("tape", ta);
+    out.set("hand", tb);
+    return out;
+  }
+  /// One hand-derived value of the last explain(): delta3, delta2, delta1, Delta2, Delta1, Delta0.
+  val delta(const std::string& name) {
+    if (name.rfind("delta", 0) != 0 && name.rfind("Delta", 0) != 0)
+      throw std::invalid_argument("delta: '" + name + "' is not delta1-3 or Delta0-2");
+    return to_js(lookup(name));
+  }
+  /// dC/d(target)[i] for each flat index i by the five-point stencil (autodiff/gradcheck.hpp),
+  /// C = -Y · log O3 of the last explain()'s sample; target is W0, W1, W2, Z1, Z2 or Z3.
+  val finite_differences(const std::string& target, const val& indices) {
+    check_explained();
+    const std::vector<std::size_t> idx =
+        emscripten::convertJSArrayToNumberVector<std::size_t>(indices);
+    GradCheckOptions defaults;
+    Tensor result;
+    if (target == "W0" || target == "W1" || target == "W2") {
+      Parameter& w = net_.weight(static_cast<std::size_t>(target[1] - '0'));
+      check_indices(idx, w.value.size());
+      const LossFn loss = [&] { return cross_entropy(forward_pass(net_, x_).Z3, y_); };
+      result = numerical_gradient(loss, w.value, defaults.h, idx);
+    } else if (target == "Z1" || target == "Z2" || target == "Z3") {
+      // C as a function of Z_l alone: the rest of eqs. (2)-(4) from Z_l on.
+      const int l = target[1] - '0';
+      Tensor z = l == 1 ? activations_.Z1 : l == 2 ? activations_.Z2 : activations_.Z3;
+      check_indices(idx, z.size());
+      const LossFn loss = [&, l] {
+        Tensor zl = z;
+        const auto sigmoid = [](double v) { return fn::sigmoid(v); };  // eq. (5)
+        if (l <= 1) zl = matmul(net_.W1.value, map(zl, sigmoid));
+        if (l <= 2) zl = matmul(net_.W2.value, map(zl, sigmoid));
+        return cross_entropy(zl, y_);
+      };
+      result = numerical_gradient(loss, z, defaults.h, idx);
+    } else {
+      throw std::invalid_argument("finite_differences: the target is W0-W2 or Z1-Z3");
+    }
+    val out = val::global("Float64Array").new_(idx.size());
+    for (std::size_t k = 0; k < idx.size(); ++k) out.set(k, result[idx[k]]);
+    return out;
+  }
+  /// The engine's own printing of a tensor of the last explain(): "Z1 (128,)\n[...]" as the
+  /// tutorials print it. key: a node's name ("Z1"), "grad " + a node's name, or a delta's name.
+  std::string show_text(const std::string& key, int precision) {
+    PrintOptions opts;
+    opts.precision = precision;
+    return show(key, lookup(key), opts);
+  }
+  /// "(128,) min -3.463 max 2.537 mean -0.03934 norm 12.15", as 08_tape prints it.
+  std::string summary_text(const std::string& key) { return summary(lookup(key)); }
+
+  // ---- training: the per-sample SGD of Trainer::step (nn/train.cpp) ----
+  /// count SGD steps on training samples first, first + 1, ... (wrapping around the subset).
+  /// recipe fixed runs the tape engine, article the fused deltas, as 10_train does.
+  /// Returns {cost: sum of the article's cost, correct: how many O3 had the label on top}.
+  val train(std::size_t first, std::size_t count, const std::string& recipe, double lr) {
+    if (train_.size() == 0) throw std::runtime_error("train: no data loaded");
+    if (!(lr > 0.0)) throw std::invalid_argument("train: lr must be a positive number");
+    const Recipe r = parse_enum<Recipe>(recipe, "recipe");
+    explained_ = false;  // the weights change: the explained tape is stale
+    ++weights_version_;
+    net_.zero_grad();  // explain() left the tape's gradients in the Parameters
+    double cost = 0.0;
+    std::size_t correct = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t i = (first + k) % train_.size();
+      fill_input(&train_.pixels[i * kPixels], tx_);
+      fill_one_hot(train_.labels[i], ty_);
+      if (r == Recipe::fixed) {
+        train_tape_.clear();
+        const TapeForward f = record_forward(train_tape_, net_, tx_, ty_);
+        train_tape_.backward(f.C);
+        for (Parameter* p : net_.parameters()) p->sgd_step(lr);  // eq. (12)
+        cost += f.cost.value().item();
+        correct += argmax(f.O3.value(), 0) == train_.labels[i];
+      } else {
+        const Tensor& O3 = fused_.step(net_, tx_, ty_, r, lr);
+        cost += article_cost(O3, ty_);
+        correct += argmax(O3, 0) == train_.labels[i];
+      }
+    }
+    val out = val::object();
+    out.set("cost", cost);
+    out.set("correct", correct);
+    return out;
+  }
+  /// Accuracy and mean article cost on the test subset (forward_pass, 512 columns at a time).
+  val evaluate() {
+    constexpr std::size_t kChunk = 512;
+    std::size_t correct = 0;
+    double cost = 0.0;
+    Tensor X;
+    Tensor Y;
+    for (std::size_t first = 0; first < test_.size(); first += kChunk) {
+      const std::size_t n = std::min(kChunk, test_.size() - first);
+      X.resize(Shape::matrix(kPixels, n));
+      Y.resize(Shape::matrix(kClasses, n));
+      Y.fill(0.0);
+      for (std::size_t k = 0; k < n; ++k) {
+        for (std::size_t r = 0; r < kPixels; ++r)
+          X(r, k) = static_cast<double>(test_.pixels[(first + k) * kPixels + r]) / 255.0;
+        Y(test_.labels[first + k], k) = 1.0;
+      }
+      const Activations a = forward_pass(net_, X);
+      cost += article_cost(a.O3, Y) * static_cast<double>(n);
+      for (std::size_t k = 0; k < n; ++k) correct += argmax(a.O3, k) == test_.labels[first + k];
+    }
+    val out = val::object();
+    const double n = static_cast<double>(test_.size());
+    out.set("accuracy", test_.size() ? static_cast<double>(correct) / n : 0.0);
+    out.set("cost", test_.size() ? cost / n : 0.0);
+    return out;
+  }
+  /// W0, W1 or W2 (l = 0, 1, 2) as a Float64Array, row-major (out x in).
+  val weight(std::size_t l) const {
+    if (l > 2) throw std::out_of_range("weight: l is 0, 1 or 2");
+    return to_js(net_.weight(l).value);
+  }
+
+ private:
+  static NetworkOptions options(std::uint32_t seed) {
+    NetworkOptions o;
+    o.seed = seed;
+    return o;
+  }
+  void check_explained() const {
+    if (!explained_) throw std::logic_error("call explain() first");
+  }
+  static void check_indices(const std::vector<std::size_t>& idx, std::size_t size) {
+    for (const std::size_t i : idx)
+      if (i >= size) throw std::out_of_range("finite_differences: index past the end");
+  }
+  const Tensor& lookup(const std::string& key) {
+    check_explained();
+    const Tensor* hand[] = {&deltas_.delta3, &deltas_.delta2, &deltas_.delta1,
+                            &deltas_.Delta2, &deltas_.Delta1, &deltas_.Delta0};
+    const char* hand_names[] = {"delta3", "delta2", "delta1", "Delta2", "Delta1", "Delta0"};
+    for (std::size_t k = 0; k < 6; ++k)
+      if (key == hand_names[k]) return *hand[k];
+    const bool grad = key.rfind("grad ", 0) == 0;
+    const std::string name = grad ? key.substr(5) : key;
+    for (std::size_t i = 0; i < tape_.size(); ++i) {
+      Node& n = tape_.node(i);
+      if (n.name == name) return grad ? n.grad() : n.value();
+    }
+    throw std::invalid_argument("no tensor named '" + key + "'");
+  }
+
+  Network net_;
+  FusedDeltasStep fused_;
+  Tape tape_;  // the explained sample's tape
+  Tape train_tape_;
+  TapeForward forward_;
+  Activations activations_;
+  Deltas deltas_;
+  Recipe recipe_ = Recipe::fixed;
+  Tensor x_, y_, tx_, ty_;
+  bool explained_ = false;
+  std::uint32_t explain_id_ = 0;
+  std::uint32_t weights_version_ = 0;
+  Images train_, test_;
+};
+
+// ---- small graphs: 01_neuron's neuron and 13_your_network's XOR, every scalar shown ----
+
+/// A small network on its own tape, re-recorded by run() after each edit of a leaf: the neuron of
+/// 01_neuron (Z = W · O0, O = sigmoid(Z), backward from O) or the 2-2-1 XOR network of
+/// 13_your_network (backward from its binary cross-entropy C), built from the same ops.
+class SmallGraph {
+ public:
+  SmallGraph(const std::string& kind, std::uint32_t seed) : kind_(kind) {
+    if (kind == "neuron") {
+      inputs_.push_back({"O0", Tensor::vector({0.5, 0.1, 0.9})});
+      params_.emplace_back("W", Tensor::matrix({{0.4, -0.2, 0.7}}));
+    } else if (kind == "xor") {
+      // as run_xor: W = RandomState(seed).randn(out, in) · sqrt(1 / in), b = 0
+      inputs_.push_back({"O0", Tensor::matrix({{0, 0, 1, 1}, {0, 1, 0, 1}})});
+      inputs_.push_back({"Y", Tensor::matrix({{0, 1, 1, 0}})});
+      RandomState rng(seed);
+      params_.emplace_back("W0", std::sqrt(1.0 / 2) * rng.randn(2, 2));
+      params_.emplace_back("b0", Tensor::zeros(2));
+      params_.emplace_back("W1", std::sqrt(1.0 / 2) * rng.randn(1, 2));
+      params_.emplace_back("b1", Tensor::zeros(1));
+    } else {
+      throw std::invalid_argument("SmallGraph: the kind is 'neuron' or 'xor', not '" + kind + "'");
+    }
+  }
+  /// Sets element i (flat, row-major) of a leaf: an input (O0, Y) or a parameter (W, W0, b0...).
+  void set(const std::string& leaf, std::size_t i, double v) {
+    Tensor& t = leaf_value(leaf);
+    if (i >= t.size())
+      throw std::out_of_range("set: " + leaf + " has no element " + std::to_string(i));
+    if (!std::isfinite(v)) throw std::invalid_argument("set: the value must be a finite number");
+    t[i] = v;
+  }
+  /// Records the graph, runs backward, and returns its nodes in recording order:
+  /// {index, name, op, label, shape, value, grad (null for a node the gradient does not reach),
+  /// inputs, rule ("grad Z += ... = numbers = contribution" per input, Tape's rule text)}.
+  val run(int precision) {
+    tape_.clear();
+    for (Parameter& p : params_) p.zero_grad();
+    Var root;
+    if (kind_ == "neuron") {
+      const Var o0 = tape_.input(inputs_[0].value, "O0");
+      const Var Z = matmul(tape_.param(params_[0]), o0).named("Z");
+      root = sigmoid(Z).named("O");
+    } else {
+      const Var O0 = tape_.input(inputs_[0].value, "O0");
+      const Var W0 = tape_.param(params_[0]), b0 = tape_.param(params_[1]);
+      const Var Z1 = add_to_columns(matmul(W0, O0).named("W0·O0"), b0).named("Z1");
+      const Var O1 = tanh(Z1).named("O1");
+      const Var W1 = tape_.param(params_[2]), b1 = tape_.param(params_[3]);
+      const Var Z2 = add_to_columns(matmul(W1, O1).named("W1·O1"), b1).named("Z2");
+      const Var O2 = sigmoid(Z2).named("O2");
+      root = binary_cross_entropy(O2, tape_.input(inputs_[1].value, "Y")).named("C");
+    }
+    tape_.backward(root);
+    PrintOptions opts;
+    opts.precision = precision;
+    val out = val::array();
+    for (std::size_t i = 0; i < tape_.size(); ++i) {
+      Node& n = tape_.node(i);
+      val node = val::object();
+      node.set("index", i);
+      node.set("name", n.name);
+      node.set("op", std::string(n.op->name));
+      node.set("label", tape_.label(i));
+      node.set("shape", shape_to_js(n.value().shape()));
+      node.set("value", to_js(n.value()));
+      node.set("grad", n.requires_grad && !n.gradient().empty() ? to_js(n.grad()) : val::null());
+      val inputs = val::array();
+      if (n.a != Node::kNone) inputs.call<void>("push", n.a);
+      if (n.b != Node::kNone) inputs.call<void>("push", n.b);
+      node.set("inputs", inputs);
+      node.set("rule", explain_backward(tape_, i, opts));
+      out.call<void>("push", node);
+    }
+    return out;
+  }
+  /// One SGD step on the parameters with the last run()'s gradients (eq. 12), as run_xor takes.
+  void step(double lr) {
+    if (!(lr > 0.0)) throw std::invalid_argument("step: lr must be a positive number");
+    for (Parameter& p : params_) p.sgd_step(lr);
+  }
+  /// A leaf's current value as a Float64Array.
+  val leaf(const std::string& name) { return to_js(leaf_value(name)); }
+
+ private:
+  struct Input {
+    std::string name;
+    Tensor value;
+  };
+  Tensor& leaf_value(const std::string& name) {
+    for (Input& in : inputs_)
+      if (in.name == name) return in.value;
+    for (Parameter& p : params_)
+      if (p.name == name) return p.value;
+    throw std::invalid_argument("no leaf named '" + name + "'");
+  }
+
+  std::string kind_;
+  std::vector<Input> inputs_;
+  std::deque<Parameter> params_;  // a deque: the tape keeps pointers to them
+  Tape tape_;
+};
+
+/// One number as the CLI prints a tensor's element ("0.8100", "-0.0978"): the engine's printing.
+std::string format_number(double v, int precision) {
+  PrintOptions opts;
+  opts.precision = precision;
+  return format_values(Tensor::scalar(v), opts);
+}
+
+// embind reports a C++ exception as a bare pointer; this turns it into its message.
+std::string exception_message(std::intptr_t ptr) {
+  return reinterpret_cast<const std::exception*>(ptr)->what();
+}
+
+}  // namespace
+}  // namespace stepgrad
+
+EMSCRIPTEN_BINDINGS(stepgrad) {
+  using stepgrad::Explorer;
+  emscripten::class_<Explorer>("Explorer")
+      .constructor<std::uint32_t>()
+      .function("reset", &Explorer::reset)
+      .function("seed", &Explorer::seed)
+      .function("loadData", &Explorer::load_data)
+      .function("trainSize", &Explorer::train_size)
+      .function("testSize", &Explorer::test_size)
+      .function("sample", &Explorer::sample)
+      .function("explain", &Explorer::explain)
+      .function("nodeCount", &Explorer::node_count)
+      .function("node", &Explorer::node)
+      .function("delta", &Explorer::delta)
+      .function("nodeValue", &Explorer::node_value)
+      .function("nodeGrad", &Explorer::node_grad)
+      .function("compare", &Explorer::compare)
+      .function("nodeView", &Explorer::node_view)
+      .function("backwardText", &Explorer::backward_text)
+      .function("explainId", &Explorer::explain_id)
+      .function("weightsVersion", &Explorer::weights_version)
+      .function("finiteDifferences", &Explorer::finite_differences)
+      .function("showText", &Explorer::show_text)
+      .function("summaryText", &Explorer::summary_text)
+      .function("train", &Explorer::train)
+      .function("evaluate", &Explorer::evaluate)
+      .function("weight", &Explorer::weight);
+  emscripten::class_<stepgrad::SmallGraph>("SmallGraph")
+      .constructor<std::string, std::uint32_t>()
+      .function("set", &stepgrad::SmallGraph::set)
+      .function("run", &stepgrad::SmallGraph::run)
+      .function("step", &stepgrad::SmallGraph::step)
+      .function("leaf", &stepgrad::SmallGraph::leaf);
+  emscripten::function("formatNumber", &stepgrad::format_number);
+  emscripten::function("exceptionMessage", &stepgrad::exception_message);
+}

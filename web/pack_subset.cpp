@@ -1,0 +1,92 @@
+// Packs the explorer's data: the first N training and M test images of the article's split
+// (io/mnist.hpp's load_split, the same items 10_train uses, in the same order) into one small
+// file the page fetches. Format (read by web/bindings.cpp): "SGMN", u32 version 1, u32 N, u32 M,
+// then per set: its u32 MNIST indices (0-69999, OpenML's order), its pixels (784 bytes each),
+// its labels (one byte each). Little-endian.
+//   pack_subset --data data/mnist --train 2000 --test 1000 --out build-web/mnist-subset.bin
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <stepgrad/io/mnist.hpp>
+
+namespace {
+
+void put_u32(std::vector<char>& out, std::uint32_t v) {
+  for (int k = 0; k < 4; ++k) out.push_back(static_cast<char>((v >> (8 * k)) & 0xffu));
+}
+
+void put_set(std::vector<char>& out, const stepgrad::Subset& s, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) put_u32(out, static_cast<std::uint32_t>(s.index(i)));
+  for (std::size_t i = 0; i < n; ++i)
+    for (const std::uint8_t p : s.pixels(i)) out.push_back(static_cast<char>(p));
+  for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<char>(s.label(i)));
+}
+
+std::size_t parse_count(std::string_view flag, const std::string& text) {
+  std::size_t used = 0;
+  const unsigned long v = std::stoul(text, &used);
+  if (used != text.size() || v == 0)
+    throw std::invalid_argument(fmt::format("{}: not a count", flag));
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::string data = "data/mnist";
+    std::string out_path;
+    std::size_t n_train = 2000;
+    std::size_t n_test = 1000;
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view flag = argv[i];
+      if (i + 1 >= argc) throw std::invalid_argument(fmt::format("{}: needs a value", flag));
+      const std::string value = argv[++i];
+      if (flag == "--data") {
+        data = value;
+      } else if (flag == "--out") {
+        out_path = value;
+      } else if (flag == "--train") {
+        n_train = parse_count(flag, value);
+      } else if (flag == "--test") {
+        n_test = parse_count(flag, value);
+      } else {
+        throw std::invalid_argument(fmt::format("unknown option {}", flag));
+      }
+    }
+    if (out_path.empty()) throw std::invalid_argument("--out FILE is required");
+    const stepgrad::Split split = stepgrad::load_split(data, stepgrad::SplitKind::article);
+    if (n_train > split.train.size() || n_test > split.test.size())
+      throw std::invalid_argument(
+          fmt::format("the article split has {} training and {} test images", split.train.size(),
+                      split.test.size()));
+    std::vector<char> out{'S', 'G', 'M', 'N'};
+    put_u32(out, 1);
+    put_u32(out, static_cast<std::uint32_t>(n_train));
+    put_u32(out, static_cast<std::uint32_t>(n_test));
+    put_set(out, split.train, n_train);
+    put_set(out, split.test, n_test);
+    const std::string tmp = out_path + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::binary);
+      f.write(out.data(), static_cast<std::streamsize>(out.size()));
+      if (!f.flush()) throw std::runtime_error(fmt::format("cannot write {}", tmp));
+    }
+    if (std::rename(tmp.c_str(), out_path.c_str()) != 0)
+      throw std::runtime_error(fmt::format("cannot rename {} to {}", tmp, out_path));
+    fmt::print("{}: {} training and {} test images of the article split, {} bytes\n", out_path,
+               n_train, n_test, out.size());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "pack_subset: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
