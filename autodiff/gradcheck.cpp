@@ -103,8 +103,11 @@ DirectionalReport check_direction(const LossFn& loss, std::span<Tensor* const> x
   return r;
 }
 
-std::vector<GradCheckReport> gradcheck(const std::vector<Parameter*>& params,
-                                       const TapeLossFn& loss, const GradCheckOptions& opts) {
+std::vector<GradCheckReport> gradcheck(const std::vector<Parameter*>& all, const TapeLossFn& loss,
+                                       const GradCheckOptions& opts) {
+  std::vector<Parameter*> params;
+  for (Parameter* p : all)
+    if (p->requires_grad) params.push_back(p);
   // The sweep accumulates into the Parameters' own gradients: keep the caller's.
   std::vector<std::optional<Tensor>> kept;
   for (Parameter* p : params)

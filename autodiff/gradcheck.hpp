@@ -82,8 +82,9 @@ DirectionalReport check_direction(const LossFn& loss, std::span<Tensor* const> x
 using TapeLossFn = std::function<Var(Tape&)>;
 
 /// torch.autograd.gradcheck for Parameters: the tape's gradient of loss (one backward sweep) next
-/// to the five-point stencil of loss's value in each element, one report per Parameter, in
-/// order. Afterwards the Parameters' values and gradients are as they were.
+/// to the five-point stencil of loss's value in each element, one report per Parameter that
+/// requires a gradient, in order (a frozen one, requires_grad = false, has no gradient to check,
+/// as in PyTorch). Afterwards the Parameters' values and gradients are as they were.
 std::vector<GradCheckReport> gradcheck(const std::vector<Parameter*>& params,
                                        const TapeLossFn& loss, const GradCheckOptions& opts = {});
 

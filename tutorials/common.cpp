@@ -161,9 +161,17 @@ void add_dot_option(CLI::App& app, CommonOptions& o) {
       ->check(CLI::Validator(
           [](const std::string& text) -> std::string {
             const std::filesystem::path p(text);
-            return p.has_filename() && !std::filesystem::is_directory(p)
-                       ? ""
-                       : "names a folder, not a file";
+            if (!p.has_filename() || std::filesystem::is_directory(p))
+              return "names a folder, not a file";
+            // The picture goes to FILE with .png: a FILE.png would be overwritten by it.
+            if (p.extension() == ".png") return "names the picture; give the DOT file (x.dot)";
+            // Its folder is made now, before any work, so a bad --dot fails at once.
+            try {
+              if (p.has_parent_path()) create_output_folder(p.parent_path(), "--dot's folder");
+            } catch (const std::exception& e) {
+              return e.what();
+            }
+            return "";
           },
           "FILE"))
       ->capture_default_str();

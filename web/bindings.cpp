@@ -51,6 +51,22 @@ val shape_to_js(const Shape& s) {
   return out;
 }
 
+// Node i's {index, name, op, label, shape, inputs}: what Explorer::node and SmallGraph::run share.
+val node_to_js(const Tape& tape, std::size_t i) {
+  const Node& n = tape.node(i);
+  val out = val::object();
+  out.set("index", i);
+  out.set("name", n.name);
+  out.set("op", std::string(n.op->name));
+  out.set("label", tape.label(i));
+  out.set("shape", shape_to_js(n.value().shape()));
+  val inputs = val::array();
+  if (n.a != Node::kNone) inputs.call<void>("push", n.a);
+  if (n.b != Node::kNone) inputs.call<void>("push", n.b);
+  out.set("inputs", inputs);
+  return out;
+}
+
 // The packed subset of MNIST (web/pack_subset.cpp writes it): "SGMN", u32 version 1, u32 n_train,
 // u32 n_test, then per set: n u32 MNIST indices (0-69999, OpenML's order), n*784 pixel bytes,
 // n label bytes. Little-endian, as WebAssembly is.
@@ -70,7 +86,8 @@ std::uint32_t read_u32(const std::vector<std::uint8_t>& b, std::size_t& at) {
 }
 
 void read_images(const std::vector<std::uint8_t>& b, std::size_t& at, std::size_t n, Images& out) {
-  if (at + n * (4 + kPixels + 1) > b.size()) throw std::runtime_error("data: the file is short");
+  // at <= b.size() (read_u32 checked); the division keeps n * 789 from overflowing wasm32's size_t.
+  if (n > (b.size() - at) / (4 + kPixels + 1)) throw std::runtime_error("data: the file is short");
   out.index.resize(n);
   for (std::size_t i = 0; i < n; ++i) out.index[i] = read_u32(b, at);
   out.pixels.assign(b.begin() + static_cast<std::ptrdiff_t>(at),
@@ -168,12 +185,7 @@ class Explorer {
     check_explained();
     if (i >= tape_.size()) throw std::out_of_range("node: no such node");
     Node& n = tape_.node(i);
-    val out = val::object();
-    out.set("index", i);
-    out.set("name", n.name);
-    out.set("op", std::string(n.op->name));
-    out.set("label", tape_.label(i));
-    out.set("shape", shape_to_js(n.value().shape()));
+    val out = node_to_js(tape_, i);
     out.set("hasGrad", !n.gradient().empty());
     val rules = val::array();  // the op's backward rule per input, in words (Tape::rule)
     for (int k = 0; k < 2; ++k) rules.call<void>("push", tape_.rule(i, k));
@@ -182,10 +194,6 @@ class Explorer {
       out.set("value", to_js(n.value()));
       out.set("grad", n.gradient().empty() ? val::null() : to_js(n.grad()));
     }
-    val inputs = val::array();
-    if (n.a != Node::kNone) inputs.call<void>("push", n.a);
-    if (n.b != Node::kNone) inputs.call<void>("push", n.b);
-    out.set("inputs", inputs);
     return out;
   }
   /// Node i's backward rules with their numbers, one line per input, as --trace prints them
@@ -468,18 +476,9 @@ class SmallGraph {
     val out = val::array();
     for (std::size_t i = 0; i < tape_.size(); ++i) {
       Node& n = tape_.node(i);
-      val node = val::object();
-      node.set("index", i);
-      node.set("name", n.name);
-      node.set("op", std::string(n.op->name));
-      node.set("label", tape_.label(i));
-      node.set("shape", shape_to_js(n.value().shape()));
+      val node = node_to_js(tape_, i);
       node.set("value", to_js(n.value()));
       node.set("grad", n.requires_grad && !n.gradient().empty() ? to_js(n.grad()) : val::null());
-      val inputs = val::array();
-      if (n.a != Node::kNone) inputs.call<void>("push", n.a);
-      if (n.b != Node::kNone) inputs.call<void>("push", n.b);
-      node.set("inputs", inputs);
       node.set("rule", explain_backward(tape_, i, opts));
       out.call<void>("push", node);
     }

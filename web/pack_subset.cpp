@@ -4,6 +4,7 @@
 // then per set: its u32 MNIST indices (0-69999, OpenML's order), its pixels (784 bytes each),
 // its labels (one byte each). Little-endian.
 //   pack_subset --data data/mnist --train 2000 --test 1000 --out build-web/mnist-subset.bin
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -30,11 +31,12 @@ void put_set(std::vector<char>& out, const stepgrad::Subset& s, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<char>(s.label(i)));
 }
 
-std::size_t parse_count(std::string_view flag, const std::string& text) {
-  std::size_t used = 0;
-  const unsigned long v = std::stoul(text, &used);
-  if (used != text.size() || v == 0)
-    throw std::invalid_argument(fmt::format("{}: not a count", flag));
+// A positive whole number; "abc", "-5", "3x" and one past size_t's range are errors.
+std::size_t parse_count(std::string_view flag, std::string_view text) {
+  std::size_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v == 0)
+    throw std::invalid_argument(fmt::format("{}: not a count: {}", flag, text));
   return v;
 }
 

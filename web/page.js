@@ -428,7 +428,14 @@ function renderTraining() {
 
 // ---- wiring ----
 function onInputsChanged() {
-  state.seed = Math.max(0, Math.floor(Number($('seed').value) || 0));
+  // The engine's seed is a uint32: embind would silently wrap a larger one.
+  const seed = Math.max(0, Math.floor(Number($('seed').value) || 0));
+  $('seed').classList.toggle('bad', seed > 4294967295);
+  if (seed > 4294967295) {
+    $('status').textContent = `error: the seed is at most 4294967295, not ${$('seed').value}`;
+    return;
+  }
+  state.seed = seed;
   state.sample = Math.max(0, Math.min(sg.trainSize - 1, Math.floor(Number($('sample').value) || 0)));
   state.recipe = $('recipe').value;
   state.drawn = null;

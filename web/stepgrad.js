@@ -139,7 +139,12 @@ export class StepGrad {
 
   newExplorer_(seed) {
     const explorer = new this.module.Explorer(seed);
-    this.call(() => explorer.loadData(this.data_));
+    try {
+      this.call(() => explorer.loadData(this.data_));
+    } catch (e) {
+      explorer.delete();
+      throw e;
+    }
     return explorer;
   }
 
@@ -176,10 +181,12 @@ export class StepGrad {
   /** K per-sample SGD steps from the initial weights of `seed`; returns [W0, W1, W2]. */
   train({ seed = 42, recipe = 'fixed', lr = 0.001, steps }) {
     const t = this.trainer({ seed, recipe, lr });
-    t.step(steps);
-    const w = t.weights();
-    t.dispose();
-    return w;
+    try {
+      t.step(steps);
+      return t.weights();
+    } finally {
+      t.dispose();
+    }
   }
 }
 

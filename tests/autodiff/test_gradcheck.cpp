@@ -115,6 +115,20 @@ BOOST_AUTO_TEST_CASE(gradcheck_of_parameters_passes_the_tape_and_keeps_the_calle
   BOOST_TEST(!b.has_grad());
 }
 
+BOOST_AUTO_TEST_CASE(gradcheck_skips_a_frozen_parameter) {
+  Parameter W("W", Tensor::matrix({{0.3, -0.8}, {1.1, 0.2}}));
+  Parameter b("b", Tensor::vector({0.1, -0.2}));
+  b.requires_grad = false;  // frozen: its finite differences are not 0, its gradient is none
+  const Tensor X = Tensor::vector({1.0, -0.5});
+  const auto loss = [&](Tape& t) {
+    return sum(tanh(add_to_columns(matmul(t.param(W), t.input(X)), t.param(b))));
+  };
+  const std::vector<GradCheckReport> reports = stepgrad::gradcheck({&W, &b}, loss);
+  BOOST_REQUIRE(reports.size() == 1u);
+  BOOST_TEST(reports[0].name == "W");
+  BOOST_TEST(reports[0].passed, format_report(reports[0]));
+}
+
 BOOST_AUTO_TEST_CASE(gradcheck_of_parameters_catches_a_wrong_backward_rule) {
   Parameter p("p", Tensor::vector({0.5, -1.5, 2.0}));
   const auto right = [&](Tape& t) {

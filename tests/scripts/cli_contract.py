@@ -78,12 +78,16 @@ def check_printing_options(root, exes, a_file):
             path = os.path.join(cwd, dot)
             expect(os.path.isfile(path) and "digraph tape" in open(path, encoding="utf-8").read(),
                    f"{name} --dot: {dot} is not a DOT graph")
-        for name in ("01_neuron", "03_layer", "05_forward", "08_tape"):
-            if name not in usable:
+        # A bad --dot fails at once (nothing printed, no work done), on every tutorial that has
+        # it; a FILE.png would be overwritten by the picture, so it is refused too.
+        for name in sorted(usable):
+            if "--dot" not in help_of[name]:
                 continue
-            code, _, err = run(exes[name], ["--dot", os.path.join(a_file, "x.dot")], cwd)
-            expect(code != 0 and len(err.strip().splitlines()) == 1,
-                   f"{name} --dot under a file: exit {code}, stderr {err.strip()[:200]}")
+            for bad in (os.path.join(a_file, "x.dot"), os.path.join("out", "x.png")):
+                code, out, err = run(exes[name], ["--dot", bad], cwd)
+                expect(code != 0 and len(err.strip().splitlines()) == 1 and not out.strip(),
+                       f"{name} --dot {bad}: exit {code}, stdout {out.strip()[:100]!r}, "
+                       f"stderr {err.strip()[:200]}")
         if "01_neuron" in exes:
             dot = open(os.path.join(cwd, "out", "01_neuron.dot"), encoding="utf-8").read()
             expect("[0.5000 0.1000 0.9000]" in dot and "grad [[0.1065 0.0213 0.1918]]" in dot and

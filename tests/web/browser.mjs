@@ -3,8 +3,9 @@
 //   node browser.mjs ROOT BUILD_WEB [--digest HEX] [--screenshots DIR] [--bench]
 // Checks: no console error; the page prints seed 42 sample 0 as the golden output does; the
 // keyboard visits the tape forward then backward in order; the recipe switch makes delta2
-// disagree (erratum E1); the URL hash restores a view; drawing runs the engine; K training steps
-// in the page give the weights whose SHA-256 is --digest (10_train's, from check_web.py).
+// disagree (erratum E1); the URL hash restores a view; a seed past uint32 is refused; drawing
+// runs the engine; K training steps in the page give the weights whose SHA-256 is --digest
+// (10_train's, from check_web.py).
 // --screenshots writes the pictures of docs/explorer.md; --bench prints the page's speed as JSON.
 import { readFileSync, statSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
@@ -112,6 +113,12 @@ try {
   await open('#seed=7&sample=3&recipe=article&step=15');
   const restored = await page.evaluate(() => [document.querySelector('#seed').value, document.querySelector('#sample').value, document.querySelector('#recipe').value]);
   check(JSON.stringify(restored) === '["7","3","article"]' && (await info()) === expected[15], `hash view: ${restored}, ${await info()}`);
+  // a seed past uint32 is refused with a message (embind would wrap it), the view stays seed 7
+  await page.fill('#seed', '4294967296');
+  await page.dispatchEvent('#seed', 'change');
+  const refused = await page.evaluate(() => [document.querySelector('#status').textContent, window.explorer.state.seed, location.hash]);
+  check(refused[0].startsWith('error: the seed is at most 4294967295') && refused[1] === 7 && refused[2].includes('seed=7&'),
+    `seed 4294967296: ${refused}`);
 
   // 5a. small graphs: the neuron's numbers are 01_neuron's, the XOR graph's one step is
   // 13_your_network's (same weights, RandomState(42)), and an edit reruns the engine

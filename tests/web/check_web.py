@@ -3,7 +3,8 @@
 engine compiled to WebAssembly) under Node through tests/web/web_api.mjs and compares:
 
   golden  seed 42, sample 0: the engine's printing in the page equals the tutorials' golden
-          output (tests/golden/05_forward, 07_deltas, 08_tape, 09_gradcheck), both recipes
+          output (tests/golden/05_forward, 07_deltas, 08_tape, 09_gradcheck), both recipes;
+          and bad input (a recipe, a corrupt subset file) gives one-line errors, leaking nothing
   dump    other seeds and samples: X, W0-W2, the tape's gW0-gW2 and C equal 09_gradcheck --dump's
           bit for bit; the deltas equal the tape to 1e-12 (fixed) and differ at delta2 (article);
           finite differences equal the tape to 1e-7
@@ -115,6 +116,21 @@ def check_golden(root: pathlib.Path, build: pathlib.Path):
                 fail(f"recipe {recipe}: 09_gradcheck prints no line\n{line}")
             checked += 1
     print(f"ok: {checked} printed tensors and lines of the golden output, both recipes")
+    check_errors(root, build)
+
+
+def check_errors(root: pathlib.Path, build: pathlib.Path):
+    """A bad recipe and a corrupt subset file (a count whose size overflows wasm32's size_t) give
+    the engine's one-line messages, and repeating them does not grow the engine's memory."""
+    out = web_api(root, build, "errors")
+    if out["badRecipe"] != "recipe 'bogus': choose article or fixed":
+        fail(f"train with recipe 'bogus': {out['badRecipe']!r}")
+    if out["badData"] != "data: the file is short":
+        fail(f"a subset file claiming 5443610 images: {out['badData']!r}")
+    for k in ["badRecipeHeapGrowth", "badDataHeapGrowth"]:
+        if out[k] != 0:
+            fail(f"{k}: the engine's memory grew {out[k]} bytes over 100 failing calls (a leak)")
+    print("ok: bad recipe and corrupt data give one-line errors and leak nothing")
 
 
 def decode(s):

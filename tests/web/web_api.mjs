@@ -3,6 +3,7 @@
 //   node --no-experimental-fetch web_api.mjs BUILD_WEB golden
 //   node --no-experimental-fetch web_api.mjs BUILD_WEB explain SEED SAMPLE RECIPE
 //   node --no-experimental-fetch web_api.mjs BUILD_WEB train SEED RECIPE LR STEPS
+//   node --no-experimental-fetch web_api.mjs BUILD_WEB errors
 // (Emscripten 3.1.6's glue fetches the .wasm with fetch under Node >= 18, which fails on a file
 // path: --no-experimental-fetch, or the wasmBinary passed below.)
 // Exit 1 with the engine's message on any error.
@@ -13,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 
 const [build, command, ...args] = process.argv.slice(2);
 if (!build || !command) {
-  console.error('usage: web_api.mjs BUILD_WEB golden|explain|train ...');
+  console.error('usage: web_api.mjs BUILD_WEB golden|explain|train|errors ...');
   process.exit(2);
 }
 // The glue of an ES module built for web and node still reads CommonJS's __dirname and require.
@@ -70,6 +71,26 @@ if (command === 'golden') {
   const [seed, recipe, lr, steps] = [Number(args[0]), args[1], Number(args[2]), Number(args[3])];
   const w = sg.train({ seed, recipe, lr, steps });
   out.weights = w.map(b64);
+} else if (command === 'errors') {
+  // Bad input gives the engine's message, and the engine's memory does not grow when the same
+  // failing call repeats (the explorer it made is deleted; memory grows only when it leaks).
+  const message = (f) => { try { f(); return null; } catch (e) { return e.message; } };
+  const heapGrowth = (f) => {
+    f();  // the first call may grow the heap for good
+    const before = sg.module.HEAP8.length;
+    for (let k = 0; k < 100; ++k) f();
+    return sg.module.HEAP8.length - before;
+  };
+  // a header that says n_train = 5443610: n * 789 bytes wraps a 32-bit size_t to 40994
+  const corrupt = new Uint8Array(16 + 41000);
+  corrupt.set([0x53, 0x47, 0x4d, 0x4e, 1, 0, 0, 0]);
+  new DataView(corrupt.buffer).setUint32(8, 5443610, true);
+  const badData = () => new StepGrad(sg.module, corrupt);
+  out.badData = message(badData);
+  out.badDataHeapGrowth = heapGrowth(() => message(badData));
+  const badRecipe = () => sg.train({ recipe: 'bogus', steps: 1 });
+  out.badRecipe = message(badRecipe);
+  out.badRecipeHeapGrowth = heapGrowth(() => message(badRecipe));
 } else {
   console.error(`web_api.mjs: unknown command '${command}'`);
   process.exit(2);
