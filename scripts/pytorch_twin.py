@@ -411,6 +411,9 @@ def train_worker(rank, world, args, init_method, split=None):
             save_model(args.save, model, args, world, steps)
             print(f"wrote {args.save}")
     if world > 1:
+        # Every process leaves together: a process that tears its group down while process 0
+        # still evaluates can be left spinning in gloo (seen under torchrun with torch 1.13).
+        dist.barrier()
         dist.destroy_process_group()
 
 

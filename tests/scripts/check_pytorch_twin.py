@@ -21,6 +21,7 @@ torch (Debian's python3-torch for /usr/bin/python3), MNIST or torchrun.
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -55,7 +56,17 @@ def page_block(source_root, mode):
 def run(cmd, cwd, expect=0):
     """Runs a shell command line in cwd; returns its stdout. Checks the exit code."""
     print(f"$ {cmd}")
-    r = subprocess.run(cmd, shell=True, cwd=cwd, capture_output=True, text=True, timeout=240)
+    # In a session of its own, so that a timeout ends every process it started (torchrun's
+    # workers too), not only the shell.
+    with subprocess.Popen(cmd, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True, start_new_session=True) as p:
+        try:
+            out, err = p.communicate(timeout=240)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.communicate()
+            check(False, f"{cmd}: still running after 240 s; killed it and its processes")
+    r = subprocess.CompletedProcess(cmd, p.returncode, out, err)
     print(r.stdout, end="")
     check(r.returncode == expect,
           f"{cmd}: exit {r.returncode}, expected {expect}; stderr: {r.stderr.strip()[-2000:]}")
