@@ -231,18 +231,14 @@ def main():
     ]:
         r = ratio(a, b)
         print(f"  {label:52} {'-' if r is None else f'{r:.2f}'}")
-    if numpy_rate:
+    for base, rate in (("numpy", numpy_rate), ("dense", dense_rate)):
+        if not rate:
+            continue
         for name in ["sgd_step/engine:tape/recipe:fixed", "sgd_step/engine:deltas/recipe:fixed",
                      "sgd_step/engine:deltas/recipe:article"]:
             b = benches.get(name)
             if b and b.median():
-                print(f"  {name + ' / numpy':52} {b.median() / numpy_rate:.2f}")
-    if dense_rate:
-        for name in ["sgd_step/engine:tape/recipe:fixed", "sgd_step/engine:deltas/recipe:fixed",
-                     "sgd_step/engine:deltas/recipe:article"]:
-            b = benches.get(name)
-            if b and b.median():
-                print(f"  {name + ' / dense':52} {b.median() / dense_rate:.2f}")
+                print(f"  {name + ' / ' + base:52} {b.median() / rate:.2f}")
     blas_rate = benches[BLAS128].median() if BLAS128 in benches else None
     if blas_rate:
         for name in ["minibatch_step/engine:tape/batch:128", "minibatch_step/engine:deltas/batch:128"]:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 
+import scratch_install
+
 MAIN = r"""
 #include <cstdio>
 
@@ -63,19 +65,10 @@ def main() -> int:
     build, root, cxx = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
     with tempfile.TemporaryDirectory(prefix="stepgrad-doc-op-") as tmp:
         tmp = pathlib.Path(tmp)
-        dest = tmp / "dest"
-        subprocess.run(["meson", "install", "-C", str(build), "--no-rebuild", "--quiet",
-                        "--destdir", str(dest)], check=True, stdout=subprocess.DEVNULL)
-        pcs = list(dest.rglob("stepgrad.pc"))
-        if len(pcs) != 1:
-            print(f"expected one installed stepgrad.pc, found {pcs}")
-            return 1
-        pc = pcs[0]
-        prefix = re.search(r"^prefix=(.*)$", pc.read_text(), re.M).group(1)
+        pc = scratch_install.install(build, tmp / "dest")
         env = dict(os.environ, PKG_CONFIG_PATH=str(pc.parent))
-        flags = subprocess.run(
-            ["pkg-config", f"--define-variable=prefix={dest}{prefix}", "--cflags", "--libs",
-             "stepgrad"], check=True, capture_output=True, text=True, env=env).stdout.split()
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "stepgrad"], check=True,
+                               capture_output=True, text=True, env=env).stdout.split()
         source = tmp / "my_op.cpp"
         source.write_text(extract_block(root / "docs" / "architecture.md") + MAIN)
         exe = tmp / "my_op"

@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 
+import scratch_install
+
 SKIP = 77
 
 
@@ -51,18 +53,8 @@ def main() -> int:
     run_line, want = shown[0][2:].strip(), "".join(shown[1:])
     with tempfile.TemporaryDirectory(prefix="stepgrad-your-own-") as tmp:
         tmp = pathlib.Path(tmp)
-        dest = tmp / "dest"
-        subprocess.run(["meson", "install", "-C", str(build), "--no-rebuild", "--quiet",
-                        "--destdir", str(dest)], check=True, stdout=subprocess.DEVNULL)
-        pcs = list(dest.rglob("stepgrad.pc"))
-        if len(pcs) != 1:
-            print(f"expected one installed stepgrad.pc, found {pcs}")
-            return 1
         # The scratch prefix stands for the real one: its .pc names where the files now are.
-        pc = pcs[0]
-        text = pc.read_text()
-        prefix = re.search(r"^prefix=(.*)$", text, re.M).group(1)
-        pc.write_text(text.replace(f"prefix={prefix}\n", f"prefix={dest}{prefix}\n", 1))
+        pc = scratch_install.install(build, tmp / "dest")
         work = tmp / "work"
         work.mkdir()
         (work / name.group(1)).write_text(program, encoding="utf-8")
