@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <numeric>
 #include <utility>
 
@@ -121,7 +123,20 @@ std::span<const std::uint8_t> Subset::pixels(std::size_t i) const {
 void Subset::input(std::size_t i, Tensor& x) const {
   const std::span<const std::uint8_t> p = pixels(i);
   x.resize(Shape::vector(kImagePixels));
-  for (std::size_t r = 0; r < kImagePixels; ++r) x[r] = kPixelValue[p[r]];
+  // Eight pixels at a time: most runs of eight are black (Note [Sparse inputs] in
+  // autodiff/kernels_fast.cpp), and eight zero bytes read as one zero word become eight +0.0
+  // without eight table lookups (the lookups took 6% of a per-sample step).
+  static_assert(kImagePixels % 8 == 0);
+  double* out = x.data();
+  for (std::size_t r = 0; r < kImagePixels; r += 8) {
+    std::uint64_t eight;
+    std::memcpy(&eight, p.data() + r, sizeof eight);
+    if (eight == 0) {
+      std::fill_n(out + r, 8, 0.0);
+    } else {
+      for (std::size_t k = r; k < r + 8; ++k) out[k] = kPixelValue[p[k]];
+    }
+  }
 }
 
 void Subset::one_hot(std::size_t i, Tensor& y) const {

@@ -64,7 +64,7 @@ Activations forward_pass(const Network& net, const Tensor& x) {
   return a;
 }
 
-Deltas backward_pass(const Network& net, const Activations& a, const Tensor& y, Recipe recipe) {
+Deltas delta_vectors(const Network& net, const Activations& a, const Tensor& y, Recipe recipe) {
   const Activation act = net.options().activation;
   Deltas d;
   d.delta3 = a.O3 - y;  // eq. (8)
@@ -76,7 +76,12 @@ Deltas backward_pass(const Network& net, const Activations& a, const Tensor& y, 
   }
   d.delta1 =
       hadamard(matmul(transpose(net.W1.value), d.delta2), activate_prime(act, a.Z1));  // eq. (10)
-  d.Delta2 = large_delta(d.delta3, a.O2);                                              // eq. (11)
+  return d;
+}
+
+Deltas backward_pass(const Network& net, const Activations& a, const Tensor& y, Recipe recipe) {
+  Deltas d = delta_vectors(net, a, y, recipe);
+  d.Delta2 = large_delta(d.delta3, a.O2);  // eq. (11)
   d.Delta1 = large_delta(d.delta2, a.O1);
   d.Delta0 = large_delta(d.delta1, a.O0);
   return d;

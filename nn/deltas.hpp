@@ -43,6 +43,9 @@ struct Deltas {
 /// eqs. (1)-(4) for x (784,) or a minibatch (784, B).
 Activations forward_pass(const Network& net, const Tensor& x);
 
+/// eqs. (8)-(10) only: delta3, delta2 and delta1, the Delta matrices left empty.
+Deltas delta_vectors(const Network& net, const Activations& a, const Tensor& y, Recipe recipe);
+
 /// eqs. (8)-(11) for the one-hot label(s) y. For a minibatch the Deltas are averaged over
 /// the B samples (as the tape's mean cost gives them).
 Deltas backward_pass(const Network& net, const Activations& a, const Tensor& y, Recipe recipe);

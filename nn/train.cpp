@@ -217,16 +217,22 @@ LayerReport measure_layers(const Network& net, const std::array<Tensor, 3>& init
     probe.input(i, x);
     probe.one_hot(i, y);
     const Activations a = forward_pass(net, x);
-    const Deltas step = backward_pass(net, a, y, recipe);
-    const Deltas truth = recipe == Recipe::fixed ? step : backward_pass(net, a, y, Recipe::fixed);
-    const std::array<const Tensor*, 3> steps{&step.Delta0, &step.Delta1, &step.Delta2};
-    const std::array<const Tensor*, 3> truths{&truth.Delta0, &truth.Delta1, &truth.Delta2};
+    const Deltas step = delta_vectors(net, a, y, recipe);
+    const Deltas truth =
+        recipe == Recipe::fixed ? Deltas{} : delta_vectors(net, a, y, Recipe::fixed);
+    // Delta_l = delta_{l+1} ⊗ O_l (eq. 11) is never formed: |u ⊗ O| = |u| |O|, and two steps
+    // that share O_l have the cosine of their deltas (<u ⊗ O, w ⊗ O> = <u, w> |O|^2).
+    const std::array<const Tensor*, 3> steps{&step.delta1, &step.delta2, &step.delta3};
+    const std::array<const Tensor*, 3> truths =
+        recipe == Recipe::fixed ? steps : std::array{&truth.delta1, &truth.delta2, &truth.delta3};
+    const std::array<const Tensor*, 3> inputs{&a.O0, &a.O1, &a.O2};
     for (std::size_t l = 0; l < 3; ++l) {
-      const double s = norm(*steps[l]), t = norm(*truths[l]);
-      r.layers[l].step_norm += s;
-      r.layers[l].true_norm += t;
-      if (s > 0.0 && t > 0.0) {
-        r.layers[l].cosine += dot(*steps[l], *truths[l]) / (s * t);
+      const double o = norm(*inputs[l]);
+      const double su = norm(*steps[l]), tu = norm(*truths[l]);
+      r.layers[l].step_norm += su * o;
+      r.layers[l].true_norm += tu * o;
+      if (su * o > 0.0 && tu * o > 0.0) {
+        r.layers[l].cosine += dot(*steps[l], *truths[l]) / (su * tu);
         ++with_cosine[l];
       }
     }

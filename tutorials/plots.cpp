@@ -348,11 +348,16 @@ PlotResult plot_panels(const fs::path& path, std::string_view title, std::string
     }
   }
   const int width = 460 * static_cast<int>(panels.size());
+  // One bottom margin for every panel, room for the longest key under the x label: left to
+  // gnuplot, each panel sized its own, and a longer key ran over its x label.
+  std::size_t longest = 0;
+  for (const Panel& p : panels) longest = std::max(longest, p.series.size());
   return render(path, width, 520, [&](Gnuplot& gp) {
     gp << fmt::format("set multiplot layout 1,{} title ", panels.size()) << gnuplot_string(title)
        << " font ',14'\n"
        << "set grid lc rgb '#dddddd'\nset key below Left reverse maxcols 1\nset xlabel "
-       << gnuplot_string(xlabel) << "\n";
+       << gnuplot_string(xlabel) << "\n"
+       << fmt::format("set bmargin {}\n", longest + 4);
     set_xtics(gp, x);
     for (const Panel& p : panels) {
       gp << "set title " << gnuplot_string(p.title) << "\nset ylabel " << gnuplot_string(p.ylabel)
