@@ -261,7 +261,8 @@ void matvec_transposed(std::size_t m, std::size_t k, const double* a, const doub
 #if STEPGRAD_BLAS
 // Note [BLAS threads]: one OpenBLAS thread. Benchmarks compare single-threaded figures, the
 // machine's second core runs other work beside us, and a fixed thread count keeps the split
-// of the work, and so every rounding, the same from run to run.
+// of the work, and so every rounding, the same from run to run. Code that wants more cores runs
+// whole products side by side, each on one OpenBLAS thread (evaluate()'s threads, nn/train.cpp).
 void use_one_blas_thread() {
   static std::once_flag once;
   std::call_once(once, [] { openblas_set_num_threads(1); });

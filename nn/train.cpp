@@ -1,9 +1,13 @@
 // The training loop, its two engines, and evaluation.
 #include <stepgrad/nn/train.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
+#include <functional>
 #include <stdexcept>
+#include <thread>
 
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/random.hpp>
@@ -29,6 +33,28 @@ void fill(const Subset& data, std::span<const std::size_t> order, std::size_t fi
   }
   data.inputs(order.subspan(first, count), X);
   data.one_hots(order.subspan(first, count), Y);
+}
+
+// Runs work() on `threads` threads (this one among them) and waits for all; the first exception
+// thrown is rethrown here. One thread where Emscripten builds without threads (the explorer).
+void run_on_threads(std::size_t threads, const std::function<void()>& work) {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+  threads = 1;
+#endif
+  std::vector<std::exception_ptr> errors(std::max<std::size_t>(threads, 1));
+  const auto guarded = [&](std::size_t t) {
+    try {
+      work();
+    } catch (...) {
+      errors[t] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> others;
+  for (std::size_t t = 1; t < threads; ++t) others.emplace_back(guarded, t);
+  guarded(0);
+  for (std::thread& t : others) t.join();
+  for (const std::exception_ptr& error : errors)
+    if (error) std::rethrow_exception(error);
 }
 
 // How many columns of O3 put their largest value on the label (the first maximum, as argmax).
@@ -119,42 +145,58 @@ EpochMetrics Trainer::run_epoch(const Subset& train, const Subset& test, std::si
   m.train_cost = cost_sum / static_cast<double>(n);
   m.train_accuracy = static_cast<double>(correct) / static_cast<double>(n);
   if (test.size() > 0) {
-    const Evaluation e = evaluate(net_, test);
+    const Evaluation e = evaluate(net_, test, options_.evaluation_threads);
     m.test_cost = e.cost;
     m.test_accuracy = e.accuracy;
   }
   return m;
 }
 
-Evaluation evaluate(const Network& net, const Subset& data) {
-  Evaluation e;
+Evaluation evaluate(const Network& net, const Subset& data, std::size_t threads) {
   const std::size_t n = data.size();
-  e.predicted.reserve(n);
-  e.confidence.reserve(n);
-  e.truth.reserve(n);
   constexpr std::size_t kChunk = 512;  // columns per forward pass: one GEMM per layer
+  const std::size_t chunks = (n + kChunk - 1) / kChunk;
   std::vector<std::size_t> order(n);
   for (std::size_t i = 0; i < n; ++i) order[i] = i;
-  Tensor X;
-  Tensor Y;
-  std::size_t correct = 0;
-  for (std::size_t first = 0; first < n; first += kChunk) {
-    const std::size_t count = std::min(kChunk, n - first);
-    fill(data, order, first, count, X, Y);
-    const Activations a = forward_pass(net, X);
-    const double c = static_cast<double>(count);
-    e.cost += article_cost(a.O3, Y) * c;
-    e.cross_entropy += cross_entropy(a.Z3, Y) * c;
-    correct += count_correct(a.O3, Y);
-    const std::size_t cols = a.O3.rank() == 2 ? a.O3.cols() : 1;
-    for (std::size_t k = 0; k < cols; ++k) {
-      std::size_t best = 0;
-      for (std::size_t i = 1; i < kNumClasses; ++i)
-        if (a.O3(i, k) > a.O3(best, k)) best = i;
-      e.predicted.push_back(static_cast<std::uint8_t>(best));
-      e.confidence.push_back(a.O3(best, k));
-      e.truth.push_back(data.label(first + k));
+  Evaluation e;
+  e.predicted.resize(n);
+  e.confidence.resize(n);
+  e.truth.resize(n);
+  // Each chunk's sums, added up in chunk order below whichever thread computed them.
+  struct Sums {
+    double cost = 0.0;
+    double cross_entropy = 0.0;
+    std::size_t correct = 0;
+  };
+  std::vector<Sums> sums(chunks);
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    Tensor X;
+    Tensor Y;
+    for (std::size_t chunk; (chunk = next.fetch_add(1)) < chunks;) {
+      const std::size_t first = chunk * kChunk;
+      const std::size_t count = std::min(kChunk, n - first);
+      fill(data, order, first, count, X, Y);
+      const Activations a = forward_pass(net, X);
+      const double c = static_cast<double>(count);
+      sums[chunk] = {article_cost(a.O3, Y) * c, cross_entropy(a.Z3, Y) * c, count_correct(a.O3, Y)};
+      const std::size_t cols = a.O3.rank() == 2 ? a.O3.cols() : 1;
+      for (std::size_t k = 0; k < cols; ++k) {
+        std::size_t best = 0;
+        for (std::size_t i = 1; i < kNumClasses; ++i)
+          if (a.O3(i, k) > a.O3(best, k)) best = i;
+        e.predicted[first + k] = static_cast<std::uint8_t>(best);
+        e.confidence[first + k] = a.O3(best, k);
+        e.truth[first + k] = data.label(first + k);
+      }
     }
+  };
+  run_on_threads(std::min(threads, chunks), work);
+  std::size_t correct = 0;
+  for (const Sums& s : sums) {
+    e.cost += s.cost;
+    e.cross_entropy += s.cross_entropy;
+    correct += s.correct;
   }
   if (n > 0) {
     e.cost /= static_cast<double>(n);

@@ -34,6 +34,8 @@ struct TrainOptions {
   std::size_t batch = 1;  ///< 1: the article's per-sample SGD; N: mean gradient of N
   bool shuffle = false;   ///< the article keeps one order for every epoch
   NetworkOptions network;
+  /// Threads for the test-set pass after each epoch (evaluate()): speed only, the same numbers.
+  std::size_t evaluation_threads = 1;
 
   /// The engine that actually runs: the deltas for the article recipe.
   Engine effective_engine() const { return recipe == Recipe::article ? Engine::deltas : engine; }
@@ -63,8 +65,9 @@ struct Evaluation {
 };
 
 /// Evaluates `net` on every sample of `data` (batched: the order of the samples does not
-/// change any per-sample number).
-Evaluation evaluate(const Network& net, const Subset& data);
+/// change any per-sample number). With threads > 1 that many threads share the batches; the
+/// totals are summed in the batches' order, so every number is the same as with one.
+Evaluation evaluate(const Network& net, const Subset& data, std::size_t threads = 1);
 
 /// Called now and then during an epoch with (samples done, samples in the epoch).
 using Progress = std::function<void(std::size_t done, std::size_t total)>;

@@ -411,10 +411,14 @@ def train_worker(rank, world, args, init_method, split=None):
             save_model(args.save, model, args, world, steps)
             print(f"wrote {args.save}")
     if world > 1:
-        # Every process leaves together: a process that tears its group down while process 0
-        # still evaluates can be left spinning in gloo (seen under torchrun with torch 1.13).
+        # Every process leaves together, and without tearing the group down: with torch 1.13 a
+        # process could be left spinning in gloo's I/O thread once its peer had gone, in
+        # destroy_process_group() even after this barrier (seen twice under torchrun). Every
+        # result is printed and saved by now, so each process flushes and exits at once.
         dist.barrier()
-        dist.destroy_process_group()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def save_model(path, model, args, world, steps):

@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
     // What training changed is measured against these (and drawn, for W0).
     const std::array<Tensor, 3> initial{net.W0.value, net.W1.value, net.W2.value};
     const Subset probe = s.train.first(std::min(kProbeSamples, s.train.size()));
+    o.evaluation_threads = tutorial::evaluation_threads();
     Trainer trainer(net, o);
     fmt::print("data: {}\n", s.description);
     fmt::print("network: 784-128-64-10, {} ({} parameters)\n", o.network.describe(),

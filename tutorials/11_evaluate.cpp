@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
       }
     }
 
-    const Evaluation e = evaluate(m.network, s.test);
+    const Evaluation e = evaluate(m.network, s.test, tutorial::evaluation_threads());
     fmt::print("test set: {} images\n", e.truth.size());
     fmt::print("  mean cost, eq. (7):           {:.4f}\n", e.cost);
     fmt::print("  mean cross-entropy -Y·log O3: {:.4f}\n", e.cross_entropy);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include <stepgrad/autodiff/graphviz.hpp>
 #include <stepgrad/autodiff/print.hpp>
@@ -112,6 +113,10 @@ std::string final_message(const OutputSet& set, std::string_view name, std::stri
     message.replace(at, staged.size(), final_path);
   }
   return message;
+}
+
+std::size_t evaluation_threads() {
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
 }
 
 int finish_output(std::string_view program, int status) {

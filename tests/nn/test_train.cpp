@@ -2,7 +2,9 @@
 // docs/reliability.md), minibatches average, steps stop allocating, evaluation counts right.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 
 #include <boost/test/unit_test.hpp>
 
@@ -155,6 +157,34 @@ BOOST_AUTO_TEST_CASE(evaluation_agrees_with_one_forward_pass_per_sample) {
   }
   BOOST_TEST(e.cost == cost / 700.0, boost::test_tools::tolerance(1e-12));
   BOOST_TEST(e.accuracy == static_cast<double>(correct) / 700.0);
+}
+
+BOOST_AUTO_TEST_CASE(evaluation_on_several_threads_gives_the_same_bits) {
+  const Subset data = testing::synthetic_digits(2600, 11);  // 6 chunks of 512 or fewer
+  Network net;
+  const Evaluation one = evaluate(net, data);
+  for (const std::size_t threads : {2u, 3u, 8u}) {
+    const Evaluation many = evaluate(net, data, threads);
+    BOOST_TEST(std::bit_cast<std::uint64_t>(many.cost) == std::bit_cast<std::uint64_t>(one.cost),
+               threads << " threads");
+    BOOST_TEST(std::bit_cast<std::uint64_t>(many.cross_entropy) ==
+               std::bit_cast<std::uint64_t>(one.cross_entropy));
+    BOOST_TEST(many.accuracy == one.accuracy);
+    BOOST_TEST(many.predicted == one.predicted, boost::test_tools::per_element());
+    BOOST_TEST(many.confidence == one.confidence, boost::test_tools::per_element());
+    BOOST_TEST(many.truth == one.truth, boost::test_tools::per_element());
+  }
+  // A training run with its test-set pass on two threads: the same metrics as on one.
+  TrainOptions o;
+  o.epochs = 1;
+  const Subset train = data.first(300);
+  Network a, b;
+  const EpochMetrics ma = Trainer(a, o).run_epoch(train, data, 1);
+  o.evaluation_threads = 2;
+  const EpochMetrics mb = Trainer(b, o).run_epoch(train, data, 1);
+  BOOST_TEST(std::bit_cast<std::uint64_t>(ma.test_cost) ==
+             std::bit_cast<std::uint64_t>(mb.test_cost));
+  BOOST_TEST(ma.test_accuracy == mb.test_accuracy);
 }
 
 BOOST_AUTO_TEST_CASE(bad_options_are_refused) {
