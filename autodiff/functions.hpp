@@ -11,9 +11,10 @@ namespace stepgrad::fn {
 /// eq. (5), evaluated without overflow: for x < 0, e^x / (1 + e^x) never computes e^-x,
 /// which overflows for x < -709 (erratum E5).
 inline double sigmoid(double x) {
-  // Both branches as one expression, e = e^-|x| (e^-x for x >= 0, e^x below): the same bits,
-  // without a branch that a network's pre-activations, half of them negative, mispredict.
-  const double e = std::exp(-std::abs(x));
+  // Both branches as one expression, e = e^-x for x >= 0, e^x below: the same bits for every
+  // x (a NaN keeps its sign), without a branch that a network's pre-activations, half of them
+  // negative, mispredict.
+  const double e = std::exp(x >= 0.0 ? -x : x);
   return (x >= 0.0 ? 1.0 : e) / (1.0 + e);
 }
 

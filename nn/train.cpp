@@ -1,13 +1,16 @@
 // The training loop, its two engines, and evaluation.
 #include <stepgrad/nn/train.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <exception>
 #include <functional>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
+#include <vector>
 
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/random.hpp>
@@ -36,7 +39,8 @@ void fill(const Subset& data, std::span<const std::size_t> order, std::size_t fi
 }
 
 // Runs work() on `threads` threads (this one among them) and waits for all; the first exception
-// thrown is rethrown here. One thread where Emscripten builds without threads (the explorer).
+// thrown is rethrown here. When the system refuses a thread, the ones it gave do the work; one
+// thread where Emscripten builds without threads.
 void run_on_threads(std::size_t threads, const std::function<void()>& work) {
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
   threads = 1;
@@ -50,7 +54,12 @@ void run_on_threads(std::size_t threads, const std::function<void()>& work) {
     }
   };
   std::vector<std::thread> others;
-  for (std::size_t t = 1; t < threads; ++t) others.emplace_back(guarded, t);
+  others.reserve(threads);
+  try {
+    for (std::size_t t = 1; t < threads; ++t) others.emplace_back(guarded, t);
+  } catch (const std::system_error&) {
+    // no more threads: work() takes the next batch wherever it runs
+  }
   guarded(0);
   for (std::thread& t : others) t.join();
   for (const std::exception_ptr& error : errors)

@@ -342,7 +342,28 @@ def gradcheck(args):
 
 def train_worker(rank, world, args, init_method, split=None):
     """One process of the run: rank `rank` of `world` (1 = plain training, no DDP); `split` is
-    load_split's result when the parent has read the data already."""
+    load_split's result when the parent has read the data already. A process of several ends
+    here, whatever happens: with torch 1.13 a process could be left spinning in gloo's I/O thread
+    once its peer had gone, in destroy_process_group() and at interpreter exit (seen under
+    torchrun), so it prints its error, if any, flushes and leaves with os._exit."""
+    if world == 1:
+        return run_worker(rank, world, args, init_method, split)
+    status = 0
+    try:
+        run_worker(rank, world, args, init_method, split)
+    except BaseException as e:  # noqa: B036 -- every way out must reach os._exit below
+        detail = str(e) if isinstance(e, (TwinError, OSError)) else f"{type(e).__name__}: {e}"
+        print(f"{PROG}: error: process {rank}: {detail}", file=sys.stderr)
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            status = 1
+    os._exit(status)
+
+
+def run_worker(rank, world, args, init_method, split):
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)  # one core per process: the processes are the parallelism
     if world > 1:
@@ -411,14 +432,7 @@ def train_worker(rank, world, args, init_method, split=None):
             save_model(args.save, model, args, world, steps)
             print(f"wrote {args.save}")
     if world > 1:
-        # Every process leaves together, and without tearing the group down: with torch 1.13 a
-        # process could be left spinning in gloo's I/O thread once its peer had gone, in
-        # destroy_process_group() even after this barrier (seen twice under torchrun). Every
-        # result is printed and saved by now, so each process flushes and exits at once.
-        dist.barrier()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        dist.barrier()  # every process leaves together (train_worker: without tearing down)
 
 
 def save_model(path, model, args, world, steps):
@@ -436,14 +450,6 @@ def save_model(path, model, args, world, steps):
         except BaseException:
             os.unlink(tmp.name)
             raise
-
-
-def spawned(rank, world, args, init_method, split):
-    try:
-        train_worker(rank, world, args, init_method, split)
-    except TwinError as e:
-        print(f"{PROG}: error: {e}", file=sys.stderr)
-        sys.exit(1)
 
 
 def train(args):
@@ -476,7 +482,7 @@ def train(args):
         init_method = "file://" + os.path.join(folder, "rendezvous")
         try:
             # fork: the processes inherit torch and the data instead of loading them again
-            mp.start_processes(spawned, args=(args.nproc, args, init_method, split),
+            mp.start_processes(train_worker, args=(args.nproc, args, init_method, split),
                                nprocs=args.nproc, start_method="fork")
         except mp.ProcessExitedException as e:
             raise TwinError(f"process {e.error_index} exited with code {e.exit_code}") from None

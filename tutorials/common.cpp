@@ -116,7 +116,7 @@ std::string final_message(const OutputSet& set, std::string_view name, std::stri
 }
 
 std::size_t evaluation_threads() {
-  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  return std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 2);
 }
 
 int finish_output(std::string_view program, int status) {

@@ -147,8 +147,9 @@ OutputSet open_output_set(const std::filesystem::path& dir, std::string_view opt
 /// the staging path of `name` replaced by its final path in the output folder.
 std::string final_message(const OutputSet& set, std::string_view name, std::string message);
 
-/// Threads for a test-set pass (evaluate()): the machine's cores, at most 8. Only speed
-/// depends on it: evaluate() gives the same numbers on any number of threads.
+/// Threads for a test-set pass (evaluate()): the machine's cores, at most 2 (each thread holds
+/// about 12 MB of batches, and a pass takes 0.17 s on one core). Only speed depends on it:
+/// evaluate() gives the same numbers on any number of threads.
 std::size_t evaluation_threads();
 
 /// A program's output written is part of its success (R25): stdout is flushed and checked;
