@@ -10,6 +10,11 @@
 
 namespace stepgrad {
 
+namespace {
+// The derivative of fn::clamped_log: 1 / x, and 0 where the clamp is active (the log is flat).
+double clamped_log_prime(double x) { return std::log(x) > fn::kLogFloor ? 1.0 / x : 0.0; }
+}  // namespace
+
 Var binary_cross_entropy(Var o, Var y) {
   require_same_shape("binary_cross_entropy", o, y);
   Tape& t = o.tape();
@@ -28,11 +33,10 @@ Var binary_cross_entropy(Var o, Var y) {
     Node& in_y = tape.node(out.b);
     const Tensor& o_val = in_o.value();
     const Tensor& y_val = in_y.value();
-    // a clamped log is flat, so its derivative is 0 where the clamp is active
-    auto dlog = [](double in) { return std::log(in) > fn::kLogFloor ? 1.0 / in : 0.0; };
     // dC/do = g * (-y / o + (1 - y) / (1 - o))
     accumulate(in_o, [&](std::size_t i) {
-      return g * (-y_val[i] * dlog(o_val[i]) + (1.0 - y_val[i]) * dlog(1.0 - o_val[i]));
+      return g * (-y_val[i] * clamped_log_prime(o_val[i]) +
+                  (1.0 - y_val[i]) * clamped_log_prime(1.0 - o_val[i]));
     });
     // dC/dy = g * -(log o - log(1 - o))
     accumulate(in_y, [&](std::size_t i) {
@@ -43,10 +47,10 @@ Var binary_cross_entropy(Var o, Var y) {
     const double g = out.grad()[0];
     const Tensor& o_val = tape.node(out.a).value();
     const Tensor& y_val = tape.node(out.b).value();
-    auto dlog = [](double in) { return std::log(in) > fn::kLogFloor ? 1.0 / in : 0.0; };
     Tensor local(o_val.shape());
     for (std::size_t i = 0; i < local.size(); ++i) {
-      local[i] = k == 0 ? -y_val[i] * dlog(o_val[i]) + (1.0 - y_val[i]) * dlog(1.0 - o_val[i])
+      local[i] = k == 0 ? -y_val[i] * clamped_log_prime(o_val[i]) +
+                              (1.0 - y_val[i]) * clamped_log_prime(1.0 - o_val[i])
                         : fn::clamped_log(o_val[i]) - fn::clamped_log(1.0 - o_val[i]);
     }
     return {k == 0 ? "{0} * {1}" : "-{0} * {1}", {out.grad(), local}, (k == 0 ? g : -g) * local};

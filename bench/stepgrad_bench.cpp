@@ -212,8 +212,7 @@ void dense_steps(benchmark::State& state) {
     train.one_hot(i, y);
     const Tensor& O3 = dense.step(x, y, lr);
     cost_sum += article_cost(O3, y);
-    const auto best = std::max_element(O3.values().begin(), O3.values().end());
-    correct += static_cast<std::size_t>(best - O3.values().begin()) == train.label(i);
+    correct += argmax(O3) == train.label(i);
     benchmark::DoNotOptimize(correct);
     if (++i == cycle) i = 0;
   }

@@ -16,7 +16,8 @@ trap 'rm -rf "$tmp"' EXIT
 page=$(node "$root/tests/web/browser.mjs" "$root" "$web" --bench | grep "^{" | head -1)
 native_rate() {  # samples/s of one epoch over the first 2,000 samples of the article split
     "$native/tutorials/10_train" --data "$root/data/mnist" --limit 2000 --epochs 1 --no-plots \
-        --recipe "$1" --out "$tmp/$1" | awk '$1 == "1" && NF == 7 { print $NF; exit }'
+        --recipe "$1" --out "$tmp/$1" >/dev/null
+    tail -1 "$tmp/$1/metrics.csv" | cut -d, -f7  # samples_per_second
 }
 fixed=$(native_rate fixed)
 article=$(native_rate article)

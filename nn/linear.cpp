@@ -1,14 +1,14 @@
 // Linear: the two ops of a layer with a bias.
 #include <stepgrad/nn/linear.hpp>
 
-#include <cmath>
-
 #include <fmt/format.h>
+
+#include <stepgrad/nn/network.hpp>
 
 namespace stepgrad {
 
 Linear::Linear(std::size_t in, std::size_t out, RandomState& rng, std::string_view index)
-    : W(fmt::format("W{}", index), std::sqrt(1.0 / static_cast<double>(in)) * rng.randn(out, in)),
+    : W(fmt::format("W{}", index), init_weight(rng, out, in, InitScale::fan_in)),
       b(fmt::format("b{}", index), Tensor::zeros(out)) {}
 
 Var Linear::operator()(Var O) {

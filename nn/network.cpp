@@ -14,8 +14,6 @@ std::string NetworkOptions::describe() const {
                      to_string(init), seed);
 }
 
-namespace {
-// The article's nn_init for one layer: randn(out, in) * sqrt(1 / out) (fan-in: 1 / in).
 Tensor init_weight(RandomState& rng, std::size_t out, std::size_t in, InitScale scale) {
   Tensor w = rng.randn(out, in);
   const double fan = static_cast<double>(scale == InitScale::fan_out ? out : in);
@@ -23,7 +21,6 @@ Tensor init_weight(RandomState& rng, std::size_t out, std::size_t in, InitScale 
   for (double& v : w.values()) v *= s;
   return w;
 }
-}  // namespace
 
 Network::Network(const NetworkOptions& options)
     : W0("W0", Tensor()),
@@ -71,9 +68,7 @@ std::size_t Network::parameter_count() const {
   return n;
 }
 
-void Network::zero_grad() {
-  for (Parameter* p : parameters()) p->zero_grad();
-}
+void Network::zero_grad() { stepgrad::zero_grad(parameters()); }
 
 double activation(Activation a, double z) {
   switch (a) {

@@ -13,6 +13,7 @@
 
 #include <stepgrad/autodiff/enum_names.hpp>
 #include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/autodiff/random.hpp>
 #include <stepgrad/autodiff/tape.hpp>
 
 namespace stepgrad {
@@ -84,6 +85,10 @@ class Network {
 
 /// A(z), the hidden activation of one element (sigmoid: eq. 5).
 double activation(Activation a, double z);
+
+/// The article's nn_init for one layer: randn(out, in) · sqrt(1 / out), or sqrt(1 / in) with
+/// InitScale::fan_in, the next draws of `rng`.
+Tensor init_weight(RandomState& rng, std::size_t out, std::size_t in, InitScale scale);
 /// A'(z), its derivative (sigmoid' = s (1 - s), eq. 5).
 double activation_prime(Activation a, double z);
 

@@ -107,7 +107,7 @@ void Trainer::step(const Subset& data, std::span<const std::size_t> order, std::
     tape_.clear();  // keeps every node's memory: no allocation after the first step
     const TapeForward f = record_forward(tape_, net_, x_, y_);
     tape_.backward(f.C);
-    for (Parameter* p : parameters_) p->sgd_step(options_.lr);  // eq. (12)
+    sgd_step(parameters_, options_.lr);     // eq. (12)
     cost_sum += f.cost.value().item() * n;  // the tape's cost is the batch's mean
     correct += count_correct(f.O3.value(), y_);
   } else if (count == 1) {

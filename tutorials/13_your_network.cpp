@@ -47,18 +47,8 @@ Recorded record_xor(Tape& tape, XorNet& net, const Tensor& X, const Tensor& Y) {
   return {O2, binary_cross_entropy(O2, tape.input(Y, "Y")).named("C")};
 }
 
-/// Every line of `text` indented by `by`.
-std::string indented(const std::string& text, std::string_view by) {
-  std::string out{by};
-  for (char c : text) {
-    out += c;
-    if (c == '\n') out += by;
-  }
-  return out;
-}
-
 void print_tensor(std::string_view title, const Tensor& t) {
-  fmt::print("  {}  {}\n{}\n", title, t.shape(), indented(format_values(t), "      "));
+  fmt::print("  {}  {}\n{}\n", title, t.shape(), tutorial::indented(format_values(t), "      "));
 }
 
 /// Each output within 0.1 of its target: all four rows of the truth table right, with room.

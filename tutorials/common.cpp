@@ -300,6 +300,15 @@ class Stepper {
 
 }  // namespace
 
+std::string indented(std::string_view text, std::string_view by) {
+  std::string out{by};
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += by;
+  }
+  return out;
+}
+
 void attach_tracer(Tape& tape, const CommonOptions& o) {
   if (!o.trace && !o.step) return;
   auto stepper = std::make_shared<Stepper>(o.step);
@@ -310,11 +319,7 @@ void attach_tracer(Tape& tape, const CommonOptions& o) {
     } else {
       fmt::print("[trace] backward {:>3}  {:<36} grad {}\n", i, t.label(i), describe(n.grad()));
       const std::string rules = explain_backward(t, i);  // one line per input
-      for (std::size_t at = 0; at < rules.size();) {
-        const std::size_t end = std::min(rules.find('\n', at), rules.size());
-        fmt::print("[trace]              {}\n", std::string_view(rules).substr(at, end - at));
-        at = end + 1;
-      }
+      if (!rules.empty()) fmt::print("{}\n", indented(rules, "[trace]              "));
     }
     stepper->stop(t, i, sweep);
   });

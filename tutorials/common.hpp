@@ -80,6 +80,9 @@ void print_header(const CLI::App& app);
 /// feed the keys on stdin.
 void attach_tracer(Tape& tape, const CommonOptions& o);
 
+/// Every line of `text` with `by` in front of it.
+std::string indented(std::string_view text, std::string_view by);
+
 /// Thrown by the step debugger's `q`: run() ends the program there, with status 0.
 struct QuitRequested {};
 

@@ -260,6 +260,17 @@ std::string image_axes(std::size_t cols, std::size_t rows) {
       static_cast<double>(cols) - 0.5, static_cast<double>(rows) - 0.5);
 }
 
+// Each series has one value per x (std::invalid_argument naming `fn` and the series if not).
+void check_series(std::string_view fn, std::span<const double> x,
+                  const std::vector<Series>& series) {
+  for (const Series& s : series) {
+    if (s.y.size() != x.size()) {
+      throw std::invalid_argument(
+          fmt::format("{}: series '{}' has {} values for {} x", fn, s.label, s.y.size(), x.size()));
+    }
+  }
+}
+
 }  // namespace
 
 bool gnuplot_available() {
@@ -278,12 +289,7 @@ PlotResult plot_lines(const fs::path& path, std::string_view title, std::string_
   if (x.empty() || series.empty()) {
     throw std::invalid_argument("plot_lines: no points or no series");
   }
-  for (const Series& s : series) {
-    if (s.y.size() != x.size()) {
-      throw std::invalid_argument(fmt::format("plot_lines: series '{}' has {} values for {} x",
-                                              s.label, s.y.size(), x.size()));
-    }
-  }
+  check_series("plot_lines", x, series);
   return render(path, 800, 500, [&](Gnuplot& gp) {
     gp << "set title " << gnuplot_string(title) << " font ',14'\n"
        << "set xlabel " << gnuplot_string(xlabel) << "\nset ylabel " << gnuplot_string(ylabel)
@@ -340,12 +346,7 @@ PlotResult plot_panels(const fs::path& path, std::string_view title, std::string
     if (p.series.empty()) {
       throw std::invalid_argument(fmt::format("plot_panels: panel '{}' has no series", p.title));
     }
-    for (const Series& s : p.series) {
-      if (s.y.size() != x.size()) {
-        throw std::invalid_argument(fmt::format("plot_panels: series '{}' has {} values for {} x",
-                                                s.label, s.y.size(), x.size()));
-      }
-    }
+    check_series("plot_panels", x, p.series);
   }
   const int width = 460 * static_cast<int>(panels.size());
   // One bottom margin for every panel, room for the longest key under the x label: left to
@@ -381,13 +382,7 @@ PlotResult plot_band_and_lines(const fs::path& path, std::string_view title,
                       v->size(), x.size()));
     }
   }
-  for (const Series& s : lines) {
-    if (s.y.size() != x.size()) {
-      throw std::invalid_argument(
-          fmt::format("plot_band_and_lines: series '{}' has {} values for {} x", s.label,
-                      s.y.size(), x.size()));
-    }
-  }
+  check_series("plot_band_and_lines", x, lines);
   constexpr std::array<int, 4> kDashes = {1, 2, 4, 5};  // solid, dashed, dash-dot, dash-dot-dot
   constexpr std::array<int, 5> kMarkers = {7, 5, 9, 13, 11};  // disc, square, triangles, diamond
   return render(path, 800, 540, [&](Gnuplot& gp) {

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
-#include <fstream>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -16,19 +16,22 @@
 
 #include <fmt/format.h>
 
+#include <stepgrad/io/files.hpp>
 #include <stepgrad/io/mnist.hpp>
 
 namespace {
 
-void put_u32(std::vector<char>& out, std::uint32_t v) {
-  for (int k = 0; k < 4; ++k) out.push_back(static_cast<char>((v >> (8 * k)) & 0xffu));
+void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  for (int k = 0; k < 4; ++k) out.push_back(static_cast<std::uint8_t>((v >> (8 * k)) & 0xffu));
 }
 
-void put_set(std::vector<char>& out, const stepgrad::Subset& s, std::size_t n) {
+void put_set(std::vector<std::uint8_t>& out, const stepgrad::Subset& s, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) put_u32(out, static_cast<std::uint32_t>(s.index(i)));
-  for (std::size_t i = 0; i < n; ++i)
-    for (const std::uint8_t p : s.pixels(i)) out.push_back(static_cast<char>(p));
-  for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<char>(s.label(i)));
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::span<const std::uint8_t> pixels = s.pixels(i);
+    out.insert(out.end(), pixels.begin(), pixels.end());
+  }
+  for (std::size_t i = 0; i < n; ++i) out.push_back(s.label(i));
 }
 
 // A positive whole number; "abc", "-5", "3x" and one past size_t's range are errors.
@@ -70,20 +73,13 @@ int main(int argc, char** argv) {
       throw std::invalid_argument(
           fmt::format("the article split has {} training and {} test images", split.train.size(),
                       split.test.size()));
-    std::vector<char> out{'S', 'G', 'M', 'N'};
+    std::vector<std::uint8_t> out{'S', 'G', 'M', 'N'};
     put_u32(out, 1);
     put_u32(out, static_cast<std::uint32_t>(n_train));
     put_u32(out, static_cast<std::uint32_t>(n_test));
     put_set(out, split.train, n_train);
     put_set(out, split.test, n_test);
-    const std::string tmp = out_path + ".tmp";
-    {
-      std::ofstream f(tmp, std::ios::binary);
-      f.write(out.data(), static_cast<std::streamsize>(out.size()));
-      if (!f.flush()) throw std::runtime_error(fmt::format("cannot write {}", tmp));
-    }
-    if (std::rename(tmp.c_str(), out_path.c_str()) != 0)
-      throw std::runtime_error(fmt::format("cannot rename {} to {}", tmp, out_path));
+    stepgrad::write_file_atomic(out_path, out);  // never a half-written file (R16)
     fmt::print("{}: {} training and {} test images of the article split, {} bytes\n", out_path,
                n_train, n_test, out.size());
   } catch (const std::exception& e) {

@@ -26,9 +26,8 @@ import subprocess
 import sys
 import tempfile
 
-SKIP = 77
-MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+from golden import SKIP, has_mnist
+
 failures = []
 
 
@@ -64,7 +63,7 @@ def run(cmd, cwd, expect=0):
             out, err = p.communicate(timeout=240)
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
-            p.communicate()
+            out, err = p.communicate()
             check(False, f"{cmd}: still running after 240 s; killed it and its processes")
     r = subprocess.CompletedProcess(cmd, p.returncode, out, err)
     print(r.stdout, end="")
@@ -159,11 +158,6 @@ def check_torchrun(source_root, scratch):
     return 0
 
 
-def has_mnist(folder):
-    return all(os.path.isfile(os.path.join(folder, f)) or os.path.isfile(os.path.join(folder, f + ".gz"))
-               for f in MNIST_FILES)
-
-
 def main(args):
     modes = {"evaluate": check_evaluate, "gradcheck": check_gradcheck, "ddp": check_ddp,
              "torchrun": check_torchrun}
@@ -179,7 +173,7 @@ def main(args):
               "apt-get install python3-torch")
         return SKIP
     data = os.path.join(source_root, "data", "mnist")
-    if not has_mnist(data):
+    if not has_mnist(source_root):
         print(f"check_pytorch_twin: skipped, no MNIST in {data} (scripts/fetch-mnist)")
         return SKIP
     with tempfile.TemporaryDirectory(prefix="check_pytorch_twin.") as scratch:

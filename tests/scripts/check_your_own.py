@@ -19,8 +19,7 @@ import sys
 import tempfile
 
 import scratch_install
-
-SKIP = 77
+from golden import SKIP
 
 
 def block(page_text: str, mark: str) -> str:
