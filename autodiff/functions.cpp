@@ -1,9 +1,17 @@
-// Softmax and log-softmax with the max shift (eq. 6; R6 in docs/reliability.md).
+// The sigmoid of a tensor, and softmax and log-softmax with the max shift (eq. 6; R6 in
+// docs/reliability.md).
 #include <stepgrad/autodiff/functions.hpp>
 
 #include <algorithm>
 
+#include <stepgrad/autodiff/kernels.hpp>
+
 namespace stepgrad::fn {
+
+void sigmoid(const Tensor& z, Tensor& out) {
+  out.resize(z.shape());
+  kernels::sigmoid(z.size(), z.data(), out.data());
+}
 
 void softmax(const Tensor& z, Tensor& out) {
   out.resize(z.shape());

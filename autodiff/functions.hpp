@@ -18,6 +18,11 @@ inline double sigmoid(double x) {
   return (x >= 0.0 ? 1.0 : e) / (1.0 + e);
 }
 
+/// fn::sigmoid of every element: out takes z's shape (z and out may be the same tensor). The
+/// same bits as the scalar function, computed several elements at a time where the fast kernels
+/// can (kernels::sigmoid).
+void sigmoid(const Tensor& z, Tensor& out);
+
 /// sigmoid'(x) = s (1 - s), eq. (5).
 inline double sigmoid_prime(double x) {
   const double s = sigmoid(x);

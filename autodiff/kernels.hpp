@@ -1,6 +1,7 @@
-// The few loops everything else is made of: matrix products, outer products and the SGD update,
-// on raw row-major arrays. The tape's ops and the hand-derived equations share them, so a faster
-// kernel speeds up both engines alike. Internal to autodiff/: other layers use Tensor's functions.
+// The few loops everything else is made of: matrix products, outer products, the SGD update and
+// the sigmoid, on raw row-major arrays. The tape's ops and the hand-derived equations share them,
+// so a faster kernel speeds up both engines alike. Internal to autodiff/: other layers use Tensor's
+// functions.
 //
 // Two implementations of this one interface (Note [Reference and fast kernels]):
 //   kernels_reference.cpp  plain loops, the one to read first;
@@ -72,6 +73,9 @@ void outer(std::size_t m, std::size_t n, double alpha, const double* u, const do
 void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
                double* w);
 
+/// y[i] = fn::sigmoid(x[i]) for i < n, eq. (5) (x and y may be the same array).
+void sigmoid(std::size_t n, const double* x, double* y);
+
 }  // namespace reference
 
 #if STEPGRAD_FAST_KERNELS
@@ -85,15 +89,21 @@ void outer(std::size_t m, std::size_t n, double alpha, const double* u, const do
            double beta, double* c);
 void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
                double* w);
+void sigmoid(std::size_t n, const double* x, double* y);
+/// Whether sigmoid runs four elements at a time on this machine: built with AVX2 and FMA against
+/// glibc, and its exp found equal to std::exp (Note [A vectorised exp with glibc's bits]).
+bool sigmoid_vectorised();
 }  // namespace fast
 using fast::dot;
 using fast::gemm;
 using fast::outer;
+using fast::sigmoid;
 using fast::sub_outer;
 #else
 using reference::dot;
 using reference::gemm;
 using reference::outer;
+using reference::sigmoid;
 using reference::sub_outer;
 #endif
 

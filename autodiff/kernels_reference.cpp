@@ -4,6 +4,8 @@
 // engine use these.
 #include <stepgrad/autodiff/kernels.hpp>
 
+#include <stepgrad/autodiff/functions.hpp>
+
 namespace stepgrad::kernels::reference {
 
 double dot(const double* a, const double* b, std::size_t n) {
@@ -46,6 +48,10 @@ void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const d
   for (std::size_t i = 0; i < m; ++i) {
     for (std::size_t j = 0; j < n; ++j) w[i * n + j] -= lr * (u[i] * v[j]);
   }
+}
+
+void sigmoid(std::size_t n, const double* x, double* y) {
+  for (std::size_t i = 0; i < n; ++i) y[i] = fn::sigmoid(x[i]);
 }
 
 }  // namespace stepgrad::kernels::reference

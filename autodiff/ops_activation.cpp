@@ -45,7 +45,8 @@ Var log(Var x) {
 }
 
 Var sigmoid(Var x) {
-  record_map(x, [](double v) { return fn::sigmoid(v); });
+  Node& y = x.tape().record(x.shape(), x);
+  fn::sigmoid(x.value(), y.value());  // fn::sigmoid of each element, several at a time
   constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
     const Tensor& s = out.value();

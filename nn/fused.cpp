@@ -17,6 +17,10 @@ void layer(const Parameter& w, const Parameter& b, bool bias, const Tensor& o, T
 }
 
 void activate(Activation act, const Tensor& z, Tensor& o) {
+  if (act == Activation::sigmoid) {
+    fn::sigmoid(z, o);  // activation()'s bits, several elements at a time
+    return;
+  }
   o.resize(z.shape());
   for (std::size_t i = 0; i < z.size(); ++i) o[i] = activation(act, z[i]);
 }

@@ -4,11 +4,17 @@
 // kernels] promises it.
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <thread>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
+#include <fmt/format.h>
+
+#include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/kernels.hpp>
 #include <stepgrad/autodiff/random.hpp>
 #include "common/alloc_counter.hpp"
@@ -26,12 +32,21 @@ struct Kernels {
                double, double*);
   void (*outer)(std::size_t, std::size_t, double, const double*, const double*, double, double*);
   void (*sub_outer)(std::size_t, std::size_t, double, const double*, const double*, double*);
+  void (*sigmoid)(std::size_t, const double*, double*);
 };
-constexpr Kernels reference{"reference", kernels::reference::dot, kernels::reference::gemm,
-                            kernels::reference::outer, kernels::reference::sub_outer};
+constexpr Kernels reference{"reference",
+                            kernels::reference::dot,
+                            kernels::reference::gemm,
+                            kernels::reference::outer,
+                            kernels::reference::sub_outer,
+                            kernels::reference::sigmoid};
 // The ones the engine calls: the fast kernels unless built with -Dfast_kernels=false.
-constexpr Kernels chosen{STEPGRAD_FAST_KERNELS ? "fast" : "reference", kernels::dot, kernels::gemm,
-                         kernels::outer, kernels::sub_outer};
+constexpr Kernels chosen{STEPGRAD_FAST_KERNELS ? "fast" : "reference",
+                         kernels::dot,
+                         kernels::gemm,
+                         kernels::outer,
+                         kernels::sub_outer,
+                         kernels::sigmoid};
 constexpr std::array<Kernels, 2> both{reference, chosen};
 
 // C = op(A) op(B), the textbook way.
@@ -185,6 +200,53 @@ BOOST_AUTO_TEST_CASE(small_minibatch_products_are_bit_identical_big_ones_within_
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(the_sigmoid_kernels_give_the_scalar_sigmoid_bits) {
+  // Note [A vectorised exp with glibc's bits]: arguments over every binade the vectorised exp
+  // handles, a network's usual range, and those it leaves to std::exp (0, tiny, |x| >= 512,
+  // subnormals, infinities, NaNs of both signs), in lengths that leave a partial group of four.
+  std::vector<double> x;
+  std::uint64_t state = 42;
+  const auto next = [&] { return state = state * 6364136223846793005u + 1442695040888963407u; };
+  for (int i = 0; i < 600000; ++i) {
+    const std::uint64_t r = next();
+    const double f = static_cast<double>(r >> 11) * 0x1p-53;
+    const double sign = (r & 1) != 0 ? -1.0 : 1.0;
+    x.push_back(sign * std::ldexp(1.0 + f, static_cast<int>((r >> 1) % 72) - 60));  // 2^-60..2^11
+    x.push_back(sign * 40.0 * f);
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (double v : {0.0, 0x1p-54, 0x1p-55, 0x1.fffffffffffffp-55, 511.99999999999994, 512.0, 708.0,
+                   709.8, 745.2, 746.0, 1e300, std::numeric_limits<double>::denorm_min(),
+                   std::numeric_limits<double>::min(), inf, nan}) {
+    x.push_back(v);
+    x.push_back(-v);
+  }
+  x.push_back(1.0);  // an odd length: a last group of one
+  for (const Kernels& impl : both) {
+    BOOST_TEST_CONTEXT(impl.name) {
+      std::vector<double> got(x.size());
+      impl.sigmoid(x.size(), x.data(), got.data());
+      std::size_t differ = 0;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        const double want = fn::sigmoid(x[i]);
+        if (std::memcmp(&want, &got[i], sizeof want) != 0 && differ++ < 5) {
+          BOOST_ERROR(fmt::format("sigmoid({:a}) = {:a}, the scalar function gives {:a}", x[i],
+                                  got[i], want));
+        }
+      }
+      BOOST_TEST(differ == 0u);
+      std::vector<double> in_place = x;  // y may be x
+      impl.sigmoid(in_place.size(), in_place.data(), in_place.data());
+      BOOST_TEST(std::memcmp(in_place.data(), got.data(), got.size() * sizeof(double)) == 0);
+    }
+  }
+#if STEPGRAD_FAST_KERNELS && defined(__AVX2__) && defined(__FMA__) && defined(__GLIBC__)
+  // Built for the vector path: the check above ran it, not the scalar fallback.
+  BOOST_TEST(stepgrad::kernels::fast::sigmoid_vectorised());
+#endif
 }
 
 BOOST_AUTO_TEST_CASE(a_nan_in_a_sparse_input_is_data_not_a_zero) {
