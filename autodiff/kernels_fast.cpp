@@ -135,14 +135,19 @@ struct Blocks {
 
 Blocks nonzero_blocks(const double* b, std::size_t n) {
   thread_local std::vector<std::uint32_t> blocks;
-  blocks.clear();
-  blocks.reserve(n / kBlock + 1);  // allocates once per size: a training loop stops allocating
+  // Sized once per size: a training loop stops allocating.
+  if (blocks.size() < n / kBlock + 1) blocks.resize(n / kBlock + 1);
+  // Without a branch: every block is written at the end of the list, and kept when it holds a
+  // nonzero (an image's lit blocks follow no pattern a branch predictor could learn).
+  std::uint32_t* out = blocks.data();
+  std::size_t count = 0;
   std::size_t q = 0;
   for (; q * kBlock + kBlock <= n; ++q) {
-    if (any_nonzero(load(b + q * kBlock))) blocks.push_back(static_cast<std::uint32_t>(q));
+    out[count] = static_cast<std::uint32_t>(q);
+    count += any_nonzero(load(b + q * kBlock)) ? 1 : 0;
   }
   const bool tail = std::any_of(b + q * kBlock, b + n, [](double v) { return v != 0.0; });
-  return {blocks, tail};
+  return {std::span<const std::uint32_t>(out, count), tail};
 }
 
 // Rows i0 .. i0+R of the block-sparse product of matvec(). groups[g] lists the full blocks whose
@@ -206,14 +211,14 @@ void matvec(std::size_t m, std::size_t k, const double* a, const double* b, doub
   const Blocks blocks = nonzero_blocks(b, k);
   // The full blocks by lane register.
   thread_local std::vector<std::uint32_t> sorted;
-  sorted.reserve(k / kBlock + 1);  // room for every block: no allocation per call
-  sorted.resize(blocks.full.size());
+  if (sorted.size() < k / kBlock + 1) sorted.resize(k / kBlock + 1);  // once per size
   std::array<std::span<const std::uint32_t>, kGroups> groups;
   std::size_t next = 0;
   for (std::size_t g = 0; g < kGroups; ++g) {
     const std::size_t first = next;
-    for (std::uint32_t q : blocks.full) {
-      if (q % kGroups == g) sorted[next++] = q;
+    for (std::uint32_t q : blocks.full) {  // without a branch, as nonzero_blocks
+      sorted[next] = q;
+      next += q % kGroups == g ? 1 : 0;
     }
     groups[g] = std::span<const std::uint32_t>(sorted).subspan(first, next - first);
   }
@@ -551,7 +556,7 @@ void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const d
                double* w) {
   const Blocks blocks = nonzero_blocks(v, n);  // Note [Sparse inputs]
   std::size_t i = 0;
-  for (; i + kRows <= m; i += kRows) sub_outer_rows<kRows>(i, n, lr, u, v, blocks, w);
+  for (; i + 8 <= m; i += 8) sub_outer_rows<8>(i, n, lr, u, v, blocks, w);
   for (; i < m; ++i) sub_outer_rows<1>(i, n, lr, u, v, blocks, w);
 }
 
