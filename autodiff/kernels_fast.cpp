@@ -59,8 +59,9 @@ namespace {
 // A block is one register with AVX-512 and two with AVX2. Sums carried across a loop are kept
 // in the machine's own registers (Vec: 8 doubles with AVX-512, 4 with AVX2): with a two-register
 // Block g++ kept the AVX2 build's partial sums in memory, a store and a reload per block, and
-// that build ran 30% slower than the AVX-512 one (issue 16; bench/README.md). The row loops
-// take kRows rows at a time (8 with AVX-512, 4 with AVX2: 8 registers of sums either way), and
+// that build ran 30% slower than the AVX-512 one (issue 16; bench/README.md). The products
+// take kRows rows at a time (8 with AVX-512, 4 with AVX2: 8 registers of sums either way), the
+// updates, which carry no sums, 8 rows on both (4 made AVX2's W0 update 9% slower), and
 // W^T · delta keeps each lane's sum in a register and combines the lanes as they come. None of
 // this changes an addition or its order: the same bits on every CPU.
 constexpr std::size_t kBlock = 8;
@@ -161,6 +162,8 @@ constexpr std::size_t kGroups = kLanes / kBlock;
 // Rows at a time in the block loops: 8 registers of sums or updates in flight, 4 with AVX2,
 // where a block is two registers.
 constexpr std::size_t kRows = kParts == 1 ? 8 : 4;
+// Rows at a time in sub_outer (Note [Registers on every CPU]).
+constexpr std::size_t kUpdateRows = 8;
 
 template <std::size_t R>
 void matvec_rows(std::size_t i0, std::size_t k, const double* a, const double* b, double beta,
@@ -556,7 +559,9 @@ void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const d
                double* w) {
   const Blocks blocks = nonzero_blocks(v, n);  // Note [Sparse inputs]
   std::size_t i = 0;
-  for (; i + 8 <= m; i += 8) sub_outer_rows<8>(i, n, lr, u, v, blocks, w);
+  for (; i + kUpdateRows <= m; i += kUpdateRows) {
+    sub_outer_rows<kUpdateRows>(i, n, lr, u, v, blocks, w);
+  }
   for (; i < m; ++i) sub_outer_rows<1>(i, n, lr, u, v, blocks, w);
 }
 
