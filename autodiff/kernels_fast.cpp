@@ -164,6 +164,8 @@ constexpr std::size_t kGroups = kLanes / kBlock;
 constexpr std::size_t kRows = kParts == 1 ? 8 : 4;
 // Rows at a time in sub_outer (Note [Registers on every CPU]).
 constexpr std::size_t kUpdateRows = 8;
+// Registers of outputs at a time in matvec_transposed.
+constexpr std::size_t kTransposedRegs = 4;
 
 template <std::size_t R>
 void matvec_rows(std::size_t i0, std::size_t k, const double* a, const double* b, double beta,
@@ -256,37 +258,72 @@ void sub_outer_rows(std::size_t i0, std::size_t n, double lr, const double* u, c
 
 // y (m) = A^T · b for A (k,m): term p of each sum goes to lane p % kLanes, exactly as dot()
 // does on the rows of a stored A^T, so A^T · b has the same bits whether A^T is stored or not
-// (the tape stores W, the hand-derived code forms W^T). kVec outputs at a time, one register
-// wide: each lane's sum (the terms p = l, l + 32, ...) runs in a register, and the lanes are
+// (the tape stores W, the hand-derived code forms W^T). C registers of outputs at a time: each
+// lane's sum (the terms p = l, l + 32, ...) runs in a register, and the lanes are
 // combined as they come, in combine_lanes' order, vectorised across the outputs.
-void matvec_transposed(std::size_t m, std::size_t k, const double* a, const double* b, double beta,
-                       double* y) {
-  std::size_t i0 = 0;
-  for (; i0 + kVec <= m; i0 += kVec) {
-    // The sum of the terms p = lane, lane + 32, ... for the outputs i0 .. i0 + kVec.
-    const auto lane_sum = [&](std::size_t lane) {
-      Vec s(0.0);
-      for (std::size_t p = lane; p < k; p += kLanes) {
-        if (b[p] == 0.0) continue;  // Note [Sparse inputs]
-        s += load_vec(a + p * m + i0) * Vec(b[p]);
-      }
-      return s;
-    };
-    Vec v[8];  // combine_lanes: v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l])
-    for (std::size_t l = 0; l < 8; ++l) {
-      v[l] = (lane_sum(l) + lane_sum(16 + l)) + (lane_sum(8 + l) + lane_sum(24 + l));
+//
+// kRounds > 0: k <= 32 kRounds, each lane holds at most kRounds terms, and the loops unroll (W1^T
+// and W2^T of the article's network: 64 and 10 terms). C registers of outputs at a time share
+// each term's broadcast of b[p].
+template <std::size_t kRounds, std::size_t C>
+void matvec_transposed_cols(std::size_t i0, std::size_t m, std::size_t k, const double* a,
+                            const double* b, double beta, double* y) {
+  // The sum of the terms p = lane, lane + 32, ... for the outputs i0 .. i0 + C kVec.
+  const auto lane_sum = [&](std::size_t lane, Vec* s) {
+    for (std::size_t c = 0; c < C; ++c) s[c] = Vec(0.0);
+    const std::size_t end = kRounds > 0 ? std::min(k, lane + kRounds * kLanes) : k;
+    for (std::size_t p = lane; p < end; p += kLanes) {
+      if (b[p] == 0.0) continue;  // Note [Sparse inputs]
+      const Vec bp(b[p]);
+      for (std::size_t c = 0; c < C; ++c) s[c] += load_vec(a + p * m + i0 + c * kVec) * bp;
     }
-    const Vec sum = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+  };
+  // combine_lanes: v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]), then
+  // ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7])).
+  Vec v[8][C];
+  for (std::size_t l = 0; l < 8; ++l) {
+    Vec s0[C], s16[C], s8[C], s24[C];
+    lane_sum(l, s0);
+    lane_sum(16 + l, s16);
+    lane_sum(8 + l, s8);
+    lane_sum(24 + l, s24);
+    for (std::size_t c = 0; c < C; ++c) v[l][c] = (s0[c] + s16[c]) + (s8[c] + s24[c]);
+  }
+  for (std::size_t c = 0; c < C; ++c) {
+    const Vec sum =
+        ((v[0][c] + v[4][c]) + (v[2][c] + v[6][c])) + ((v[1][c] + v[5][c]) + (v[3][c] + v[7][c]));
     double out[kVec];
     store_vec(sum, out);
-    for (std::size_t l = 0; l < kVec; ++l) store_scaled(y[i0 + l], beta, out[l]);
+    for (std::size_t l = 0; l < kVec; ++l) store_scaled(y[i0 + c * kVec + l], beta, out[l]);
   }
+}
+
+template <std::size_t kRounds>
+void matvec_transposed_rounds(std::size_t m, std::size_t k, const double* a, const double* b,
+                              double beta, double* y) {
+  constexpr std::size_t C = kTransposedRegs;
+  std::size_t i0 = 0;
+  for (; i0 + C * kVec <= m; i0 += C * kVec) {
+    matvec_transposed_cols<kRounds, C>(i0, m, k, a, b, beta, y);
+  }
+  for (; i0 + kVec <= m; i0 += kVec) matvec_transposed_cols<kRounds, 1>(i0, m, k, a, b, beta, y);
   for (; i0 < m; ++i0) {  // the last m % kVec outputs, one at a time, in the same order
     double lane[kLanes] = {};
     for (std::size_t p = 0; p < k; ++p) {
       if (b[p] != 0.0) lane[p % kLanes] += a[p * m + i0] * b[p];
     }
     store_scaled(y[i0], beta, combine_lanes(lane));
+  }
+}
+
+void matvec_transposed(std::size_t m, std::size_t k, const double* a, const double* b, double beta,
+                       double* y) {
+  if (k <= kLanes) {
+    matvec_transposed_rounds<1>(m, k, a, b, beta, y);
+  } else if (k <= 2 * kLanes) {
+    matvec_transposed_rounds<2>(m, k, a, b, beta, y);
+  } else {
+    matvec_transposed_rounds<0>(m, k, a, b, beta, y);
   }
 }
 
