@@ -19,8 +19,8 @@ namespace stepgrad::kernels {
 // (default true) picks the one that `kernels::gemm` and the others name. The reference kernels
 // are always built, so tests/autodiff/test_kernels.cpp holds the fast ones to them: bit for bit
 // for every product with one column (every product of per-sample training and of the
-// tutorials), every outer product and every update; to 1e-12 relative for the minibatch
-// products that go to OpenBLAS, whose order of summation is its own (and its CPU's).
+// tutorials), every outer product, every update and every sigmoid; to 1e-12 relative for the
+// minibatch products that go to OpenBLAS, whose order of summation is its own (and its CPU's).
 
 // Note [beta == 0 overwrites]
 // As in BLAS, C = op(A)·op(B) + beta·C reads C only when beta != 0: with beta == 0 the
