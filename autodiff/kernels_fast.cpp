@@ -52,7 +52,8 @@ namespace {
 // (matvec groups the blocks by lane register to keep the sums in registers). Skipping a zero
 // term changes no bit of a lane's sum (x + 0 * w == x: a lane starts at +0.0 and so is never
 // -0.0) and no bit of an update (w - lr * (d * 0) == w), so the numbers are exactly the dense
-// ones (for finite weights and deltas), for about 40% of the work on the article's W0. Dense
+// ones (for finite weights and deltas, and but for a weight of exactly -0.0, which the dense
+// update may turn into +0.0), for about 40% of the work on the article's W0. Dense
 // vectors (O1, O2, the deltas) take the same block loops with every block listed.
 //
 // Note [Registers on every CPU]
@@ -145,7 +146,7 @@ Blocks nonzero_blocks(const double* b, std::size_t n) {
   std::size_t q = 0;
   for (; q * kBlock + kBlock <= n; ++q) {
     out[count] = static_cast<std::uint32_t>(q);
-    count += any_nonzero(load(b + q * kBlock)) ? 1 : 0;
+    count += any_nonzero(load(b + q * kBlock)) ? std::size_t{1} : std::size_t{0};
   }
   const bool tail = std::any_of(b + q * kBlock, b + n, [](double v) { return v != 0.0; });
   return {std::span<const std::uint32_t>(out, count), tail};
@@ -159,7 +160,7 @@ Blocks nonzero_blocks(const double* b, std::size_t n) {
 // store-to-load round trip per block. R rows at once give R independent additions in flight and
 // load each block of b once for R rows.
 constexpr std::size_t kGroups = kLanes / kBlock;
-// Rows at a time in the block loops: 8 registers of sums or updates in flight, 4 with AVX2,
+// Rows at a time in the products' block loops: 8 registers of sums in flight, 4 with AVX2,
 // where a block is two registers.
 constexpr std::size_t kRows = kParts == 1 ? 8 : 4;
 // Rows at a time in sub_outer (Note [Registers on every CPU]).
@@ -223,7 +224,7 @@ void matvec(std::size_t m, std::size_t k, const double* a, const double* b, doub
     const std::size_t first = next;
     for (std::uint32_t q : blocks.full) {  // without a branch, as nonzero_blocks
       sorted[next] = q;
-      next += q % kGroups == g ? 1 : 0;
+      next += q % kGroups == g ? std::size_t{1} : std::size_t{0};
     }
     groups[g] = std::span<const std::uint32_t>(sorted).subspan(first, next - first);
   }
@@ -338,10 +339,11 @@ void matvec_transposed(std::size_t m, std::size_t k, const double* a, const doub
 // library runs the build of that code compiled with -mfma (__exp_fma), whose fused multiply-adds
 // fall where exp_simd below puts them (read from its disassembly: objdump -d libm.so.6). The
 // table and constants are glibc's __exp_data. Every other x (|x| < 2^-54 and so 0, |x| >= 512,
-// infinities, NaN) goes to std::exp itself, four lanes at a time. Because a different libm
-// could compute exp another way, the first call checks exp_simd against std::exp on 4,096
-// arguments across the range and uses std::exp alone if any bit differs; tests/autodiff/
-// test_kernels.cpp checks it on millions more.
+// infinities, NaN) goes to std::exp itself: a group of four with such a lane takes std::exp for
+// all four. Because a different libm could compute exp another way, the first call checks
+// exp_simd against std::exp on 4,096 arguments (half across its whole range, half in [-40, 0]
+// where a network's sigmoids live) and uses std::exp alone if any bit differs; tests/autodiff/
+// test_kernels.cpp checks the sigmoid on 1.2 million more.
 namespace glibc_exp {
 constexpr double kInvLn2N = 0x1.71547652b82fep0 * 128;  // 128 / ln 2
 constexpr double kNegLn2HiN = -0x1.62e42fefa0000p-8;    // -ln 2 / 128, high and low parts
@@ -430,10 +432,11 @@ inline __m256d exp_simd(__m256d x) {
   __m256d r = _mm256_fmadd_pd(kd, _mm256_set1_pd(kNegLn2HiN), x);
   r = _mm256_fmadd_pd(kd, _mm256_set1_pd(kNegLn2LoN), r);
   const __m256i idx = _mm256_slli_epi64(_mm256_and_si256(ki, _mm256_set1_epi64x(127)), 1);
-  const auto* table = reinterpret_cast<const long long*>(kTable);
-  const __m256d tail = _mm256_castsi256_pd(_mm256_i64gather_epi64(table, idx, 8));
+  const auto* tails = reinterpret_cast<const long long*>(kTable);       // tab[2k]
+  const auto* scales = reinterpret_cast<const long long*>(kTable + 1);  // tab[2k + 1]
+  const __m256d tail = _mm256_castsi256_pd(_mm256_i64gather_epi64(tails, idx, 8));
   const __m256i sbits =
-      _mm256_add_epi64(_mm256_i64gather_epi64(table + 1, idx, 8), _mm256_slli_epi64(ki, 45));
+      _mm256_add_epi64(_mm256_i64gather_epi64(scales, idx, 8), _mm256_slli_epi64(ki, 45));
   const __m256d c23 = _mm256_fmadd_pd(r, _mm256_set1_pd(kC3), _mm256_set1_pd(kC2));
   const __m256d tail_r = _mm256_add_pd(r, tail);
   const __m256d r2 = _mm256_mul_pd(r, r);
@@ -454,7 +457,8 @@ inline int exp_simd_lanes(__m256d x) {
 }
 
 // fn::sigmoid of four lanes: e = exp(x >= 0 ? -x : x), (x >= 0 ? 1 : e) / (1 + e), each step the
-// scalar one; lanes outside exp_simd's range take fn::sigmoid's own exp.
+// scalar one; a group with a lane outside exp_simd's range takes fn::sigmoid's own exp (std::exp)
+// for all four lanes.
 inline __m256d sigmoid_simd(__m256d x) {
   const __m256d one = _mm256_set1_pd(1.0);
   const __m256d nonnegative = _mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GE_OQ);
@@ -480,11 +484,15 @@ bool exp_simd_agrees() {
       alignas(32) double x[4];
       for (double& v : x) {
         state = state * 6364136223846793005u + 1442695040888963407u;
-        // |x| = 2^e (1 + f) with e in [-54, 8]: every binade exp_simd handles
         const double f = static_cast<double>(state >> 11) * 0x1p-53;
-        const int e = static_cast<int>((state >> 3) % 63) - 54;
-        v = std::ldexp(1.0 + f, e) * ((state & 1) != 0 ? -1.0 : 1.0);
-        if (std::fabs(v) >= 512.0) v = std::copysign(511.0, v);
+        if (i % 2 == 0) {  // a sigmoid's arguments: -40 f, f in [0, 1)
+          v = -40.0 * f;
+          if (v > -0x1p-54) v = -0.5;
+        } else {  // |x| = 2^e (1 + f) with e in [-54, 8]: every binade exp_simd handles
+          const int e = static_cast<int>((state >> 3) % 63) - 54;
+          v = std::ldexp(1.0 + f, e) * ((state & 1) != 0 ? -1.0 : 1.0);
+          if (std::fabs(v) >= 512.0) v = std::copysign(511.0, v);
+        }
       }
       alignas(32) double y[4];
       _mm256_store_pd(y, exp_simd(_mm256_load_pd(x)));

@@ -143,7 +143,14 @@ BOOST_AUTO_TEST_CASE(the_fast_kernels_give_the_reference_bits_for_every_per_samp
   // W^T), outer products and updates, at the article's sizes and at ragged ones (7 rows: the
   // product's 4-row groups plus 3; 61 columns: a partial last block of 5, holding data).
   RandomState rng(8);
-  for (auto [m, k] : {std::array<std::size_t, 2>{128, 784}, {64, 128}, {10, 64}, {7, 61}}) {
+  for (auto [m, k] : {std::array<std::size_t, 2>{128, 784},
+                      {64, 128},
+                      {10, 64},
+                      {7, 61},
+                      {40, 13},
+                      {45, 50},
+                      {100, 70},
+                      {33, 100}}) {
     BOOST_TEST_CONTEXT("m=" << m << " k=" << k) {
       const Tensor w = rng.randn(m, k);
       for (const Tensor& x : {sparse_vector(rng, k, k / 4, k / 2), sparse_vector(rng, k, 0, k),
@@ -161,6 +168,15 @@ BOOST_AUTO_TEST_CASE(the_fast_kernels_give_the_reference_bits_for_every_per_samp
         chosen.gemm(false, false, k, 1, m, wt.data(), g.data(), 0.0, from_wt.data());
         BOOST_TEST(testing::identical(got_t, want_t));
         BOOST_TEST(testing::identical(from_wt, want_t));
+        // beta = 1 adds to what is there, in both directions
+        Tensor want_acc = Tensor::vector(rng.randn(m, 1).values()), got_acc = want_acc;
+        Tensor want_acc_t = Tensor::vector(rng.randn(k, 1).values()), got_acc_t = want_acc_t;
+        reference.gemm(false, false, m, 1, k, w.data(), x.data(), 1.0, want_acc.data());
+        chosen.gemm(false, false, m, 1, k, w.data(), x.data(), 1.0, got_acc.data());
+        BOOST_TEST(testing::identical(got_acc, want_acc));
+        reference.gemm(true, false, k, 1, m, w.data(), g.data(), 1.0, want_acc_t.data());
+        chosen.gemm(true, false, k, 1, m, w.data(), g.data(), 1.0, got_acc_t.data());
+        BOOST_TEST(testing::identical(got_acc_t, want_acc_t));
         // W -= lr · (g ⊗ x), and g ⊗ x written out
         Tensor want_w = w, got_w = w;
         reference.sub_outer(m, k, 0.001, g.data(), x.data(), want_w.data());
@@ -221,9 +237,12 @@ BOOST_AUTO_TEST_CASE(the_sigmoid_kernels_give_the_scalar_sigmoid_bits) {
   for (double v : {0.0, 0x1p-54, 0x1p-55, 0x1.fffffffffffffp-55, 511.99999999999994, 512.0, 708.0,
                    709.8, 745.2, 746.0, 1e300, std::numeric_limits<double>::denorm_min(),
                    std::numeric_limits<double>::min(), inf, nan}) {
-    x.push_back(v);
-    x.push_back(-v);
+    for (double sv : {v, -v}) {  // in a group of four with in-range values, and alone at its end
+      for (double w : {sv, 0.5, -2.0, 3.0}) x.push_back(w);
+      for (double w : {-1.5, sv, 0.25, -7.0}) x.push_back(w);
+    }
   }
+  for (double v : {nan, -nan, -0.0}) x.push_back(v);
   x.push_back(1.0);  // an odd length: a last group of one
   for (const Kernels& impl : both) {
     BOOST_TEST_CONTEXT(impl.name) {
