@@ -37,14 +37,27 @@ namespace stepgrad::kernels {
 // or A^T is stored, and whether zero terms are skipped.
 inline constexpr std::size_t kLanes = 32;
 
+/// combine_lanes' first level: element l of the four groups of 8 lanes (lanes l, 8 + l, 16 + l,
+/// 24 + l), as (0 + 2) + (1 + 3). T is double, or a SIMD register holding several l at once.
+template <class T>
+T combine_groups(const T& g0, const T& g1, const T& g2, const T& g3) {
+  return (g0 + g2) + (g1 + g3);
+}
+
+/// combine_lanes' second level: its 8 first-level sums, pairwise.
+template <class T>
+T combine_eight(const T* v) {
+  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+}
+
 /// The 32 partial sums of Note [Summation order], added in its fixed order: element l of the
 /// four groups of 8 first ((0 + 16) + (8 + 24)), then the 8 results pairwise.
 inline double combine_lanes(const double* lane) {
   double v[8];
   for (std::size_t l = 0; l < 8; ++l) {
-    v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]);
+    v[l] = combine_groups(lane[l], lane[8 + l], lane[16 + l], lane[24 + l]);
   }
-  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+  return combine_eight(v);
 }
 
 /// c = beta · c + s, never reading c when beta == 0 (Note [beta == 0 overwrites]).

@@ -199,15 +199,14 @@ void matvec_rows(std::size_t i0, std::size_t k, const double* a, const double* b
       for (std::size_t h = 0; h < kParts; ++h) part[r][g][h] = load_vec(lanes + h * kVec);
     }
   }
-  // combine_lanes, its first level a register at a time: v[l] = (lane[l] + lane[16 + l]) +
-  // (lane[8 + l] + lane[24 + l]) is register 0 + register 2 plus register 1 + register 3.
+  // combine_lanes, its first level a register at a time (lane register g holds group g).
   for (std::size_t r = 0; r < R; ++r) {
     double v[kBlock];
     for (std::size_t h = 0; h < kParts; ++h) {
-      store_vec((part[r][0][h] + part[r][2][h]) + (part[r][1][h] + part[r][3][h]), v + h * kVec);
+      const Vec(&g)[kGroups][kParts] = part[r];
+      store_vec(combine_groups(g[0][h], g[1][h], g[2][h], g[3][h]), v + h * kVec);
     }
-    const double sum = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
-    store_scaled(y[i0 + r], beta, sum);
+    store_scaled(y[i0 + r], beta, combine_eight(v));
   }
 }
 
@@ -279,22 +278,19 @@ void matvec_transposed_cols(std::size_t i0, std::size_t m, std::size_t k, const 
       for (std::size_t c = 0; c < C; ++c) s[c] += load_vec(a + p * m + i0 + c * kVec) * bp;
     }
   };
-  // combine_lanes: v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]), then
-  // ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7])).
-  Vec v[8][C];
+  // combine_lanes, vectorised across the outputs: v[c][l] from lanes l, 8 + l, 16 + l, 24 + l.
+  Vec v[C][8];
   for (std::size_t l = 0; l < 8; ++l) {
-    Vec s0[C], s16[C], s8[C], s24[C];
+    Vec s0[C], s8[C], s16[C], s24[C];
     lane_sum(l, s0);
     lane_sum(16 + l, s16);
     lane_sum(8 + l, s8);
     lane_sum(24 + l, s24);
-    for (std::size_t c = 0; c < C; ++c) v[l][c] = (s0[c] + s16[c]) + (s8[c] + s24[c]);
+    for (std::size_t c = 0; c < C; ++c) v[c][l] = combine_groups(s0[c], s8[c], s16[c], s24[c]);
   }
   for (std::size_t c = 0; c < C; ++c) {
-    const Vec sum =
-        ((v[0][c] + v[4][c]) + (v[2][c] + v[6][c])) + ((v[1][c] + v[5][c]) + (v[3][c] + v[7][c]));
     double out[kVec];
-    store_vec(sum, out);
+    store_vec(combine_eight(v[c]), out);
     for (std::size_t l = 0; l < kVec; ++l) store_scaled(y[i0 + c * kVec + l], beta, out[l]);
   }
 }
