@@ -10,18 +10,25 @@ Usage:
 
 A tutorial runs in a scratch folder whose `data` links to SOURCE_ROOT/data, so its defaults
 (--data data/mnist, --out out) print the same relative paths everywhere and its pictures land in
-the scratch folder, never in the source tree. Only stdout is compared: the tutorials print on
-stderr what depends on the machine (whether gnuplot or graphviz drew a picture). A tutorial
+the scratch folder, never in the source tree. Only stdout is compared: the step tutorials print
+on stderr what depends on the machine (whether gnuplot or graphviz drew a picture). A tutorial
 that takes --data needs MNIST: without data/mnist its check exits 77 (meson's "skipped").
 
 A docs output block is
-  <!-- output: NAME [ARGS...] [| grep -F TEXT] -->
+  <!-- output: NAME [ARGS...] [| grep -F TEXT | head -n N] [; after: NAME [ARGS...]] -->
   ```text
-  $ build/tutorials/NAME [ARGS...] [| grep -F 'TEXT']
+  $ build/tutorials/NAME [ARGS...] [| grep -F 'TEXT' | head -n N]
   ...what that command prints...
   ```
   <!-- end output -->
-Blocks without arguments must equal tests/golden/NAME.txt; the others are run (given the EXEs).
+Blocks without arguments or filter must equal tests/golden/NAME.txt; the others are run, all in
+one scratch folder, each command once. `after:` names a command whose files the block reads
+(11_evaluate's model comes from `10_train`); it runs first, unless an earlier block ran it.
+Two things a run prints may differ from the page and still match:
+  - the timing columns: in a table whose header ends `seconds  samples/s` (10_train's epochs),
+    the last two numbers of each row. regen keeps the page's figures when nothing else changed;
+  - nothing else. 10_train, 11_evaluate and 12_recipes say on stdout whether gnuplot drew their
+    pictures, so without gnuplot their blocks (unless run with --no-plots) are skipped.
 Exits 0 when everything matches, 1 with a unified diff when not, 77 when skipped.
 """
 import difflib
@@ -36,12 +43,25 @@ import tempfile
 SKIP = 77
 MNIST_FILES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-# Pictures the tutorials draw into --out (default out/) that the docs show.
-PICTURES = ["sigmoid.png", "tape.png", "13_boundary.png", "13_loss.png"]
-# Pictures drawn by a run with options: picture -> (tutorial, its arguments).
-PICTURE_RUNS = {"neuron.png": ("01_neuron", ["--dot", "out/neuron.dot"])}
+# The pictures in docs/images/ that regen copies from the scratch folder, where the golden runs,
+# PICTURE_RUNS and the docs' blocks drew them: picture -> its path in the scratch folder.
+PICTURES = {"sigmoid.png": "out/sigmoid.png", "tape.png": "out/tape.png",
+            "13_boundary.png": "out/13_boundary.png", "13_loss.png": "out/13_loss.png",
+            "neuron.png": "out/neuron.png",
+            "curves.png": "out/curves.png", "weights.png": "out/weights.png",
+            "layers.png": "out/layers.png", "curves_article.png": "out_article/curves.png",
+            "weights_article.png": "out_article/weights.png",
+            "layers_article.png": "out_article/layers.png",
+            "confusion.png": "out/confusion.png", "predictions.png": "out/predictions.png",
+            "recipes.png": "out/recipes.png"}
+# Runs with options that only draw a picture: (tutorial, its arguments).
+PICTURE_RUNS = [("01_neuron", ["--dot", "out/neuron.dot"])]
+# Tutorials whose stdout says whether gnuplot drew their pictures (unless --no-plots).
+PLOTS_ON_STDOUT = {"10_train", "11_evaluate", "12_recipes"}
 BLOCK = re.compile(r"<!-- output: (?P<spec>[^>]*?) -->\n(?P<body>.*?)<!-- end output -->\n",
                    re.DOTALL)
+TIMING_HEADER = re.compile(r"\bseconds\s+samples/s\s*$")
+TIMING_ROW = re.compile(r"\s+[\d.]+\s+[\d.]+\s*$")
 
 
 def has_mnist(source_root):
@@ -109,25 +129,61 @@ def check(name, exe, source_root):
 
 # ---- docs blocks ----
 
-def parse_spec(spec):
-    """'05_forward --trace | grep -F [trace]' -> ('05_forward', ['--trace'], '[trace]')."""
-    command, _, pipe = spec.partition("|")
-    words = shlex.split(command)
-    grep = None
-    if pipe.strip():
-        p = shlex.split(pipe)
-        if len(p) != 3 or p[:2] != ["grep", "-F"]:
-            raise ValueError(f"output block '{spec}': the only filter is '| grep -F TEXT'")
-        grep = p[2]
-    return words[0], words[1:], grep
+class Block:
+    """One output block's spec: 'NAME ARGS [| grep -F TEXT] [| head -n N] [; after: NAME ARGS]'."""
+
+    def __init__(self, spec):
+        command, _, after = spec.partition(";")
+        words = shlex.split(command.replace("|", " | "))
+        self.grep = self.head = None
+        parts = [[]]
+        for w in words:
+            if w == "|":
+                parts.append([])
+            else:
+                parts[-1].append(w)
+        if not parts[0]:
+            raise ValueError(f"output block '{spec}': no program")
+        self.name, self.args = parts[0][0], parts[0][1:]
+        for f in parts[1:]:
+            if len(f) == 3 and f[:2] == ["grep", "-F"] and self.grep is None and self.head is None:
+                self.grep = f[2]
+            elif len(f) == 3 and f[:2] == ["head", "-n"] and f[2].isdigit() and self.head is None:
+                self.head = int(f[2])
+            else:
+                raise ValueError(f"output block '{spec}': the filters are '| grep -F TEXT' "
+                                 "then '| head -n N'")
+        self.after = None
+        if after.strip():
+            a = shlex.split(after)
+            if len(a) < 2 or a[0] != "after:":
+                raise ValueError(f"output block '{spec}': after ';' comes 'after: NAME [ARGS...]'")
+            self.after = (a[1], a[2:])
+
+    def render(self, output):
+        shown = " ".join(["build/tutorials/" + self.name] + [shlex.quote(a) for a in self.args])
+        lines = output.splitlines(True)
+        if self.grep is not None:
+            shown += " | grep -F " + shlex.quote(self.grep)
+            lines = [line for line in lines if self.grep in line]
+        if self.head is not None:
+            shown += f" | head -n {self.head}"
+            lines = lines[:self.head]
+        return "```text\n$ " + shown + "\n" + "".join(lines).rstrip("\n") + "\n```\n"
 
 
-def render(name, args, grep, output):
-    shown = " ".join(["build/tutorials/" + name] + [shlex.quote(a) for a in args])
-    if grep is not None:
-        shown += " | grep -F " + shlex.quote(grep)
-        output = "".join(line for line in output.splitlines(True) if grep in line)
-    return f"```text\n$ {shown}\n{output.rstrip(chr(10))}\n```\n"
+def mask_timing(text):
+    """The text with each timing row's last two numbers (seconds, samples/s) replaced by '#'."""
+    out, in_table = [], False
+    for line in text.splitlines(True):
+        if not line.strip():
+            in_table = False
+        elif in_table:
+            line = TIMING_ROW.sub(" # #\n", line)
+        elif TIMING_HEADER.search(line):
+            in_table = True
+        out.append(line)
+    return "".join(out)
 
 
 def docs_pages(source_root):
@@ -135,45 +191,69 @@ def docs_pages(source_root):
     return [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith(".md")]
 
 
-def block_output(name, args, source_root, exes, scratch):
-    """What the block's command prints, or None when it cannot be run here."""
-    if not args:
-        path = golden_path(source_root, name)
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8") as f:
-                return f.read()
-    exe = exes.get(name)
-    if exe is None or (needs_data(exe) and not has_mnist(source_root)):
-        return None
-    code, out, err = run(exe, args, scratch)
-    if code != 0:
-        raise RuntimeError(f"{name} {' '.join(args)} exited {code}: {err.strip()}")
-    return out
+class Runner:
+    """Runs the blocks' commands in one scratch folder, each (program, arguments) once."""
+
+    def __init__(self, source_root, exes, scratch):
+        self.source_root, self.exes, self.scratch = source_root, exes, scratch
+        self.outputs = {}
+
+    def can_run(self, name, args):
+        exe = self.exes.get(name)
+        if exe is None or (needs_data(exe) and not has_mnist(self.source_root)):
+            return False
+        return not (name in PLOTS_ON_STDOUT and "--no-plots" not in args and
+                    shutil.which("gnuplot") is None)
+
+    def output(self, name, args):
+        key = (name, tuple(args))
+        if key not in self.outputs:
+            code, out, err = run(self.exes[name], args, self.scratch)
+            if code != 0:
+                raise RuntimeError(f"{name} {' '.join(args)} exited {code}: {err.strip()}")
+            self.outputs[key] = out
+        return self.outputs[key]
+
+    def block(self, block):
+        """What the block's command prints, or None when it cannot be run here."""
+        if not block.args:
+            path = golden_path(self.source_root, block.name)
+            if os.path.isfile(path):
+                with open(path, encoding="utf-8") as f:
+                    return f.read()
+        if not self.can_run(block.name, block.args):
+            return None
+        if block.after is not None:
+            if not self.can_run(*block.after):
+                return None
+            self.output(*block.after)
+        return self.output(block.name, block.args)
 
 
 def docs(source_root, exes):
     failures = skipped = checked = 0
     scratch = make_scratch(source_root)
     try:
+        runner = Runner(source_root, exes, scratch)
         for page in docs_pages(source_root):
             with open(page, encoding="utf-8") as f:
                 text = f.read()
             rel = os.path.relpath(page, source_root)
             for m in BLOCK.finditer(text):
-                name, args, grep = parse_spec(m.group("spec"))
-                output = block_output(name, args, source_root, exes, scratch)
+                block = Block(m.group("spec"))
+                output = runner.block(block)
                 if output is None:
                     skipped += 1
                     continue
-                want = render(name, args, grep, output)
+                want = block.render(output)
                 checked += 1
-                if m.group("body") != want:
+                if mask_timing(m.group("body")) != mask_timing(want):
                     failures += 1
                     print(diff(m.group("body"), want, f"{rel}: {m.group('spec')}", "the program now"))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"docs_output: {checked} output blocks checked, {failures} differ, {skipped} skipped "
-          "(no data or no program)")
+          "(no data, no program or no gnuplot)")
     if failures:
         print("docs_output: run scripts/regen-golden")
         return 1
@@ -188,29 +268,51 @@ def regen(build_dir, source_root):
         return 1
     folder = os.path.join(build_dir, "tutorials")
     exes = {f: os.path.join(folder, f) for f in sorted(os.listdir(folder))
-            if re.fullmatch(r"(0[1-9]|13)_\w+", f) and os.access(os.path.join(folder, f), os.X_OK)}
-    if not exes:
+            if re.fullmatch(r"\d\d_\w+", f) and os.access(os.path.join(folder, f), os.X_OK)}
+    golden = [name for name in exes if re.fullmatch(r"(0[1-9]|13)_\w+", name)]
+    if not golden:
         print(f"regen-golden: no step tutorials in {folder}; build first", file=sys.stderr)
         return 1
     os.makedirs(os.path.join(source_root, "tests", "golden"), exist_ok=True)
     scratch = make_scratch(source_root)
     try:
-        for name, exe in exes.items():
-            code, out, err = run(exe, [], scratch)
+        for name in golden:
+            code, out, err = run(exes[name], [], scratch)
             if code != 0:
                 print(f"regen-golden: {name} exited {code}: {err.strip()}", file=sys.stderr)
                 return 1
             with open(golden_path(source_root, name), "w", encoding="utf-8") as f:
                 f.write(out)
             print(f"tests/golden/{name}.txt: {len(out.splitlines())} lines")
-        for name, args in PICTURE_RUNS.values():
+        for name, args in PICTURE_RUNS:
             code, _, err = run(exes[name], args, scratch)
             if code != 0:
                 print(f"regen-golden: {name} {' '.join(args)} exited {code}: {err.strip()}",
                       file=sys.stderr)
                 return 1
-        for picture in PICTURES + list(PICTURE_RUNS):
-            made = os.path.join(scratch, "out", picture)
+        runner = Runner(source_root, exes, scratch)
+        for page in docs_pages(source_root):
+            with open(page, encoding="utf-8") as f:
+                text = f.read()
+
+            def replace(m):
+                block = Block(m.group("spec"))
+                output = runner.block(block)
+                if output is None:
+                    raise RuntimeError(f"{page}: cannot run the block '{m.group('spec')}' "
+                                       f"(no program in {folder}, or no gnuplot)")
+                body = block.render(output)
+                if mask_timing(body) == mask_timing(m.group("body")):
+                    body = m.group("body")  # only the timing differs: keep the page's run
+                return f"<!-- output: {m.group('spec')} -->\n" + body + "<!-- end output -->\n"
+
+            new = BLOCK.sub(replace, text)
+            if new != text:
+                with open(page, "w", encoding="utf-8") as f:
+                    f.write(new)
+                print(f"{os.path.relpath(page, source_root)}: output blocks updated")
+        for picture, made in PICTURES.items():
+            made = os.path.join(scratch, made)
             if os.path.isfile(made):
                 os.makedirs(os.path.join(source_root, "docs", "images"), exist_ok=True)
                 shutil.copyfile(made, os.path.join(source_root, "docs", "images", picture))
@@ -218,23 +320,6 @@ def regen(build_dir, source_root):
             else:
                 print(f"regen-golden: {picture} was not drawn (gnuplot or graphviz missing?); "
                       f"docs/images/{picture} is unchanged", file=sys.stderr)
-        for page in docs_pages(source_root):
-            with open(page, encoding="utf-8") as f:
-                text = f.read()
-
-            def replace(m):
-                name, args, grep = parse_spec(m.group("spec"))
-                output = block_output(name, args, source_root, exes, scratch)
-                if output is None:
-                    raise RuntimeError(f"{page}: no program {name} in {folder}")
-                return (f"<!-- output: {m.group('spec')} -->\n" + render(name, args, grep, output) +
-                        "<!-- end output -->\n")
-
-            new = BLOCK.sub(replace, text)
-            if new != text:
-                with open(page, "w", encoding="utf-8") as f:
-                    f.write(new)
-                print(f"{os.path.relpath(page, source_root)}: output blocks updated")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
