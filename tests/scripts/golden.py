@@ -4,7 +4,7 @@
 Usage:
   golden.py check NAME EXE SOURCE_ROOT     run EXE (tutorial NAME) with its default options and
                                            compare its stdout with tests/golden/NAME.txt
-  golden.py docs SOURCE_ROOT [EXE...]      check every output block of docs/*.md (see below)
+  golden.py docs SOURCE_ROOT [EXE...]      check every output block of README.md and docs/*.md
   golden.py regen BUILD_DIR SOURCE_ROOT    rewrite tests/golden/*.txt, the docs' output blocks
                                            and the pictures in docs/images/ (scripts/regen-golden)
 
@@ -15,14 +15,16 @@ on stderr what depends on the machine (whether gnuplot or graphviz drew a pictur
 that takes --data needs MNIST: without data/mnist its check exits 77 (meson's "skipped").
 
 A docs output block is
-  <!-- output: NAME [ARGS...] [| grep -F TEXT | head -n N] [; after: NAME [ARGS...]] -->
+  <!-- output: NAME [ARGS...] [| grep -F TEXT] [| lines A-B] [; after: NAME [ARGS...]] -->
   ```text
-  $ build/tutorials/NAME [ARGS...] [| grep -F 'TEXT' | head -n N]
+  $ build/tutorials/NAME [ARGS...] [| grep -F 'TEXT']
   ...what that command prints...
   ```
   <!-- end output -->
-Blocks without arguments or filter must equal tests/golden/NAME.txt; the others are run, all in
-one scratch folder, each command once. `after:` names a command whose files the block reads
+`| lines A-B` shows only lines A to B (from 1; `A-` to the end) and `...` where lines were
+left out; it is not a shell command, so the page shows the command without it (a program cut
+off by `head` would stop before writing its files). Blocks without arguments or filter must
+equal tests/golden/NAME.txt; the others are run, all in one scratch folder, each command once. `after:` names a command whose files the block reads
 (11_evaluate's model comes from `10_train`); it runs first, unless an earlier block ran it.
 Two things a run prints may differ from the page and still match:
   - the timing columns: in a table whose header ends `seconds  samples/s` (10_train's epochs),
@@ -130,12 +132,12 @@ def check(name, exe, source_root):
 # ---- docs blocks ----
 
 class Block:
-    """One output block's spec: 'NAME ARGS [| grep -F TEXT] [| head -n N] [; after: NAME ARGS]'."""
+    """One output block's spec: 'NAME ARGS [| grep -F TEXT] [| lines A-B] [; after: NAME ARGS]'."""
 
     def __init__(self, spec):
         command, _, after = spec.partition(";")
         words = shlex.split(command.replace("|", " | "))
-        self.grep = self.head = None
+        self.grep = self.lines = None
         parts = [[]]
         for w in words:
             if w == "|":
@@ -146,13 +148,15 @@ class Block:
             raise ValueError(f"output block '{spec}': no program")
         self.name, self.args = parts[0][0], parts[0][1:]
         for f in parts[1:]:
-            if len(f) == 3 and f[:2] == ["grep", "-F"] and self.grep is None and self.head is None:
+            span = re.fullmatch(r"([1-9]\d*)-([1-9]\d*)?", f[1]) if len(f) == 2 else None
+            if len(f) == 3 and f[:2] == ["grep", "-F"] and self.grep is None and self.lines is None:
                 self.grep = f[2]
-            elif len(f) == 3 and f[:2] == ["head", "-n"] and f[2].isdigit() and self.head is None:
-                self.head = int(f[2])
+            elif f[0] == "lines" and span and self.lines is None and \
+                    (span[2] is None or int(span[2]) >= int(span[1])):
+                self.lines = (int(span[1]), int(span[2]) if span[2] else None)
             else:
                 raise ValueError(f"output block '{spec}': the filters are '| grep -F TEXT' "
-                                 "then '| head -n N'")
+                                 "then '| lines A-B'")
         self.after = None
         if after.strip():
             a = shlex.split(after)
@@ -166,9 +170,11 @@ class Block:
         if self.grep is not None:
             shown += " | grep -F " + shlex.quote(self.grep)
             lines = [line for line in lines if self.grep in line]
-        if self.head is not None:
-            shown += f" | head -n {self.head}"
-            lines = lines[:self.head]
+        if self.lines is not None:
+            first, last = self.lines
+            last = len(lines) if last is None else min(last, len(lines))
+            lines = (["...\n"] if first > 1 else []) + lines[first - 1:last] + \
+                (["...\n"] if last < len(lines) else [])
         return "```text\n$ " + shown + "\n" + "".join(lines).rstrip("\n") + "\n```\n"
 
 
@@ -187,8 +193,10 @@ def mask_timing(text):
 
 
 def docs_pages(source_root):
+    """README.md and docs/*.md."""
     folder = os.path.join(source_root, "docs")
-    return [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith(".md")]
+    return [os.path.join(source_root, "README.md")] + \
+        [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith(".md")]
 
 
 class Runner:

@@ -36,20 +36,30 @@ class Timing(unittest.TestCase):
 class Spec(unittest.TestCase):
     def test_a_plain_command(self):
         b = Block("12_recipes --jobs 2")
-        self.assertEqual((b.name, b.args, b.grep, b.head, b.after),
+        self.assertEqual((b.name, b.args, b.grep, b.lines, b.after),
                          ("12_recipes", ["--jobs", "2"], None, None, None))
 
     def test_filters_and_after(self):
-        b = Block("11_evaluate --split standard | grep -F 'a b' | head -n 3 ; after: 10_train --x 1")
-        self.assertEqual((b.name, b.args, b.grep, b.head, b.after),
-                         ("11_evaluate", ["--split", "standard"], "a b", 3, ("10_train", ["--x", "1"])))
+        b = Block("11_evaluate --split standard | grep -F 'a b' | lines 2-3 ; after: 10_train --x 1")
+        self.assertEqual((b.name, b.args, b.grep, b.lines, b.after),
+                         ("11_evaluate", ["--split", "standard"], "a b", (2, 3),
+                          ("10_train", ["--x", "1"])))
         self.assertEqual(b.render("a b 1\nc\na b 2\na b 3\na b 4\n"),
-                         "```text\n$ build/tutorials/11_evaluate --split standard | grep -F 'a b'"
-                         " | head -n 3\na b 1\na b 2\na b 3\n```\n")
+                         "```text\n$ build/tutorials/11_evaluate --split standard | grep -F 'a b'\n"
+                         "...\na b 2\na b 3\n...\n```\n")
+
+    def test_lines_marks_only_what_it_leaves_out(self):
+        out = "1\n2\n3\n"
+        shown = {span: Block("01_neuron | lines " + span).render(out).split("\n")[2:-2]
+                 for span in ["1-3", "1-2", "2-3", "2-", "1-9"]}
+        self.assertEqual(shown, {"1-3": ["1", "2", "3"], "1-2": ["1", "2", "..."],
+                                 "2-3": ["...", "2", "3"], "2-": ["...", "2", "3"],
+                                 "1-9": ["1", "2", "3"]})
 
     def test_anything_else_is_an_error(self):
-        for spec in ["", "10_train | sort", "10_train | head -n x", "10_train | head -n 2 | grep -F a",
-                     "11_evaluate ; before: 10_train", "11_evaluate ; after:"]:
+        for spec in ["", "10_train | sort", "10_train | lines x", "10_train | lines 3-2",
+                     "10_train | lines 0-2", "10_train | lines 1-2 | grep -F a",
+                     "10_train | head -n 3", "11_evaluate ; before: 10_train", "11_evaluate ; after:"]:
             with self.assertRaises(ValueError, msg=spec):
                 Block(spec)
 
