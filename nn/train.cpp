@@ -66,30 +66,13 @@ void run_on_threads(std::size_t threads, const std::function<void()>& work) {
     if (error) std::rethrow_exception(error);
 }
 
-// How many columns of O3 put their largest value on the label (the first maximum, as argmax).
-std::size_t count_correct(const Tensor& O3, const Tensor& Y) {
-  std::size_t correct = 0;
-  const std::size_t cols = O3.rank() == 2 ? O3.cols() : 1;
-  for (std::size_t k = 0; k < cols; ++k) {
-    std::size_t best = 0;
-    std::size_t label = 0;
-    for (std::size_t i = 0; i < O3.rows(); ++i) {
-      if (O3(i, k) > O3(best, k)) best = i;
-      if (Y(i, k) == 1.0) label = i;
-    }
-    correct += best == label;
-  }
-  return correct;
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace
 
-Trainer::Trainer(Network& net, const TrainOptions& options)
-    : net_(net), options_(options), parameters_(net.parameters()) {
+Trainer::Trainer(Network& net, const TrainOptions& options) : net_(net), options_(options) {
   if (options.batch == 0) throw std::invalid_argument("batch: must be at least 1");
   if (!(options.lr > 0.0) || !std::isfinite(options.lr)) {
     throw std::invalid_argument(fmt::format("lr: must be a positive number, not {}", options.lr));
@@ -102,24 +85,10 @@ Trainer::Trainer(Network& net, const TrainOptions& options)
 void Trainer::step(const Subset& data, std::span<const std::size_t> order, std::size_t first,
                    std::size_t count, double& cost_sum, std::size_t& correct) {
   fill(data, order, first, count, x_, y_);
-  const double n = static_cast<double>(count);
-  if (options_.effective_engine() == Engine::tape) {
-    tape_.clear();  // keeps every node's memory: no allocation after the first step
-    const TapeForward f = record_forward(tape_, net_, x_, y_);
-    tape_.backward(f.C);
-    sgd_step(parameters_, options_.lr);     // eq. (12)
-    cost_sum += f.cost.value().item() * n;  // the tape's cost is the batch's mean
-    correct += count_correct(f.O3.value(), y_);
-  } else if (count == 1) {
-    const Tensor& O3 =
-        fused_.step(net_, x_, y_, options_.recipe, options_.lr);  // = deltas_sgd_step
-    cost_sum += article_cost(O3, y_);
-    correct += count_correct(O3, y_);
-  } else {
-    const Activations a = deltas_sgd_step(net_, x_, y_, options_.recipe, options_.lr);
-    cost_sum += article_cost(a.O3, y_) * n;
-    correct += count_correct(a.O3, y_);
-  }
+  const StepResult r =
+      step_.step(net_, x_, y_, options_.effective_engine(), options_.recipe, options_.lr);
+  cost_sum += r.cost_sum;
+  correct += r.correct;
 }
 
 EpochMetrics Trainer::run_epoch(const Subset& train, const Subset& test, std::size_t epoch,

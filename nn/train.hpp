@@ -13,18 +13,10 @@
 #include <stepgrad/autodiff/tape.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/nn/deltas.hpp>
-#include <stepgrad/nn/fused.hpp>
 #include <stepgrad/nn/network.hpp>
+#include <stepgrad/nn/step.hpp>
 
 namespace stepgrad {
-
-/// Who computes the gradients of the `fixed` recipe: the tape or the hand-derived deltas.
-enum class Engine : std::uint8_t { tape, deltas };
-template <>
-struct EnumNames<Engine> {
-  static constexpr std::array<std::pair<std::string_view, Engine>, 2> values{
-      {{"tape", Engine::tape}, {"deltas", Engine::deltas}}};
-};
 
 struct TrainOptions {
   Recipe recipe = Recipe::fixed;  ///< `article` always runs on the hand-derived deltas
@@ -91,11 +83,9 @@ class Trainer {
  private:
   Network& net_;
   TrainOptions options_;
-  std::vector<Parameter*> parameters_;  // net_.parameters(), fetched once
-  Tape tape_;
-  FusedDeltasStep fused_;  // the deltas engine, one sample at a time
-  Tensor x_;               // (784,) or (784, batch)
-  Tensor y_;               // (10,) or (10, batch)
+  TrainingStep step_;  // either engine (nn/step.hpp)
+  Tensor x_;           // (784,) or (784, batch)
+  Tensor y_;           // (10,) or (10, batch)
   std::vector<std::size_t> order_;
 };
 

@@ -1,7 +1,7 @@
 // The explorer's engine: stepgrad's own autodiff/ and network code, compiled to WebAssembly, seen
 // from JavaScript through embind. Nothing here computes a number of its own: every value comes
 // from record_forward / backward (the tape), backward_pass (the hand-derived deltas),
-// numerical_gradient (finite differences) or the training step of nn/train.cpp, repeated; the
+// numerical_gradient (finite differences) or TrainingStep (nn/step.hpp), as 10_train's; the
 // small graphs (SmallGraph) are recorded from the same ops as 01_neuron and 13_your_network.
 // Besides printing, the only arithmetic here is compare()'s relative error of two tensors.
 // web/stepgrad.js wraps this class in the documented API (docs/explorer.md).
@@ -24,8 +24,8 @@
 #include <stepgrad/autodiff/random.hpp>
 #include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/deltas.hpp>
-#include <stepgrad/nn/fused.hpp>
 #include <stepgrad/nn/network.hpp>
+#include <stepgrad/nn/step.hpp>
 
 namespace stepgrad {
 namespace {
@@ -126,7 +126,6 @@ class Explorer {
   // ---- the network and its data ----
   void reset(std::uint32_t seed) {
     net_ = Network(options(seed));
-    fused_ = FusedDeltasStep();
     explained_ = false;
     ++weights_version_;
   }
@@ -305,7 +304,7 @@ class Explorer {
   /// "(128,) min -3.463 max 2.537 mean -0.03934 norm 12.15", as 08_tape prints it.
   std::string summary_text(const std::string& key) { return summary(lookup(key)); }
 
-  // ---- training: the per-sample SGD of Trainer::step (nn/train.cpp) ----
+  // ---- training: the per-sample SGD of 10_train, the same TrainingStep (nn/step.hpp) ----
   /// count SGD steps on training samples first, first + 1, ... (wrapping around the subset).
   /// recipe fixed runs the tape engine, article the fused deltas, as 10_train does.
   /// Returns {cost: sum of the article's cost, correct: how many O3 had the label on top}.
@@ -313,6 +312,7 @@ class Explorer {
     if (train_.size() == 0) throw std::runtime_error("train: no data loaded");
     if (!(lr > 0.0)) throw std::invalid_argument("train: lr must be a positive number");
     const Recipe r = parse_enum<Recipe>(recipe, "recipe");
+    const Engine engine = r == Recipe::fixed ? Engine::tape : Engine::deltas;
     explained_ = false;  // the weights change: the explained tape is stale
     ++weights_version_;
     net_.zero_grad();  // explain() left the tape's gradients in the Parameters
@@ -322,18 +322,9 @@ class Explorer {
       const std::size_t i = (first + k) % train_.size();
       fill_input(&train_.pixels[i * kPixels], tx_);
       fill_one_hot(train_.labels[i], ty_);
-      if (r == Recipe::fixed) {
-        train_tape_.clear();
-        const TapeForward f = record_forward(train_tape_, net_, tx_, ty_);
-        train_tape_.backward(f.C);
-        for (Parameter* p : net_.parameters()) p->sgd_step(lr);  // eq. (12)
-        cost += f.cost.value().item();
-        correct += argmax(f.O3.value(), 0) == train_.labels[i];
-      } else {
-        const Tensor& O3 = fused_.step(net_, tx_, ty_, r, lr);
-        cost += article_cost(O3, ty_);
-        correct += argmax(O3, 0) == train_.labels[i];
-      }
+      const StepResult s = step_.step(net_, tx_, ty_, engine, r, lr);
+      cost += s.cost_sum;
+      correct += s.correct;
     }
     val out = val::object();
     out.set("cost", cost);
@@ -403,9 +394,8 @@ class Explorer {
   }
 
   Network net_;
-  FusedDeltasStep fused_;
-  Tape tape_;  // the explained sample's tape
-  Tape train_tape_;
+  TrainingStep step_;  // train()'s engine, as Trainer's (its own tape and buffers)
+  Tape tape_;          // the explained sample's tape
   TapeForward forward_;
   Activations activations_;
   Deltas deltas_;

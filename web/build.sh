@@ -29,7 +29,7 @@ flags=(-std=c++20 -O3 -msimd128 -fexceptions -ffp-contract=off -DFMT_HEADER_ONLY
 sources=(autodiff/tensor.cpp autodiff/kernels_reference.cpp autodiff/kernels_fast.cpp
     autodiff/random.cpp autodiff/functions.cpp autodiff/tape.cpp autodiff/ops_linear.cpp
     autodiff/ops_activation.cpp autodiff/ops_loss.cpp autodiff/gradcheck.cpp autodiff/print.cpp
-    nn/network.cpp nn/deltas.cpp nn/fused.cpp nn/crosscheck.cpp web/bindings.cpp)
+    nn/network.cpp nn/deltas.cpp nn/fused.cpp nn/crosscheck.cpp nn/step.cpp web/bindings.cpp)
 
 # Everything is recompiled when a header or the flags changed since the last build.
 headers_newest=$(find "$root/autodiff" "$root/nn" -name '*.hpp' -newer "$out/obj" -print -quit 2>/dev/null || true)
