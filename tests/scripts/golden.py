@@ -15,9 +15,9 @@ on stderr what depends on the machine (whether gnuplot or graphviz drew a pictur
 that takes --data needs MNIST: without data/mnist its check exits 77 (meson's "skipped").
 
 A docs output block is
-  <!-- output: NAME [ARGS...] [| grep -F TEXT] [| lines A-B] [; after: NAME [ARGS...]] -->
+  <!-- output: NAME [ARGS...] [| grep -F TEXT] [| lines A-B] [; after: NAME [ARGS...]] [; keys: K] -->
   ```text
-  $ build/tutorials/NAME [ARGS...] [| grep -F 'TEXT']
+  $ [printf 'K' | ]build/tutorials/NAME [ARGS...] [| grep -F 'TEXT']
   ...what that command prints...
   ```
   <!-- end output -->
@@ -26,6 +26,8 @@ left out; it is not a shell command, so the page shows the command without it (a
 off by `head` would stop before writing its files). Blocks without arguments or filter must
 equal tests/golden/NAME.txt; the others are run, all in one scratch folder, each command once. `after:` names a command whose files the block reads
 (11_evaluate's model comes from `10_train`); it runs first, unless an earlier block ran it.
+`keys:` is the program's standard input, written as printf's format (`p\n\nq\n`: p, Enter,
+Enter, q) and shown piped from printf; without it the input is empty.
 Two things a run prints may differ from the page and still match:
   - the timing columns: in a table whose header ends `seconds  samples/s` (10_train's epochs),
     the last two numbers of each row. regen keeps the page's figures when nothing else changed;
@@ -87,10 +89,10 @@ def make_scratch(source_root):
     return scratch
 
 
-def run(exe, args, scratch):
-    """(exit code, stdout, stderr) of one run in the scratch folder."""
+def run(exe, args, scratch, keys=""):
+    """(exit code, stdout, stderr) of one run in the scratch folder, `keys` on its stdin."""
     r = subprocess.run([os.path.abspath(exe)] + args, cwd=scratch, capture_output=True, text=True,
-                       check=False, stdin=subprocess.DEVNULL, timeout=900)
+                       check=False, input=keys, timeout=900)
     return r.returncode, r.stdout, r.stderr
 
 
@@ -132,10 +134,11 @@ def check(name, exe, source_root):
 # ---- docs blocks ----
 
 class Block:
-    """One output block's spec: 'NAME ARGS [| grep -F TEXT] [| lines A-B] [; after: NAME ARGS]'."""
+    """One output block's spec: 'NAME ARGS [| grep -F TEXT] [| lines A-B] [; after: NAME ARGS]
+    [; keys: K]'."""
 
     def __init__(self, spec):
-        command, _, after = spec.partition(";")
+        command, *clauses = spec.split(";")
         words = shlex.split(command.replace("|", " | "))
         self.grep = self.lines = None
         parts = [[]]
@@ -157,15 +160,28 @@ class Block:
             else:
                 raise ValueError(f"output block '{spec}': the filters are '| grep -F TEXT' "
                                  "then '| lines A-B'")
-        self.after = None
-        if after.strip():
-            a = shlex.split(after)
-            if len(a) < 2 or a[0] != "after:":
-                raise ValueError(f"output block '{spec}': after ';' comes 'after: NAME [ARGS...]'")
-            self.after = (a[1], a[2:])
+        self.after = self.keys = None
+        for clause in clauses:
+            c = clause.strip()
+            a = shlex.split(c) if c.startswith("after:") else []
+            if len(a) >= 2 and self.after is None:
+                self.after = (a[1], a[2:])
+            elif c.startswith("keys:") and " " not in c[5:].strip() and self.keys is None:
+                self.keys = c[5:].strip()  # as written: printf's escapes stay escapes
+            else:
+                raise ValueError(f"output block '{spec}': after ';' comes 'after: NAME [ARGS...]' "
+                                 "or 'keys: K'")
+
+    def stdin(self):
+        """The keys as the bytes printf writes: only \\n and \\\\ are escapes."""
+        if self.keys is None:
+            return ""
+        return re.sub(r"\\(.)", lambda m: {"n": "\n", "\\": "\\"}.get(m[1], m[0]), self.keys)
 
     def render(self, output):
         shown = " ".join(["build/tutorials/" + self.name] + [shlex.quote(a) for a in self.args])
+        if self.keys is not None:
+            shown = f"printf {shlex.quote(self.keys)} | {shown}"
         lines = output.splitlines(True)
         if self.grep is not None:
             shown += " | grep -F " + shlex.quote(self.grep)
@@ -213,10 +229,10 @@ class Runner:
         return not (name in PLOTS_ON_STDOUT and "--no-plots" not in args and
                     shutil.which("gnuplot") is None)
 
-    def output(self, name, args):
-        key = (name, tuple(args))
+    def output(self, name, args, keys=""):
+        key = (name, tuple(args), keys)
         if key not in self.outputs:
-            code, out, err = run(self.exes[name], args, self.scratch)
+            code, out, err = run(self.exes[name], args, self.scratch, keys)
             if code != 0:
                 raise RuntimeError(f"{name} {' '.join(args)} exited {code}: {err.strip()}")
             self.outputs[key] = out
@@ -224,7 +240,7 @@ class Runner:
 
     def block(self, block):
         """What the block's command prints, or None when it cannot be run here."""
-        if not block.args:
+        if not block.args and block.keys is None:
             path = golden_path(self.source_root, block.name)
             if os.path.isfile(path):
                 with open(path, encoding="utf-8") as f:
@@ -235,7 +251,7 @@ class Runner:
             if not self.can_run(*block.after):
                 return None
             self.output(*block.after)
-        return self.output(block.name, block.args)
+        return self.output(block.name, block.args, block.stdin())
 
 
 def docs(source_root, exes):

@@ -48,6 +48,13 @@ class Spec(unittest.TestCase):
                          "```text\n$ build/tutorials/11_evaluate --split standard | grep -F 'a b'\n"
                          "...\na b 2\na b 3\n...\n```\n")
 
+    def test_keys_are_printf_s_format_on_stdin(self):
+        b = Block(r"01_neuron --step | lines 2- ; keys: p\n\nq\\\n")
+        self.assertEqual(b.stdin(), "p\n\nq\\\n")
+        self.assertEqual(b.render("a\nb\n"), "```text\n$ printf 'p\\n\\nq\\\\\\n' | "
+                         "build/tutorials/01_neuron --step\n...\nb\n```\n")
+        self.assertEqual(Block("01_neuron").stdin(), "")
+
     def test_lines_marks_only_what_it_leaves_out(self):
         out = "1\n2\n3\n"
         shown = {span: Block("01_neuron | lines " + span).render(out).split("\n")[2:-2]
@@ -59,7 +66,8 @@ class Spec(unittest.TestCase):
     def test_anything_else_is_an_error(self):
         for spec in ["", "10_train | sort", "10_train | lines x", "10_train | lines 3-2",
                      "10_train | lines 0-2", "10_train | lines 1-2 | grep -F a",
-                     "10_train | head -n 3", "11_evaluate ; before: 10_train", "11_evaluate ; after:"]:
+                     "10_train | head -n 3", "11_evaluate ; before: 10_train", "11_evaluate ; after:",
+                     "01_neuron ; keys: a b", "01_neuron ; keys: a ; keys: b"]:
             with self.assertRaises(ValueError, msg=spec):
                 Block(spec)
 
