@@ -6,6 +6,8 @@
 #include <limits>
 #include <vector>
 
+#include <fmt/args.h>
+
 namespace stepgrad {
 
 PrintOptions& default_print_options() {
@@ -143,20 +145,10 @@ std::string explain_backward(Tape& tape, std::size_t i, const PrintOptions& opts
     if (input == Node::kNone || !tape.node(input).requires_grad) continue;
     const RuleNumbers r = n.op->numbers(tape, n, k);
     // The pattern with each operand's numbers in place of {0}, {1}, and the op's {attrs}.
-    std::string numbers;
-    const std::string_view p = r.pattern;
-    for (std::size_t at = 0; at < p.size();) {
-      if (p.substr(at, 7) == "{attrs}") {
-        numbers += n.op->attrs_text != nullptr ? n.op->attrs_text(n) : "";
-        at += 7;
-      } else if (p[at] == '{' && at + 2 < p.size() && p[at + 2] == '}' && p[at + 1] >= '0' &&
-                 p[at + 1] <= '9') {
-        numbers += inline_values(r.operands.at(static_cast<std::size_t>(p[at + 1] - '0')), opts);
-        at += 3;
-      } else {
-        numbers += p[at++];
-      }
-    }
+    fmt::dynamic_format_arg_store<fmt::format_context> args;
+    for (const Tensor& operand : r.operands) args.push_back(inline_values(operand, opts));
+    args.push_back(fmt::arg("attrs", n.op->attrs_text != nullptr ? n.op->attrs_text(n) : ""));
+    const std::string numbers = fmt::vformat(r.pattern, args);
     if (!out.empty()) out += '\n';
     out += fmt::format("{} = {} = {}", tape.rule(i, k), numbers, describe(r.result, opts));
   }
