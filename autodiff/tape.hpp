@@ -126,7 +126,9 @@ using BackwardFn = void (*)(Tape&, Node&);
 
 /// One input's share of a backward rule, with its numbers (Note [Rules as text]).
 struct RuleNumbers {
-  std::string_view pattern;      ///< how the operands combine: "{0} ⊙ {1}" ({attrs} allowed)
+  /// How the operands combine, a fmt format string: "{0} ⊙ {1}" ({attrs} allowed; a literal
+  /// brace is written twice).
+  std::string_view pattern;
   std::vector<Tensor> operands;  ///< the numbers, in the order the pattern names them
   Tensor result;                 ///< what the rule adds to the input's gradient
 };

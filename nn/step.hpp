@@ -25,6 +25,12 @@ struct EnumNames<Engine> {
       {{"tape", Engine::tape}, {"deltas", Engine::deltas}}};
 };
 
+/// The engine that runs `recipe`: `engine` for fixed, the deltas for the article's recipe (its
+/// eq. 9 is not a derivative, so no tape computes it).
+constexpr Engine effective_engine(Recipe recipe, Engine engine) {
+  return recipe == Recipe::article ? Engine::deltas : engine;
+}
+
 /// What one step saw, before it changed the weights.
 struct StepResult {
   double cost_sum = 0.0;    ///< eq. (7) summed over the step's samples
@@ -37,7 +43,8 @@ struct StepResult {
 ///                  Parameter by its .grad (the `fixed` recipe);
 ///   Engine::deltas eqs. (8)-(11) by hand with the recipe's eq. (9): FusedDeltasStep for one
 ///                  sample, deltas_sgd_step for a minibatch (the `article` recipe always).
-/// Keeps its tape and buffers between calls, so a step allocates nothing after the first.
+/// Keeps its tape and buffers between calls, so a one-sample step allocates nothing after the
+/// first (a minibatch on the deltas engine does: deltas_sgd_step returns its activations).
 class TrainingStep {
  public:
   StepResult step(Network& net, const Tensor& x, const Tensor& y, Engine engine, Recipe recipe,

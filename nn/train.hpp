@@ -7,10 +7,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include <stepgrad/autodiff/tape.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/nn/deltas.hpp>
 #include <stepgrad/nn/network.hpp>
@@ -30,7 +28,7 @@ struct TrainOptions {
   std::size_t evaluation_threads = 1;
 
   /// The engine that actually runs: the deltas for the article recipe.
-  Engine effective_engine() const { return recipe == Recipe::article ? Engine::deltas : engine; }
+  Engine effective_engine() const { return stepgrad::effective_engine(recipe, engine); }
   /// "recipe=fixed engine=tape epochs=5 lr=0.001 batch=1 shuffle=false", then the network's.
   std::string describe() const;
 };

@@ -112,13 +112,6 @@ void fill_one_hot(std::size_t label, Tensor& y) {
   y[label] = 1.0;
 }
 
-std::size_t argmax(const Tensor& t, std::size_t col) {
-  std::size_t best = 0;
-  for (std::size_t i = 1; i < t.rows(); ++i)
-    if (t(i, col) > t(best, col)) best = i;
-  return best;
-}
-
 class Explorer {
  public:
   explicit Explorer(std::uint32_t seed) : net_(options(seed)) {}
@@ -312,7 +305,7 @@ class Explorer {
     if (train_.size() == 0) throw std::runtime_error("train: no data loaded");
     if (!(lr > 0.0)) throw std::invalid_argument("train: lr must be a positive number");
     const Recipe r = parse_enum<Recipe>(recipe, "recipe");
-    const Engine engine = r == Recipe::fixed ? Engine::tape : Engine::deltas;
+    const Engine engine = effective_engine(r, Engine::tape);
     explained_ = false;  // the weights change: the explained tape is stale
     ++weights_version_;
     net_.zero_grad();  // explain() left the tape's gradients in the Parameters
@@ -350,7 +343,7 @@ class Explorer {
       }
       const Activations a = forward_pass(net_, X);
       cost += article_cost(a.O3, Y) * static_cast<double>(n);
-      for (std::size_t k = 0; k < n; ++k) correct += argmax(a.O3, k) == test_.labels[first + k];
+      correct += count_correct(a.O3, Y);
     }
     val out = val::object();
     const double n = static_cast<double>(test_.size());

@@ -23,16 +23,19 @@ A docs output block is
   <!-- end output -->
 `| lines A-B` shows only lines A to B (from 1; `A-` to the end) and `...` where lines were
 left out; it is not a shell command, so the page shows the command without it (a program cut
-off by `head` would stop before writing its files). Blocks without arguments or filter must
-equal tests/golden/NAME.txt; the others are run, all in one scratch folder, each command once. `after:` names a command whose files the block reads
-(11_evaluate's model comes from `10_train`); it runs first, unless an earlier block ran it.
-`keys:` is the program's standard input, written as printf's format (`p\n\nq\n`: p, Enter,
-Enter, q) and shown piped from printf; without it the input is empty.
-Two things a run prints may differ from the page and still match:
-  - the timing columns: in a table whose header ends `seconds  samples/s` (10_train's epochs),
-    the last two numbers of each row. regen keeps the page's figures when nothing else changed;
-  - nothing else. 10_train, 11_evaluate and 12_recipes say on stdout whether gnuplot drew their
-    pictures, so without gnuplot their blocks (unless run with --no-plots) are skipped.
+off by `head` would stop before writing its files). A block without arguments or keys compares
+with tests/golden/NAME.txt where there is one (filtered as the block says); the others are run,
+all in one scratch folder, each command once (cached by command, not by the files it writes). `after:` names a
+command whose files the block reads (11_evaluate's model comes from `10_train`); it runs first,
+unless an earlier block ran it. `keys:` is the program's standard input, written as printf's
+format with only \n and \\ as escapes (`p\n\nq\n`: p, Enter, Enter, q; no spaces, quotes or
+%), and shown piped from printf; without it the input is empty.
+What a run prints must equal the page, except the timing columns: in a table whose header ends
+`seconds  samples/s` (10_train's epochs), the last two numbers of each row. regen keeps the page's
+figures when nothing else changed, and otherwise says that the page's words about the machine
+behind them may need changing. 10_train, 11_evaluate and 12_recipes say on stdout whether
+gnuplot drew their pictures, so without gnuplot their blocks (unless run with --no-plots) are
+skipped.
 Exits 0 when everything matches, 1 with a unified diff when not, 77 when skipped.
 """
 import difflib
@@ -139,7 +142,9 @@ class Block:
 
     def __init__(self, spec):
         command, *clauses = spec.split(";")
-        words = shlex.split(command.replace("|", " | "))
+        lexer = shlex.shlex(command, posix=True, punctuation_chars="|")
+        lexer.whitespace_split = True  # words split at spaces and at a | outside quotes
+        words = list(lexer)
         self.grep = self.lines = None
         parts = [[]]
         for w in words:
@@ -151,6 +156,8 @@ class Block:
             raise ValueError(f"output block '{spec}': no program")
         self.name, self.args = parts[0][0], parts[0][1:]
         for f in parts[1:]:
+            if not f:
+                raise ValueError(f"output block '{spec}': an empty filter")
             span = re.fullmatch(r"([1-9]\d*)-([1-9]\d*)?", f[1]) if len(f) == 2 else None
             if len(f) == 3 and f[:2] == ["grep", "-F"] and self.grep is None and self.lines is None:
                 self.grep = f[2]
@@ -166,11 +173,14 @@ class Block:
             a = shlex.split(c) if c.startswith("after:") else []
             if len(a) >= 2 and self.after is None:
                 self.after = (a[1], a[2:])
-            elif c.startswith("keys:") and " " not in c[5:].strip() and self.keys is None:
-                self.keys = c[5:].strip()  # as written: printf's escapes stay escapes
+            elif c.startswith("keys:") and self.keys is None and \
+                    re.fullmatch(r"([^\s\\%'\"]|\\n|\\\\)+", c[5:].strip()):
+                # as written, and only \n and \\ as escapes, so printf (which the page shows)
+                # reads them as stdin() does
+                self.keys = c[5:].strip()
             else:
                 raise ValueError(f"output block '{spec}': after ';' comes 'after: NAME [ARGS...]' "
-                                 "or 'keys: K'")
+                                 "or 'keys: K' (K without spaces, quotes or %; escapes \\n, \\\\)")
 
     def stdin(self):
         """The keys as the bytes printf writes: only \\n and \\\\ are escapes."""
@@ -222,11 +232,11 @@ class Runner:
         self.source_root, self.exes, self.scratch = source_root, exes, scratch
         self.outputs = {}
 
-    def can_run(self, name, args):
+    def can_run(self, name, args, stdout_shown=True):
         exe = self.exes.get(name)
         if exe is None or (needs_data(exe) and not has_mnist(self.source_root)):
             return False
-        return not (name in PLOTS_ON_STDOUT and "--no-plots" not in args and
+        return not (stdout_shown and name in PLOTS_ON_STDOUT and "--no-plots" not in args and
                     shutil.which("gnuplot") is None)
 
     def output(self, name, args, keys=""):
@@ -248,7 +258,7 @@ class Runner:
         if not self.can_run(block.name, block.args):
             return None
         if block.after is not None:
-            if not self.can_run(*block.after):
+            if not self.can_run(*block.after, stdout_shown=False):
                 return None
             self.output(*block.after)
         return self.output(block.name, block.args, block.stdin())
@@ -328,6 +338,10 @@ def regen(build_dir, source_root):
                 body = block.render(output)
                 if mask_timing(body) == mask_timing(m.group("body")):
                     body = m.group("body")  # only the timing differs: keep the page's run
+                elif mask_timing(body) != body:
+                    print(f"regen-golden: {os.path.relpath(page, source_root)}: the block "
+                          f"'{m.group('spec')}' now has this machine's timing columns; check "
+                          "what the page says about the machine", file=sys.stderr)
                 return f"<!-- output: {m.group('spec')} -->\n" + body + "<!-- end output -->\n"
 
             new = BLOCK.sub(replace, text)

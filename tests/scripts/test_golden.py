@@ -48,6 +48,10 @@ class Spec(unittest.TestCase):
                          "```text\n$ build/tutorials/11_evaluate --split standard | grep -F 'a b'\n"
                          "...\na b 2\na b 3\n...\n```\n")
 
+    def test_a_bar_inside_quotes_is_text(self):
+        b = Block('11_evaluate | grep -F "a|b" | lines 2-')
+        self.assertEqual((b.args, b.grep, b.lines), ([], "a|b", (2, None)))
+
     def test_keys_are_printf_s_format_on_stdin(self):
         b = Block(r"01_neuron --step | lines 2- ; keys: p\n\nq\\\n")
         self.assertEqual(b.stdin(), "p\n\nq\\\n")
@@ -67,7 +71,9 @@ class Spec(unittest.TestCase):
         for spec in ["", "10_train | sort", "10_train | lines x", "10_train | lines 3-2",
                      "10_train | lines 0-2", "10_train | lines 1-2 | grep -F a",
                      "10_train | head -n 3", "11_evaluate ; before: 10_train", "11_evaluate ; after:",
-                     "01_neuron ; keys: a b", "01_neuron ; keys: a ; keys: b"]:
+                     "01_neuron ; keys: a b", "01_neuron ; keys: a ; keys: b", "10_train |",
+                     "10_train | | lines 1-2", "01_neuron ; keys: a%d", r"01_neuron ; keys: a\t",
+                     "01_neuron ; keys: it's"]:
             with self.assertRaises(ValueError, msg=spec):
                 Block(spec)
 

@@ -27,8 +27,8 @@ which selects glibc's plain build; then the page's numbers and the native ones a
 as 0 natively and as about 1e-17 in the page, and the check allows exactly that.)
 
 Exits 77 (meson's skip) with one line when node, the built explorer (web/build.sh), MNIST or
-numpy is missing, and 1 when the built explorer is older than a source it is built from (a failed
-or forgotten web/build.sh would otherwise test the engine as it was).
+numpy is missing, and 1 when a source of the explorer is newer than the last web/build.sh that
+finished (a failed or forgotten build would otherwise test the engine as it was).
 """
 import base64
 import json
@@ -252,16 +252,15 @@ def check_browser(root: pathlib.Path, build: pathlib.Path, train: str):
 
 
 def stale_source(root: pathlib.Path, build: pathlib.Path):
-    """A source of the explorer newer than what web/build.sh made of it, or None: the C++ of
-    autodiff/, nn/ and web/ against stepgrad_wasm.wasm, each page file against its copy."""
-    built = (build / "stepgrad_wasm.wasm").stat().st_mtime
-    code = [p for d in ("autodiff", "nn", "web") for p in (root / d).glob("*.?pp")]
-    newer = [p for p in code if p.name != "pack_subset.cpp" and p.stat().st_mtime > built]
-    for p in (root / "web").iterdir():
-        if p.suffix in (".js", ".html", ".css"):
-            copy = build / p.name
-            if not copy.exists() or p.stat().st_mtime > copy.stat().st_mtime:
-                newer.append(p)
+    """A source of the explorer (autodiff/, nn/, web/) newer than the last web/build.sh that
+    finished (it touches BUILD/built last), or None."""
+    stamp = build / "built"
+    if not stamp.exists():
+        return stamp
+    built = stamp.stat().st_mtime
+    sources = [p for d in ("autodiff", "nn", "web") for p in (root / d).iterdir()
+               if p.suffix in (".cpp", ".hpp", ".js", ".html", ".css", ".sh")]
+    newer = [p for p in sources if p.stat().st_mtime > built]
     return max(newer, key=lambda p: p.stat().st_mtime) if newer else None
 
 
@@ -277,8 +276,8 @@ def main():
             skip(f"{build / f} is missing: build the explorer first (web/build.sh)")
     newer = stale_source(root, build)
     if newer is not None:
-        fail(f"{newer.relative_to(root)} is newer than {build}/stepgrad_wasm.wasm: the explorer is "
-             "stale; run web/build.sh")
+        fail(f"{newer} is newer than the last finished web/build.sh ({build}/built): the explorer "
+             "may be stale; run web/build.sh")
     if command != "golden":
         try:
             import numpy  # noqa: F401
