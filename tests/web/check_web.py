@@ -254,10 +254,7 @@ def check_browser(root: pathlib.Path, build: pathlib.Path, train: str):
 def stale_source(root: pathlib.Path, build: pathlib.Path):
     """A source of the explorer (autodiff/, nn/, web/) newer than the last web/build.sh that
     finished (it touches BUILD/built last), or None."""
-    stamp = build / "built"
-    if not stamp.exists():
-        return stamp
-    built = stamp.stat().st_mtime
+    built = (build / "built").stat().st_mtime
     sources = [p for d in ("autodiff", "nn", "web") for p in (root / d).iterdir()
                if p.suffix in (".cpp", ".hpp", ".js", ".html", ".css", ".sh")]
     newer = [p for p in sources if p.stat().st_mtime > built]
@@ -274,6 +271,8 @@ def main():
     for f in ["stepgrad_wasm.wasm", "stepgrad.js", "mnist-subset.bin"]:
         if not (build / f).exists():
             skip(f"{build / f} is missing: build the explorer first (web/build.sh)")
+    if not (build / "built").exists():
+        fail(f"{build}/built is missing: the last web/build.sh did not finish; run it")
     newer = stale_source(root, build)
     if newer is not None:
         fail(f"{newer} is newer than the last finished web/build.sh ({build}/built): the explorer "
