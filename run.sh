@@ -23,6 +23,10 @@ packages=(g++ meson ninja-build pkg-config libfmt-dev libboost-test-dev libcli11
     libzip-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
     libbenchmark-dev time ca-certificates curl emscripten nodejs)
 test_packages=(clang libclang-rt-14-dev python3-numpy python3-torch clang-format chromium)
+# The web tests also run under Debian 12's Node.js 18, the oldest they support (scripts/oldest-node):
+# where the machine's node is newer, that node is unpacked beside the build and needs these.
+oldest_node_packages=(libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g
+    node-acorn node-cjs-module-lexer node-undici)
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -52,7 +56,7 @@ build() {
     ninja -C "$dir" --quiet ${targets:-}
 }
 
-if [ "$mode" = test ]; then install_missing "${packages[@]}" "${test_packages[@]}"
+if [ "$mode" = test ]; then install_missing "${packages[@]}" "${test_packages[@]}" "${oldest_node_packages[@]}"
 else install_missing "${packages[@]}"; fi
 # npm (the browser tests' one package): Debian's nodejs needs Debian's npm beside it; a nodejs
 # that brings its own npm (NodeSource's) conflicts with that package.
@@ -82,6 +86,8 @@ if [ "$mode" = test ]; then
         say "npm ci in web/"
         (cd web && npm ci --no-audit --no-fund --loglevel=error)
     fi
+    # build-node18/node: the web tests' second run, under the oldest Node.js they support.
+    scripts/oldest-node build-node18 >/dev/null || say "no Node.js 18: the web tests under it skip"
 fi
 
 if [ "$mode" = run ]; then

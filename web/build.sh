@@ -63,7 +63,10 @@ if [ ! -f "$wasm_js" ] || [ "$newest_obj" -nt "$wasm_js" ]; then
         -sENVIRONMENT=web,node -sINITIAL_MEMORY=33554432
 fi
 
-# The page's own files.
+# The page's own files. They are ES modules (import/export): the package.json beside them says so to
+# Node.js: without it, Node before 20.19 (Debian 12 ships 18.20) reads a .js file as CommonJS and
+# stops at the first import. Browsers go by <script type="module"> and ignore it.
+printf '{\n  "type": "module"\n}\n' >"$out/package.json"
 for f in index.html explorer.css stepgrad.js page.js draw.js graph.js; do
     [ -f "$root/web/$f" ] && cp -u "$root/web/$f" "$out/$f"
 done

@@ -26,6 +26,9 @@ which selects glibc's plain build; then the page's numbers and the native ones a
 (The golden files were written with the FMA build: there, a mean that is 0 up to rounding prints
 as 0 natively and as about 1e-17 in the page, and the check allows exactly that.)
 
+The Node.js used is $STEPGRAD_NODE, else `node` from PATH; it must be one web/package.json's
+"engines" accepts (the oldest, Debian 12's 18, runs these checks too: tests/meson.build).
+
 Exits 77 (meson's skip) with one line when node, the built explorer (web/build.sh), MNIST or
 numpy is missing, and 1 when a source of the explorer is newer than the last web/build.sh that
 finished (a failed or forgotten build would otherwise test the engine as it was).
@@ -57,9 +60,26 @@ def fail(why: str):
     sys.exit(1)
 
 
+NODE = os.environ.get("STEPGRAD_NODE", "node")
+
+
+def check_node_version(root: pathlib.Path):
+    """NODE runs, and is no older than web/package.json's "engines": {"node": ">=N"}."""
+    engines = json.loads((root / "web" / "package.json").read_text(encoding="utf-8"))["engines"]["node"]
+    if not engines.startswith(">=") or not engines[2:].isdigit():
+        fail(f'web/package.json: engines.node is "{engines}"; these checks read only ">=N"')
+    r = subprocess.run([NODE, "-p", "process.versions.node"], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        fail(f"{NODE} does not run: {(r.stderr.strip().splitlines() or ['(no message)'])[-1][:300]}")
+    version = r.stdout.strip()
+    if int(version.split(".")[0]) < int(engines[2:]):
+        fail(f"{NODE} is Node.js {version}; web/package.json supports {engines} (docs/explorer.md)")
+    print(f"node: {NODE}, Node.js {version} (web/package.json: {engines})")
+
+
 def web_api(root: pathlib.Path, build: pathlib.Path, *args) -> dict:
     script = root / "tests" / "web" / "web_api.mjs"
-    r = subprocess.run(["node", "--no-experimental-fetch", str(script), str(build), *map(str, args)],
+    r = subprocess.run([NODE, "--no-experimental-fetch", str(script), str(build), *map(str, args)],
                        capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         last = (r.stderr.strip().splitlines() or ["(no message)"])[-1][:300]
@@ -244,7 +264,7 @@ def check_browser(root: pathlib.Path, build: pathlib.Path, train: str):
     if not (root / "web" / "node_modules" / "playwright-core").is_dir():
         skip("web/node_modules/playwright-core is missing (cd web && npm ci)")
     digest = native_digest(root, train, 42, "fixed", 0.001, 300)
-    r = subprocess.run(["node", str(root / "tests" / "web" / "browser.mjs"), str(root), str(build),
+    r = subprocess.run([NODE, str(root / "tests" / "web" / "browser.mjs"), str(root), str(build),
                         "--digest", digest], capture_output=True, text=True, timeout=600)
     print(r.stdout.strip())
     if r.returncode != 0:
@@ -266,7 +286,9 @@ def main():
         print("usage: check_web.py golden|dump|train|browser ROOT BUILD_WEB [PROGRAM]", file=sys.stderr)
         sys.exit(2)
     command, root, build = sys.argv[1], pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
-    if shutil.which("node") is None:
+    if shutil.which(NODE) is None:
+        if "STEPGRAD_NODE" in os.environ:
+            skip(f"no {NODE} (scripts/oldest-node makes it; ./run.sh test runs it)")
         skip("node is not installed")
     for f in ["stepgrad_wasm.wasm", "stepgrad.js", "mnist-subset.bin"]:
         if not (build / f).exists():
@@ -277,6 +299,7 @@ def main():
     if newer is not None:
         fail(f"{newer} is newer than the last finished web/build.sh ({build}/built): the explorer "
              "may be stale; run web/build.sh")
+    check_node_version(root)
     if command != "golden":
         try:
             import numpy  # noqa: F401
