@@ -77,13 +77,20 @@ def check_node_version(root: pathlib.Path):
     print(f"node: {NODE}, Node.js {version} (web/package.json: {engines})")
 
 
+def node_error(stderr: str) -> str:
+    """The line of a Node.js failure that says what went wrong: its last error line (Node ends
+    with a line naming its own version, and before it the stack)."""
+    lines = [l.strip() for l in stderr.splitlines() if l.strip() and not l.startswith("Node.js v")]
+    errors = [l for l in lines if "Error" in l]
+    return ((errors or lines or ["(no message)"])[-1])[:300]
+
+
 def web_api(root: pathlib.Path, build: pathlib.Path, *args) -> dict:
     script = root / "tests" / "web" / "web_api.mjs"
     r = subprocess.run([NODE, "--no-experimental-fetch", str(script), str(build), *map(str, args)],
                        capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
-        last = (r.stderr.strip().splitlines() or ["(no message)"])[-1][:300]
-        fail(f"web_api.mjs {' '.join(map(str, args))}: exit {r.returncode}: {last}")
+        fail(f"web_api.mjs {' '.join(map(str, args))}: exit {r.returncode}: {node_error(r.stderr)}")
     return json.loads(r.stdout)
 
 
@@ -268,7 +275,7 @@ def check_browser(root: pathlib.Path, build: pathlib.Path, train: str):
                         "--digest", digest], capture_output=True, text=True, timeout=600)
     print(r.stdout.strip())
     if r.returncode != 0:
-        fail(f"browser.mjs exit {r.returncode}: {(r.stderr.strip().splitlines() or [''])[-1][:300]}")
+        fail(f"browser.mjs exit {r.returncode}: {node_error(r.stderr)}")
 
 
 def stale_source(root: pathlib.Path, build: pathlib.Path):
