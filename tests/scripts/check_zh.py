@@ -12,8 +12,9 @@ docs/README.md -> docs/zh/index.md, docs/NAME.md -> docs/zh/NAME.md. A pair must
   - the same code and command blocks, in order, line for line; only the comments may differ
     (`# ...` in sh/python/text blocks, `// ...` in cpp/js blocks), as a translation says them;
   - the same images (the same files in docs/images/, in order);
-  - the same formulas: display math ($$...$$) in order, inline math ($...$) as a multiset,
-    the words inside \\text{...} aside.
+  - the same formulas: display math ($$...$$) in order; inline math ($...$): the same set of
+    formulas (a sentence said otherwise may name one more or less often); the words inside
+    \\text{...} aside.
 A zh page's relative links must lead to files that exist (and to headings that exist, for
 `#anchor`s into .md pages, with GitHub's slugs), and to the zh page of a translated page, not
 to its English original (but for the page's own original, the "English" link at its top).
@@ -151,10 +152,10 @@ def compare(en, zh):
         extra = [m for m in zh.display_math if m not in en.display_math]
         problems.append(f"display formulas differ: only in {en.rel}: {missing}; only in {zh.rel}: "
                         f"{extra}" if missing or extra else "display formulas in another order")
-    if en.inline_math != zh.inline_math:
+    if set(en.inline_math) != set(zh.inline_math):
         problems.append(f"inline formulas differ: only in {en.rel}: "
-                        f"{dict(en.inline_math - zh.inline_math)}; only in {zh.rel}: "
-                        f"{dict(zh.inline_math - en.inline_math)}")
+                        f"{sorted(set(en.inline_math) - set(zh.inline_math))}; only in {zh.rel}: "
+                        f"{sorted(set(zh.inline_math) - set(en.inline_math))}")
     return problems
 
 
