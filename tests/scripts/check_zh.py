@@ -15,7 +15,8 @@ docs/README.md -> docs/zh/index.md, docs/NAME.md -> docs/zh/NAME.md. A pair must
   - the same formulas: display math ($$...$$) in order; inline math ($...$): the same set of
     formulas (a sentence said otherwise may name one more or less often); the words inside
     \\text{...} aside.
-A zh page's relative links must lead to files that exist (and to headings that exist, for
+A zh page must link every file and URL its English page links (a page that has a zh page
+standing for itself); it may link more. Its relative links must lead to files that exist (and to headings that exist, for
 `#anchor`s into .md pages, with GitHub's slugs), and to the zh page of a translated page, not
 to its English original (but for the page's own original, the "English" link at its top).
 The glossary (docs/zh/glossary.md) is a table whose first column holds the terms of the
@@ -160,6 +161,18 @@ def compare(en, zh):
     return problems
 
 
+def link_targets(page, zh_of):
+    """The files (or URLs) a page links, a translated English page standing for its zh page."""
+    out = set()
+    for target in page.links:
+        if re.match(r"[a-z]+:", target):
+            out.add(target)
+        elif not target.startswith("#"):
+            full = page.resolve(target)
+            out.add(zh_of.get(full, full))
+    return out
+
+
 def glossary_terms(source_root):
     """{wrong term: its standard term} from docs/zh/glossary.md's table."""
     wrong = {}
@@ -219,6 +232,12 @@ def check(source_root):
         a, b = Page(source_root, en), Page(source_root, zh)
         pages[os.path.normpath(os.path.join(source_root, zh))] = b
         problems += [f"{zh}: {p}" for p in compare(a, b)]
+        # every link of the English page, to the zh page where there is one (a zh page may add
+        # links: its original, the glossary)
+        missing = sorted(link_targets(a, zh_of) - link_targets(b, zh_of))
+        if missing:
+            problems.append(f"{zh}: links of {en} missing: " + ", ".join(
+                m if re.match(r"[a-z]+:", m) else os.path.relpath(m, source_root) for m in missing))
 
     zh_folder = os.path.join(source_root, "docs", "zh")
     all_zh = sorted(f for f in os.listdir(zh_folder) if f.endswith(".md"))
