@@ -4,7 +4,8 @@
 Usage:
   golden.py check NAME EXE SOURCE_ROOT     run EXE (tutorial NAME) with its default options and
                                            compare its stdout with tests/golden/NAME.txt
-  golden.py docs SOURCE_ROOT [EXE...]      check every output block of README.md and docs/*.md
+  golden.py docs SOURCE_ROOT [EXE...]      check every output block of README.md, docs/*.md
+                                           and the Chinese edition's docs/zh/*.md
   golden.py regen BUILD_DIR SOURCE_ROOT    rewrite tests/golden/*.txt, the docs' output blocks
                                            and the pictures in docs/images/ (scripts/regen-golden)
 
@@ -219,10 +220,13 @@ def mask_timing(text):
 
 
 def docs_pages(source_root):
-    """README.md and docs/*.md."""
-    folder = os.path.join(source_root, "docs")
-    return [os.path.join(source_root, "README.md")] + \
-        [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith(".md")]
+    """README.md, docs/*.md and the Chinese edition's docs/zh/*.md (its output blocks are the
+    English pages' own, the program output as printed: tests/scripts/check_zh.py)."""
+    out = [os.path.join(source_root, "README.md")]
+    for folder in [os.path.join(source_root, "docs"), os.path.join(source_root, "docs", "zh")]:
+        if os.path.isdir(folder):
+            out += [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.endswith(".md")]
+    return out
 
 
 class Runner:
