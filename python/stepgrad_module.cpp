@@ -276,7 +276,7 @@ PYBIND11_MODULE(stepgrad, m) {
 
   m.def(
       "show", [](const std::string& name, const Tensor& t) { return show(name, t); }, "name"_a,
-      "t"_a, "'name = ...' as the tutorials print a tensor");
+      "t"_a, "'name (shape)' and the values, as the tutorials print a tensor");
   m.def("summary", [](const Tensor& t) { return summary(t); });
   m.def("compare", &compare, "a"_a, "b"_a, "floor"_a = 0.0);
   m.def("format_comparison", &format_comparison, "name_a"_a, "a"_a, "name_b"_a, "b"_a,
