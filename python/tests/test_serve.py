@@ -2,7 +2,7 @@
 """./run.sh notebook's server: `scripts/serve-notebook` starts Debian's jupyter-notebook on
 127.0.0.1 and a free port; the test fetches the notebook over HTTP (the contents API, with the
 server's token), checks it is the repository's, and stops the server. Skips (77) without
-jupyter-notebook."""
+jupyter-notebook, the module or numpy."""
 import json
 import os
 import shutil
@@ -16,6 +16,8 @@ import urllib.request
 
 import _common
 
+np, sg = _common.imports()  # the server's kernel needs them as much as the test does
+BUILD = os.path.dirname(os.path.dirname(os.path.abspath(sg.__file__)))  # BUILD/python/stepgrad*.so
 if shutil.which("jupyter-notebook") is None:
     print("skipped: no jupyter-notebook (apt-get install jupyter-notebook)")
     sys.exit(_common.SKIP)
@@ -35,7 +37,7 @@ def test_the_server_serves_the_notebook():
     token = "stepgrad-test-" + os.urandom(8).hex()
     scratch = tempfile.mkdtemp(prefix="stepgrad-serve-")  # Jupyter's runtime files, not $HOME's
     env = dict(os.environ, STEPGRAD_NOTEBOOK_PORT=str(port), STEPGRAD_NOTEBOOK_TOKEN=token,
-               JUPYTER_RUNTIME_DIR=scratch, JUPYTER_DATA_DIR=scratch)
+               JUPYTER_RUNTIME_DIR=scratch, JUPYTER_DATA_DIR=scratch, STEPGRAD_BUILD=BUILD)
     server = subprocess.Popen([str(ROOT / "scripts" / "serve-notebook")], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               start_new_session=True)
@@ -60,7 +62,7 @@ def test_the_server_serves_the_notebook():
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/notebooks/{NOTEBOOK}?token={token}",
                                     timeout=10) as r:
             assert r.status == 200
-        # only 127.0.0.1 listens: no token, no notebook
+        # no token, no notebook
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents/{NOTEBOOK}", timeout=5)
             raise AssertionError("the server answered without its token")
