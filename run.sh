@@ -5,15 +5,16 @@
 #   ./run.sh test   the same set-up, then every test: the release build, then the unit tests
 #                   again under AddressSanitizer + UBSan (build-san/). Ends "N passed, N failed".
 #   ./run.sh explore  the same set-up, then serves the explorer (build-web/) on 127.0.0.1.
+#   ./run.sh notebook the same set-up, then serves the article's notebook in Jupyter on 127.0.0.1.
 # Both are idempotent and quick when nothing is missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 mode=${1:-run}
 case "$mode" in
-    run | test | explore) ;;
-    -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "run.sh: unknown command '$mode' (use './run.sh', './run.sh test' or './run.sh explore')" >&2; exit 2 ;;
+    run | test | explore | notebook) ;;
+    -h | --help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown command '$mode' (use './run.sh', './run.sh test', './run.sh explore' or './run.sh notebook')" >&2; exit 2 ;;
 esac
 
 # Debian 12 packages. Build: compiler, meson, the libraries. Run: gnuplot (plots), graphviz
@@ -22,6 +23,10 @@ esac
 packages=(g++ meson ninja-build pkg-config libfmt-dev libboost-test-dev libcli11-dev zlib1g-dev
     libzip-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
     libbenchmark-dev time ca-certificates curl emscripten nodejs)
+# The Python module stepgrad (python/, docs/python.md) and the notebook's numpy and plots; Jupyter
+# and nbclient serve and run the notebook (./run.sh notebook, the notebook's tests).
+packages+=(pybind11-dev python3-pybind11 python3-dev python3-numpy python3-matplotlib)
+notebook_packages=(python3-nbclient python3-ipykernel jupyter-notebook)
 test_packages=(clang libclang-rt-14-dev python3-numpy python3-torch clang-format chromium)
 # The web tests also run under Debian 12's Node.js 18, the oldest they support (scripts/oldest-node):
 # where the machine's node is newer, that node is unpacked beside the build and needs these.
@@ -56,7 +61,8 @@ build() {
     ninja -C "$dir" --quiet ${targets:-}
 }
 
-if [ "$mode" = test ]; then install_missing "${packages[@]}" "${test_packages[@]}" "${oldest_node_packages[@]}"
+if [ "$mode" = test ]; then install_missing "${packages[@]}" "${test_packages[@]}" "${oldest_node_packages[@]}" "${notebook_packages[@]}"
+elif [ "$mode" = notebook ]; then install_missing "${packages[@]}" "${notebook_packages[@]}"
 else install_missing "${packages[@]}"; fi
 # npm (the browser tests' one package): Debian's nodejs needs Debian's npm beside it; a nodejs
 # that brings its own npm (NodeSource's) conflicts with that package.
@@ -65,6 +71,10 @@ if [ "$mode" = test ] && ! command -v npm >/dev/null; then install_missing npm; 
 if [ -x scripts/fetch-mnist ]; then scripts/fetch-mnist; fi
 
 build build --buildtype=release -Dwerror=true
+
+# The notebook (docs/python.md): Jupyter on 127.0.0.1 (port STEPGRAD_NOTEBOOK_PORT, default 8888)
+# with notebooks/ and the module stepgrad from build/python.
+if [ "$mode" = notebook ]; then exec scripts/serve-notebook; fi
 
 # The explorer (docs/explorer.md): the engine compiled with Emscripten into build-web/, with the
 # MNIST subset packed by build/web/pack_subset. Only what changed is rebuilt.
