@@ -48,7 +48,8 @@ def main(argv):
             continue
         code, out, err = run(solution)
         if code != 0 or not re.match(rf"{lab}: all \d+ pass\.", out):
-            problems.append(f"{lab}_solution: exit {code}, first line {out.splitlines()[:1]}\n{err}")
+            problems.append(f"{lab}_solution: exit {code}, first line {out.splitlines()[:1]}\n"
+                            f"{err}")
         code, out, err = run(exes[lab])
         first = out.splitlines()[0] if out else ""
         helpful = re.fullmatch(

@@ -187,7 +187,8 @@ class Block:
                 self.status = int(c[7:])
             else:
                 raise ValueError(f"output block '{spec}': after ';' comes 'after: NAME [ARGS...]' "
-                                 "or 'keys: K' or 'status: N' (K without spaces, quotes or %; escapes \\n, \\\\)")
+                                 "or 'keys: K' (K without spaces, quotes or %; escapes \\n, \\\\) "
+                                 "or 'status: N'")
 
     def stdin(self):
         """The keys as the bytes printf writes: only \\n and \\\\ are escapes."""
@@ -196,7 +197,8 @@ class Block:
         return re.sub(r"\\(.)", lambda m: {"n": "\n", "\\": "\\"}.get(m[1], m[0]), self.keys)
 
     def render(self, output):
-        folder = "build/labs/" if re.fullmatch(r"lab_\d\d(_solution)?", self.name) else "build/tutorials/"
+        is_lab = re.fullmatch(r"lab_\d\d(_solution)?", self.name)
+        folder = "build/labs/" if is_lab else "build/tutorials/"
         shown = " ".join([folder + self.name] + [shlex.quote(a) for a in self.args])
         if self.keys is not None:
             shown = f"printf {shlex.quote(self.keys)} | {shown}"
