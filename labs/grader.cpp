@@ -67,6 +67,12 @@ std::string diagnose(const Check& c, const Tensor& yours) {
     return fmt::format("[shape] yours is {}, the answer {}; {} is {}", yours.shape(), want.shape(),
                        c.equation, c.formula);
   }
+  if (max_abs(yours) == 0.0 && max_abs(want) != 0.0) {
+    return fmt::format(
+        "[zero] yours is all zeros: nothing computed, or an update not applied; {} "
+        "is {}",
+        c.equation, c.formula);
+  }
   for (const Candidate& m : c.mistakes) {
     if (matches(yours, m.value, floor_of(c))) return fmt::format("[{}] {}", m.id, m.diagnosis);
   }

@@ -1,9 +1,6 @@
-// Lab 05, a solution: find the bug (docs/labs.md); the fix is tanh_op's rule, 1 - y².
-// Lab 05: find the bug (docs/labs.md). Two ops, written as the engine's are, make a small
-// network: Z1 = W0 · O0, O1 = tanh_op(Z1), Z2 = W1 · O1, O2 = softplus(Z2), C = sum(O2).
-// One of their backward rules is wrong. Run
-//   ninja -C build labs/lab_05 && build/labs/lab_05 --trace
-// (or --step to stop at each node), find the wrong rule, fix it here, and run again.
+// Lab 05, a solution (docs/labs.md): the network of labs/05_find_the_bug.cpp with its one wrong
+// rule fixed. tanh_op's rule said d tanh(x) = (1 - tanh(x)) dx; tanh's derivative is
+// 1 - tanh(x)², in the code, in the rule's words and in its numbers.
 #include <cmath>
 
 #include <stepgrad/autodiff/op_helpers.hpp>
