@@ -16,6 +16,7 @@ ALLOWED = {
     "io": {"autodiff", "io"},
     "nn": {"autodiff", "io", "nn"},
     "tutorials": {"autodiff", "io", "nn"},
+    "labs": {"autodiff", "io", "nn"},
     "bench": {"autodiff", "io", "nn"},
     "python": {"autodiff", "io", "nn"},
 }

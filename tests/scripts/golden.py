@@ -16,7 +16,8 @@ on stderr what depends on the machine (whether gnuplot or graphviz drew a pictur
 that takes --data needs MNIST: without data/mnist its check exits 77 (meson's "skipped").
 
 A docs output block is
-  <!-- output: NAME [ARGS...] [| grep -F TEXT] [| lines A-B] [; after: NAME [ARGS...]] [; keys: K] -->
+  <!-- output: NAME [ARGS...] [| grep -F TEXT] [| lines A-B] [; after: NAME [ARGS...]] [; keys: K]
+       [; status: N] -->
   ```text
   $ [printf 'K' | ]build/tutorials/NAME [ARGS...] [| grep -F 'TEXT']
   ...what that command prints...
@@ -30,7 +31,9 @@ all in one scratch folder, each command once (cached by command, not by the file
 command whose files the block reads (11_evaluate's model comes from `10_train`); it runs first,
 unless an earlier block ran it. `keys:` is the program's standard input, written as printf's
 format with only \n and \\ as escapes (`p\n\nq\n`: p, Enter, Enter, q; no spaces, quotes or
-%), and shown piped from printf; without it the input is empty.
+%), and shown piped from printf; without it the input is empty. `status:` is the exit status the
+program must end with (0 without it): a lab's untouched skeleton fails (docs/labs.md). A program
+named lab_NN is one of the labs, shown as build/labs/lab_NN.
 What a run prints must equal the page, except the timing columns: in a table whose header ends
 `seconds  samples/s` (10_train's epochs), the last two numbers of each row. regen keeps the page's
 figures when nothing else changed, and otherwise says that the page's words about the machine
@@ -169,6 +172,7 @@ class Block:
                 raise ValueError(f"output block '{spec}': the filters are '| grep -F TEXT' "
                                  "then '| lines A-B'")
         self.after = self.keys = None
+        self.status = 0
         for clause in clauses:
             c = clause.strip()
             a = shlex.split(c) if c.startswith("after:") else []
@@ -179,9 +183,12 @@ class Block:
                 # as written, and only \n and \\ as escapes, so printf (which the page shows)
                 # reads them as stdin() does
                 self.keys = c[5:].strip()
+            elif re.fullmatch(r"status: \d+", c):
+                self.status = int(c[7:])
             else:
                 raise ValueError(f"output block '{spec}': after ';' comes 'after: NAME [ARGS...]' "
-                                 "or 'keys: K' (K without spaces, quotes or %; escapes \\n, \\\\)")
+                                 "or 'keys: K' (K without spaces, quotes or %; escapes \\n, \\\\) "
+                                 "or 'status: N'")
 
     def stdin(self):
         """The keys as the bytes printf writes: only \\n and \\\\ are escapes."""
@@ -190,7 +197,9 @@ class Block:
         return re.sub(r"\\(.)", lambda m: {"n": "\n", "\\": "\\"}.get(m[1], m[0]), self.keys)
 
     def render(self, output):
-        shown = " ".join(["build/tutorials/" + self.name] + [shlex.quote(a) for a in self.args])
+        is_lab = re.fullmatch(r"lab_\d\d(_solution)?", self.name)
+        folder = "build/labs/" if is_lab else "build/tutorials/"
+        shown = " ".join([folder + self.name] + [shlex.quote(a) for a in self.args])
         if self.keys is not None:
             shown = f"printf {shlex.quote(self.keys)} | {shown}"
         lines = output.splitlines(True)
@@ -243,12 +252,13 @@ class Runner:
         return not (stdout_shown and name in PLOTS_ON_STDOUT and "--no-plots" not in args and
                     shutil.which("gnuplot") is None)
 
-    def output(self, name, args, keys=""):
+    def output(self, name, args, keys="", status=0):
         key = (name, tuple(args), keys)
         if key not in self.outputs:
             code, out, err = run(self.exes[name], args, self.scratch, keys)
-            if code != 0:
-                raise RuntimeError(f"{name} {' '.join(args)} exited {code}: {err.strip()}")
+            if code != status:
+                raise RuntimeError(f"{name} {' '.join(args)} exited {code}, not {status}: "
+                                   f"{err.strip()}")
             self.outputs[key] = out
         return self.outputs[key]
 
@@ -265,7 +275,7 @@ class Runner:
             if not self.can_run(*block.after, stdout_shown=False):
                 return None
             self.output(*block.after)
-        return self.output(block.name, block.args, block.stdin())
+        return self.output(block.name, block.args, block.stdin(), block.status)
 
 
 def docs(source_root, exes):
@@ -307,6 +317,10 @@ def regen(build_dir, source_root):
     folder = os.path.join(build_dir, "tutorials")
     exes = {f: os.path.join(folder, f) for f in sorted(os.listdir(folder))
             if re.fullmatch(r"\d\d_\w+", f) and os.access(os.path.join(folder, f), os.X_OK)}
+    labs = os.path.join(build_dir, "labs")  # docs/labs.md's blocks run the labs
+    if os.path.isdir(labs):
+        exes.update({f: os.path.join(labs, f) for f in sorted(os.listdir(labs))
+                     if re.fullmatch(r"lab_\d\d(_solution)?", f)})
     golden = [name for name in exes if re.fullmatch(r"(0[1-9]|13)_\w+", name)]
     if not golden:
         print(f"regen-golden: no step tutorials in {folder}; build first", file=sys.stderr)

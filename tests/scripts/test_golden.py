@@ -34,6 +34,15 @@ class Timing(unittest.TestCase):
 
 
 class Spec(unittest.TestCase):
+    def test_a_lab_that_fails(self):
+        b = Block("lab_05 --trace | grep -F 'grad Z1 +=' ; status: 1")
+        self.assertEqual((b.name, b.args, b.grep, b.status),
+                         ("lab_05", ["--trace"], "grad Z1 +=", 1))
+        self.assertTrue(b.render("x\n").startswith("```text\n$ build/labs/lab_05 --trace | grep"))
+        self.assertEqual(Block("01_neuron").status, 0)
+        with self.assertRaises(ValueError):
+            Block("lab_05; status: one")
+
     def test_a_plain_command(self):
         b = Block("12_recipes --jobs 2")
         self.assertEqual((b.name, b.args, b.grep, b.lines, b.after),

@@ -1,0 +1,17 @@
+// Lab 04: an op the engine lacks (docs/labs.md). Write square(x) = x ⊙ x as the engine's ops are
+// written (docs/architecture.md, "How to add an op", shows leaky_relu): its forward with
+// record_map, its backward rule with accumulate, the rule in words with its numbers, and the
+// OpDef that commits the node. Then
+//   ninja -C build labs/lab_04 && build/labs/lab_04
+#include <stepgrad/autodiff/op_helpers.hpp>
+
+#include "labs.hpp"
+
+namespace stepgrad::labs {
+
+Var square(Var x) {
+  // TODO: forward, backward, rule text and numbers, OpDef, commit.
+  todo("square: y = x ⊙ x as an op (docs/architecture.md, How to add an op)");
+}
+
+}  // namespace stepgrad::labs
