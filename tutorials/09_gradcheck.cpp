@@ -13,13 +13,16 @@
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/gradcheck.hpp>
 #include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/cli/article_sample.hpp>
+#include <stepgrad/cli/dot.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/deltas.hpp>
 #include <stepgrad/nn/dump.hpp>
 #include <stepgrad/nn/model.hpp>
 #include <stepgrad/nn/network.hpp>
-#include "common.hpp"
 
 using namespace stepgrad;
 
@@ -100,14 +103,14 @@ std::string element_line(std::size_t l, const GradCheckReport& r, std::size_t i,
 int main(int argc, char** argv) {
   CLI::App app("tape vs hand-derived deltas vs finite differences, for both recipes",
                "09_gradcheck");
-  tutorial::CommonOptions opts;
+  cli::CommonOptions opts;
   opts.precision = 6;  // of the element lines: enough to see the agreement and the erratum
-  tutorial::add_common_options(app, opts, tutorial::kArticleSample | tutorial::kNoFull);
+  cli::add_common_options(app, opts, cli::kArticleSample | cli::kNoFull);
   std::size_t elements = 2000;
   app.add_option("--elements", elements,
                  "elements of each weight matrix checked by finite differences (0 = all; all of "
                  "W0 takes seconds)")
-      ->check(tutorial::whole_number(0, 1 << 30))  // rejects -1 (not 2^64 - 1)
+      ->check(cli::whole_number(0, 1 << 30))  // rejects -1 (not 2^64 - 1)
       ->capture_default_str();
   std::string dump;
   app.add_option("--dump", dump, "write X, Y, W0-W2 and the tape gradients gW0-gW2 to this .npz");
@@ -115,8 +118,8 @@ int main(int argc, char** argv) {
   app.add_option("--model", model,
                  "check at the weights of this model file (10_train's model.npz), not at the "
                  "initial ones");
-  return tutorial::run_with_sample(
-      app, opts, argc, argv, [&](const tutorial::ArticleSample& sample, Network& net) {
+  return cli::run_with_sample(
+      app, opts, argc, argv, [&](const cli::ArticleSample& sample, Network& net) {
         const Tensor& x = sample.x;  // (784,) O0
         const Tensor& y = sample.y;  // (10,) Y
         if (!model.empty()) {
@@ -162,7 +165,7 @@ int main(int argc, char** argv) {
             "2. Recipe article: its Delta (eq. 9 with softmax's \"derivative\") vs the tape's\n");
         fmt::print("   gradient and vs finite differences\n");
         Tape tape;
-        tutorial::attach_tracer(tape, opts);
+        cli::attach_tracer(tape, opts);
         tape_gradients(tape, net, x, y);  // the true gradients, into net.W*.grad()
         const Deltas article = backward_pass(net, forward_pass(net, x), y, Recipe::article);
         const Tensor* article_delta[] = {&article.Delta0, &article.Delta1, &article.Delta2};
@@ -224,7 +227,7 @@ int main(int argc, char** argv) {
               "(numpy.load it; tests/scripts/check_dump.py {} redoes eqs. (1)-(11) in numpy)\n",
               dump);
         }
-        if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);  // the true gradients
+        if (!opts.dot.empty()) cli::write_dot(tape, opts.dot);  // the true gradients
         return 0;
       });
 }

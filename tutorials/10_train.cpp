@@ -9,11 +9,15 @@
 #include <cmath>
 #include <filesystem>
 
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/output_folder.hpp>
+#include <stepgrad/cli/plots.hpp>
+#include <stepgrad/cli/program.hpp>
+#include <stepgrad/cli/progress.hpp>
 #include <stepgrad/io/files.hpp>
 #include <stepgrad/nn/model.hpp>
 #include <stepgrad/nn/train.hpp>
-#include "common.hpp"
-#include "plots.hpp"
 
 using namespace stepgrad;
 namespace fs = std::filesystem;
@@ -46,7 +50,7 @@ void print_layer_line(const LayerReport& r) {
 std::string plot_layers(const fs::path& path, const std::string& run,
                         const std::vector<LayerReport>& layers) {
   std::vector<double> x;
-  std::vector<Series> moved, size, direction;
+  std::vector<cli::Series> moved, size, direction;
   for (std::size_t l = 0; l < 3; ++l) {
     moved.push_back({fmt::format("|W{} - W{}(initial)|", l, l), {}});
     size.push_back({fmt::format("W{}: |Delta{}| / |dC/dW{}|", l, l, l), {}});
@@ -62,11 +66,11 @@ std::string plot_layers(const fs::path& path, const std::string& run,
     }
     direction[3].y.push_back(r.epoch == 0 ? std::nan("") : r.layers[0].units_alike);
   }
-  return plot_panels(path, fmt::format("Each layer during training ({})", run),
-                     "epoch (0: the initial weights)", x,
-                     {{"how far each layer moved", "Frobenius norm", moved},
-                      {"size of the step: recipe / true gradient", "ratio of norms", size},
-                      {"direction of the step; W0's units alike", "cosine", direction}})
+  return cli::plot_panels(path, fmt::format("Each layer during training ({})", run),
+                          "epoch (0: the initial weights)", x,
+                          {{"how far each layer moved", "Frobenius norm", moved},
+                           {"size of the step: recipe / true gradient", "ratio of norms", size},
+                           {"direction of the step; W0's units alike", "cosine", direction}})
       .message;
 }
 
@@ -80,44 +84,43 @@ int main(int argc, char** argv) {
   TrainOptions o;
   std::size_t limit = 0;
   bool no_plots = false;
-  tutorial::add_choice(app, "--recipe", o.recipe,
-                       "article: the article's code (erratum E1); fixed: correct gradients");
+  cli::add_choice(app, "--recipe", o.recipe,
+                  "article: the article's code (erratum E1); fixed: correct gradients");
   auto* engine_opt =
-      tutorial::add_choice(app, "--engine", o.engine, "who computes the fixed recipe's gradients");
-  tutorial::add_choice(app, "--split", split,
-                       "article: the notebook's 49,000/21,000 split; standard: 60,000/10,000");
-  tutorial::add_choice(app, "--dataset", dataset,
-                       "mnist, or fashion (Debian's dataset-fashion-mnist)");
+      cli::add_choice(app, "--engine", o.engine, "who computes the fixed recipe's gradients");
+  cli::add_choice(app, "--split", split,
+                  "article: the notebook's 49,000/21,000 split; standard: 60,000/10,000");
+  cli::add_choice(app, "--dataset", dataset, "mnist, or fashion (Debian's dataset-fashion-mnist)");
   auto* data_opt =
       app.add_option("--data", data, "folder with the four IDX files")->capture_default_str();
   app.add_option("--epochs", o.epochs, "passes over the training set")
-      ->check(tutorial::whole_number(1, 1000))
+      ->check(cli::whole_number(1, 1000))
       ->capture_default_str();
   app.add_option("--lr", o.lr, "learning rate, lambda in eq. (12)")
-      ->check(tutorial::real_number(1e-9, 100.0))
+      ->check(cli::real_number(1e-9, 100.0))
       ->capture_default_str();
   app.add_option("--seed", o.network.seed, "np.random.seed for the initial weights")
       ->capture_default_str();
   app.add_option("--limit", limit,
                  "use only the first N training samples (0: all; the article split has 49,000, the "
                  "standard one 60,000)")
-      ->check(tutorial::whole_number(0, 60000))
+      ->check(cli::whole_number(0, 60000))
       ->capture_default_str();
   app.add_flag("--shuffle", o.shuffle,
                "reshuffle the training set every epoch (the article does not)");
   app.add_option("--batch", o.batch,
                  "samples per SGD step; 1 is the article's, N averages N gradients")
-      ->check(tutorial::whole_number(1, 65536))
+      ->check(cli::whole_number(1, 65536))
       ->capture_default_str();
   app.add_flag("--bias", o.network.bias, "give every layer a bias (the article has none)");
-  tutorial::add_choice(app, "--activation", o.network.activation, "hidden layers' activation");
-  tutorial::add_choice(app, "--init", o.network.init,
-                       "scale the initial weights by sqrt(1/fan-out) (article) or sqrt(1/fan-in)");
+  cli::add_choice(app, "--activation", o.network.activation, "hidden layers' activation");
+  cli::add_choice(app, "--init", o.network.init,
+                  "scale the initial weights by sqrt(1/fan-out) (article) or sqrt(1/fan-in)");
   app.add_option("--out", out, "folder for metrics.csv, model.npz and the plots")
       ->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip the PNG plots");
 
-  return tutorial::run(app, argc, argv, [&] {
+  return cli::run(app, argc, argv, [&] {
     if (o.recipe == Recipe::article && engine_opt->count() > 0 && o.engine == Engine::tape) {
       throw std::invalid_argument(
           "--engine tape: the article recipe is the article's hand-derived deltas; --engine "
@@ -133,17 +136,17 @@ int main(int argc, char** argv) {
       engine_opt->default_str(std::string(to_string(o.engine)));
     }
     // Before the long work (R26); the files land together (Note [One set of outputs]).
-    OutputSet outputs = tutorial::open_output_set(
+    OutputSet outputs = cli::open_output_set(
         out, "--out",
         {"metrics.csv", "layers.csv", "model.npz", "curves.png", "weights.png", "layers.png"});
-    tutorial::print_header(app);
+    cli::print_header(app);
 
     const Split s = load_split(data, split, limit, dataset);
     Network net(o.network);
     // What training changed is measured against these (and drawn, for W0).
     const std::array<Tensor, 3> initial{net.W0.value, net.W1.value, net.W2.value};
     const Subset probe = s.train.first(std::min(kProbeSamples, s.train.size()));
-    o.evaluation_threads = tutorial::evaluation_threads();
+    o.evaluation_threads = cli::evaluation_threads();
     Trainer trainer(net, o);
     fmt::print("data: {}\n", s.description);
     fmt::print("network: 784-128-64-10, {} ({} parameters)\n", o.network.describe(),
@@ -157,9 +160,9 @@ int main(int argc, char** argv) {
     std::vector<LayerReport> layers{measure_layers(net, initial, probe, o.recipe, 0)};
 
     std::string csv = metrics_csv_header() + "\n";
-    TrainingCurves curves;
+    cli::TrainingCurves curves;
     for (std::size_t e = 1; e <= o.epochs; ++e) {
-      tutorial::ProgressBar bar(fmt::format("epoch {}/{}", e, o.epochs));
+      cli::ProgressBar bar(fmt::format("epoch {}/{}", e, o.epochs));
       const EpochMetrics m =
           trainer.run_epoch(s.train, s.test, e, [&](std::size_t d, std::size_t n) { bar(d, n); });
       bar.finish();
@@ -206,19 +209,19 @@ int main(int argc, char** argv) {
       const std::string title = fmt::format("recipe {}, {}, lr {}", to_string(o.recipe),
                                             to_string(o.effective_engine()), o.lr);
       curves.cost_label = "cost (7), binary cross-entropy";
-      done.push_back(tutorial::final_message(
+      done.push_back(cli::final_message(
           outputs, "curves.png",
-          plot_training_curves(outputs.path("curves.png"), title, curves).message));
+          cli::plot_training_curves(outputs.path("curves.png"), title, curves).message));
       // The learned part of W0: at lr 0.001 the random initial weights still dominate W0
       // itself, so the picture shows W0 - W0(initial), what the epochs wrote into each unit.
-      done.push_back(tutorial::final_message(
+      done.push_back(cli::final_message(
           outputs, "weights.png",
-          plot_weight_tiles(outputs.path("weights.png"),
-                            "W0 - W0(initial): what training taught each first-layer unit",
-                            net.W0.value - initial[0])
+          cli::plot_weight_tiles(outputs.path("weights.png"),
+                                 "W0 - W0(initial): what training taught each first-layer unit",
+                                 net.W0.value - initial[0])
               .message));
-      done.push_back(tutorial::final_message(
-          outputs, "layers.png", plot_layers(outputs.path("layers.png"), title, layers)));
+      done.push_back(cli::final_message(outputs, "layers.png",
+                                        plot_layers(outputs.path("layers.png"), title, layers)));
     }
     outputs.commit();
     for (const std::string& line : done) fmt::print("{}\n", line);

@@ -9,11 +9,15 @@
 #include <numeric>
 #include <optional>
 
+#include <stepgrad/cli/article_sample.hpp>
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/output_folder.hpp>
+#include <stepgrad/cli/plots.hpp>
+#include <stepgrad/cli/program.hpp>
 #include <stepgrad/io/files.hpp>
 #include <stepgrad/nn/model.hpp>
 #include <stepgrad/nn/train.hpp>
-#include "common.hpp"
-#include "plots.hpp"
 
 using namespace stepgrad;
 namespace fs = std::filesystem;
@@ -30,12 +34,11 @@ int main(int argc, char** argv) {
   app.add_option("--data", data,
                  "folder with the four IDX files (default: as the model was trained)");
   auto* split_opt =
-      tutorial::add_choice(app, "--split", split, "the model's split by default")->default_str("");
+      cli::add_choice(app, "--split", split, "the model's split by default")->default_str("");
   auto* dataset_opt =
-      tutorial::add_choice(app, "--dataset", dataset, "the model's dataset by default")
-          ->default_str("");
+      cli::add_choice(app, "--dataset", dataset, "the model's dataset by default")->default_str("");
   app.add_option("--worst", worst, "how many confident mistakes to draw")
-      ->check(tutorial::whole_number(0, 100))
+      ->check(cli::whole_number(0, 100))
       ->capture_default_str();
   app.add_option("--out", out, "folder for confusion.png and predictions.png")
       ->capture_default_str();
@@ -45,12 +48,11 @@ int main(int argc, char** argv) {
       "--predictions", predictions,
       "also write every test image's prediction to this CSV file (index,label,predicted)");
 
-  return tutorial::run(app, argc, argv, [&] {
+  return cli::run(app, argc, argv, [&] {
     // Its pictures must be writable before anything else (R25, R26).
     std::optional<OutputSet> outputs;
     if (!no_plots) {
-      outputs.emplace(
-          tutorial::open_output_set(out, "--out", {"confusion.png", "predictions.png"}));
+      outputs.emplace(cli::open_output_set(out, "--out", {"confusion.png", "predictions.png"}));
     }
     if (!predictions.empty()) {  // and its predictions file's folder
       std::error_code ec;
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
             fmt::format("--predictions {}: its folder does not exist", predictions));
       }
     }
-    tutorial::print_header(app);
+    cli::print_header(app);
     const Model m = load_model(model_path);
     // The model's split and dataset (load_model checked their values), unless given.
     const OptionsLine trained = parse_options_line(m.options);
@@ -106,7 +108,7 @@ int main(int argc, char** argv) {
       }
     }
 
-    const Evaluation e = evaluate(m.network, s.test, tutorial::evaluation_threads());
+    const Evaluation e = evaluate(m.network, s.test, cli::evaluation_threads());
     fmt::print("test set: {} images\n", e.truth.size());
     fmt::print("  mean cost, eq. (7):           {:.4f}\n", e.cost);
     fmt::print("  mean cross-entropy -Y·log O3: {:.4f}\n", e.cross_entropy);
@@ -158,26 +160,26 @@ int main(int argc, char** argv) {
     if (!wrong.empty()) fmt::print("\nthe {} most confident mistakes\n", wrong.size());
     for (std::size_t i : wrong) {
       fmt::print("\ntest image {}: predicted {} with probability {:.4f}, true label {}\n{}", i,
-                 e.predicted[i], e.confidence[i], e.truth[i],
-                 tutorial::ascii_digit(s.test.pixels(i)));
+                 e.predicted[i], e.confidence[i], e.truth[i], cli::ascii_digit(s.test.pixels(i)));
     }
 
     if (outputs) {
-      const std::string confusion_line = tutorial::final_message(
-          *outputs, "confusion.png",
-          plot_confusion_matrix(outputs->path("confusion.png"),
-                                "Confusion matrix (colour: share of the true digit)", confusion)
-              .message);
-      std::vector<DigitPrediction> digits;
+      const std::string confusion_line =
+          cli::final_message(*outputs, "confusion.png",
+                             cli::plot_confusion_matrix(
+                                 outputs->path("confusion.png"),
+                                 "Confusion matrix (colour: share of the true digit)", confusion)
+                                 .message);
+      std::vector<cli::DigitPrediction> digits;
       for (std::size_t i = 0; i < std::min<std::size_t>(60, e.truth.size()); ++i) {
         const auto px = s.test.pixels(i);
         digits.push_back(
             {std::vector<std::uint8_t>(px.begin(), px.end()), e.predicted[i], e.truth[i]});
       }
-      const std::string predictions_line = tutorial::final_message(
+      const std::string predictions_line = cli::final_message(
           *outputs, "predictions.png",
-          plot_digit_predictions(outputs->path("predictions.png"),
-                                 "The first 60 test digits and the network's answers", digits)
+          cli::plot_digit_predictions(outputs->path("predictions.png"),
+                                      "The first 60 test digits and the network's answers", digits)
               .message);
       outputs->commit();
       fmt::print("\n{}\n{}\n", confusion_line, predictions_line);

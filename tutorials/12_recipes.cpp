@@ -9,10 +9,14 @@
 #include <mutex>
 #include <thread>
 
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/output_folder.hpp>
+#include <stepgrad/cli/plots.hpp>
+#include <stepgrad/cli/program.hpp>
+#include <stepgrad/cli/progress.hpp>
 #include <stepgrad/io/files.hpp>
 #include <stepgrad/nn/train.hpp>
-#include "common.hpp"
-#include "plots.hpp"
 
 using namespace stepgrad;
 namespace fs = std::filesystem;
@@ -45,7 +49,7 @@ void train_all(std::vector<Config>& configs, const Split& s, unsigned jobs) {
   std::mutex lock;
   std::size_t next = 0;
   std::size_t done = 0;
-  tutorial::ProgressBar bar("training runs");
+  cli::ProgressBar bar("training runs");
   std::exception_ptr failure;
   auto worker = [&] {
     for (;;) {
@@ -97,28 +101,28 @@ int main(int argc, char** argv) {
   std::string data = "data/mnist", out = "out";
   bool no_plots = false;
   app.add_option("--seeds", seeds, "article-recipe runs, seeds first-seed, first-seed + 1, ...")
-      ->check(tutorial::whole_number(1, 100))
+      ->check(cli::whole_number(1, 100))
       ->capture_default_str();
   app.add_option("--first-seed", first_seed,
                  "the first of those seeds (also the seed of the fixed runs)")
       ->capture_default_str();
   app.add_option("--epochs", epochs, "epochs per run")
-      ->check(tutorial::whole_number(1, 100))
+      ->check(cli::whole_number(1, 100))
       ->capture_default_str();
   app.add_option("--limit", limit, "use only the first N training samples (0: all 49,000)")
-      ->check(tutorial::whole_number(0, 49000))
+      ->check(cli::whole_number(0, 49000))
       ->capture_default_str();
   app.add_option("--jobs", jobs, "runs trained at the same time")
-      ->check(tutorial::whole_number(1, 64))
+      ->check(cli::whole_number(1, 64))
       ->capture_default_str();
   app.add_option("--data", data, "folder with the four MNIST files")->capture_default_str();
   app.add_option("--out", out, "folder for recipes.csv and recipes.png")->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip the PNG plot");
 
-  return tutorial::run(app, argc, argv, [&] {
+  return cli::run(app, argc, argv, [&] {
     // Before the long work (R26); the files land together (Note [One set of outputs]).
-    OutputSet outputs = tutorial::open_output_set(out, "--out", {"recipes.csv", "recipes.png"});
-    tutorial::print_header(app);
+    OutputSet outputs = cli::open_output_set(out, "--out", {"recipes.csv", "recipes.png"});
+    cli::print_header(app);
     const Split s = load_split(data, SplitKind::article, limit);
     fmt::print("data: {}\n", s.description);
 
@@ -228,13 +232,13 @@ int main(int argc, char** argv) {
     if (!no_plots) {
       std::vector<double> x;
       for (std::size_t e = 1; e <= epochs; ++e) x.push_back(static_cast<double>(e));
-      std::vector<Series> lines;
+      std::vector<cli::Series> lines;
       const auto test_of = [&](const Config& c) {
         std::vector<double> y;
         for (const EpochMetrics& m : c.epochs) y.push_back(m.test_accuracy);
         return y;
       };
-      Band band{
+      cli::Band band{
           fmt::format("article, seeds {} to {}", first_seed, first_seed + seeds - 1), {}, {}, {}};
       for (std::size_t e = 0; e < epochs; ++e) {
         const Spread sp =
@@ -248,11 +252,11 @@ int main(int argc, char** argv) {
             {fmt::format("{} (seed {})", configs[k].name, configs[k].options.network.seed),
              test_of(configs[k])});
       }
-      plot_line = tutorial::final_message(
+      plot_line = cli::final_message(
           outputs, "recipes.png",
-          plot_band_and_lines(outputs.path("recipes.png"),
-                              "Test accuracy per epoch: the article's recipe vs the fixed one",
-                              "epoch", "test accuracy", x, band, lines)
+          cli::plot_band_and_lines(outputs.path("recipes.png"),
+                                   "Test accuracy per epoch: the article's recipe vs the fixed one",
+                                   "epoch", "test accuracy", x, band, lines)
               .message);
     }
     outputs.commit();

@@ -12,10 +12,14 @@
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/output_folder.hpp>
+#include <stepgrad/cli/plots.hpp>
+#include <stepgrad/cli/program.hpp>
+#include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/nn/linear.hpp>
 #include <stepgrad/nn/toy_data.hpp>
-#include "common.hpp"
-#include "plots.hpp"
 
 using namespace stepgrad;
 
@@ -48,7 +52,7 @@ Recorded record_xor(Tape& tape, XorNet& net, const Tensor& X, const Tensor& Y) {
 }
 
 void print_tensor(std::string_view title, const Tensor& t) {
-  fmt::print("  {}  {}\n{}\n", title, t.shape(), tutorial::indented(format_values(t), "      "));
+  fmt::print("  {}  {}\n{}\n", title, t.shape(), cli::indented(format_values(t), "      "));
 }
 
 /// Each output within 0.1 of its target: all four rows of the truth table right, with room.
@@ -167,8 +171,8 @@ Score score(Mlp& net, const LabelledPoints& d) {
 }
 
 /// The network's output over the rectangle the moons live in.
-PlaneMap plane_map(Mlp& net, std::string title) {
-  PlaneMap m{std::move(title), -1.6, 2.6, -1.1, 1.6, 168, 108, {}};
+cli::PlaneMap plane_map(Mlp& net, std::string title) {
+  cli::PlaneMap m{std::move(title), -1.6, 2.6, -1.1, 1.6, 168, 108, {}};
   Tensor G = Tensor::zeros(2, m.cols * m.rows);  // the centres of the cells, row by row
   for (std::size_t r = 0; r < m.rows; ++r) {
     for (std::size_t c = 0; c < m.cols; ++c) {
@@ -205,50 +209,50 @@ bool reported(std::size_t epoch, std::size_t last) {
 int main(int argc, char** argv) {
   CLI::App app("networks of your own from the ops: XOR by hand, then two moons with Linear layers",
                "13_your_network");
-  tutorial::CommonOptions opts;
+  cli::CommonOptions opts;
   // Every tensor of the XOR step is small enough to print whole: no --full.
-  tutorial::add_common_options(app, opts, tutorial::kSeed | tutorial::kNoFull);
+  cli::add_common_options(app, opts, cli::kSeed | cli::kNoFull);
   double xor_lr = 0.5;
   std::size_t xor_steps = 10000;
   MoonsOptions mo;
   std::string out = "out";
   bool no_plots = false;
   app.add_option("--xor-lr", xor_lr, "XOR's learning rate")
-      ->check(tutorial::real_number(1e-9, 100.0))
+      ->check(cli::real_number(1e-9, 100.0))
       ->capture_default_str();
   app.add_option("--xor-steps", xor_steps, "give up on XOR after this many steps")
-      ->check(tutorial::whole_number(1, 10000000))
+      ->check(cli::whole_number(1, 10000000))
       ->capture_default_str();
   app.add_option("--moons", mo.n, "points in each moons data set (train and test)")
-      ->check(tutorial::whole_number(2, 100000))
+      ->check(cli::whole_number(2, 100000))
       ->capture_default_str();
   app.add_option("--noise", mo.noise, "standard deviation of the moons' noise")
-      ->check(tutorial::real_number(0.0, 10.0))
+      ->check(cli::real_number(0.0, 10.0))
       ->capture_default_str();
   app.add_option("--hidden", mo.hidden, "units in each of the two hidden layers")
-      ->check(tutorial::whole_number(1, 1024))
+      ->check(cli::whole_number(1, 1024))
       ->capture_default_str();
   app.add_option("--epochs", mo.epochs, "passes over the moons")
-      ->check(tutorial::whole_number(1, 100000))
+      ->check(cli::whole_number(1, 100000))
       ->capture_default_str();
   app.add_option("--batch", mo.batch, "points per SGD step (at most --moons)")
-      ->check(tutorial::whole_number(1, 100000))
+      ->check(cli::whole_number(1, 100000))
       ->capture_default_str();
   app.add_option("--lr", mo.lr, "the moons' learning rate")
-      ->check(tutorial::real_number(1e-9, 100.0))
+      ->check(cli::real_number(1e-9, 100.0))
       ->capture_default_str();
   app.add_option("--out", out, "folder for 13_boundary.png and 13_loss.png")->capture_default_str();
   app.add_flag("--no-plots", no_plots, "skip the PNG plots");
 
-  return tutorial::run(app, argc, argv, [&] {
+  return cli::run(app, argc, argv, [&] {
     if (mo.batch > mo.n) {
       throw std::invalid_argument(
           fmt::format("--batch {} is more than the {} points of --moons", mo.batch, mo.n));
     }
     // The pictures are this program's output: their folder must be writable first (R26).
-    OutputSet outputs = tutorial::open_output_set(out, "--out", {"13_boundary.png", "13_loss.png"});
-    tutorial::apply_print_options(opts);
-    tutorial::print_header(app);
+    OutputSet outputs = cli::open_output_set(out, "--out", {"13_boundary.png", "13_loss.png"});
+    cli::apply_print_options(opts);
+    cli::print_header(app);
     run_xor(opts.seed, xor_lr, xor_steps);
 
     fmt::print("2. Two moons with a 2-{0}-{0}-1 network of Linear layers\n", mo.hidden);
@@ -272,7 +276,7 @@ int main(int argc, char** argv) {
     std::vector<std::size_t> moments = {0, std::max<std::size_t>(1, mo.epochs / 30),
                                         std::max<std::size_t>(1, mo.epochs / 6), mo.epochs};
     moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
-    std::vector<PlaneMap> maps;
+    std::vector<cli::PlaneMap> maps;
     std::vector<double> epochs_x, train_loss, test_loss;
     fmt::print("{:>6} {:>11} {:>10} {:>10} {:>9}\n", "epoch", "train loss", "train acc",
                "test loss", "test acc");
@@ -308,20 +312,20 @@ int main(int argc, char** argv) {
     fmt::print("\n");
     if (!no_plots) {
       std::vector<std::string> done;
-      done.push_back(tutorial::final_message(
+      done.push_back(cli::final_message(
           outputs, "13_boundary.png",
-          plot_decision_maps(outputs.path("13_boundary.png"),
-                             fmt::format("2-{0}-{0}-1 on the moons: the network's output over "
-                                         "the plane (white: 0.5, the boundary)",
-                                         mo.hidden),
-                             maps, train.X, train.y)
+          cli::plot_decision_maps(outputs.path("13_boundary.png"),
+                                  fmt::format("2-{0}-{0}-1 on the moons: the network's output over "
+                                              "the plane (white: 0.5, the boundary)",
+                                              mo.hidden),
+                                  maps, train.X, train.y)
               .message));
-      done.push_back(tutorial::final_message(
+      done.push_back(cli::final_message(
           outputs, "13_loss.png",
-          plot_lines(outputs.path("13_loss.png"), "mean binary cross-entropy per epoch", "epoch",
-                     "loss", epochs_x,
-                     {{"train (the points it learns from)", train_loss},
-                      {"test (make_moons with the next seed)", test_loss}})
+          cli::plot_lines(outputs.path("13_loss.png"), "mean binary cross-entropy per epoch",
+                          "epoch", "loss", epochs_x,
+                          {{"train (the points it learns from)", train_loss},
+                           {"test (make_moons with the next seed)", test_loss}})
               .message));
       outputs.commit();
       // Whether gnuplot drew them depends on the machine: stderr, so stdout stays golden.
