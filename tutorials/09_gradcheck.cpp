@@ -107,14 +107,12 @@ int main(int argc, char** argv) {
   opts.precision = 6;  // of the element lines: enough to see the agreement and the erratum
   cli::add_common_options(app, opts, cli::kArticleSample | cli::kNoFull);
   std::size_t elements = 2000;
-  app.add_option("--elements", elements,
+  cli::add_whole(app, "--elements", elements,
                  "elements of each weight matrix checked by finite differences (0 = all; all of "
-                 "W0 takes seconds)")
-      ->check(cli::whole_number(0, 1 << 30))  // rejects -1 (not 2^64 - 1)
-      ->capture_default_str();
-  std::string dump;
+                 "W0 takes seconds)",
+                 0, 1 << 30);  // rejects -1 (not 2^64 - 1)
+  std::string dump, model;
   app.add_option("--dump", dump, "write X, Y, W0-W2 and the tape gradients gW0-gW2 to this .npz");
-  std::string model;
   app.add_option("--model", model,
                  "check at the weights of this model file (10_train's model.npz), not at the "
                  "initial ones");

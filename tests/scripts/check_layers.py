@@ -57,7 +57,8 @@ def main() -> int:
             ours = quote == '"' or parts[0] == "stepgrad"  # not a system or library header
             leaf = next((p for p in parts if p in LEAVES), None)
             if ours and leaf is not None:
-                problems.append(f"{rel}: includes {quote}{included}, but nothing includes {leaf}/")
+                shown = f"<{included}>" if quote == "<" else f'"{included}"'
+                problems.append(f"{rel}: includes {shown}, but nothing includes {leaf}/")
             elif quote == '"' and folder in ALLOWED and folder != "bench":
                 problems.append(f"{rel}: includes \"{included}\", but a layer's files include "
                                 "every header by its layer's path, <stepgrad/LAYER/...>")
