@@ -37,11 +37,11 @@ int main(int argc, char** argv) {
                "02_activations");
   cli::CommonOptions opts;
   cli::add_common_options(app, opts, cli::kTrace);
-  std::string out_dir = "out";
-  app.add_option("--out", out_dir, "folder for sigmoid.png")->capture_default_str();
+  cli::OutputOptions out;
+  cli::add_output_options(app, out, "sigmoid.png", "");  // --out only: its picture is the lesson
   return cli::run(app, argc, argv, [&] {
     // The picture is this program's output: its folder must be writable first (R25).
-    OutputSet outputs = cli::open_output_set(out_dir, "--out", {"sigmoid.png"});
+    OutputSet outputs = cli::open_output_set(out.dir, "--out", {"sigmoid.png"});
     cli::apply_print_options(opts);
     cli::print_header(app);
     const int p = opts.precision;
@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     outputs.commit();
     fmt::print(
         "   sigmoid(z) and sigmoid'(z) for z in [-8, 8], drawn by gnuplot into {}/sigmoid.png\n",
-        out_dir);
+        out.dir);
     // Whether gnuplot is installed depends on the machine, so the result goes to stderr and the
     // lesson on stdout stays the same everywhere (tests/golden/).
     std::fflush(stdout);

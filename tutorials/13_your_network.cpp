@@ -234,7 +234,7 @@ void add_options(CLI::App& app, Settings& s) {
 // per epoch.
 struct MoonsHistory {
   LabelledPoints train;  // the points it learned from, drawn on every panel
-  std::vector<PlaneMap> maps;
+  std::vector<cli::PlaneMap> maps;
   std::vector<double> epochs, train_loss, test_loss;
 };
 
