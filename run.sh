@@ -141,7 +141,7 @@ meson test -C build --print-errorlogs --num-processes 2 || status=1
 count_results build
 
 # The sanitizer build compiles only what it runs: the unit-test executables.
-targets="tests/test_autodiff tests/test_io tests/test_nn tests/test_tutorials bench/test_dense_step" \
+targets="tests/test_autodiff tests/test_io tests/test_nn tests/test_cli bench/test_dense_step" \
     build build-san --buildtype=debugoptimized -Dwerror=true -Dnative=false \
     -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all
 say "tests: sanitizer build (unit tests)"

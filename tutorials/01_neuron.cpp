@@ -7,18 +7,22 @@
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
-#include "common.hpp"
+#include <stepgrad/cli/dot.hpp>
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/program.hpp>
+#include <stepgrad/cli/tracer.hpp>
 
 using namespace stepgrad;
 
 int main(int argc, char** argv) {
   CLI::App app("one neuron: weighted sum Z and sigmoid output O, by hand and on a tape",
                "01_neuron");
-  tutorial::CommonOptions opts;
-  tutorial::add_common_options(app, opts, tutorial::kTrace);
-  return tutorial::run(app, argc, argv, [&] {
-    tutorial::apply_print_options(opts);
-    tutorial::print_header(app);
+  cli::CommonOptions opts;
+  cli::add_common_options(app, opts, cli::kTrace);
+  return cli::run(app, argc, argv, [&] {
+    cli::apply_print_options(opts);
+    cli::print_header(app);
     const int p = opts.precision;
 
     // Three inputs and one neuron's three weights: one row of a weight matrix (see 03_layer).
@@ -38,7 +42,7 @@ int main(int argc, char** argv) {
     fmt::print("  O = sigmoid(Z) = 1 / (1 + e^-Z) = {:.{}f}\n\n", o, p);
 
     Tape tape;
-    tutorial::attach_tracer(tape, opts);
+    cli::attach_tracer(tape, opts);
     const Var o0 = tape.input(O0, "O0");
     const Var Z = matmul(tape.param(W), o0).named("Z");
     const Var O = sigmoid(Z).named("O");
@@ -62,7 +66,7 @@ int main(int argc, char** argv) {
         o * (1.0 - o), p);
     fmt::print("  so the weight of the largest input (O0[2] = {:.{}f}) moves O the most.\n", O0[2],
                p);
-    if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);
+    if (!opts.dot.empty()) cli::write_dot(tape, opts.dot);
     return 0;
   });
 }

@@ -11,9 +11,14 @@
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/cli/dot.hpp>
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/output_folder.hpp>
+#include <stepgrad/cli/plots.hpp>
+#include <stepgrad/cli/program.hpp>
+#include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/nn/deltas.hpp>
-#include "common.hpp"
-#include "plots.hpp"
 
 using namespace stepgrad;
 
@@ -30,15 +35,15 @@ std::string sci(double v, int precision) {
 int main(int argc, char** argv) {
   CLI::App app("sigmoid, softmax and their derivatives, and where the article's formulas break",
                "02_activations");
-  tutorial::CommonOptions opts;
-  tutorial::add_common_options(app, opts, tutorial::kTrace);
-  std::string out_dir = "out";
-  app.add_option("--out", out_dir, "folder for sigmoid.png")->capture_default_str();
-  return tutorial::run(app, argc, argv, [&] {
+  cli::CommonOptions opts;
+  cli::add_common_options(app, opts, cli::kTrace);
+  cli::OutputOptions out;
+  cli::add_output_options(app, out, "sigmoid.png", "");  // --out only: its picture is the lesson
+  return cli::run(app, argc, argv, [&] {
     // The picture is this program's output: its folder must be writable first (R25).
-    OutputSet outputs = tutorial::open_output_set(out_dir, "--out", {"sigmoid.png"});
-    tutorial::apply_print_options(opts);
-    tutorial::print_header(app);
+    OutputSet outputs = cli::open_output_set(out.dir, "--out", {"sigmoid.png"});
+    cli::apply_print_options(opts);
+    cli::print_header(app);
     const int p = opts.precision;
 
     fmt::print(
@@ -82,7 +87,7 @@ int main(int argc, char** argv) {
         "   Each output s_i depends on every input z_j. The tape finds J one row at a time:\n");
     fmt::print("   backward from softmax(z) with seed e_i gives J^T e_i (J is symmetric).\n");
     Tape tape;
-    tutorial::attach_tracer(tape, opts);
+    cli::attach_tracer(tape, opts);
     const Var zv = tape.variable(z, "z");
     const Var s = softmax(zv).named("s");
     Tensor J(Shape::matrix(z.size(), z.size()));  // (4, 4)
@@ -94,7 +99,7 @@ int main(int argc, char** argv) {
       for (std::size_t j = 0; j < z.size(); ++j) J(i, j) = zv.grad()[j];
     }
     const Tensor diagonal = article_softmax_derivative(z);
-    if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);  // the last row's sweep
+    if (!opts.dot.empty()) cli::write_dot(tape, opts.dot);  // the last row's sweep
     fmt::print("{}\n{}\n", show("J", J),
                show("article's softmax(z, derivative=True) = s (1 - s)", diagonal));
     fmt::print(
@@ -111,17 +116,17 @@ int main(int argc, char** argv) {
       sig.push_back(fn::sigmoid(zs.back()));
       sig_prime.push_back(fn::sigmoid_prime(zs.back()));
     }
-    const PlotResult plot =
-        plot_lines(outputs.path("sigmoid.png"), "sigmoid and its derivative", "z", "", zs,
-                   {{"sigmoid(z)", sig}, {"sigmoid'(z) = sigmoid(z) (1 - sigmoid(z))", sig_prime}});
+    const cli::PlotResult plot = cli::plot_lines(
+        outputs.path("sigmoid.png"), "sigmoid and its derivative", "z", "", zs,
+        {{"sigmoid(z)", sig}, {"sigmoid'(z) = sigmoid(z) (1 - sigmoid(z))", sig_prime}});
     outputs.commit();
     fmt::print(
         "   sigmoid(z) and sigmoid'(z) for z in [-8, 8], drawn by gnuplot into {}/sigmoid.png\n",
-        out_dir);
+        out.dir);
     // Whether gnuplot is installed depends on the machine, so the result goes to stderr and the
     // lesson on stdout stays the same everywhere (tests/golden/).
     std::fflush(stdout);
-    fmt::print(stderr, "   {}\n", tutorial::final_message(outputs, "sigmoid.png", plot.message));
+    fmt::print(stderr, "   {}\n", cli::final_message(outputs, "sigmoid.png", plot.message));
     return 0;
   });
 }

@@ -6,19 +6,23 @@
 
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/cli/dot.hpp>
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/program.hpp>
+#include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/nn/network.hpp>
-#include "common.hpp"
 
 using namespace stepgrad;
 
 int main(int argc, char** argv) {
   CLI::App app("one layer in matrix form, and the shapes of the article's three layers",
                "03_layer");
-  tutorial::CommonOptions opts;
-  tutorial::add_common_options(app, opts, tutorial::kTrace);
-  return tutorial::run(app, argc, argv, [&] {
-    tutorial::apply_print_options(opts);
-    tutorial::print_header(app);
+  cli::CommonOptions opts;
+  cli::add_common_options(app, opts, cli::kTrace);
+  return cli::run(app, argc, argv, [&] {
+    cli::apply_print_options(opts);
+    cli::print_header(app);
     const int p = opts.precision;
 
     fmt::print("1. A layer of 3 neurons with 4 inputs. Row i of W holds neuron i's weights.\n");
@@ -27,7 +31,7 @@ int main(int argc, char** argv) {
                                      {-0.3, 0.8, 0.2, -0.1},
                                      {0.6, 0.1, -0.7, 0.3}}));  // (3, 4): neurons x inputs
     Tape tape;
-    tutorial::attach_tracer(tape, opts);
+    cli::attach_tracer(tape, opts);
     const Var Z = matmul(tape.param(W), tape.input(O, "O")).named("Z");  // (3,)
     const Var A = sigmoid(Z).named("A");  // (3,): the layer's outputs
     fmt::print("{}\n{}\n{}\n", show("O", O), show("W", W.value), show("Z = W · O", Z.value()));
@@ -39,7 +43,7 @@ int main(int argc, char** argv) {
     }
     fmt::print("   neuron 1 by hand (row 1 of W times O):\n   {} = {:.{}f}\n", terms, z1, p);
     fmt::print("{}\n", show("A = sigmoid(Z), element by element", A.value()));
-    if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);
+    if (!opts.dot.empty()) cli::write_dot(tape, opts.dot);
     fmt::print(
         "   Shapes: (3, 4) · (4,) -> (3,). The inner sizes must match: one weight per input.\n\n");
 

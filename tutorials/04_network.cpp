@@ -6,18 +6,20 @@
 #include <cmath>
 
 #include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/program.hpp>
 #include <stepgrad/nn/network.hpp>
-#include "common.hpp"
 
 using namespace stepgrad;
 
 int main(int argc, char** argv) {
   CLI::App app("the article's 784-128-64-10 network, initialised like numpy", "04_network");
-  tutorial::CommonOptions opts;
-  tutorial::add_common_options(app, opts, tutorial::kSeed);
-  return tutorial::run(app, argc, argv, [&] {
-    tutorial::apply_print_options(opts);
-    tutorial::print_header(app);
+  cli::CommonOptions opts;
+  cli::add_common_options(app, opts, cli::kSeed);
+  return cli::run(app, argc, argv, [&] {
+    cli::apply_print_options(opts);
+    cli::print_header(app);
     const int p = opts.precision;
 
     const Network net(NetworkOptions{.seed = opts.seed});

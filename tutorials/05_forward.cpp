@@ -5,18 +5,21 @@
 #include <stdexcept>
 
 #include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/cli/article_sample.hpp>
+#include <stepgrad/cli/dot.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/nn/network.hpp>
-#include "common.hpp"
 
 using namespace stepgrad;
 
 int main(int argc, char** argv) {
   CLI::App app("one real MNIST image through the network, eqs. (1)-(4)", "05_forward");
-  tutorial::CommonOptions opts;
-  tutorial::add_common_options(app, opts, tutorial::kArticleSample);
-  return tutorial::run_with_sample(
-      app, opts, argc, argv, [&](const tutorial::ArticleSample& sample, Network& net) {
+  cli::CommonOptions opts;
+  cli::add_common_options(app, opts, cli::kArticleSample);
+  return cli::run_with_sample(
+      app, opts, argc, argv, [&](const cli::ArticleSample& sample, Network& net) {
         const int p = opts.precision;
         const Tensor& x = sample.x;  // (784,) O0
         const Tensor& y = sample.y;  // (10,) Y
@@ -24,11 +27,11 @@ int main(int argc, char** argv) {
 
         fmt::print("Sample {} of the article's training split: MNIST image {} of 70000, label {}\n",
                    opts.sample, sample.pool_index, label);
-        fmt::print("{}", tutorial::ascii_digit(sample.pixels));
+        fmt::print("{}", cli::ascii_digit(sample.pixels));
         fmt::print("\n");
 
         Tape tape;
-        tutorial::attach_tracer(tape, opts);
+        cli::attach_tracer(tape, opts);
         const TapeForward f = record_forward(tape, net, x, y);
         tape.announce();  // let --trace show the last nodes before the values print
 
@@ -51,7 +54,7 @@ int main(int argc, char** argv) {
                    predicted, f.O3.value()[predicted], p, label,
                    predicted == static_cast<std::size_t>(label) ? "right" : "wrong");
         fmt::print("The weights are still random, so this is a guess; 10% of guesses are right.\n");
-        if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);  // values only: no backward
+        if (!opts.dot.empty()) cli::write_dot(tape, opts.dot);  // values only: no backward
         return 0;
       });
 }

@@ -8,25 +8,28 @@
 
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/cli/article_sample.hpp>
+#include <stepgrad/cli/dot.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/nn/deltas.hpp>
 #include <stepgrad/nn/network.hpp>
-#include "common.hpp"
 
 using namespace stepgrad;
 
 int main(int argc, char** argv) {
   CLI::App app("the article's cost, eq. (7), next to the categorical cross-entropy", "06_cost");
-  tutorial::CommonOptions opts;
-  tutorial::add_common_options(app, opts, tutorial::kArticleSample);
-  return tutorial::run_with_sample(
-      app, opts, argc, argv, [&](const tutorial::ArticleSample& sample, Network& net) {
+  cli::CommonOptions opts;
+  cli::add_common_options(app, opts, cli::kArticleSample);
+  return cli::run_with_sample(
+      app, opts, argc, argv, [&](const cli::ArticleSample& sample, Network& net) {
         const int p = opts.precision;
         const Tensor& x = sample.x;  // (784,) O0
         const Tensor& y = sample.y;  // (10,) Y
 
         Tape tape;
-        tutorial::attach_tracer(tape, opts);
+        cli::attach_tracer(tape, opts);
         const TapeForward f = record_forward(tape, net, x, y);
         tape.announce();
         const Tensor& O3 = f.O3.value();  // (10,)
@@ -86,7 +89,7 @@ int main(int argc, char** argv) {
         fmt::print(
             "   O3 - Y is the gradient of the categorical cross-entropy, not of eq. (7): the\n");
         fmt::print("   article minimises C and prints cost (7) (erratum E2).\n");
-        if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);  // after backward(cost)
+        if (!opts.dot.empty()) cli::write_dot(tape, opts.dot);  // after backward(cost)
         return 0;
       });
 }

@@ -7,23 +7,26 @@
 #include <string_view>
 
 #include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/cli/article_sample.hpp>
+#include <stepgrad/cli/dot.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/deltas.hpp>
 #include <stepgrad/nn/network.hpp>
-#include "common.hpp"
 
 using namespace stepgrad;
 
 int main(int argc, char** argv) {
   CLI::App app("the backward pass by hand, eqs. (8)-(11)", "07_deltas");
-  tutorial::CommonOptions opts;
-  tutorial::add_common_options(app, opts, tutorial::kArticleSample);
+  cli::CommonOptions opts;
+  cli::add_common_options(app, opts, cli::kArticleSample);
   Recipe recipe = Recipe::fixed;
-  tutorial::add_choice(app, "--recipe", recipe,
-                       "fixed: the correct eq. (9); article: the article's code (erratum E1)");
-  return tutorial::run_with_sample(
-      app, opts, argc, argv, [&](const tutorial::ArticleSample& sample, Network& net) {
+  cli::add_choice(app, "--recipe", recipe,
+                  "fixed: the correct eq. (9); article: the article's code (erratum E1)");
+  return cli::run_with_sample(
+      app, opts, argc, argv, [&](const cli::ArticleSample& sample, Network& net) {
         const int p = opts.precision;
         const Tensor& x = sample.x;  // (784,) O0
         const Tensor& y = sample.y;  // (10,) Y
@@ -78,7 +81,7 @@ int main(int argc, char** argv) {
 
         fmt::print("The tape's gradients (08_tape) next to these hand-derived values\n");
         Tape tape;
-        tutorial::attach_tracer(tape, opts);
+        cli::attach_tracer(tape, opts);
         const TapeForward f = tape_gradients(tape, net, x, y);
         const struct {
           const char* delta;
@@ -104,7 +107,7 @@ int main(int argc, char** argv) {
           fmt::print(
               "The article's delta2 and everything below it differ from the true gradient: see\n"
               "09_gradcheck for by how much.\n");
-        if (!opts.dot.empty()) tutorial::write_dot(tape, opts.dot);
+        if (!opts.dot.empty()) cli::write_dot(tape, opts.dot);
         return 0;
       });
 }

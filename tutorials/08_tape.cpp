@@ -10,9 +10,13 @@
 #include <stdexcept>
 
 #include <stepgrad/autodiff/print.hpp>
+#include <stepgrad/cli/article_sample.hpp>
+#include <stepgrad/cli/dot.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/output_folder.hpp>
+#include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/nn/network.hpp>
-#include "common.hpp"
 
 using namespace stepgrad;
 
@@ -22,7 +26,7 @@ namespace {
 // 0) prints as 0. Its digits would change with the order of a sum, and this output must read the
 // same on every machine (tests/golden/).
 // With --full, the line is followed by every value.
-std::string summarise(const Tensor& t, const tutorial::CommonOptions& o) {
+std::string summarise(const Tensor& t, const cli::CommonOptions& o) {
   const TensorStats s = stats(t);
   const bool zero_mean = std::abs(s.mean) <= 1e-12 * std::max(std::abs(s.min), std::abs(s.max));
   const int p = o.precision;  // significant digits
@@ -37,21 +41,21 @@ std::string summarise(const Tensor& t, const tutorial::CommonOptions& o) {
 
 int main(int argc, char** argv) {
   CLI::App app("the network on a tape: nodes, values, backward() and every gradient", "08_tape");
-  tutorial::CommonOptions opts;
+  cli::CommonOptions opts;
   opts.dot = "out/tape.dot";  // this tutorial always draws its tape
-  tutorial::add_common_options(app, opts, tutorial::kArticleSample);
-  return tutorial::run_with_sample(
-      app, opts, argc, argv, [&](const tutorial::ArticleSample& sample, Network& net) {
+  cli::add_common_options(app, opts, cli::kArticleSample);
+  return cli::run_with_sample(
+      app, opts, argc, argv, [&](const cli::ArticleSample& sample, Network& net) {
         if (opts.dot.empty()) throw std::runtime_error("--dot: names no file");
         const std::filesystem::path dot_path(opts.dot);
         if (dot_path.has_parent_path()) {  // before any work: a bad --dot fails at once
-          tutorial::create_output_folder(dot_path.parent_path(), "--dot's folder");
+          cli::create_output_folder(dot_path.parent_path(), "--dot's folder");
         }
         const Tensor& x = sample.x;  // (784,) O0
         const Tensor& y = sample.y;  // (10,) Y
 
         Tape tape;
-        tutorial::attach_tracer(tape, opts);
+        cli::attach_tracer(tape, opts);
         const TapeForward f = record_forward(tape, net, x, y);
         tape.announce();
         fmt::print(
@@ -98,7 +102,7 @@ int main(int argc, char** argv) {
         fmt::print("  Delta1, Delta2, and 09_gradcheck compares them.\n\n");
 
         fmt::print("4. The picture\n");
-        tutorial::write_dot(tape, opts.dot);
+        cli::write_dot(tape, opts.dot);
         return 0;
       });
 }

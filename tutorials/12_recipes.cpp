@@ -9,10 +9,14 @@
 #include <mutex>
 #include <thread>
 
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/output_folder.hpp>
+#include <stepgrad/cli/plots.hpp>
+#include <stepgrad/cli/program.hpp>
+#include <stepgrad/cli/progress.hpp>
 #include <stepgrad/io/files.hpp>
 #include <stepgrad/nn/train.hpp>
-#include "common.hpp"
-#include "plots.hpp"
 
 using namespace stepgrad;
 namespace fs = std::filesystem;
@@ -45,7 +49,7 @@ void train_all(std::vector<Config>& configs, const Split& s, unsigned jobs) {
   std::mutex lock;
   std::size_t next = 0;
   std::size_t done = 0;
-  tutorial::ProgressBar bar("training runs");
+  cli::ProgressBar bar("training runs");
   std::exception_ptr failure;
   auto worker = [&] {
     for (;;) {
@@ -87,174 +91,199 @@ Spread spread(const std::vector<const Config*>& runs, F value) {
   return s;
 }
 
+// What a comparison is run with.
+struct Settings {
+  std::size_t seeds = 5, limit = 0, epochs = 5;
+  std::uint32_t first_seed = 42;
+  unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::string data = "data/mnist";
+  cli::OutputOptions out;
+};
+
+// The options, in the order the header prints them.
+void add_options(CLI::App& app, Settings& s) {
+  cli::add_whole(app, "--seeds", s.seeds,
+                 "article-recipe runs, seeds first-seed, first-seed + 1, ...", 1, 100);
+  cli::add_value(app, "--first-seed", s.first_seed,
+                 "the first of those seeds (also the seed of the fixed runs)");
+  cli::add_whole(app, "--epochs", s.epochs, "epochs per run", 1, 100);
+  cli::add_whole(app, "--limit", s.limit, "use only the first N training samples (0: all 49,000)",
+                 0, 49000);
+  cli::add_whole(app, "--jobs", s.jobs, "runs trained at the same time", 1, 64);
+  cli::add_data_option(app, s.data, "folder with the four MNIST files");
+  cli::add_output_options(app, s.out, "recipes.csv and recipes.png", "skip the PNG plot");
+}
+
+// The runs: the article's recipe once per seed, then the fixed recipe, with a bias, with fan-in
+// initialisation, and both recipes at kLrFactor times the rate.
+std::vector<Config> make_configs(const Settings& st) {
+  std::vector<Config> configs;
+  for (std::size_t k = 0; k < st.seeds; ++k) {
+    TrainOptions o;
+    o.recipe = Recipe::article;
+    o.epochs = st.epochs;
+    o.network.seed = st.first_seed + static_cast<std::uint32_t>(k);
+    configs.push_back({fmt::format("article seed {}", o.network.seed), o, {}});
+  }
+  TrainOptions fixed;
+  fixed.epochs = st.epochs;
+  fixed.network.seed = st.first_seed;
+  configs.push_back({"fixed", fixed, {}});
+  TrainOptions bias = fixed;
+  bias.network.bias = true;
+  configs.push_back({"fixed + bias", bias, {}});
+  TrainOptions fan_in = fixed;
+  fan_in.network.init = InitScale::fan_in;
+  configs.push_back({"fixed, fan-in", fan_in, {}});
+  TrainOptions article_fast = configs[0].options;
+  article_fast.lr *= kLrFactor;
+  configs.push_back({fmt::format("article, lr x{:g}", kLrFactor), article_fast, {}});
+  TrainOptions fixed_fast = fixed;
+  fixed_fast.lr *= kLrFactor;
+  configs.push_back({fmt::format("fixed, lr x{:g}", kLrFactor), fixed_fast, {}});
+  return configs;
+}
+
+// The article's recipe over the seeds, per epoch, next to the notebook's figures.
+void print_article_spread(const std::vector<const Config*>& article, const Settings& st) {
+  const std::size_t epochs = st.epochs;
+  fmt::print("The article's recipe (erratum E1) over {} seeds, {} to {}:\n", st.seeds,
+             st.first_seed, st.first_seed + st.seeds - 1);
+  fmt::print("{:>5} | {:^34} | {:^25}\n", "", "running train accuracy", "test accuracy");
+  fmt::print("{:>5} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7}\n", "epoch", "notebook", "mean",
+             "min", "max", "mean", "min", "max");
+  for (std::size_t e = 0; e < epochs; ++e) {
+    const Spread tr = spread(article, [&](const Config& c) { return c.epochs[e].train_accuracy; });
+    const Spread te = spread(article, [&](const Config& c) { return c.epochs[e].test_accuracy; });
+    const std::string nb = e < 5 ? fmt::format("{:.3f}", kNotebookTrain[e]) : "";
+    fmt::print("{:>5} | {:>8} {:>8.4f} {:>7.4f} {:>7.4f} | {:>8.4f} {:>7.4f} {:>7.4f}\n", e + 1, nb,
+               tr.mean, tr.min, tr.max, te.mean, te.min, te.max);
+  }
+  const Spread final_test =
+      spread(article, [&](const Config& c) { return c.epochs.back().test_accuracy; });
+  if (st.limit != 0 || epochs != 5) {
+    // The notebook's figures are for 5 epochs over all 49,000 images: no comparison otherwise.
+    fmt::print(
+        "These runs are not the notebook's (--limit {}, --epochs {}): compare with its figures\n"
+        "(running accuracy per epoch, {:.3f} on the test set) only on full runs.\n\n",
+        st.limit, epochs, kNotebookTest);
+    return;
+  }
+  std::vector<std::string> inside, below, above;
+  for (std::size_t e = 0; e < epochs; ++e) {
+    const Spread tr = spread(article, [&](const Config& c) { return c.epochs[e].train_accuracy; });
+    (kNotebookTrain[e] < tr.min   ? below
+     : kNotebookTrain[e] > tr.max ? above
+                                  : inside)
+        .push_back(fmt::format("{}", e + 1));
+  }
+  const auto epochs_list = [](const std::vector<std::string>& v) {
+    return fmt::format("epoch{} {}", v.size() == 1 ? "" : "s", fmt::join(v, ", "));
+  };
+  std::vector<std::string> where;
+  if (!inside.empty()) where.push_back("inside the spread in " + epochs_list(inside));
+  if (!below.empty()) where.push_back("below the spread in " + epochs_list(below));
+  if (!above.empty()) where.push_back("above the spread in " + epochs_list(above));
+  fmt::print("The notebook's running accuracy (first column) is {}.\n", fmt::join(where, ", "));
+  fmt::print(
+      "The notebook's test accuracy, {:.3f}, is {} this spread ({:.4f} to {:.4f}).\n\n",
+      kNotebookTest,
+      kNotebookTest >= final_test.min && kNotebookTest <= final_test.max ? "inside" : "OUTSIDE",
+      final_test.min, final_test.max);
+}
+
+// Test accuracy per epoch of the first article run and of the corrected runs, side by side.
+void print_side_by_side(const std::vector<Config>& configs, const Settings& st) {
+  fmt::print("Test accuracy after each epoch, seed {} (lr {:g}, and {:g} for the last two):\n{:>5}",
+             st.first_seed, configs[0].options.lr, configs[0].options.lr * kLrFactor, "epoch");
+  std::vector<const Config*> side{&configs[0]};
+  for (std::size_t k = st.seeds; k < configs.size(); ++k) side.push_back(&configs[k]);
+  for (const Config* c : side) fmt::print(" {:>16}", c == &configs[0] ? "article" : c->name);
+  fmt::print("\n");
+  for (std::size_t e = 0; e < st.epochs; ++e) {
+    fmt::print("{:>5}", e + 1);
+    for (const Config* c : side) fmt::print(" {:>16.4f}", c->epochs[e].test_accuracy);
+    fmt::print("\n");
+  }
+  fmt::print("{:>5}", "cost");
+  for (const Config* c : side) fmt::print(" {:>16.4f}", c->epochs.back().test_cost);
+  fmt::print("\n(cost: the final test cost, eq. (7))\n");
+}
+
+// recipes.csv: every run's every epoch.
+std::string recipes_csv(const std::vector<Config>& configs) {
+  std::string csv =
+      "run,seed,recipe,bias,init,lr,epoch,train_cost,train_accuracy,test_cost,test_accuracy\n";
+  for (const Config& c : configs) {
+    for (const EpochMetrics& m : c.epochs) {
+      csv += fmt::format("{},{},{},{},{},{:g},{},{:.10f},{:.10f},{:.10f},{:.10f}\n", c.name,
+                         c.options.network.seed, to_string(c.options.recipe),
+                         c.options.network.bias, to_string(c.options.network.init), c.options.lr,
+                         m.epoch, m.train_cost, m.train_accuracy, m.test_cost, m.test_accuracy);
+    }
+  }
+  return csv;
+}
+
+// recipes.png: the article's spread as a band, the other runs as lines; returns what came of it.
+std::string draw(const OutputSet& outputs, const std::vector<Config>& configs,
+                 const std::vector<const Config*>& article, const Settings& st) {
+  std::vector<double> x;
+  for (std::size_t e = 1; e <= st.epochs; ++e) x.push_back(static_cast<double>(e));
+  std::vector<cli::Series> lines;
+  const auto test_of = [&](const Config& c) {
+    std::vector<double> y;
+    for (const EpochMetrics& m : c.epochs) y.push_back(m.test_accuracy);
+    return y;
+  };
+  cli::Band band{
+      fmt::format("article, seeds {} to {}", st.first_seed, st.first_seed + st.seeds - 1),
+      {},
+      {},
+      {}};
+  for (std::size_t e = 0; e < st.epochs; ++e) {
+    const Spread sp = spread(article, [&](const Config& c) { return c.epochs[e].test_accuracy; });
+    band.low.push_back(sp.min);
+    band.mean.push_back(sp.mean);
+    band.high.push_back(sp.max);
+  }
+  for (std::size_t k = st.seeds; k < configs.size(); ++k) {
+    lines.push_back({fmt::format("{} (seed {})", configs[k].name, configs[k].options.network.seed),
+                     test_of(configs[k])});
+  }
+  return cli::final_message(
+      outputs, "recipes.png",
+      cli::plot_band_and_lines(outputs.path("recipes.png"),
+                               "Test accuracy per epoch: the article's recipe vs the fixed one",
+                               "epoch", "test accuracy", x, band, lines)
+          .message);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app("the article's recipe over several seeds next to the corrected ones", "12_recipes");
-  std::size_t seeds = 5, limit = 0, epochs = 5;
-  std::uint32_t first_seed = 42;
-  unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
-  std::string data = "data/mnist", out = "out";
-  bool no_plots = false;
-  app.add_option("--seeds", seeds, "article-recipe runs, seeds first-seed, first-seed + 1, ...")
-      ->check(tutorial::whole_number(1, 100))
-      ->capture_default_str();
-  app.add_option("--first-seed", first_seed,
-                 "the first of those seeds (also the seed of the fixed runs)")
-      ->capture_default_str();
-  app.add_option("--epochs", epochs, "epochs per run")
-      ->check(tutorial::whole_number(1, 100))
-      ->capture_default_str();
-  app.add_option("--limit", limit, "use only the first N training samples (0: all 49,000)")
-      ->check(tutorial::whole_number(0, 49000))
-      ->capture_default_str();
-  app.add_option("--jobs", jobs, "runs trained at the same time")
-      ->check(tutorial::whole_number(1, 64))
-      ->capture_default_str();
-  app.add_option("--data", data, "folder with the four MNIST files")->capture_default_str();
-  app.add_option("--out", out, "folder for recipes.csv and recipes.png")->capture_default_str();
-  app.add_flag("--no-plots", no_plots, "skip the PNG plot");
-
-  return tutorial::run(app, argc, argv, [&] {
+  Settings st;
+  add_options(app, st);
+  return cli::run(app, argc, argv, [&] {
     // Before the long work (R26); the files land together (Note [One set of outputs]).
-    OutputSet outputs = tutorial::open_output_set(out, "--out", {"recipes.csv", "recipes.png"});
-    tutorial::print_header(app);
-    const Split s = load_split(data, SplitKind::article, limit);
+    OutputSet outputs = cli::open_output_set(st.out.dir, "--out", {"recipes.csv", "recipes.png"});
+    cli::print_header(app);
+    const Split s = load_split(st.data, SplitKind::article, st.limit);
     fmt::print("data: {}\n", s.description);
 
-    std::vector<Config> configs;
-    for (std::size_t k = 0; k < seeds; ++k) {
-      TrainOptions o;
-      o.recipe = Recipe::article;
-      o.epochs = epochs;
-      o.network.seed = first_seed + static_cast<std::uint32_t>(k);
-      configs.push_back({fmt::format("article seed {}", o.network.seed), o, {}});
-    }
-    TrainOptions fixed;
-    fixed.epochs = epochs;
-    fixed.network.seed = first_seed;
-    configs.push_back({"fixed", fixed, {}});
-    TrainOptions bias = fixed;
-    bias.network.bias = true;
-    configs.push_back({"fixed + bias", bias, {}});
-    TrainOptions fan_in = fixed;
-    fan_in.network.init = InitScale::fan_in;
-    configs.push_back({"fixed, fan-in", fan_in, {}});
-    TrainOptions article_fast = configs[0].options;
-    article_fast.lr *= kLrFactor;
-    configs.push_back({fmt::format("article, lr x{:g}", kLrFactor), article_fast, {}});
-    TrainOptions fixed_fast = fixed;
-    fixed_fast.lr *= kLrFactor;
-    configs.push_back({fmt::format("fixed, lr x{:g}", kLrFactor), fixed_fast, {}});
-    fmt::print("training {} runs of {} epochs, {} at a time\n\n", configs.size(), epochs, jobs);
-    train_all(configs, s, jobs);
+    std::vector<Config> configs = make_configs(st);
+    fmt::print("training {} runs of {} epochs, {} at a time\n\n", configs.size(), st.epochs,
+               st.jobs);
+    train_all(configs, s, st.jobs);
 
     std::vector<const Config*> article;
-    for (std::size_t k = 0; k < seeds; ++k) article.push_back(&configs[k]);
-    fmt::print("The article's recipe (erratum E1) over {} seeds, {} to {}:\n", seeds, first_seed,
-               first_seed + seeds - 1);
-    fmt::print("{:>5} | {:^34} | {:^25}\n", "", "running train accuracy", "test accuracy");
-    fmt::print("{:>5} | {:>8} {:>8} {:>7} {:>7} | {:>8} {:>7} {:>7}\n", "epoch", "notebook", "mean",
-               "min", "max", "mean", "min", "max");
-    for (std::size_t e = 0; e < epochs; ++e) {
-      const Spread tr =
-          spread(article, [&](const Config& c) { return c.epochs[e].train_accuracy; });
-      const Spread te = spread(article, [&](const Config& c) { return c.epochs[e].test_accuracy; });
-      const std::string nb = e < 5 ? fmt::format("{:.3f}", kNotebookTrain[e]) : "";
-      fmt::print("{:>5} | {:>8} {:>8.4f} {:>7.4f} {:>7.4f} | {:>8.4f} {:>7.4f} {:>7.4f}\n", e + 1,
-                 nb, tr.mean, tr.min, tr.max, te.mean, te.min, te.max);
-    }
-    const Spread final_test =
-        spread(article, [&](const Config& c) { return c.epochs.back().test_accuracy; });
-    if (limit != 0 || epochs != 5) {
-      // The notebook's figures are for 5 epochs over all 49,000 images: no comparison otherwise.
-      fmt::print(
-          "These runs are not the notebook's (--limit {}, --epochs {}): compare with its figures\n"
-          "(running accuracy per epoch, {:.3f} on the test set) only on full runs.\n\n",
-          limit, epochs, kNotebookTest);
-    } else {
-      std::vector<std::string> inside, below, above;
-      for (std::size_t e = 0; e < epochs; ++e) {
-        const Spread tr =
-            spread(article, [&](const Config& c) { return c.epochs[e].train_accuracy; });
-        (kNotebookTrain[e] < tr.min   ? below
-         : kNotebookTrain[e] > tr.max ? above
-                                      : inside)
-            .push_back(fmt::format("{}", e + 1));
-      }
-      const auto epochs_list = [](const std::vector<std::string>& v) {
-        return fmt::format("epoch{} {}", v.size() == 1 ? "" : "s", fmt::join(v, ", "));
-      };
-      std::vector<std::string> where;
-      if (!inside.empty()) where.push_back("inside the spread in " + epochs_list(inside));
-      if (!below.empty()) where.push_back("below the spread in " + epochs_list(below));
-      if (!above.empty()) where.push_back("above the spread in " + epochs_list(above));
-      fmt::print("The notebook's running accuracy (first column) is {}.\n", fmt::join(where, ", "));
-      fmt::print(
-          "The notebook's test accuracy, {:.3f}, is {} this spread ({:.4f} to {:.4f}).\n\n",
-          kNotebookTest,
-          kNotebookTest >= final_test.min && kNotebookTest <= final_test.max ? "inside" : "OUTSIDE",
-          final_test.min, final_test.max);
-    }
+    for (std::size_t k = 0; k < st.seeds; ++k) article.push_back(&configs[k]);
+    print_article_spread(article, st);
+    print_side_by_side(configs, st);
 
-    fmt::print(
-        "Test accuracy after each epoch, seed {} (lr {:g}, and {:g} for the last two):\n{:>5}",
-        first_seed, configs[0].options.lr, configs[0].options.lr * kLrFactor, "epoch");
-    std::vector<const Config*> side{&configs[0]};
-    for (std::size_t k = seeds; k < configs.size(); ++k) side.push_back(&configs[k]);
-    for (const Config* c : side) fmt::print(" {:>16}", c == &configs[0] ? "article" : c->name);
-    fmt::print("\n");
-    for (std::size_t e = 0; e < epochs; ++e) {
-      fmt::print("{:>5}", e + 1);
-      for (const Config* c : side) fmt::print(" {:>16.4f}", c->epochs[e].test_accuracy);
-      fmt::print("\n");
-    }
-    fmt::print("{:>5}", "cost");
-    for (const Config* c : side) fmt::print(" {:>16.4f}", c->epochs.back().test_cost);
-    fmt::print("\n(cost: the final test cost, eq. (7))\n");
-
-    std::string csv =
-        "run,seed,recipe,bias,init,lr,epoch,train_cost,train_accuracy,test_cost,test_accuracy\n";
-    for (const Config& c : configs) {
-      for (const EpochMetrics& m : c.epochs) {
-        csv += fmt::format("{},{},{},{},{},{:g},{},{:.10f},{:.10f},{:.10f},{:.10f}\n", c.name,
-                           c.options.network.seed, to_string(c.options.recipe),
-                           c.options.network.bias, to_string(c.options.network.init), c.options.lr,
-                           m.epoch, m.train_cost, m.train_accuracy, m.test_cost, m.test_accuracy);
-      }
-    }
-    write_file_atomic(outputs.path("recipes.csv"), csv);
-    std::string plot_line;
-    if (!no_plots) {
-      std::vector<double> x;
-      for (std::size_t e = 1; e <= epochs; ++e) x.push_back(static_cast<double>(e));
-      std::vector<Series> lines;
-      const auto test_of = [&](const Config& c) {
-        std::vector<double> y;
-        for (const EpochMetrics& m : c.epochs) y.push_back(m.test_accuracy);
-        return y;
-      };
-      Band band{
-          fmt::format("article, seeds {} to {}", first_seed, first_seed + seeds - 1), {}, {}, {}};
-      for (std::size_t e = 0; e < epochs; ++e) {
-        const Spread sp =
-            spread(article, [&](const Config& c) { return c.epochs[e].test_accuracy; });
-        band.low.push_back(sp.min);
-        band.mean.push_back(sp.mean);
-        band.high.push_back(sp.max);
-      }
-      for (std::size_t k = seeds; k < configs.size(); ++k) {
-        lines.push_back(
-            {fmt::format("{} (seed {})", configs[k].name, configs[k].options.network.seed),
-             test_of(configs[k])});
-      }
-      plot_line = tutorial::final_message(
-          outputs, "recipes.png",
-          plot_band_and_lines(outputs.path("recipes.png"),
-                              "Test accuracy per epoch: the article's recipe vs the fixed one",
-                              "epoch", "test accuracy", x, band, lines)
-              .message);
-    }
+    write_file_atomic(outputs.path("recipes.csv"), recipes_csv(configs));
+    const std::string plot_line = st.out.no_plots ? "" : draw(outputs, configs, article, st);
     outputs.commit();
     fmt::print("\nwrote {}\n", (outputs.dir() / "recipes.csv").string());
     if (!plot_line.empty()) fmt::print("{}\n", plot_line);

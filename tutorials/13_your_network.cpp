@@ -12,10 +12,14 @@
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/cli/header.hpp>
+#include <stepgrad/cli/options.hpp>
+#include <stepgrad/cli/output_folder.hpp>
+#include <stepgrad/cli/plots.hpp>
+#include <stepgrad/cli/program.hpp>
+#include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/nn/linear.hpp>
 #include <stepgrad/nn/toy_data.hpp>
-#include "common.hpp"
-#include "plots.hpp"
 
 using namespace stepgrad;
 
@@ -48,7 +52,7 @@ Recorded record_xor(Tape& tape, XorNet& net, const Tensor& X, const Tensor& Y) {
 }
 
 void print_tensor(std::string_view title, const Tensor& t) {
-  fmt::print("  {}  {}\n{}\n", title, t.shape(), tutorial::indented(format_values(t), "      "));
+  fmt::print("  {}  {}\n{}\n", title, t.shape(), cli::indented(format_values(t), "      "));
 }
 
 /// Each output within 0.1 of its target: all four rows of the truth table right, with room.
@@ -167,8 +171,8 @@ Score score(Mlp& net, const LabelledPoints& d) {
 }
 
 /// The network's output over the rectangle the moons live in.
-PlaneMap plane_map(Mlp& net, std::string title) {
-  PlaneMap m{std::move(title), -1.6, 2.6, -1.1, 1.6, 168, 108, {}};
+cli::PlaneMap plane_map(Mlp& net, std::string title) {
+  cli::PlaneMap m{std::move(title), -1.6, 2.6, -1.1, 1.6, 168, 108, {}};
   Tensor G = Tensor::zeros(2, m.cols * m.rows);  // the centres of the cells, row by row
   for (std::size_t r = 0; r < m.rows; ++r) {
     for (std::size_t c = 0; c < m.cols; ++c) {
@@ -200,134 +204,142 @@ bool reported(std::size_t epoch, std::size_t last) {
   return epoch == last;
 }
 
+// What a run is made of: the printing options and --seed, XOR's rate and patience, the moons.
+struct Settings {
+  cli::CommonOptions common;
+  double xor_lr = 0.5;
+  std::size_t xor_steps = 10000;
+  MoonsOptions moons;
+  cli::OutputOptions out;
+};
+
+// The options, in the order the header prints them.
+void add_options(CLI::App& app, Settings& s) {
+  // Every tensor of the XOR step is small enough to print whole: no --full.
+  cli::add_common_options(app, s.common, cli::kSeed | cli::kNoFull);
+  MoonsOptions& mo = s.moons;
+  cli::add_real(app, "--xor-lr", s.xor_lr, "XOR's learning rate", 1e-9, 100.0);
+  cli::add_whole(app, "--xor-steps", s.xor_steps, "give up on XOR after this many steps", 1,
+                 10000000);
+  cli::add_whole(app, "--moons", mo.n, "points in each moons data set (train and test)", 2, 100000);
+  cli::add_real(app, "--noise", mo.noise, "standard deviation of the moons' noise", 0.0, 10.0);
+  cli::add_whole(app, "--hidden", mo.hidden, "units in each of the two hidden layers", 1, 1024);
+  cli::add_whole(app, "--epochs", mo.epochs, "passes over the moons", 1, 100000);
+  cli::add_whole(app, "--batch", mo.batch, "points per SGD step (at most --moons)", 1, 100000);
+  cli::add_real(app, "--lr", mo.lr, "the moons' learning rate", 1e-9, 100.0);
+  cli::add_output_options(app, s.out, "13_boundary.png and 13_loss.png");
+}
+
+// What training on the moons leaves for the pictures: the boundary at a few moments, the loss
+// per epoch.
+struct MoonsHistory {
+  LabelledPoints train;  // the points it learned from, drawn on every panel
+  std::vector<cli::PlaneMap> maps;
+  std::vector<double> epochs, train_loss, test_loss;
+};
+
+// Trains the 2-H-H-1 network on make_moons(seed) by minibatch SGD, printing the loss and
+// accuracy on the train and test points at the reported epochs.
+MoonsHistory run_moons(const MoonsOptions& mo, std::uint32_t seed, bool maps_wanted) {
+  fmt::print("2. Two moons with a 2-{0}-{0}-1 network of Linear layers\n", mo.hidden);
+  MoonsHistory h{make_moons(mo.n, mo.noise, seed), {}, {}, {}, {}};
+  const LabelledPoints& train = h.train;
+  const LabelledPoints test = make_moons(mo.n, mo.noise, seed + 1);
+  fmt::print("   train: make_moons({}, noise={:g}, random_state={}), scikit-learn's points\n", mo.n,
+             mo.noise, seed);
+  fmt::print("   test:  make_moons({}, noise={:g}, random_state={})\n", mo.n, mo.noise, seed + 1);
+  fmt::print("   O1 = relu(W0 · O0 + b0), O2 = relu(W1 · O1 + b1), O3 = sigmoid(W2 · O2 + b2)\n");
+  fmt::print("   C = mean binary cross-entropy over a minibatch of {}; SGD, lr {:g}, {} epochs,\n",
+             mo.batch, mo.lr, mo.epochs);
+  fmt::print(
+      "   the points reshuffled every epoch by the RandomState({}) that drew the weights\n\n",
+      seed);
+  RandomState rng(seed);
+  Mlp net(mo.hidden, rng);
+  const std::size_t n = mo.n;
+  // The boundary at a few moments: before training, early, midway, at the end.
+  std::vector<std::size_t> moments = {0, std::max<std::size_t>(1, mo.epochs / 30),
+                                      std::max<std::size_t>(1, mo.epochs / 6), mo.epochs};
+  moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
+  fmt::print("{:>6} {:>11} {:>10} {:>10} {:>9}\n", "epoch", "train loss", "train acc", "test loss",
+             "test acc");
+  Tape tape;
+  for (std::size_t epoch = 0;; ++epoch) {
+    const Score tr = score(net, train), te = score(net, test);
+    h.epochs.push_back(static_cast<double>(epoch));
+    h.train_loss.push_back(tr.loss);
+    h.test_loss.push_back(te.loss);
+    if (reported(epoch, mo.epochs)) {
+      fmt::print("{:>6} {:>11.4f} {:>10.4f} {:>10.4f} {:>9.4f}\n", epoch, tr.loss, tr.accuracy,
+                 te.loss, te.accuracy);
+    }
+    if (maps_wanted && std::find(moments.begin(), moments.end(), epoch) != moments.end()) {
+      h.maps.push_back(
+          plane_map(net, fmt::format("epoch {}: train accuracy {:.2f}", epoch, tr.accuracy)));
+    }
+    if (epoch == mo.epochs) break;
+    const std::vector<std::size_t> order = rng.permutation(n);
+    // Whole minibatches only: a last, smaller one is left out (PyTorch's drop_last=True).
+    for (std::size_t start = 0; start + mo.batch <= n; start += mo.batch) {
+      Tensor X = Tensor::zeros(2, mo.batch), Y = Tensor::zeros(1, mo.batch);
+      for (std::size_t k = 0; k < mo.batch; ++k) {
+        X(0, k) = train.X(0, order[start + k]);
+        X(1, k) = train.X(1, order[start + k]);
+        Y[k] = train.y[order[start + k]];
+      }
+      tape.clear();
+      record_loss(tape, net, X, Y).C.backward();
+      sgd_step(tape.parameters(), mo.lr);
+    }
+  }
+  fmt::print("\n");
+  return h;
+}
+
+// 13_boundary.png and 13_loss.png, committed together. Whether gnuplot drew them depends on the
+// machine: what came of them goes to stderr, so stdout stays golden.
+void draw(OutputSet& outputs, const MoonsHistory& h, const MoonsOptions& mo) {
+  std::vector<std::string> done;
+  done.push_back(cli::final_message(
+      outputs, "13_boundary.png",
+      cli::plot_decision_maps(outputs.path("13_boundary.png"),
+                              fmt::format("2-{0}-{0}-1 on the moons: the network's output over "
+                                          "the plane (white: 0.5, the boundary)",
+                                          mo.hidden),
+                              h.maps, h.train.X, h.train.y)
+          .message));
+  done.push_back(cli::final_message(
+      outputs, "13_loss.png",
+      cli::plot_lines(outputs.path("13_loss.png"), "mean binary cross-entropy per epoch", "epoch",
+                      "loss", h.epochs,
+                      {{"train (the points it learns from)", h.train_loss},
+                       {"test (make_moons with the next seed)", h.test_loss}})
+          .message));
+  outputs.commit();
+  std::fflush(stdout);
+  for (const std::string& line : done) fmt::print(stderr, "{}\n", line);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app("networks of your own from the ops: XOR by hand, then two moons with Linear layers",
                "13_your_network");
-  tutorial::CommonOptions opts;
-  // Every tensor of the XOR step is small enough to print whole: no --full.
-  tutorial::add_common_options(app, opts, tutorial::kSeed | tutorial::kNoFull);
-  double xor_lr = 0.5;
-  std::size_t xor_steps = 10000;
-  MoonsOptions mo;
-  std::string out = "out";
-  bool no_plots = false;
-  app.add_option("--xor-lr", xor_lr, "XOR's learning rate")
-      ->check(tutorial::real_number(1e-9, 100.0))
-      ->capture_default_str();
-  app.add_option("--xor-steps", xor_steps, "give up on XOR after this many steps")
-      ->check(tutorial::whole_number(1, 10000000))
-      ->capture_default_str();
-  app.add_option("--moons", mo.n, "points in each moons data set (train and test)")
-      ->check(tutorial::whole_number(2, 100000))
-      ->capture_default_str();
-  app.add_option("--noise", mo.noise, "standard deviation of the moons' noise")
-      ->check(tutorial::real_number(0.0, 10.0))
-      ->capture_default_str();
-  app.add_option("--hidden", mo.hidden, "units in each of the two hidden layers")
-      ->check(tutorial::whole_number(1, 1024))
-      ->capture_default_str();
-  app.add_option("--epochs", mo.epochs, "passes over the moons")
-      ->check(tutorial::whole_number(1, 100000))
-      ->capture_default_str();
-  app.add_option("--batch", mo.batch, "points per SGD step (at most --moons)")
-      ->check(tutorial::whole_number(1, 100000))
-      ->capture_default_str();
-  app.add_option("--lr", mo.lr, "the moons' learning rate")
-      ->check(tutorial::real_number(1e-9, 100.0))
-      ->capture_default_str();
-  app.add_option("--out", out, "folder for 13_boundary.png and 13_loss.png")->capture_default_str();
-  app.add_flag("--no-plots", no_plots, "skip the PNG plots");
-
-  return tutorial::run(app, argc, argv, [&] {
-    if (mo.batch > mo.n) {
-      throw std::invalid_argument(
-          fmt::format("--batch {} is more than the {} points of --moons", mo.batch, mo.n));
+  Settings st;
+  add_options(app, st);
+  return cli::run(app, argc, argv, [&] {
+    if (st.moons.batch > st.moons.n) {
+      throw std::invalid_argument(fmt::format("--batch {} is more than the {} points of --moons",
+                                              st.moons.batch, st.moons.n));
     }
     // The pictures are this program's output: their folder must be writable first (R26).
-    OutputSet outputs = tutorial::open_output_set(out, "--out", {"13_boundary.png", "13_loss.png"});
-    tutorial::apply_print_options(opts);
-    tutorial::print_header(app);
-    run_xor(opts.seed, xor_lr, xor_steps);
-
-    fmt::print("2. Two moons with a 2-{0}-{0}-1 network of Linear layers\n", mo.hidden);
-    const LabelledPoints train = make_moons(mo.n, mo.noise, opts.seed);
-    const LabelledPoints test = make_moons(mo.n, mo.noise, opts.seed + 1);
-    fmt::print("   train: make_moons({}, noise={:g}, random_state={}), scikit-learn's points\n",
-               mo.n, mo.noise, opts.seed);
-    fmt::print("   test:  make_moons({}, noise={:g}, random_state={})\n", mo.n, mo.noise,
-               opts.seed + 1);
-    fmt::print("   O1 = relu(W0 · O0 + b0), O2 = relu(W1 · O1 + b1), O3 = sigmoid(W2 · O2 + b2)\n");
-    fmt::print(
-        "   C = mean binary cross-entropy over a minibatch of {}; SGD, lr {:g}, {} epochs,\n",
-        mo.batch, mo.lr, mo.epochs);
-    fmt::print(
-        "   the points reshuffled every epoch by the RandomState({}) that drew the weights\n\n",
-        opts.seed);
-    RandomState rng(opts.seed);
-    Mlp net(mo.hidden, rng);
-    const std::size_t n = mo.n;
-    // The boundary at a few moments: before training, early, midway, at the end.
-    std::vector<std::size_t> moments = {0, std::max<std::size_t>(1, mo.epochs / 30),
-                                        std::max<std::size_t>(1, mo.epochs / 6), mo.epochs};
-    moments.erase(std::unique(moments.begin(), moments.end()), moments.end());
-    std::vector<PlaneMap> maps;
-    std::vector<double> epochs_x, train_loss, test_loss;
-    fmt::print("{:>6} {:>11} {:>10} {:>10} {:>9}\n", "epoch", "train loss", "train acc",
-               "test loss", "test acc");
-    Tape tape;
-    for (std::size_t epoch = 0;; ++epoch) {
-      const Score tr = score(net, train), te = score(net, test);
-      epochs_x.push_back(static_cast<double>(epoch));
-      train_loss.push_back(tr.loss);
-      test_loss.push_back(te.loss);
-      if (reported(epoch, mo.epochs)) {
-        fmt::print("{:>6} {:>11.4f} {:>10.4f} {:>10.4f} {:>9.4f}\n", epoch, tr.loss, tr.accuracy,
-                   te.loss, te.accuracy);
-      }
-      if (!no_plots && std::find(moments.begin(), moments.end(), epoch) != moments.end()) {
-        maps.push_back(
-            plane_map(net, fmt::format("epoch {}: train accuracy {:.2f}", epoch, tr.accuracy)));
-      }
-      if (epoch == mo.epochs) break;
-      const std::vector<std::size_t> order = rng.permutation(n);
-      // Whole minibatches only: a last, smaller one is left out (PyTorch's drop_last=True).
-      for (std::size_t start = 0; start + mo.batch <= n; start += mo.batch) {
-        Tensor X = Tensor::zeros(2, mo.batch), Y = Tensor::zeros(1, mo.batch);
-        for (std::size_t k = 0; k < mo.batch; ++k) {
-          X(0, k) = train.X(0, order[start + k]);
-          X(1, k) = train.X(1, order[start + k]);
-          Y[k] = train.y[order[start + k]];
-        }
-        tape.clear();
-        record_loss(tape, net, X, Y).C.backward();
-        sgd_step(tape.parameters(), mo.lr);
-      }
-    }
-    fmt::print("\n");
-    if (!no_plots) {
-      std::vector<std::string> done;
-      done.push_back(tutorial::final_message(
-          outputs, "13_boundary.png",
-          plot_decision_maps(outputs.path("13_boundary.png"),
-                             fmt::format("2-{0}-{0}-1 on the moons: the network's output over "
-                                         "the plane (white: 0.5, the boundary)",
-                                         mo.hidden),
-                             maps, train.X, train.y)
-              .message));
-      done.push_back(tutorial::final_message(
-          outputs, "13_loss.png",
-          plot_lines(outputs.path("13_loss.png"), "mean binary cross-entropy per epoch", "epoch",
-                     "loss", epochs_x,
-                     {{"train (the points it learns from)", train_loss},
-                      {"test (make_moons with the next seed)", test_loss}})
-              .message));
-      outputs.commit();
-      // Whether gnuplot drew them depends on the machine: stderr, so stdout stays golden.
-      std::fflush(stdout);
-      for (const std::string& line : done) fmt::print(stderr, "{}\n", line);
-    }
+    OutputSet outputs =
+        cli::open_output_set(st.out.dir, "--out", {"13_boundary.png", "13_loss.png"});
+    cli::apply_print_options(st.common);
+    cli::print_header(app);
+    run_xor(st.common.seed, st.xor_lr, st.xor_steps);
+    const MoonsHistory h = run_moons(st.moons, st.common.seed, !st.out.no_plots);
+    if (!st.out.no_plots) draw(outputs, h, st.moons);
     return 0;
   });
 }

@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "${1:?usage: check_format.sh SOURCE_ROOT}"
 command -v clang-format >/dev/null || { echo "clang-format not installed: skipped"; exit 77; }
-mapfile -t files < <(find autodiff io nn tutorials labs tests bench python -name '*.cpp' -o -name '*.hpp' | sort)
+mapfile -t files < <(find autodiff io nn cli tutorials labs tests bench python -name '*.cpp' -o -name '*.hpp' | sort)
 clang-format --dry-run -Werror "${files[@]}"
 echo "${#files[@]} files formatted"

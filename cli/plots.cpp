@@ -1,7 +1,7 @@
 // Plots: we start gnuplot ourselves (posix_spawn, for its exit status and its error text),
 // stream commands and data to it with gnuplot-iostream, and move the PNG into place only when
 // gnuplot succeeded. See Note [Plots never stop a run].
-#include "plots.hpp"
+#include <stepgrad/cli/plots.hpp>
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -30,7 +30,7 @@
 #include <stepgrad/io/files.hpp>
 #include <stepgrad/io/process.hpp>
 
-namespace stepgrad {
+namespace stepgrad::cli {
 namespace {
 
 namespace fs = std::filesystem;
@@ -612,4 +612,4 @@ PlotResult plot_decision_maps(const fs::path& path, std::string_view title,
   });
 }
 
-}  // namespace stepgrad
+}  // namespace stepgrad::cli

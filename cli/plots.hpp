@@ -12,7 +12,7 @@
 
 #include <stepgrad/autodiff/tensor.hpp>
 
-namespace stepgrad {
+namespace stepgrad::cli {
 
 /// What became of one plot. `message` is one line for the user: "wrote out/curves.png", or
 /// "plot out/curves.png skipped: gnuplot not found (apt-get install gnuplot-nox)". A failed plot
@@ -124,4 +124,4 @@ PlotResult plot_decision_maps(const std::filesystem::path& path, std::string_vie
                               const std::vector<PlaneMap>& maps, const Tensor& points,
                               std::span<const int> labels);
 
-}  // namespace stepgrad
+}  // namespace stepgrad::cli

@@ -1,6 +1,6 @@
 // The plots: each one makes a PNG when gnuplot is here (skipped, and said so, when it is not),
 // and a missing, failing or early-quitting gnuplot gives a one-line result, not a crash, and
-// leaves no PNG or temporary file behind (Note [Plots never stop a run] in nn/plots.cpp).
+// leaves no PNG or temporary file behind (Note [Plots never stop a run] in cli/plots.cpp).
 #include <signal.h>
 #include <stdlib.h>  // mkdtemp, setenv, unsetenv (POSIX)
 #include <sys/stat.h>
@@ -24,11 +24,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/cli/plots.hpp>
 #include "common/temp_dir.hpp"
-#include "plots.hpp"
 
 namespace fs = std::filesystem;
 using namespace stepgrad;
+using namespace stepgrad::cli;
 using stepgrad::testing::TempDir;
 
 namespace {

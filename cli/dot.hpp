@@ -1,0 +1,16 @@
+// The tape as a picture (--dot FILE): its DOT text saved, then drawn to PNG beside it by
+// graphviz's `dot`, run as a child process. (The option itself: add_dot_option in options.hpp.)
+#pragma once
+
+#include <string>
+
+#include <stepgrad/autodiff/tape.hpp>
+
+namespace stepgrad::cli {
+
+/// Writes `tape` as DOT to `file` (atomically, its folder created), then draws it to PNG beside
+/// it with `dot -Tpng`. Prints "wrote FILE" on stdout and what came of the PNG on stderr (it
+/// depends on the machine). Throws std::runtime_error with one line when FILE cannot be written.
+void write_dot(Tape& tape, const std::string& file);
+
+}  // namespace stepgrad::cli

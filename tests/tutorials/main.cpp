@@ -1,4 +1,0 @@
-// The tutorials' library test executable (the plots); each test_*.cpp beside this file is one
-// suite.
-#define BOOST_TEST_MODULE stepgrad tutorials
-#include <boost/test/unit_test.hpp>
