@@ -1,6 +1,7 @@
 // Element-wise functions and softmax. Each records its node and computes the value (forward),
 // defines its backward rule right below, and commits the node with that definition (Note [One
 // definition per op] in tape.hpp); then registers itself for the tests (Note [The op registry]).
+#include <algorithm>
 #include <cmath>
 
 #include <stepgrad/autodiff/functions.hpp>
@@ -61,6 +62,17 @@ const RegisterOp register_relu{{.name = "relu",
                                 .apply = unary(relu),
                                 .inputs = {{.draw = Draw::AwayFromZero}},
                                 .smooth = false}};
+
+Var softplus(Var x) {
+  // y = log(1 + e^x), as max(x, 0) + log(1 + e^-|x|): e^-|x| <= 1 never overflows
+  static constexpr auto op = elementwise(
+      "softplus", [](double v) { return std::max(v, 0.0) + std::log1p(std::exp(-std::abs(v))); },
+      [](double v, double) { return fn::sigmoid(v); },  // y' = sigmoid(x)
+      "grad {a} += grad {out} ⊙ sigmoid({a})");
+  return op(x);
+}
+const RegisterOp register_softplus{
+    {.name = "softplus", .apply = unary(softplus), .inputs = {Domain{}}}};
 
 namespace {
 // emit(i, g_i - <g, y>) for each element, <g, y> taken per column: softmax's rule, written once.

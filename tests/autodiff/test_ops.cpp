@@ -245,6 +245,17 @@ BOOST_AUTO_TEST_CASE(sigmoid_of_extreme_inputs_is_finite_without_overflow) {
   BOOST_TEST(all_finite(x.grad()));
 }
 
+BOOST_AUTO_TEST_CASE(softplus_of_extreme_inputs_is_finite_without_overflow) {
+  std::feclearexcept(FE_ALL_EXCEPT);
+  Tape t;
+  const Var x = t.variable(Tensor::vector({-1e4, -800, 0, 800, 1e4}), "x");
+  const Var y = softplus(x);
+  t.backward(sum(y));
+  BOOST_TEST(!std::fetestexcept(FE_OVERFLOW));  // log(1 + e^x) never computes e^x
+  BOOST_TEST(testing::identical(y.value(), Tensor::vector({0, 0, std::log(2.0), 800, 1e4})));
+  BOOST_TEST(testing::identical(x.grad(), Tensor::vector({0, 0, 0.5, 1, 1})));  // sigmoid(x)
+}
+
 BOOST_AUTO_TEST_CASE(shape_errors_name_the_op_and_both_shapes) {
   Tape t;
   const Var m = t.variable(Tensor::zeros(2, 3), "m");
