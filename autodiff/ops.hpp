@@ -43,6 +43,8 @@ Var log(Var x);
 Var sigmoid(Var x);
 Var tanh(Var x);
 Var relu(Var x);
+/// log(1 + e^x), without overflow for any x: a smooth relu.
+Var softplus(Var x);
 /// Softmax of a vector, or of each column of a matrix (a column is a sample), shifted by
 /// the max for stability (eq. 6). Backward is the full Jacobian-vector product.
 Var softmax(Var z);

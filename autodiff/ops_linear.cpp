@@ -1,6 +1,6 @@
 // Linear algebra and arithmetic ops. Each records its node and computes the value (forward),
 // defines its backward rule right below, and commits the node with that definition (Note [One
-// definition per op] in tape.hpp).
+// definition per op] in tape.hpp); then registers itself for the tests (Note [The op registry]).
 #include <stepgrad/autodiff/kernels.hpp>
 #include <stepgrad/autodiff/op_helpers.hpp>
 #include <stepgrad/autodiff/ops.hpp>
@@ -53,14 +53,20 @@ Var matmul(Var a, Var b) {
     }
     return {"{0}^T · {1}", {av, g}, matmul(transpose(av), g)};
   };
-  static constexpr OpDef op{"matmul",
-                            "{out} = {a} · {b}",
-                            backward,
-                            nullptr,
-                            {"grad {a} += grad {out} · {b}^T", "grad {b} += {a}^T · grad {out}"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "matmul",
+      .label = "{out} = {a} · {b}",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out} · {b}^T", "grad {b} += {a}^T · grad {out}"},
+      .numbers = numbers,
+  };
   return t.commit(op);
 }
+const RegisterOp register_matmul{{.name = "matmul",
+                                  .apply = binary(matmul),
+                                  .inputs = {Domain{}, Domain{}},
+                                  .shapes = {{Shape::matrix(3, 4), Shape::vector(4)},
+                                             {Shape::matrix(3, 4), Shape::matrix(4, 2)}}}};
 
 Var add(Var a, Var b) {
   require_same_shape("add", a, b);
@@ -74,14 +80,17 @@ Var add(Var a, Var b) {
   constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
     return {"{0}", {out.grad()}, out.grad()};
   };
-  static constexpr OpDef op{"add",
-                            "{out} = {a} + {b}",
-                            backward,
-                            nullptr,
-                            {"grad {a} += grad {out}", "grad {b} += grad {out}"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "add",
+      .label = "{out} = {a} + {b}",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out}", "grad {b} += grad {out}"},
+      .numbers = numbers,
+  };
   return a.tape().commit(op);
 }
+const RegisterOp register_add{
+    {.name = "add", .apply = binary(add), .inputs = {Domain{}, Domain{}}}};
 
 Var sub(Var a, Var b) {
   require_same_shape("sub", a, b);
@@ -96,14 +105,17 @@ Var sub(Var a, Var b) {
     if (k == 0) return {"{0}", {out.grad()}, out.grad()};
     return {"-{0}", {out.grad()}, -1.0 * out.grad()};
   };
-  static constexpr OpDef op{"sub",
-                            "{out} = {a} - {b}",
-                            backward,
-                            nullptr,
-                            {"grad {a} += grad {out}", "grad {b} += -grad {out}"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "sub",
+      .label = "{out} = {a} - {b}",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out}", "grad {b} += -grad {out}"},
+      .numbers = numbers,
+  };
   return a.tape().commit(op);
 }
+const RegisterOp register_sub{
+    {.name = "sub", .apply = binary(sub), .inputs = {Domain{}, Domain{}}}};
 
 Var mul(Var a, Var b) {
   require_same_shape("mul", a, b);
@@ -120,14 +132,17 @@ Var mul(Var a, Var b) {
     const Tensor& other = tape.node(k == 0 ? out.b : out.a).value();
     return {"{0} ⊙ {1}", {out.grad(), other}, hadamard(out.grad(), other)};
   };
-  static constexpr OpDef op{"mul",
-                            "{out} = {a} ⊙ {b}",
-                            backward,
-                            nullptr,
-                            {"grad {a} += grad {out} ⊙ {b}", "grad {b} += grad {out} ⊙ {a}"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "mul",
+      .label = "{out} = {a} ⊙ {b}",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out} ⊙ {b}", "grad {b} += grad {out} ⊙ {a}"},
+      .numbers = numbers,
+  };
   return a.tape().commit(op);
 }
+const RegisterOp register_mul{
+    {.name = "mul", .apply = binary(mul), .inputs = {Domain{}, Domain{}}}};
 
 namespace {
 // The constant of scale and rsub (Note [Op parameters]).
@@ -148,14 +163,19 @@ Var scale(Var x, double c) {
   constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
     return {"{attrs} * {0}", {out.grad()}, out.attrs<Constant>().c * out.grad()};
   };
-  static constexpr OpDef op{"scale",
-                            "{out} = {attrs} * {a}",
-                            backward,
-                            constant_text,
-                            {"grad {a} += {attrs} * grad {out}"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "scale",
+      .label = "{out} = {attrs} * {a}",
+      .backward = backward,
+      .attrs_text = constant_text,
+      .rule = {"grad {a} += {attrs} * grad {out}"},
+      .numbers = numbers,
+  };
   return x.tape().commit(op);
 }
+const RegisterOp register_scale{{.name = "scale",
+                                 .apply = [](std::span<const Var> v) { return scale(v[0], -1.5); },
+                                 .inputs = {Domain{}}}};
 
 Var neg(Var x) {
   record_map(x, [](double v) { return -v; });
@@ -167,10 +187,16 @@ Var neg(Var x) {
   constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
     return {"-{0}", {out.grad()}, -1.0 * out.grad()};
   };
-  static constexpr OpDef op{"neg",  "{out} = -{a}", backward, nullptr, {"grad {a} += -grad {out}"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "neg",
+      .label = "{out} = -{a}",
+      .backward = backward,
+      .rule = {"grad {a} += -grad {out}"},
+      .numbers = numbers,
+  };
   return x.tape().commit(op);
 }
+const RegisterOp register_neg{{.name = "neg", .apply = unary(neg), .inputs = {Domain{}}}};
 
 Var rsub(double c, Var x) {
   record_map(x, [c](double v) { return c - v; }).set_attrs(Constant{c});
@@ -182,10 +208,19 @@ Var rsub(double c, Var x) {
   constexpr auto numbers = [](Tape&, Node& out, int) -> RuleNumbers {
     return {"-{0}", {out.grad()}, -1.0 * out.grad()};
   };
-  static constexpr OpDef op{"rsub",        "{out} = {attrs} - {a}",     backward,
-                            constant_text, {"grad {a} += -grad {out}"}, numbers};
+  static constexpr OpDef op{
+      .name = "rsub",
+      .label = "{out} = {attrs} - {a}",
+      .backward = backward,
+      .attrs_text = constant_text,
+      .rule = {"grad {a} += -grad {out}"},
+      .numbers = numbers,
+  };
   return x.tape().commit(op);
 }
+const RegisterOp register_rsub{{.name = "rsub",
+                                .apply = [](std::span<const Var> v) { return rsub(1.0, v[0]); },
+                                .inputs = {Domain{}}}};
 
 Var sum(Var x) {
   Tape& t = x.tape();
@@ -205,9 +240,14 @@ Var sum(Var x) {
             })};
   };
   static constexpr OpDef op{
-      "sum", "", backward, nullptr, {"grad {a} += grad {out} in every element"}, numbers};
+      .name = "sum",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out} in every element"},
+      .numbers = numbers,
+  };
   return t.commit(op);
 }
+const RegisterOp register_sum{{.name = "sum", .apply = unary(sum), .inputs = {Domain{}}}};
 
 Var dot(Var a, Var b) {
   require_same_shape("dot", a, b);
@@ -230,14 +270,17 @@ Var dot(Var a, Var b) {
     const Tensor& other = tape.node(k == 0 ? out.b : out.a).value();
     return {"{0} * {1}", {out.grad(), other}, out.grad()[0] * other};
   };
-  static constexpr OpDef op{"dot",
-                            "{out} = {a} · {b} (dot)",
-                            backward,
-                            nullptr,
-                            {"grad {a} += grad {out} * {b}", "grad {b} += grad {out} * {a}"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "dot",
+      .label = "{out} = {a} · {b} (dot)",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out} * {b}", "grad {b} += grad {out} * {a}"},
+      .numbers = numbers,
+  };
   return t.commit(op);
 }
+const RegisterOp register_dot{
+    {.name = "dot", .apply = binary(dot), .inputs = {Domain{}, Domain{}}}};
 
 Var outer(Var u, Var v) {
   if (u.shape().rank != 1 || v.shape().rank != 1) {
@@ -272,14 +315,20 @@ Var outer(Var u, Var v) {
     const Tensor& uv = tape.node(out.a).value();
     return {"{0}^T · {1}", {g, uv}, matmul(transpose(g), uv)};
   };
-  static constexpr OpDef op{"outer",
-                            "{out} = {a} ⊗ {b}",
-                            backward,
-                            nullptr,
-                            {"grad {a} += grad {out} · {b}", "grad {b} += grad {out}^T · {a}"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "outer",
+      .label = "{out} = {a} ⊗ {b}",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out} · {b}", "grad {b} += grad {out}^T · {a}"},
+      .numbers = numbers,
+  };
   return t.commit(op);
 }
+const RegisterOp register_outer{
+    {.name = "outer",
+     .apply = binary(outer),
+     .inputs = {Domain{}, Domain{}},
+     .shapes = {{Shape::vector(3), Shape::vector(4)}, {Shape::vector(5), Shape::vector(2)}}}};
 
 Var add_to_columns(Var m, Var v) {
   const Shape& sm = m.shape();
@@ -313,13 +362,18 @@ Var add_to_columns(Var m, Var v) {
     return {"sum of the columns of {0}", {g}, rows};
   };
   static constexpr OpDef op{
-      "add_to_columns",
-      "{out} = {a} + {b} (each column)",
-      backward,
-      nullptr,
-      {"grad {a} += grad {out}", "grad {b} += sum of the columns of grad {out}"},
-      numbers};
+      .name = "add_to_columns",
+      .label = "{out} = {a} + {b} (each column)",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out}", "grad {b} += sum of the columns of grad {out}"},
+      .numbers = numbers,
+  };
   return t.commit(op);
 }
+const RegisterOp register_add_to_columns{
+    {.name = "add_to_columns",
+     .apply = binary(add_to_columns),
+     .inputs = {Domain{}, Domain{}},
+     .shapes = {{Shape::matrix(3, 4), Shape::vector(3)}, {Shape::vector(3), Shape::vector(3)}}}};
 
 }  // namespace stepgrad

@@ -1,7 +1,7 @@
 // The losses: the article's printed cost (eq. 7) and the categorical cross-entropy whose
 // gradient is eq. (8). Each records its node and computes the value (forward), defines its
 // backward rule right below, and commits the node with that definition (Note [One definition per
-// op] in tape.hpp).
+// op] in tape.hpp); then registers itself for the tests (Note [The op registry]).
 #include <cmath>
 
 #include <stepgrad/autodiff/functions.hpp>
@@ -13,6 +13,15 @@ namespace stepgrad {
 namespace {
 // The derivative of fn::clamped_log: 1 / x, and 0 where the clamp is active (the log is flat).
 double clamped_log_prime(double x) { return std::log(x) > fn::kLogFloor ? 1.0 / x : 0.0; }
+
+// emit(i, p_i sum(Y) - y_i) for each element, sum(Y) taken per column, p = softmax(Z):
+// cross_entropy_logits' rule for Z, written once.
+template <class Emit>
+void cross_entropy_local(const Tensor& p, const Tensor& y, Emit emit) {
+  for_each_column_sum(
+      p.shape(), [&](std::size_t i) { return y[i]; },
+      [&](std::size_t i, double ysum) { emit(i, p[i] * ysum - y[i]); });
+}
 }  // namespace
 
 Var binary_cross_entropy(Var o, Var y) {
@@ -27,21 +36,25 @@ Var binary_cross_entropy(Var o, Var y) {
     total += yv[i] * fn::clamped_log(ov[i]) + (1.0 - yv[i]) * fn::clamped_log(1.0 - ov[i]);
   }
   c.value()[0] = -total;
+  // dC/do = g (-y / o + (1 - y) / (1 - o)) and dC/dy = -g (log o - log(1 - o)), element by
+  // element, each clamped log's derivative 0 where the clamp is active. Written once for the
+  // backward rule and its numbers:
+  static constexpr auto d_o = [](double o_i, double y_i) {
+    return -y_i * clamped_log_prime(o_i) + (1.0 - y_i) * clamped_log_prime(1.0 - o_i);
+  };
+  static constexpr auto d_y = [](double o_i) {
+    return fn::clamped_log(o_i) - fn::clamped_log(1.0 - o_i);
+  };
   constexpr auto backward = [](Tape& tape, Node& out) {
     const double g = out.grad()[0];
     Node& in_o = tape.node(out.a);
     Node& in_y = tape.node(out.b);
     const Tensor& o_val = in_o.value();
     const Tensor& y_val = in_y.value();
-    // dC/do = g * (-y / o + (1 - y) / (1 - o))
-    accumulate(in_o, [&](std::size_t i) {
-      return g * (-y_val[i] * clamped_log_prime(o_val[i]) +
-                  (1.0 - y_val[i]) * clamped_log_prime(1.0 - o_val[i]));
-    });
-    // dC/dy = g * -(log o - log(1 - o))
-    accumulate(in_y, [&](std::size_t i) {
-      return -g * (fn::clamped_log(o_val[i]) - fn::clamped_log(1.0 - o_val[i]));
-    });
+    // do += g * (-y / o + (1 - y) / (1 - o))
+    accumulate(in_o, [&](std::size_t i) { return g * d_o(o_val[i], y_val[i]); });
+    // dy += -g * (log o - log(1 - o))
+    accumulate(in_y, [&](std::size_t i) { return -g * d_y(o_val[i]); });
   };
   constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {
     const double g = out.grad()[0];
@@ -49,21 +62,23 @@ Var binary_cross_entropy(Var o, Var y) {
     const Tensor& y_val = tape.node(out.b).value();
     Tensor local(o_val.shape());
     for (std::size_t i = 0; i < local.size(); ++i) {
-      local[i] = k == 0 ? -y_val[i] * clamped_log_prime(o_val[i]) +
-                              (1.0 - y_val[i]) * clamped_log_prime(1.0 - o_val[i])
-                        : fn::clamped_log(o_val[i]) - fn::clamped_log(1.0 - o_val[i]);
+      local[i] = k == 0 ? d_o(o_val[i], y_val[i]) : d_y(o_val[i]);
     }
     return {k == 0 ? "{0} * {1}" : "-{0} * {1}", {out.grad(), local}, (k == 0 ? g : -g) * local};
   };
-  static constexpr OpDef op{"binary_cross_entropy",
-                            "",
-                            backward,
-                            nullptr,
-                            {"grad {a} += grad {out} * (-{b} / {a} + (1 - {b}) / (1 - {a}))",
-                             "grad {b} += -grad {out} * (log {a} - log(1 - {a}))"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "binary_cross_entropy",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out} * (-{b} / {a} + (1 - {b}) / (1 - {a}))",
+               "grad {b} += -grad {out} * (log {a} - log(1 - {a}))"},
+      .numbers = numbers,
+  };
   return t.commit(op);
 }
+const RegisterOp register_binary_cross_entropy{
+    {.name = "binary_cross_entropy",
+     .apply = binary(binary_cross_entropy),
+     .inputs = {{.lo = 0.05, .hi = 0.95}, {.lo = 0.0, .hi = 1.0}}}};
 
 Var cross_entropy_logits(Var z, Var y) {
   if (z.shape() != y.shape() || z.shape().rank == 0) {
@@ -79,50 +94,54 @@ Var cross_entropy_logits(Var z, Var y) {
   for (std::size_t i = 0; i < logp.size(); ++i) total += yv[i] * logp[i];
   c.value()[0] = -total;            // -sum Y ⊙ log softmax(Z): finite for any finite Z (R7)
   fn::softmax(z.value(), c.saved);  // backward needs the probabilities, not their logs
+  // dC/dZ = g (softmax(Z) sum(Y) - Y) per column: exactly O - Y for one-hot Y and g = 1, eq.
+  // (8); cross_entropy_local gives softmax(Z) sum(Y) - Y to the backward rule and its numbers.
   constexpr auto backward = [](Tape& tape, Node& out) {
     const double g = out.grad()[0];
     Node& in = tape.node(out.a);
     Node& in_y = tape.node(out.b);
     const Tensor& p = out.saved;  // softmax(Z)
     const Tensor& y_val = in_y.value();
-    // dC/dZ = g (softmax(Z) sum(Y) - Y) per column: exactly O - Y for one-hot Y and g = 1, eq.
-    // (8)
-    accumulate_by_column(
-        in, [&](std::size_t i) { return y_val[i]; },
-        [&](std::size_t i, double ysum) { return g * (p[i] * ysum - y_val[i]); });
+    // dZ += g * (softmax(Z) sum(Y) - Y)
+    accumulate_each(in, [&](auto emit) {
+      cross_entropy_local(p, y_val, [&](std::size_t i, double d) { emit(i, g * d); });
+    });
     if (in_y.requires_grad) {
-      // dC/dY = -g log softmax(Z) (recomputed: log p would lose what underflowed in p)
+      // dY += -g log softmax(Z) (recomputed: log p would lose what underflowed in p)
       const Tensor log_p = fn::log_softmax(in.value());
       accumulate(in_y, [&](std::size_t i) { return -g * log_p[i]; });
     }
   };
   constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {
     const double g = out.grad()[0];
-    const Tensor& p = out.saved;  // softmax(Z)
-    const Tensor& y_val = tape.node(out.b).value();
     if (k == 1) {
       const Tensor log_p = fn::log_softmax(tape.node(out.a).value());
       return {"-{0} * {1}", {out.grad(), log_p}, -g * log_p};
     }
-    Tensor local(p.shape());  // softmax(Z) sum(Y) - Y, per column
-    fn::for_each_column(p.shape(), [&](std::size_t first, std::size_t stride, std::size_t rows) {
-      double ysum = 0.0;
-      for (std::size_t r = 0; r < rows; ++r) ysum += y_val[first + r * stride];
-      for (std::size_t r = 0; r < rows; ++r) {
-        const std::size_t i = first + r * stride;
-        local[i] = p[i] * ysum - y_val[i];
-      }
-    });
+    const Tensor& p = out.saved;  // softmax(Z)
+    const Tensor& y_val = tape.node(out.b).value();
+    const Tensor local =
+        collect(p.shape(), [&](auto emit) { cross_entropy_local(p, y_val, emit); });
     return {"{0} * {1}", {out.grad(), local}, g * local};
   };
-  static constexpr OpDef op{"cross_entropy_logits",
-                            "",
-                            backward,
-                            nullptr,
-                            {"grad {a} += grad {out} * (softmax({a}) sum({b}) - {b})",
-                             "grad {b} += -grad {out} * log softmax({a})"},
-                            numbers};
+  static constexpr OpDef op{
+      .name = "cross_entropy_logits",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out} * (softmax({a}) sum({b}) - {b})",
+               "grad {b} += -grad {out} * log softmax({a})"},
+      .numbers = numbers,
+  };
   return t.commit(op);
 }
+// A target that sums to 1 per column, differentiated too; and a one-hot one, data.
+const RegisterOp register_cross_entropy_logits{
+    {.name = "cross_entropy_logits",
+     .apply = binary(cross_entropy_logits),
+     .inputs = {{.lo = -3.0, .hi = 3.0}, {.lo = 0.0, .hi = 1.0, .draw = Draw::Probability}}}};
+const RegisterOp register_cross_entropy_logits_one_hot{
+    {.name = "cross_entropy_logits",
+     .apply = binary(cross_entropy_logits),
+     .inputs = {{.lo = -3.0, .hi = 3.0},
+                {.lo = 0.0, .hi = 1.0, .draw = Draw::OneHot, .differentiable = false}}}};
 
 }  // namespace stepgrad

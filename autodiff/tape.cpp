@@ -120,6 +120,26 @@ void require_same_shape(std::string_view op, Var a, Var b) {
   if (a.shape() != b.shape()) throw_shape_error(op, a.shape(), b.shape(), "need equal shapes");
 }
 
+// Note [The op registry] (op_helpers.hpp).
+namespace {
+std::vector<OpCheck>& op_registry() {
+  static std::vector<OpCheck> checks;  // filled as the program starts, before main()
+  return checks;
+}
+}  // namespace
+
+RegisterOp::RegisterOp(OpCheck check) { op_registry().push_back(std::move(check)); }
+
+const std::vector<OpCheck>& registered_ops() { return op_registry(); }
+
+ApplyOp unary(Var (*op)(Var)) {
+  return [op](std::span<const Var> v) { return op(v[0]); };
+}
+
+ApplyOp binary(Var (*op)(Var, Var)) {
+  return [op](std::span<const Var> v) { return op(v[0], v[1]); };
+}
+
 void Tape::announce() {
   if (observer_) {
     for (; announced_ < size_; ++announced_) observer_(*this, announced_, Sweep::Forward);
@@ -129,9 +149,9 @@ void Tape::announce() {
 
 // The leaves: ops with no inputs and no backward rule.
 namespace {
-constexpr OpDef kInputOp{"input", "{out} (input)"};
-constexpr OpDef kVariableOp{"variable", "{out} (variable)"};
-constexpr OpDef kParamOp{"param", "{out} (param)"};
+constexpr OpDef kInputOp{.name = "input", .label = "{out} (input)"};
+constexpr OpDef kVariableOp{.name = "variable", .label = "{out} (variable)"};
+constexpr OpDef kParamOp{.name = "param", .label = "{out} (param)"};
 }  // namespace
 
 Var Tape::leaf(const OpDef& op, const Tensor& value, std::string_view name, bool requires_grad) {

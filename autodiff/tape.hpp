@@ -106,8 +106,11 @@ using BackwardFn = void (*)(Tape&, Node&);
 // An op is one OpDef: its name, how a node of it prints, and its backward rule. Each op defines
 // its OpDef inside the function that records it, between its forward code and the line that
 // commits the node (Tape::commit), so the forward computation, the backward rule and the name sit
-// together in one place (autodiff/ops_*.cpp; docs/architecture.md, "How to add an op"). The tape
-// knows ops only through their OpDef: adding one edits no enum and no switch.
+// together in one place (autodiff/ops_*.cpp; docs/architecture.md, "How to add an op"). An OpDef
+// is written with designated initialisers, `OpDef{.name = "matmul", .backward = backward, ...}`,
+// naming the fields it sets; an element-wise op gets its OpDef from elementwise() (Note
+// [Element-wise ops] in op_helpers.hpp). The tape knows ops only through their OpDef: adding one
+// edits no enum and no switch. The tests know them through Note [The op registry].
 //
 // Note [Op parameters]
 // An op with parameters (scale's constant, a leaky relu's slope) keeps them in its node as a
@@ -121,8 +124,10 @@ using BackwardFn = void (*)(Tape&, Node&);
 // names of Tape::label, and OpDef::numbers gives the same rule's numbers for one node: the
 // operands in the order its pattern names them ("{0} ⊙ {1}") and the contribution they add to
 // the input's gradient. --trace prints "rule = numbers = contribution" for every backward step
-// (explain_backward in print.hpp). The contribution is computed apart from the backward rule,
-// so a test holds the two to the same numbers (tests/autodiff/test_tape.cpp).
+// (explain_backward in print.hpp). The numbers take their math from the same place as the
+// backward rule: an element-wise op's f' (Note [Element-wise ops]), a coupled rule's one
+// function given to accumulate_each and collect (softmax's, the losses'). The words are checked
+// against docs/ops.md, the numbers against the gradient (tests/autodiff/test_ops.cpp).
 
 /// One input's share of a backward rule, with its numbers (Note [Rules as text]).
 struct RuleNumbers {
@@ -136,12 +141,13 @@ struct RuleNumbers {
 /// complete.
 using RuleNumbersFn = RuleNumbers (*)(Tape&, Node&, int k);
 
-/// An op, once: its name, its label, its backward rule (Note [One definition per op]).
+/// An op, once: its name, its label, its backward rule (Note [One definition per op]). Fill it
+/// with designated initialisers; a field left out keeps its default.
 struct OpDef {
-  std::string_view name;  ///< "matmul", as in docs/ops.md
+  std::string_view name{};  ///< "matmul", as in docs/ops.md
   /// How Tape::label prints a node: {out} is the node's name, {a} and {b} its inputs', {op} the
   /// op's name, {attrs} its parameters. Empty: "{out} = {op}({a})" (or "({a}, {b})").
-  std::string_view label;
+  std::string_view label{};
   BackwardFn backward = nullptr;  ///< nullptr for a leaf
   /// The node's parameters as text for {attrs}, for ops that have any (Note [Op parameters]).
   std::string (*attrs_text)(const Node&) = nullptr;

@@ -84,7 +84,7 @@ Var wrong_square(Var x) {
     const Tensor& xv = tape.node(out.a).value();
     accumulate(tape.node(out.a), [&](std::size_t i) { return 3.0 * xv[i] * g[i]; });
   };
-  static constexpr OpDef op{"wrong_square", "", backward};
+  static constexpr OpDef op{.name = "wrong_square", .backward = backward};
   return x.tape().commit(op);
 }
 }  // namespace

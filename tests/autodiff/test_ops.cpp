@@ -1,53 +1,52 @@
-// Every op: closed forms on hand-picked values, finite differences on random inputs of two
-// shapes (R1 in docs/reliability.md), numerics at the extremes (R6-R8), and shape errors.
+// Every op: finite differences on random inputs of two shapes (R1 in docs/reliability.md), its
+// rule in words and its numbers, its row of docs/ops.md (all from Note [The op registry]); closed
+// forms on hand-picked values, numerics at the extremes (R6-R8), and shape errors.
 #include <cfenv>
 #include <cmath>
-#include <functional>
+#include <fstream>
+#include <map>
 #include <numbers>
+#include <set>
+#include <sstream>
+#include <string>
 #include <string_view>
 #include <vector>
 
-#include <boost/test/data/test_case.hpp>
+#include <fmt/ranges.h>
 #include <boost/test/unit_test.hpp>
 
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/gradcheck.hpp>
+#include <stepgrad/autodiff/op_helpers.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/random.hpp>
 #include "common/check.hpp"
 
 using namespace stepgrad;
-namespace bdata = boost::unit_test::data;
 
 namespace {
 
-// How to draw an op's inputs: uniform in [lo, hi], optionally kept away from 0 (relu's kink)
-// or made a probability vector / one-hot per column (the losses' targets).
-enum class Draw { Uniform, AwayFromZero, OneHot, Probability };
-struct Input {
-  Shape shape;
-  double lo, hi;
-  Draw draw = Draw::Uniform;
-  bool differentiable = true;  // false: recorded with Tape::input
-};
-
+// One test case of a registered op (Note [The op registry] in op_helpers.hpp): one shape per
+// input, each input drawn from its Domain.
 struct OpCase {
-  std::string name;
-  std::vector<Input> inputs;
-  std::function<Var(std::vector<Var>&)> apply;
-  bool smooth = true;  // R1's max-rel bar applies to smooth ops
+  const OpCheck* check;
+  std::vector<Shape> shapes;
 };
 
-std::ostream& operator<<(std::ostream& os, const OpCase& c) { return os << c.name; }
+std::ostream& operator<<(std::ostream& os, const OpCase& c) {
+  os << c.check->name;
+  for (const Shape& s : c.shapes) os << to_string(s);
+  return os;
+}
 
-Tensor draw(const Input& in, RandomState& rng) {
-  Tensor t(in.shape);
+Tensor draw(const Domain& in, const Shape& shape, RandomState& rng) {
+  Tensor t(shape);
   for (double& v : t.values()) {
     v = in.lo + (in.hi - in.lo) * rng.random_sample();
     if (in.draw == Draw::AwayFromZero && std::abs(v) < 0.1) v += v < 0 ? -0.1 : 0.1;
   }
   if (in.draw == Draw::OneHot || in.draw == Draw::Probability) {
-    fn::for_each_column(in.shape, [&](std::size_t first, std::size_t stride, std::size_t n) {
+    fn::for_each_column(shape, [&](std::size_t first, std::size_t stride, std::size_t n) {
       double total = 0.0;
       for (std::size_t k = 0; k < n; ++k) total += t[first + k * stride];
       const std::size_t hot = rng.random_interval(static_cast<std::uint32_t>(n - 1));
@@ -60,76 +59,30 @@ Tensor draw(const Input& in, RandomState& rng) {
   return t;
 }
 
-Shape vec(std::size_t n) { return Shape::vector(n); }
-Shape mat(std::size_t r, std::size_t c) { return Shape::matrix(r, c); }
-
-// Two shapes per op (R1).
+// Every registered op's test cases: its own shapes, or every input (5,), then (3, 4) (R1).
 std::vector<OpCase> op_cases() {
   std::vector<OpCase> cases;
-  auto unary = [&](std::string name, std::function<Var(Var)> f, double lo, double hi,
-                   Draw d = Draw::Uniform, bool smooth = true) {
-    for (Shape s : {vec(5), mat(3, 4)}) {
-      cases.push_back({name + to_string(s),
-                       {{s, lo, hi, d}},
-                       [f](std::vector<Var>& v) { return f(v[0]); },
-                       smooth});
+  for (const OpCheck& c : registered_ops()) {
+    std::vector<std::vector<Shape>> shapes = c.shapes;
+    if (shapes.empty()) {
+      for (const Shape& s : {Shape::vector(5), Shape::matrix(3, 4)})
+        shapes.emplace_back(c.inputs.size(), s);
     }
-  };
-  auto binary = [&](std::string name, std::function<Var(Var, Var)> f) {
-    for (Shape s : {vec(5), mat(3, 4)}) {
-      cases.push_back({name + to_string(s), {{s, -2, 2}, {s, -2, 2}}, [f](std::vector<Var>& v) {
-                         return f(v[0], v[1]);
-                       }});
-    }
-  };
-  binary("add", add);
-  binary("sub", sub);
-  binary("mul", mul);
-  binary("dot", dot);
-  unary("neg", neg, -2, 2);
-  unary(
-      "sum", [](Var x) { return sum(x); }, -2, 2);
-  unary("exp", stepgrad::exp, -2, 2);
-  unary("log", stepgrad::log, 0.5, 3);
-  unary("sigmoid", sigmoid, -4, 4);
-  unary("tanh", stepgrad::tanh, -2, 2);
-  unary("relu", relu, -2, 2, Draw::AwayFromZero, false);
-  unary("softmax", softmax, -3, 3);
-  unary("log_softmax", log_softmax, -3, 3);
-  unary(
-      "scale", [](Var x) { return scale(x, -1.5); }, -2, 2);
-  unary(
-      "rsub", [](Var x) { return rsub(1.0, x); }, -2, 2);
-  for (Shape s : {vec(5), mat(3, 4)}) {
-    cases.push_back({"binary_cross_entropy" + to_string(s),
-                     {{s, 0.05, 0.95}, {s, 0, 1}},
-                     [](std::vector<Var>& v) { return binary_cross_entropy(v[0], v[1]); }});
-    cases.push_back({"cross_entropy_logits" + to_string(s),
-                     {{s, -3, 3}, {s, 0, 1, Draw::Probability}},
-                     [](std::vector<Var>& v) { return cross_entropy_logits(v[0], v[1]); }});
-    cases.push_back({"cross_entropy_logits_one_hot" + to_string(s),
-                     {{s, -3, 3}, {s, 0, 1, Draw::OneHot, false}},
-                     [](std::vector<Var>& v) { return cross_entropy_logits(v[0], v[1]); }});
+    for (const std::vector<Shape>& s : shapes) cases.push_back({&c, s});
   }
-  cases.push_back({"matmul(3, 4)·(4,)",
-                   {{mat(3, 4), -2, 2}, {vec(4), -2, 2}},
-                   [](std::vector<Var>& v) { return matmul(v[0], v[1]); }});
-  cases.push_back({"matmul(3, 4)·(4, 2)",
-                   {{mat(3, 4), -2, 2}, {mat(4, 2), -2, 2}},
-                   [](std::vector<Var>& v) { return matmul(v[0], v[1]); }});
-  cases.push_back({"outer(3,)⊗(4,)", {{vec(3), -2, 2}, {vec(4), -2, 2}}, [](std::vector<Var>& v) {
-                     return outer(v[0], v[1]);
-                   }});
-  cases.push_back({"outer(5,)⊗(2,)", {{vec(5), -2, 2}, {vec(2), -2, 2}}, [](std::vector<Var>& v) {
-                     return outer(v[0], v[1]);
-                   }});
-  cases.push_back({"add_to_columns(3, 4)+(3,)",
-                   {{mat(3, 4), -2, 2}, {vec(3), -2, 2}},
-                   [](std::vector<Var>& v) { return add_to_columns(v[0], v[1]); }});
-  cases.push_back({"add_to_columns(3,)+(3,)",
-                   {{vec(3), -2, 2}, {vec(3), -2, 2}},
-                   [](std::vector<Var>& v) { return add_to_columns(v[0], v[1]); }});
   return cases;
+}
+
+// The inputs of a case drawn from their domains, recorded on t as a and b.
+std::vector<Var> record_inputs(Tape& t, const OpCase& c, RandomState& rng) {
+  std::vector<Var> vars;
+  for (std::size_t k = 0; k < c.shapes.size(); ++k) {
+    const Domain& d = c.check->inputs[k];
+    const Tensor x = draw(d, c.shapes[k], rng);
+    const std::string_view name = k == 0 ? "a" : "b";
+    vars.push_back(d.differentiable ? t.variable(x, name) : t.input(x, name));
+  }
+  return vars;
 }
 
 // L = <P, op(inputs)> for a fixed random P: every output element matters, with its own weight.
@@ -140,9 +93,9 @@ struct Projected {
     Tape t;
     std::vector<Var> vars;
     for (std::size_t k = 0; k < xs.size(); ++k) {
-      vars.push_back(c.inputs[k].differentiable ? t.variable(xs[k]) : t.input(xs[k]));
+      vars.push_back(c.check->inputs[k].differentiable ? t.variable(xs[k]) : t.input(xs[k]));
     }
-    const Var out = c.apply(vars);
+    const Var out = c.check->apply(vars);
     if (p.shape() != out.shape()) {
       RandomState rng(99);
       p = Tensor(out.shape());
@@ -162,21 +115,30 @@ struct Projected {
 
 BOOST_AUTO_TEST_SUITE(ops)
 
-BOOST_DATA_TEST_CASE(every_op_matches_finite_differences,
-                     bdata::make(op_cases()) * bdata::make(std::vector<int>{0, 1}), c, seed) {
-  RandomState rng(static_cast<std::uint32_t>(seed + 1));
-  Projected f;
-  for (const Input& in : c.inputs) f.xs.push_back(draw(in, rng));
-  std::vector<Tensor> grads;
-  f.loss(c, &grads);
-  for (std::size_t k = 0; k < c.inputs.size(); ++k) {
-    if (!c.inputs[k].differentiable) continue;
-    const GradCheckReport r = check_gradient(
-        fmt::format("{} input {}", c.name, k), [&] { return f.loss(c, nullptr); }, f.xs[k],
-        grads[k]);
-    // R1: allclose with PyTorch gradcheck's tolerances, and max rel <= 1e-7 for smooth ops.
-    BOOST_TEST(allclose(r.analytic, r.numeric, 1e-5, 1e-3), format_report(r));
-    if (c.smooth) BOOST_TEST(r.passed, format_report(r));
+// Every registered op (R1), so every op of autodiff/ops.hpp (every_op_of_ops_hpp_is_registered).
+BOOST_AUTO_TEST_CASE(every_op_matches_finite_differences) {
+  const std::vector<OpCase> cases = op_cases();
+  BOOST_TEST(cases.size() >= 2 * registered_ops().size());
+  for (const OpCase& c : cases) {
+    for (int seed : {0, 1}) {
+      BOOST_TEST_CONTEXT(c << ", seed " << seed) {
+        RandomState rng(static_cast<std::uint32_t>(seed + 1));
+        Projected f;
+        for (std::size_t k = 0; k < c.shapes.size(); ++k)
+          f.xs.push_back(draw(c.check->inputs[k], c.shapes[k], rng));
+        std::vector<Tensor> grads;
+        f.loss(c, &grads);
+        for (std::size_t k = 0; k < c.shapes.size(); ++k) {
+          if (!c.check->inputs[k].differentiable) continue;
+          const GradCheckReport r = check_gradient(
+              fmt::format("{} input {}", c.check->name, k), [&] { return f.loss(c, nullptr); },
+              f.xs[k], grads[k]);
+          // R1: allclose with PyTorch gradcheck's tolerances, and max rel <= 1e-7 for smooth ops.
+          BOOST_TEST(allclose(r.analytic, r.numeric, 1e-5, 1e-3), format_report(r));
+          if (c.check->smooth) BOOST_TEST(r.passed, format_report(r));
+        }
+      }
+    }
   }
 }
 
@@ -283,6 +245,17 @@ BOOST_AUTO_TEST_CASE(sigmoid_of_extreme_inputs_is_finite_without_overflow) {
   BOOST_TEST(all_finite(x.grad()));
 }
 
+BOOST_AUTO_TEST_CASE(softplus_of_extreme_inputs_is_finite_without_overflow) {
+  std::feclearexcept(FE_ALL_EXCEPT);
+  Tape t;
+  const Var x = t.variable(Tensor::vector({-1e4, -800, 0, 800, 1e4}), "x");
+  const Var y = softplus(x);
+  t.backward(sum(y));
+  BOOST_TEST(!std::fetestexcept(FE_OVERFLOW));  // log(1 + e^x) never computes e^x
+  BOOST_TEST(testing::identical(y.value(), Tensor::vector({0, 0, std::log(2.0), 800, 1e4})));
+  BOOST_TEST(testing::identical(x.grad(), Tensor::vector({0, 0, 0.5, 1, 1})));  // sigmoid(x)
+}
+
 BOOST_AUTO_TEST_CASE(shape_errors_name_the_op_and_both_shapes) {
   Tape t;
   const Var m = t.variable(Tensor::zeros(2, 3), "m");
@@ -307,81 +280,139 @@ BOOST_AUTO_TEST_CASE(shape_errors_name_the_op_and_both_shapes) {
 // Note [Rules as text]: every op says its backward rule, one line per input, and its numbers add
 // up to the very gradient its backward code gives that input.
 BOOST_AUTO_TEST_CASE(every_op_states_its_backward_rule_and_its_numbers_are_the_gradient) {
-  RandomState r(7);
-  const Tensor v = Tensor::vector({0.2, 0.7, 0.45});  // (3,) in (0, 1): fits log and the losses
-  const Tensor w = Tensor::vector({0.9, -0.3, 0.6});
-  const Tensor m = r.randn(2, 3);
-  const Tensor m2 = r.randn(3, 2);
-  const Tensor onehot = Tensor::vector({0, 1, 0});
-  using Unary = std::function<Var(Var)>;
-  using Binary = std::function<Var(Var, Var)>;
-  struct Case {
-    std::string_view op;
-    Tensor a, b;  // b empty (size 0 shape) for a unary op
-    Unary unary;
-    Binary binary;
-  };
-  const std::vector<Case> cases{
-      {"exp", v, {}, [](Var x) { return exp(x); }, {}},
-      {"log", v, {}, [](Var x) { return log(x); }, {}},
-      {"sigmoid", v, {}, [](Var x) { return sigmoid(x); }, {}},
-      {"tanh", v, {}, [](Var x) { return tanh(x); }, {}},
-      {"relu", m, {}, [](Var x) { return relu(x); }, {}},
-      {"softmax", m, {}, [](Var x) { return softmax(x); }, {}},
-      {"log_softmax", m, {}, [](Var x) { return log_softmax(x); }, {}},
-      {"scale", v, {}, [](Var x) { return scale(x, 2.5); }, {}},
-      {"neg", v, {}, [](Var x) { return neg(x); }, {}},
-      {"rsub", v, {}, [](Var x) { return rsub(1.0, x); }, {}},
-      {"sum", m, {}, [](Var x) { return sum(x); }, {}},
-      {"matmul", m, v, {}, [](Var a, Var b) { return matmul(a, b); }},
-      {"matmul", m, m2, {}, [](Var a, Var b) { return matmul(a, b); }},
-      {"add", v, w, {}, [](Var a, Var b) { return add(a, b); }},
-      {"sub", v, w, {}, [](Var a, Var b) { return sub(a, b); }},
-      {"mul", v, w, {}, [](Var a, Var b) { return mul(a, b); }},
-      {"dot", v, w, {}, [](Var a, Var b) { return dot(a, b); }},
-      {"outer", v, Tensor::vector({0.5, -1.5}), {}, [](Var a, Var b) { return outer(a, b); }},
-      {"add_to_columns",
-       m,
-       Tensor::vector({1, -2}),
-       {},
-       [](Var a, Var b) { return add_to_columns(a, b); }},
-      {"binary_cross_entropy",
-       v,
-       onehot,
-       {},
-       [](Var a, Var b) { return binary_cross_entropy(a, b); }},
-      {"cross_entropy_logits",
-       v,
-       onehot,
-       {},
-       [](Var a, Var b) { return cross_entropy_logits(a, b); }},
-  };
-  for (const Case& c : cases) {
-    BOOST_TEST_CONTEXT(c.op << " of " << to_string(c.a.shape())) {
+  for (const OpCase& c : op_cases()) {
+    BOOST_TEST_CONTEXT(c) {
+      RandomState rng(7);
       Tape t;
-      const Var a = t.variable(c.a, "a");
-      const bool binary = static_cast<bool>(c.binary);
-      const Var b = binary ? t.variable(c.b, "b") : Var();
-      const Var out = (binary ? c.binary(a, b) : c.unary(a)).named("out");
+      const std::vector<Var> in = record_inputs(t, c, rng);
+      const Var out = c.check->apply(in).named("out");
       const OpDef& op = *out.node().op;
-      BOOST_TEST(op.name == c.op);
-      BOOST_TEST(!op.rule[0].empty());
-      BOOST_TEST(op.rule[1].empty() == !binary);  // one line per input
+      BOOST_TEST(op.name == c.check->name);
+      for (std::size_t k = 0; k < 2; ++k) {  // one line per input
+        BOOST_TEST(op.rule[k].empty() == (k >= in.size()), "rule " << k);
+        if (k < in.size()) {
+          BOOST_TEST(t.rule(out.index(), static_cast<int>(k))
+                         .starts_with(k == 0 ? "grad a += " : "grad b += "));
+        }
+      }
       BOOST_REQUIRE(op.numbers != nullptr);
-      BOOST_TEST(t.rule(out.index(), 0).starts_with("grad a += "));
-      if (binary) BOOST_TEST(t.rule(out.index(), 1).starts_with("grad b += "));
       // A seed that varies by element: with a constant one, softmax's true gradient is
       // rounding noise and the comparison below would test nothing.
       Tensor seed = out.value();
       for (std::size_t i = 0; i < seed.size(); ++i) seed[i] = 0.75 - 0.5 * static_cast<double>(i);
       t.backward(out, seed);
-      for (int k = 0; k < (binary ? 2 : 1); ++k) {
-        const RuleNumbers n = op.numbers(t, out.node(), k);
+      for (std::size_t k = 0; k < in.size(); ++k) {
+        if (!in[k].requires_grad()) continue;
+        const RuleNumbers n = op.numbers(t, out.node(), static_cast<int>(k));
         BOOST_TEST(!n.pattern.empty());
-        BOOST_TEST(testing::close(n.result, (k == 0 ? a : b).grad(), 1e-14), "input " << k);
+        BOOST_TEST(testing::close(n.result, in[k].grad(), 1e-14), "input " << k);
       }
     }
   }
+}
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  BOOST_REQUIRE_MESSAGE(in, "cannot read " << path << " (the test runs in the source tree)");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The `code spans` of a piece of markdown, in order.
+std::vector<std::string> code_spans(std::string_view text) {
+  std::vector<std::string> spans;
+  for (std::size_t at = text.find('`'); at != std::string_view::npos;) {
+    const std::size_t end = text.find('`', at + 1);
+    if (end == std::string_view::npos) break;
+    spans.emplace_back(text.substr(at + 1, end - at - 1));
+    at = text.find('`', end + 1);
+  }
+  return spans;
+}
+
+// The cells of a table row "| a | b |", split at the bars outside code spans.
+std::vector<std::string> cells(std::string_view row) {
+  std::vector<std::string> out;
+  std::string cell;
+  bool code = false;
+  for (std::size_t i = 1; i < row.size(); ++i) {
+    if (row[i] == '`') code = !code;
+    if (row[i] == '|' && !code && row[i - 1] != '\\') {
+      out.push_back(cell);
+      cell.clear();
+    } else {
+      cell += row[i];
+    }
+  }
+  return out;
+}
+
+// The OpDef of a registered op: the definition of the node it records.
+const OpDef& definition(const OpCheck& c) {
+  RandomState rng(1);
+  Tape t;
+  const OpCase one{&c, c.shapes.empty() ? std::vector<Shape>(c.inputs.size(), Shape::vector(3))
+                                        : c.shapes.front()};
+  return *c.apply(record_inputs(t, one, rng)).node().op;
+}
+
+}  // namespace
+
+// docs/ops.md has one row per op, and its third column holds the op's rule in words, one `code
+// span` per input starting "grad ", exactly as the OpDef says it: a new op without its row, or a
+// rule that says something else than the table, fails here.
+BOOST_AUTO_TEST_CASE(docs_ops_md_has_each_ops_rule_in_words) {
+  std::map<std::string, std::vector<std::string>> rows;  // op -> the rule lines of its row
+  std::istringstream table(read_text("docs/ops.md"));
+  for (std::string line; std::getline(table, line);) {
+    if (!line.starts_with("| `")) continue;
+    const std::vector<std::string> row = cells(line);
+    BOOST_REQUIRE_MESSAGE(row.size() >= 3, "docs/ops.md: a row without 3 columns: " << line);
+    const std::string first = code_spans(row[0]).front();
+    const std::string op = first.substr(0, first.find('('));
+    BOOST_TEST(!rows.contains(op), "docs/ops.md: two rows for " << op);
+    rows[op].clear();
+    for (const std::string& span : code_spans(row[2]))
+      if (span.starts_with("grad ")) rows[op].push_back(span);
+  }
+  std::set<std::string> registered;
+  for (const OpCheck& c : registered_ops()) {
+    const std::string name(c.name);
+    if (!registered.insert(name).second) continue;  // an op may register several checks
+    BOOST_TEST_CONTEXT("op " << name) {
+      BOOST_TEST(rows.contains(name), "docs/ops.md has no row for " << name);
+      if (!rows.contains(name)) continue;
+      std::vector<std::string> rule;
+      for (std::string_view r : definition(c).rule)
+        if (!r.empty()) rule.emplace_back(r);
+      BOOST_TEST(rows[name] == rule,
+                 fmt::format("docs/ops.md's row says `{}`, the OpDef of {} says `{}`",
+                             fmt::join(rows[name], "`; `"), name, fmt::join(rule, "`; `")));
+    }
+  }
+  for (const auto& [op, rule] : rows)
+    BOOST_TEST(registered.contains(op),
+               "docs/ops.md has a row for " << op << ", no op registers it");
+}
+
+// Each `Var name(` of autodiff/ops.hpp registers a check (Note [The op registry]), so the tests
+// above cover it.
+BOOST_AUTO_TEST_CASE(every_op_of_ops_hpp_is_registered) {
+  std::set<std::string> registered;
+  for (const OpCheck& c : registered_ops()) registered.emplace(c.name);
+  std::istringstream header(read_text("autodiff/ops.hpp"));
+  int declared = 0;
+  for (std::string line; std::getline(header, line);) {
+    if (!line.starts_with("Var ")) continue;
+    const std::string name = line.substr(4, line.find('(') - 4);
+    ++declared;
+    BOOST_TEST(registered.contains(name), name << " is declared in autodiff/ops.hpp but registers "
+                                                  "no check (Note [The op registry])");
+  }
+  BOOST_TEST(declared >= 20);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

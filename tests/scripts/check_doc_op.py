@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The op of docs/architecture.md ("How to add an op"), as a reader would use it: installs the
-build into a scratch prefix (meson install --destdir), extracts the page's C++ block, compiles it
-with `pkg-config --cflags --libs stepgrad` against the installed headers and libraries, and runs
-it with a main() that checks the op's values, its label and its gradient by finite differences.
+"""The ops of docs/architecture.md ("How to add an op"), as a reader would use them: installs the
+build into a scratch prefix (meson install --destdir), extracts the section's C++ blocks, compiles
+them with `pkg-config --cflags --libs stepgrad` against the installed headers and libraries, and
+runs them with a main() that checks each op's values, its gradient by finite differences, the
+leaky_relu label, and that both ops registered (Note [The op registry]).
 
     check_doc_op.py BUILD_DIR SOURCE_ROOT CXX
 """
@@ -46,19 +47,49 @@ int main() {
   };
   const GradCheckReport r = check_gradient("x", loss, at, x.grad());
   std::printf("%s\n", format_report(r).c_str());
-  return failures == 0 && r.passed ? 0 : 1;
+  if (!r.passed) ++failures;
+
+  // cube, the element-wise op: its values, and its gradient from f'
+  const Var c = cube(x).named("c");
+  if (!(c.value() == Tensor::vector({-8.0, -0.125, 0.3 * 0.3 * 0.3, 1.7 * 1.7 * 1.7}))) {
+    std::printf("cube values: %s\n", fmt::format("{}", c.value()).c_str());
+    ++failures;
+  }
+  Tape cube_tape;
+  const Var cx = cube_tape.variable(x0, "x");
+  cube_tape.backward(sum(cube(cx)));
+  const auto cube_loss = [&] {
+    Tape t;
+    return sum(cube(t.input(at))).value().item();
+  };
+  const GradCheckReport rc = check_gradient("x", cube_loss, at, cx.grad());
+  std::printf("%s\n", format_report(rc).c_str());
+  if (!rc.passed) ++failures;
+
+  // both registered, so test_ops' loops would check them too
+  for (const char* name : {"cube", "leaky_relu"}) {
+    int found = 0;
+    for (const OpCheck& check : registered_ops()) found += check.name == name ? 1 : 0;
+    if (found != 1) {
+      std::printf("%s registered %d times, not once\n", name, found);
+      ++failures;
+    }
+  }
+  return failures == 0 ? 0 : 1;
 }
 """
 
 
-def extract_block(page: pathlib.Path) -> str:
+def extract_blocks(page: pathlib.Path) -> str:
+    """The ```cpp blocks of the section, in order, unindented and joined."""
     text = page.read_text(encoding="utf-8")
     section = text[text.index("## How to add an op"):]
-    m = re.search(r"^( *)```cpp\n(.*?)^\1```", section, re.S | re.M)
-    if not m:
-        raise SystemExit(f"{page}: no ```cpp block under 'How to add an op'")
-    indent = len(m.group(1))
-    return "".join(line[indent:] + "\n" for line in m.group(2).splitlines())
+    section = section[:section.find("\n## ", 1)] if "\n## " in section[1:] else section
+    blocks = list(re.finditer(r"^( *)```cpp\n(.*?)^\1```", section, re.S | re.M))
+    if len(blocks) < 2:
+        raise SystemExit(f"{page}: not the two ```cpp blocks under 'How to add an op'")
+    return "".join("".join(line[len(m.group(1)):] + "\n" for line in m.group(2).splitlines())
+                   for m in blocks)
 
 
 def main() -> int:
@@ -70,13 +101,13 @@ def main() -> int:
         flags = subprocess.run(["pkg-config", "--cflags", "--libs", "stepgrad"], check=True,
                                capture_output=True, text=True, env=env).stdout.split()
         source = tmp / "my_op.cpp"
-        source.write_text(extract_block(root / "docs" / "architecture.md") + MAIN)
+        source.write_text(extract_blocks(root / "docs" / "architecture.md") + MAIN)
         exe = tmp / "my_op"
         built = subprocess.run([cxx, "-std=c++20", "-Wall", "-Wextra", "-Werror", str(source),
                                 "-o", str(exe)] + flags, capture_output=True, text=True)
         if built.returncode != 0:
             print(built.stdout + built.stderr)
-            print("the block of docs/architecture.md does not compile against the installed "
+            print("the blocks of docs/architecture.md do not compile against the installed "
                   "headers")
             return 1
         ran = subprocess.run([str(exe)], capture_output=True, text=True)
