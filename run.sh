@@ -20,7 +20,7 @@ esac
 # (graph pictures), time (peak memory). Test: clang's libFuzzer runtime, numpy for reference
 # values, Google Benchmark so bench/ builds too.
 packages=(g++ meson ninja-build pkg-config libfmt-dev libboost-test-dev libcli11-dev zlib1g-dev
-    libzip-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
+    libzip-dev libssl-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
     libbenchmark-dev time ca-certificates curl emscripten nodejs)
 test_packages=(clang libclang-rt-14-dev python3-numpy python3-torch clang-format chromium)
 
