@@ -21,7 +21,7 @@ esac
 # (graph pictures), time (peak memory). Test: clang's libFuzzer runtime, numpy for reference
 # values, Google Benchmark so bench/ builds too.
 packages=(g++ meson ninja-build pkg-config libfmt-dev libboost-test-dev libcli11-dev zlib1g-dev
-    libzip-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
+    libzip-dev libssl-dev libopenblas-dev libgnuplot-iostream-dev libboost-iostreams-dev gnuplot-nox graphviz
     libbenchmark-dev time ca-certificates curl emscripten nodejs)
 # The Python module stepgrad (python/, docs/python.md) and the notebook's numpy and plots; Jupyter
 # and nbclient serve and run the notebook (./run.sh notebook, the notebook's tests).

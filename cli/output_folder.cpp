@@ -56,7 +56,8 @@ void create_output_folder(const std::filesystem::path& dir, std::string_view opt
     throw std::runtime_error(
         fmt::format("{} {}: cannot create the folder: {}", option, dir.string(), ec.message()));
   }
-  remove_stale_temp_files(dir);
+  // No sweep of the folder: each save cleans up after its own name (Note [Atomic save]), and
+  // another program's temporary files are not ours to remove.
 }
 
 OutputSet open_output_set(const std::filesystem::path& dir, std::string_view option,

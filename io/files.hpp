@@ -5,10 +5,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace stepgrad {
@@ -63,17 +66,48 @@ void read_exact(InputFile& file, std::span<std::uint8_t> out);
 /// read or allocated (R21), so memory is bounded by max_bytes whatever the file's size.
 std::vector<std::uint8_t> read_file(const std::filesystem::path& path, std::uint64_t max_bytes);
 
+/// SHA-256 over bytes given in pieces (OpenSSL's libcrypto, EVP).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::span<const std::uint8_t> bytes);
+  /// The digest as 64 lowercase hex digits; the object is spent.
+  std::string hex_digest();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 // Note [Atomic save]
 // Every file stepgrad writes is saved the same way: written to a temporary file in the target's
 // folder (".NAME.tmp-XXXXXX", never a name of the program's outputs), flushed to disk (fsync),
 // renamed over the target, and the folder flushed, so that readers and a crash see the old file or
-// the new one, never a mix (R16). The temporary file takes the mode of the file it replaces, else
-// 0644. Until the rename, any failure removes the temporary file and leaves the old file as it
-// was; so does SIGINT or SIGTERM (Note [Interrupted saves]). A file lock on the temporary file
-// tells a later run whether its writer is still alive (remove_stale_temp_files).
+// the new one, never a mix (R16). The temporary file takes the mode, and where allowed the owner,
+// of the file it replaces, else 0644. Until the rename, any failure removes the temporary file and
+// leaves the old file as it was; so does SIGINT or SIGTERM (Note [Interrupted saves]). A file lock
+// on the temporary file tells a later run whether its writer is still alive: each save removes
+// the leftovers of its own name that no live process holds (remove_stale_temp_files), in its own
+// folder only, and nothing else.
+//
+// Note [Special targets]
+// Only a regular file (or a missing one) is replaced. What else a path can name is decided once,
+// when the AtomicFile opens:
+//   - /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N (as given or reached through links):
+//     written through to this process's descriptor N, where the shell pointed it;
+//   - a character device (/dev/null, a terminal) or a FIFO: written through, opened without
+//     blocking (a FIFO nobody reads is a one-line error at once, never a hang);
+//   - a symbolic link to a regular file: the link is kept and the file it points to is saved
+//     atomically, beside itself; a link to nothing or a loop of links is a one-line error;
+//   - a folder, a socket or a block device: a one-line error saying what it is.
+// Written through, there is no temporary file: the bytes go out as write() is called, and a
+// failure part-way cannot be undone (a pipe has no "old content" to keep).
 class AtomicFile {
  public:
-  /// Creates the temporary file beside `target`; FileError when it cannot.
+  /// Opens the save of `target` (Note [Special targets]): creates the temporary file beside it, or
+  /// opens a special target for writing; FileError (one line) when it cannot.
   explicit AtomicFile(const std::filesystem::path& target);
   /// Removes the temporary file unless commit() renamed it into place.
   ~AtomicFile();
@@ -81,8 +115,11 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   const std::filesystem::path& target() const { return target_; }
-  /// Where the content goes; another program may write it (gnuplot writes a PNG there).
-  const std::filesystem::path& temp_path() const { return temp_; }
+  /// Where the content goes; another program may write it (gnuplot writes a PNG there). For a
+  /// target written through (Note [Special targets]) it is the target itself.
+  const std::filesystem::path& temp_path() const { return temp_.empty() ? target_ : temp_; }
+  /// True when the target is written through rather than replaced (Note [Special targets]).
+  bool writes_through() const { return through_; }
 
   void write(std::span<const std::uint8_t> bytes);
   void write(std::string_view text);
@@ -92,21 +129,62 @@ class AtomicFile {
 
  private:
   [[noreturn]] void fail(std::string_view what, int err) const;
+  void open_through(const std::filesystem::path& real, int dup_of);
 
   std::filesystem::path target_;
-  std::filesystem::path folder_;
-  std::filesystem::path temp_;  // empty once renamed
+  std::filesystem::path real_;    // what is replaced: target_, or the file its links lead to
+  std::filesystem::path folder_;  // real_'s folder
+  std::filesystem::path temp_;    // empty once renamed, or when written through
   Fd fd_;
-  int slot_ = -1;  // in the table of Note [Interrupted saves]
+  bool through_ = false;
+  bool watched_ = false;            // an OutputSet wants its SHA-256 (SaveWatch)
+  std::unique_ptr<Sha256> hasher_;  // of what write() wrote through, when watched
+  int slot_ = -1;                   // in the table of Note [Interrupted saves]
 };
 
 /// Saves `content` as `path` through an AtomicFile.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> content);
 
-/// Removes the temporary files of Note [Atomic save] in `folder` that no live process holds
-/// (a killed run's leftovers); returns how many. Missing or unreadable folders: 0.
-std::size_t remove_stale_temp_files(const std::filesystem::path& folder);
+/// Removes the temporary files of Note [Atomic save] for the targets named `names` in `folder`
+/// (".NAME.tmp-XXXXXX" and nothing else) that no live process holds: a killed run's leftovers.
+/// Never follows a link, never removes anything on another file system than `folder`'s (a mount
+/// inside it). Returns how many; a missing or unreadable folder gives 0.
+std::size_t remove_stale_temp_files(const std::filesystem::path& folder,
+                                    std::span<const std::string> names);
+
+/// SHA-256 (OpenSSL's libcrypto) as 64 lowercase hex digits.
+std::string sha256_hex(std::span<const std::uint8_t> bytes);
+/// SHA-256 of a file's content, read in pieces (memory bounded): FileError when it cannot be read.
+std::string sha256_of_file(const std::filesystem::path& path);
+
+// Note [Watched saves]
+// An OutputSet must know which of its files this run saved, and their SHA-256, to write its
+// manifest. A SaveWatch registers a folder (by device and inode, whatever path names it) and the
+// names of the files in it; while it lives, every AtomicFile committed to one of them records the
+// SHA-256 of the bytes it put in place (read back from the temporary file just before the rename,
+// so also what gnuplot wrote) and the device and inode of the file it left.
+class SaveWatch {
+ public:
+  struct Saved {
+    std::string sha256;
+    std::uint64_t dev = 0, ino = 0;  ///< the saved file's, right after the save
+  };
+  /// FileError when `folder` cannot be stat'ed.
+  SaveWatch(const std::filesystem::path& folder, std::vector<std::string> names);
+  ~SaveWatch();
+  SaveWatch(const SaveWatch&) = delete;
+  SaveWatch& operator=(const SaveWatch&) = delete;
+
+  /// The last save of `name` while this watch lived, if any.
+  std::optional<Saved> saved(std::string_view name) const;
+
+ private:
+  friend class AtomicFile;
+  std::uint64_t dev_ = 0, ino_ = 0;
+  std::vector<std::string> names_;
+  std::vector<std::pair<std::string, Saved>> saved_;  // guarded by the registry's mutex
+};
 
 // Note [Interrupted saves]
 // A program that is interrupted (Ctrl-C: SIGINT; kill: SIGTERM) while an AtomicFile is open must

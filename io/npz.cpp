@@ -816,17 +816,22 @@ std::vector<NpzEntry> load_npz_bytes(std::span<const std::uint8_t> bytes, std::s
   return out;
 }
 
-std::vector<NpzEntry> load_npz(const std::filesystem::path& path, const NpzLimits& limits) {
+std::vector<std::uint8_t> read_npz_file(const std::filesystem::path& path,
+                                        const NpzLimits& limits) {
   // The members' caps bound the file too: a zip adds headers (at most ~128 KiB for each member
   // and the comment) and deflate can grow incompressible data a little.
   const std::uint64_t overhead =
       (std::uint64_t{limits.max_entries} + 1) * (std::uint64_t{256} << 10);
   const std::uint64_t cap = limits.max_total_bytes + limits.max_total_bytes / 8 + overhead;
   try {
-    return load_npz_bytes(read_file(path, cap), path.string(), limits);
+    return read_file(path, cap);
   } catch (const FileError& e) {
     throw ModelFileError(e.what());
   }
+}
+
+std::vector<NpzEntry> load_npz(const std::filesystem::path& path, const NpzLimits& limits) {
+  return load_npz_bytes(read_npz_file(path, limits), path.string(), limits);
 }
 
 const NpzEntry* find_entry(std::span<const NpzEntry> entries, std::string_view name) {

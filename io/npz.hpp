@@ -59,6 +59,11 @@ std::vector<std::uint8_t> save_npz_bytes(std::span<const NpzEntry> entries);
 /// 0-2 and 0-d '<U<n>' strings; anything else is a ModelFileError naming file, entry and why.
 std::vector<NpzEntry> load_npz(const std::filesystem::path& path, const NpzLimits& limits = {});
 
+/// The bytes of an .npz file, when its size fits `limits` (checked before reading, R21);
+/// ModelFileError otherwise. load_npz is load_npz_bytes(read_npz_file(path)).
+std::vector<std::uint8_t> read_npz_file(const std::filesystem::path& path,
+                                        const NpzLimits& limits = {});
+
 /// load_npz from memory; `name` stands for the file in messages.
 std::vector<NpzEntry> load_npz_bytes(std::span<const std::uint8_t> bytes, std::string_view name,
                                      const NpzLimits& limits = {});

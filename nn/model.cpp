@@ -8,6 +8,7 @@
 
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/io/npz.hpp>
+#include <stepgrad/io/output_set.hpp>
 
 namespace stepgrad {
 
@@ -70,6 +71,15 @@ NetworkOptions parse_network_options(std::string_view line) {
 
 Model model_from_entries(std::span<const NpzEntry> entries, std::string_view file) {
   Model m{Network(), require_string(entries, "options", file)};
+  // The line is printed as it is: a control character (an escape sequence, a newline) could
+  // print lines the program never wrote ("accuracy: 0.9999").
+  for (std::size_t i = 0; i < m.options.size(); ++i) {
+    const auto c = static_cast<unsigned char>(m.options[i]);
+    if (c < 0x20 || c == 0x7f) {
+      throw ModelFileError(fmt::format(
+          "{}: options: a control character (byte 0x{:02x}) at position {}; refused", file, c, i));
+    }
+  }
   try {
     m.network = Network(parse_network_options(m.options));
     // The data options the programs read back are checked here too (R28).
@@ -100,7 +110,14 @@ Model model_from_entries(std::span<const NpzEntry> entries, std::string_view fil
 }
 
 Model load_model(const std::filesystem::path& path) {
-  const std::vector<NpzEntry> entries = load_npz(path);
+  const std::vector<std::uint8_t> bytes = read_npz_file(path);
+  // A model its folder's manifest lists must be the one its run wrote (Note [One set of outputs]).
+  try {
+    check_output_bytes(path, bytes);
+  } catch (const FileError& e) {
+    throw ModelFileError(e.what());
+  }
+  const std::vector<NpzEntry> entries = load_npz_bytes(bytes, path.string());
   return model_from_entries(entries, path.string());
 }
 

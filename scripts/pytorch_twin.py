@@ -16,25 +16,41 @@ Usage:
       by finite differences; the article's recipe (erratum E1) is rebuilt as a
       torch.autograd.Function and measured against the true gradient.
   pytorch_twin.py train [--nproc N] [--limit 49000] [--batch 32] [--epochs 1] [--steps K]
-                        [--lr 0.001] [--seed 42] [--data DIR] [--save OUT.npz]
+                        [--lr 0.001] [--seed 42] [--data DIR] [--save OUT.npz] [--timeout 120]
       Minibatch SGD on the article split's first LIMIT training images, in their order, with
       DistributedDataParallel on the gloo backend (CPU): N processes on this machine
       (torch.multiprocessing), or as many as torchrun starts. --batch is the global minibatch
       (10_train's --batch); each process takes BATCH / N of it. --save writes a model file that
-      11_evaluate (and `evaluate` here) reads.
+      11_evaluate (and `evaluate` here) reads. A process whose peers send nothing for --timeout
+      seconds (one stopped or hung) fails with one line, and the others are killed; workers die
+      with the process that started them, and a killed run's rendezvous folder goes at the next.
   pytorch_twin.py compare A.npz B.npz [C.npz ...] [--rtol 1e-10]
       The largest difference between A's W0, W1, W2 and each other file's, against the weights
       and against what training changed; fails above RTOL of the change.
 
 Exits 0 on success, 1 on a failed check or an error (one line on stderr), 2 on bad usage.
+Inputs are read as strictly as stepgrad reads them (io/npz.cpp, io/idx.cpp): a FIFO, a folder or a
+device is refused at once, sizes are checked before anything of that size is read or allocated,
+and an .npz file must hold the arrays expected, each once, in C order, with nothing after them.
 """
 import argparse
-import gzip
+import ast
+import ctypes
+import datetime
+import fcntl
+import hashlib
+import io
 import math
 import os
+import shutil
+import signal
+import stat
 import struct
 import sys
 import tempfile
+import time
+import zipfile
+import zlib
 
 PROG = "pytorch_twin"
 SIZES = [784, 128, 64, 10]  # the article's layers
@@ -119,15 +135,94 @@ class ArticleSigmoidE1(torch.autograd.Function):
 
 # ---- files ------------------------------------------------------------------------------------
 
-def read_idx(path, ndim):
-    """An IDX file of unsigned bytes (raw or gzip) with `ndim` dimensions, as a numpy array."""
+# The caps of stepgrad's readers (io/npz.hpp's NpzLimits, io/idx.cpp): checked before reading.
+NPZ_MAX_ENTRIES = 64
+NPZ_MAX_BYTES = 64 << 20  # one .npy and all of them together, uncompressed
+NPZ_MAX_HEADER = 4096
+NPZ_FILE_CAP = NPZ_MAX_BYTES + NPZ_MAX_BYTES // 8 + (NPZ_MAX_ENTRIES + 1) * (256 << 10)
+IDX_MAX_BYTES = 64 << 20  # MNIST's largest file is 47,040,016 bytes
+# What a model file may hold (nn/model.cpp): the biases are read, then refused by options_of.
+MODEL_ARRAYS = ["W0", "W1", "W2", "b0", "b1", "b2", "options"]
+
+
+def kind_of(mode):
+    for test, kind in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def open_input(path):
+    """(file, size): `path` opened for reading without ever blocking (a FIFO with no writer would
+    wait forever), and refused at once unless it is a regular file, as io/files.hpp's open_input."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError) as e:
-        raise TwinError(f"{path}: {e}") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except IsADirectoryError:
+        raise TwinError(f"{path}: is a folder, not a file") from None
+    except OSError as e:
+        raise TwinError(f"{path}: cannot open it: {e.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise TwinError(f"{path}: is {kind_of(st.st_mode)}, not a file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb"), st.st_size
+
+
+def read_file(path, cap):
+    """The whole file, when it holds at most `cap` bytes: the size is checked before reading."""
+    f, size = open_input(path)
+    with f:
+        if size > cap:
+            raise TwinError(f"{path}: {size} bytes, more than the {cap} bytes such a file can hold")
+        try:
+            data = f.read(cap + 1)
+        except OSError as e:
+            raise TwinError(f"{path}: cannot read it: {e.strerror}") from None
+    if len(data) > cap:
+        raise TwinError(f"{path}: grew past {cap} bytes while being read")
+    return data
+
+
+def inflate_bounded(path, f, cap):
+    """A gzip stream's content, at most `cap` bytes: inflated as it is read, never past the cap."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    try:
+        while not d.eof:
+            chunk = d.unconsumed_tail or f.read(1 << 16)
+            if not chunk:
+                raise TwinError(f"{path}: the gzip stream ends early (cut short?)")
+            out += d.decompress(chunk, cap + 1 - len(out))
+            if len(out) > cap:
+                raise TwinError(f"{path}: inflates to more than the {cap} bytes an IDX file of "
+                                "MNIST can hold")
+    except zlib.error as e:
+        raise TwinError(f"{path}: corrupt gzip data: {e}") from None
+    if d.unused_data or f.read(1):
+        raise TwinError(f"{path}: bytes after the gzip stream")
+    return bytes(out)
+
+
+def read_idx(path, ndim):
+    """An IDX file of unsigned bytes (raw or gzip) with `ndim` dimensions, as a numpy array; its
+    size is checked before it is read, and a gzip file is inflated only up to the cap."""
+    f, size = open_input(path)
+    with f:
+        try:
+            if f.read(2) == b"\x1f\x8b":
+                f.seek(0)
+                raw = inflate_bounded(path, f, IDX_MAX_BYTES)
+            else:
+                if size > IDX_MAX_BYTES:
+                    raise TwinError(f"{path}: {size} bytes, more than the {IDX_MAX_BYTES} bytes an "
+                                    "IDX file of MNIST can hold")
+                f.seek(0)
+                raw = f.read(IDX_MAX_BYTES + 1)
+        except OSError as e:
+            raise TwinError(f"{path}: cannot read it: {e.strerror}") from None
     if len(raw) < 4 + 4 * ndim:
         raise TwinError(f"{path}: header: expected {4 + 4 * ndim} bytes, found {len(raw)}")
     zero, type_code, dims_found = struct.unpack(">HBB", raw[:4])
@@ -145,7 +240,7 @@ def read_idx(path, ndim):
 def find_file(folder, name):
     for candidate in (name, name + ".gz"):
         path = os.path.join(folder, candidate)
-        if os.path.isfile(path):
+        if os.path.lexists(path):  # whatever it is: open_input names a FIFO or a folder
             return path
     raise TwinError(f"{folder}: no {name} (raw or .gz); scripts/fetch-mnist fetches MNIST")
 
@@ -187,21 +282,133 @@ def inputs(pixels):
     return torch.from_numpy(pixels.T / 255.0)
 
 
-def load_npz(path, names):
+def parse_npy(path, member, raw):
+    """One .npy member as stepgrad's loader takes it (io/npz.cpp): npy 1.0-3.0, '<f8' of rank 0-2
+    in C order or a 0-d '<U<n>' string, the payload exactly as long as the header says."""
+    def bad(why):
+        return TwinError(f"{path}: entry '{member}': {why}")
+    if len(raw) < 10 or raw[:6] != b"\x93NUMPY":
+        raise bad("not an .npy array (no \\x93NUMPY magic)")
+    major, minor = raw[6], raw[7]
+    if major not in (1, 2, 3) or minor != 0:
+        raise bad(f"npy version {major}.{minor}: expected 1.0, 2.0 or 3.0")
+    if major == 1:
+        (hlen,), start = struct.unpack("<H", raw[8:10]), 10
+    else:
+        if len(raw) < 12:
+            raise bad("cut short in its header")
+        (hlen,), start = struct.unpack("<I", raw[8:12]), 12
+    if hlen > NPZ_MAX_HEADER or start + hlen > len(raw):
+        raise bad(f"a header of {hlen} bytes (at most {NPZ_MAX_HEADER}, within the entry)")
     try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = [k for k in names if k not in f.files]
-            if missing:
-                raise TwinError(f"{path}: no array {', '.join(missing)} "
-                                f"(it holds {', '.join(f.files)})")
-            return {k: f[k] for k in f.files}
-    except (OSError, ValueError, EOFError) as e:  # not a file, not a zip, pickled objects ...
-        raise TwinError(f"{path}: not a readable .npz file: {e}") from None
+        text = raw[start:start + hlen].decode("utf-8" if major == 3 else "latin-1")
+        header = ast.literal_eval(text)  # literals only: never code, never pickle
+    except (ValueError, SyntaxError, UnicodeDecodeError, RecursionError, MemoryError, TypeError):
+        raise bad("its header is not a Python dict literal") from None
+    if not isinstance(header, dict) or set(header) != {"descr", "fortran_order", "shape"}:
+        raise bad("its header must hold exactly 'descr', 'fortran_order' and 'shape'")
+    descr, fortran, shape = header["descr"], header["fortran_order"], header["shape"]
+    if fortran is not False:
+        raise bad("fortran_order: only C order (False) is read")
+    if (not isinstance(shape, tuple) or len(shape) > 2
+            or not all(type(n) is int and n >= 0 for n in shape)):
+        raise bad(f"shape {shape!r}: expected at most 2 whole numbers")
+    payload = len(raw) - start - hlen
+    if descr == "<f8":
+        need = math.prod(shape) * 8
+        if payload != need:
+            raise bad(f"shape {shape} needs {need} bytes of '<f8', the entry holds {payload}")
+        return np.frombuffer(raw, dtype="<f8", offset=start + hlen).reshape(shape).copy()
+    if isinstance(descr, str) and descr.startswith("<U") and descr[2:].isdigit() and shape == ():
+        need = int(descr[2:]) * 4
+        if payload != need:
+            raise bad(f"a string of {descr} needs {need} bytes, the entry holds {payload}")
+        try:
+            return np.array(raw[start + hlen:].decode("utf-32-le").rstrip("\0"))
+        except UnicodeDecodeError:
+            raise bad("its string is not UTF-32") from None
+    raise bad(f"dtype {descr!r} with shape {shape}: expected '<f8' or a 0-d '<U<n>' string")
+
+
+def check_manifest(path, data):
+    """A file its folder's MANIFEST lists (written last by stepgrad's runs, Note [One set of
+    outputs] in io/output_set.hpp) must hold the bytes listed: else a later run did not finish."""
+    manifest = os.path.join(os.path.dirname(path) or ".", "MANIFEST")
+    if not os.path.lexists(manifest):
+        return
+    text = read_file(manifest, 1 << 20).decode("utf-8", "replace").split("\n")
+    if not text or text[0] != "stepgrad manifest 1":
+        raise TwinError(f"{manifest}: not a stepgrad manifest")
+    run = None
+    for line in text[1:]:
+        key, _, value = line.partition(" ")
+        if key == "run":
+            run = value
+        elif key == "file":
+            sha, _, name = value.partition(" ")
+            if name == os.path.basename(path) and hashlib.sha256(data).hexdigest() != sha:
+                raise TwinError(f"{path}: not the file run {run} wrote ({manifest} lists other "
+                                "bytes): a later run did not finish, or it was changed since")
+
+
+def load_npz(path, names, allowed=None):
+    """The arrays of an .npz file, as strictly as stepgrad's loader: every member a named .npy,
+    stored or deflated, each once; sizes checked before anything is inflated (a member that
+    claims 2 GiB is refused from its directory entry, and no member is read past its claim);
+    nothing after the archive; the arrays `names`, and no other than `allowed` (default: names)."""
+    data = read_file(path, NPZ_FILE_CAP)
+    check_manifest(path, data)
+    end = data.rfind(b"PK\x05\x06")  # the end of central directory record
+    if end < 0 or end + 22 > len(data):
+        raise TwinError(f"{path}: not a zip file (an .npz is a zip of .npy files)")
+    if end + 22 + struct.unpack("<H", data[end + 20:end + 22])[0] != len(data):
+        raise TwinError(f"{path}: bytes after the end of the zip archive")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as e:
+        raise TwinError(f"{path}: not a readable zip file: {e}") from None
+    if len(infos) > NPZ_MAX_ENTRIES:
+        raise TwinError(f"{path}: {len(infos)} members, more than {NPZ_MAX_ENTRIES}")
+    arrays, total = {}, 0
+    for info in infos:
+        name = info.filename
+        if not name.endswith(".npy") or "/" in name:
+            raise TwinError(f"{path}: member '{name}' is not a NAME.npy array")
+        key = name[:-4]
+        if key in arrays:
+            raise TwinError(f"{path}: member '{name}' appears twice")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise TwinError(f"{path}: member '{name}': compression method {info.compress_type} "
+                            "(stored or deflated only)")
+        total += info.file_size
+        if info.file_size > NPZ_MAX_BYTES or total > NPZ_MAX_BYTES:
+            raise TwinError(f"{path}: member '{name}' inflates to {info.file_size} bytes, more "
+                            f"than the {NPZ_MAX_BYTES} a model or dump file can hold")
+        try:
+            with zf.open(info) as m:
+                raw = m.read(info.file_size + 1)  # never past its claim (+1 tells a lie)
+        except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError,
+                NotImplementedError) as e:
+            raise TwinError(f"{path}: member '{name}': {e}") from None
+        if len(raw) != info.file_size:
+            raise TwinError(f"{path}: member '{name}' holds {len(raw)} bytes, its entry says "
+                            f"{info.file_size}")
+        arrays[key] = parse_npy(path, name, raw)
+    missing = [k for k in names if k not in arrays]
+    if missing:
+        raise TwinError(f"{path}: no array {', '.join(missing)} (it holds {', '.join(arrays)})")
+    extra = [k for k in arrays if k not in (allowed or names)]
+    if extra:
+        raise TwinError(f"{path}: unexpected array {', '.join(extra)}")
+    return arrays
 
 
 def options_of(path, arrays):
     """The file's options line as a dict; refuses any network but the article's."""
     line = str(arrays.get("options", ""))
+    if any(ord(c) < 0x20 or ord(c) == 0x7f for c in line):  # it is printed: no fake lines
+        raise TwinError(f"{path}: options: a control character; refused")
     options = dict(w.split("=", 1) for w in line.split() if "=" in w)
     if options.get("bias") != "false" or options.get("activation") != "sigmoid":
         raise TwinError(f"{path}: options \"{line}\": the twin is the article's network "
@@ -225,7 +432,7 @@ def weights_of(path, arrays):
 # ---- evaluate ---------------------------------------------------------------------------------
 
 def evaluate(args):
-    arrays = load_npz(args.model, list(SHAPES))
+    arrays = load_npz(args.model, list(SHAPES) + ["options"], MODEL_ARRAYS)
     line, options = options_of(args.model, arrays)
     model = ArticleNetwork()
     model.load_state_dict(weights_of(args.model, arrays))  # stepgrad's arrays, PyTorch's names
@@ -257,8 +464,9 @@ def evaluate(args):
     if not args.compare:
         return 0
     try:
-        theirs = np.loadtxt(args.compare, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
-    except (OSError, ValueError) as e:
+        text = read_file(args.compare, 16 << 20).decode("ascii")
+        theirs = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
+    except (OSError, ValueError, UnicodeDecodeError) as e:
         raise TwinError(f"{args.compare}: not a predictions file of 11_evaluate: {e}") from None
     if theirs.shape != (len(test_y), 3) or not np.array_equal(theirs[:, 0], np.arange(len(test_y))):
         raise TwinError(f"{args.compare}: expected {len(test_y)} lines index,label,predicted, "
@@ -276,7 +484,7 @@ def evaluate(args):
 # ---- gradcheck --------------------------------------------------------------------------------
 
 def gradcheck(args):
-    d = load_npz(args.dump, ["X", "Y", "C", "gW0", "gW1", "gW2"] + list(SHAPES))
+    d = load_npz(args.dump, ["X", "Y", "C", "gW0", "gW1", "gW2", "options"] + list(SHAPES))
     line, _ = options_of(args.dump, d)
     X, Y = d["X"], d["Y"]
     if X.shape != (784,) or Y.shape != (10,) or sorted(Y.tolist()) != [0.0] * 9 + [1.0]:
@@ -348,12 +556,17 @@ def train_worker(rank, world, args, init_method, split=None):
     torchrun), so it prints its error, if any, flushes and leaves with os._exit."""
     if world == 1:
         return run_worker(rank, world, args, init_method, split)
+    die_with_parent()
     status = 0
     try:
         run_worker(rank, world, args, init_method, split)
     except BaseException as e:  # noqa: B036 -- every way out must reach os._exit below
         detail = str(e) if isinstance(e, (TwinError, OSError)) else f"{type(e).__name__}: {e}"
-        print(f"{PROG}: error: process {rank}: {detail}", file=sys.stderr)
+        if "Timed out" in detail or "timed out" in detail:
+            detail = (f"a peer process sent nothing for {args.timeout:g} s (--timeout): stopped "
+                      "or hung")
+        print(f"{PROG}: error: process {rank}: {' '.join(detail.split())[:300]}",
+              file=sys.stderr)
         status = 1
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -367,7 +580,10 @@ def run_worker(rank, world, args, init_method, split):
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)  # one core per process: the processes are the parallelism
     if world > 1:
-        dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world)
+        # A peer that stops answering (stopped, hung, killed) ends every collective after
+        # --timeout seconds, with an error, instead of a wait forever.
+        dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world,
+                                timeout=datetime.timedelta(seconds=args.timeout))
     train_x, train_y, test_x, test_y, description = split or load_split(args.data, "article")
     train_x, train_y = train_x[:args.limit], train_y[:args.limit]
     data = TensorDataset(inputs(train_x).T, torch.from_numpy(train_y.astype(np.int64)))
@@ -477,16 +693,70 @@ def train(args):
     if args.nproc == 1:
         train_worker(0, 1, args, None, split)
         return 0
-    with tempfile.TemporaryDirectory(prefix="pytorch_twin.") as folder:
+    remove_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX) as folder:
+        # "A live run": the lock is held by this process and inherited by its workers, so a
+        # killed run's folder is known by its free lock and removed by the next run.
+        lock = open(os.path.join(folder, ".lock"), "w")
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         # The processes meet through a file: no port to choose on one machine.
         init_method = "file://" + os.path.join(folder, "rendezvous")
-        try:
-            # fork: the processes inherit torch and the data instead of loading them again
-            mp.start_processes(train_worker, args=(args.nproc, args, init_method, split),
-                               nprocs=args.nproc, start_method="fork")
-        except mp.ProcessExitedException as e:
-            raise TwinError(f"process {e.error_index} exited with code {e.exit_code}") from None
+        # fork: the processes inherit torch and the data instead of loading them again
+        context = mp.start_processes(train_worker, args=(args.nproc, args, init_method, split),
+                                     nprocs=args.nproc, start_method="fork", join=False)
+        wait_for_workers(context.processes)
+        lock.close()
     return 0
+
+
+FOLDER_PREFIX = "pytorch_twin."
+
+
+def remove_stale_folders():
+    """Removes the rendezvous folders of killed runs: those whose lock no live process holds."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        path = os.path.join(base, name)
+        if not name.startswith(FOLDER_PREFIX) or os.path.islink(path) or not os.path.isdir(path):
+            continue
+        try:
+            with open(os.path.join(path, ".lock"), "r") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # alive, not ours, or being made
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def wait_for_workers(processes):
+    """Waits for the workers; when one fails, kills the others with SIGKILL (which also ends a
+    stopped one: torch's join sends SIGTERM, which a stopped process never acts on) and raises."""
+    while True:
+        codes = [p.exitcode for p in processes]
+        failed = [(i, c) for i, c in enumerate(codes) if c not in (None, 0)]
+        if failed:
+            for p in processes:
+                if p.exitcode is None:
+                    os.kill(p.pid, signal.SIGKILL)
+            for p in processes:
+                p.join()
+            i, c = failed[0]
+            how = f"was killed by signal {-c}" if c < 0 else f"exited with code {c}"
+            raise TwinError(f"process {i} {how}; the others were stopped")
+        if all(c == 0 for c in codes):
+            return
+        time.sleep(0.05)
+
+
+def die_with_parent():
+    """A worker dies with the process that started it (prctl PR_SET_PDEATHSIG): a killed run
+    leaves no worker waiting for peers that will never come."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent went before the prctl
+        os._exit(1)
 
 
 def check_batch(args, world):
@@ -500,13 +770,13 @@ def compare(args):
     """Model files' weights against the first's: the largest difference against the weights and
     against what training changed (W - W_init, W_init from the seed in the first file's
     options)."""
-    first = load_npz(args.first, list(SHAPES))
+    first = load_npz(args.first, list(SHAPES) + ["options"], MODEL_ARRAYS)
     wa = weights_of(args.first, first)
     _, options = options_of(args.first, first)
     initial = ArticleNetwork(int(options.get("seed", 42))).state_dict()
     failures = 0
     for other in args.others:
-        wb = weights_of(other, load_npz(other, list(SHAPES)))
+        wb = weights_of(other, load_npz(other, list(SHAPES) + ["options"], MODEL_ARRAYS))
         print(f"{args.first} vs {other}")
         print(f"{'':4} {'max |a - b|':>12} {'/ max |b|':>10} {'/ max |b - b_init|':>19}")
         failed = 0
@@ -553,6 +823,8 @@ def main(argv):
     t.add_argument("--lr", type=float, default=0.001, help="lambda in eq. (12)")
     t.add_argument("--seed", type=int, default=42, help="np.random.seed of the initial weights")
     t.add_argument("--save", help="write the trained weights as a stepgrad model file")
+    t.add_argument("--timeout", type=float, default=120,
+                   help="seconds a process waits for its peers before it gives up")
     c = sub.add_parser("compare", help="model files' weights, to --rtol of the change")
     c.add_argument("first", help="a model file (its seed= gives W_init)")
     c.add_argument("others", nargs="+", metavar="other", help="model files to compare with it")
@@ -563,6 +835,14 @@ def main(argv):
         parser.error(f"--nproc {args.nproc}: expected a whole number from 1 to 64")
     if args.command == "train" and (args.epochs < 1 or args.steps < 0):
         parser.error("--epochs must be at least 1 and --steps at least 0")
+    if args.command == "train" and not 0 <= args.seed < 2**32:
+        parser.error(f"--seed {args.seed}: expected a whole number from 0 to 4294967295")
+    if args.command == "train" and not (0 < args.timeout <= 86400):
+        parser.error(f"--timeout {args.timeout}: expected seconds from 1 to 86400")
+    if args.command == "train" and args.epochs * 49000 > 10**9:
+        parser.error(f"--epochs {args.epochs}: too many")
+    if args.command == "compare" and not (args.rtol > 0 and math.isfinite(args.rtol)):
+        parser.error(f"--rtol {args.rtol}: expected a positive number")
     try:
         return {"evaluate": evaluate, "gradcheck": gradcheck, "train": train,
                 "compare": compare}[args.command](args)
@@ -571,6 +851,15 @@ def main(argv):
         return 1
     except OSError as err:  # a file that cannot be written, a disk full ...
         print(f"{PROG}: error: {err}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{PROG}: error: out of memory", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:  # noqa: BLE001 -- one line, never a traceback
+        print(f"{PROG}: error: {type(err).__name__}: {' '.join(str(err).split())[:300]}",
+              file=sys.stderr)
         return 1
 
 

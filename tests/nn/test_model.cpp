@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <stepgrad/io/npz.hpp>
+#include <stepgrad/io/output_set.hpp>
 #include <stepgrad/nn/model.hpp>
 #include <stepgrad/nn/train.hpp>
 #include "common/check.hpp"
@@ -148,6 +149,48 @@ BOOST_AUTO_TEST_CASE(the_options_line_is_strict_and_errors_name_the_key_and_the_
   const OptionsLine kv = parse_options_line("recipe=fixed  split=article " + network);
   BOOST_TEST(kv.at("split") == "article");
   BOOST_TEST(kv.size() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(an_options_line_with_control_characters_is_refused) {
+  // Printed as it is, "\n\x1b[2K  accuracy: 0.9999" would fake lines of 11_evaluate.
+  TempDir dir("model");
+  const Network net;
+  const NpzEntry w0{"W0", net.W0.value}, w1{"W1", net.W1.value}, w2{"W2", net.W2.value};
+  const std::string network = net.options().describe();
+  for (const std::string& fake : {std::string("\naccuracy: 0.9999"), std::string("\x1b[2K"),
+                                  std::string("\r"), std::string("\x7f")}) {
+    const fs::path file = dir.path() / "model.npz";
+    save_npz(file, std::vector<NpzEntry>{w0, w1, w2, {"options", network + " note=" + fake}});
+    const std::string message = error_of(file);
+    BOOST_TEST(message.starts_with(file.string() + ": options: a control character (byte 0x"),
+               message);
+    BOOST_TEST(message.find('\n') == std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_model_its_manifest_lists_with_other_bytes_is_refused) {
+  // Note [One set of outputs]: the model of a run that did not finish, beside an older manifest.
+  TempDir dir("model");
+  const Network net;
+  const fs::path file = dir.path() / "model.npz";
+  std::string run;
+  {
+    OutputSet set(dir.path(), {"model.npz"});
+    save_model(set.path("model.npz"), net, kOptions + net.options().describe());
+    set.commit();
+    run = set.run_id();
+  }
+  BOOST_TEST(error_of(file).empty());
+  NetworkOptions seed2;
+  seed2.seed = 2;
+  const Network other(seed2);
+  save_model(file, other, kOptions + other.options().describe());  // a run killed before commit
+  BOOST_TEST(error_of(file) == file.string() + ": not the file run " + run + " of test_nn wrote (" +
+                                   (dir.path() / "MANIFEST").string() +
+                                   " lists other bytes): a later run did not finish, or it was "
+                                   "changed since");
+  fs::copy_file(file, dir.path() / "copy.npz");  // a file the manifest does not list: no claim
+  BOOST_TEST(error_of(dir.path() / "copy.npz").empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_save_leaves_nothing_behind) {

@@ -168,6 +168,48 @@ check "a partial copy with a corrupt mirror fails" rc_not_0 partial
 check "the files already there are untouched" test "$before" = "$after"
 check "no temp file is left" test "$(names "$dest")" = "t10k-images-idx3-ubyte t10k-labels-idx1-ubyte train-labels-idx1-ubyte"
 
+# ---- What stands where a file belongs (issue 23) ----
+# A folder, or a link to one, is an error, not "MNIST ready" (a file moved onto a folder landed
+# inside it); a FIFO is refused at once (reading it waited forever).
+for kind in folder link fifo; do
+    d=$tmp/odd_$kind
+    mkdir "$d"
+    case "$kind" in
+        folder) mkdir "$d/t10k-labels-idx1-ubyte" ;;
+        link) mkdir "$tmp/elsewhere_$kind"; ln -s "$tmp/elsewhere_$kind" "$d/t10k-labels-idx1-ubyte" ;;
+        fifo) mkfifo "$d/t10k-labels-idx1-ubyte" ;;
+    esac
+    run "odd_$kind" timeout 20 env STEPGRAD_MNIST_MIRROR="$good" "$fetch" --dest "$d"
+    check "a $kind where a file belongs: exit 1 at once (not a hang, not success)" rc_is "odd_$kind" 1
+    check "a $kind where a file belongs: one line naming it" lines "$tmp/odd_$kind.err" 1
+    check "a $kind where a file belongs: says what it is" contains "$tmp/odd_$kind.err" "t10k-labels-idx1-ubyte is a"
+done
+check "a folder where a file belongs: it is left alone, nothing landed in it" empty_dir "$tmp/odd_folder/t10k-labels-idx1-ubyte"
+
+# A mirror file that never ends is never read to its end: a link to /dev/zero is refused at
+# once, and a file longer than the dataset's is read only to its known size, then refused.
+endless=$tmp/endless
+cp -R "$good" "$endless"
+rm "$endless/t10k-labels-idx1-ubyte"
+ln -s /dev/zero "$endless/t10k-labels-idx1-ubyte"
+run endless timeout 20 env STEPGRAD_MNIST_MIRROR="$endless" "$fetch" --dest "$tmp/dest_endless"
+check "a mirror file linked to /dev/zero: fails at once" rc_is endless 1
+check "a mirror file linked to /dev/zero: is named" contains "$tmp/endless.err" "t10k-labels-idx1-ubyte: is a device, not a file"
+longer=$tmp/longer
+cp -R "$good" "$longer"
+head -c 100000 /dev/zero >>"$longer/t10k-labels-idx1-ubyte"
+run longer env STEPGRAD_MNIST_MIRROR="$longer" "$fetch" --dest "$tmp/dest_longer"
+check "a mirror file longer than the dataset's: refused by its size" contains "$tmp/longer.err" "t10k-labels-idx1-ubyte: longer than the 10008 bytes"
+
+# A corrupt .gz repaired from a mirror is not left beside the raw file that replaces it.
+d=$tmp/dest_badgz
+mkdir "$d"
+gz_of t10k-labels-idx1-ubyte >"$d/t10k-labels-idx1-ubyte.gz"
+printf '\xff' | dd of="$d/t10k-labels-idx1-ubyte.gz" bs=1 seek=100 conv=notrunc status=none
+run badgz env STEPGRAD_MNIST_MIRROR="$good" "$fetch" --dest "$d"
+check "a corrupt .gz in the dest: repaired from the mirror" rc_is badgz 0
+check "a corrupt .gz in the dest: gone, the four raw files alone" verified_dir "$d"
+
 # No source at all.
 run nothing env -u STEPGRAD_MNIST_MIRROR "$fetch" --dest "$tmp/nothing"
 check "with no source it fails" rc_not_0 nothing
