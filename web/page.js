@@ -667,7 +667,7 @@ function wireGraph() {
 }
 /** The drawing pad; returns it. */
 function wireDrawing() {
-  for (let d = 0; d < state.engine.sizes.layers[3]; ++d) $('draw-label').append(new Option(String(d), String(d)));
+  for (let d = 0; d < state.engine.sizes.layers.at(-1); ++d) $('draw-label').append(new Option(String(d), String(d)));
   const pad = new DrawPad(
     $('draw'),
     (pixels) => {
