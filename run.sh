@@ -76,13 +76,14 @@ build build --buildtype=release -Dwerror=true
 # with notebooks/ and the module stepgrad from build/python.
 if [ "$mode" = notebook ]; then exec scripts/serve-notebook; fi
 
-# The explorer (docs/explorer.md): the engine compiled with Emscripten into build-web/, with the
-# MNIST subset packed by build/web/pack_subset. Only what changed is rebuilt.
+# The explorer (docs/explorer.md, "How it is built"): the engine compiled with Emscripten by meson
+# (the cross file web/emscripten.ini) into build-web/, from the native build's source lists, with
+# the MNIST subset packed by build/web/pack_subset. Only what changed is rebuilt.
 # In the main job a failure here is reported and the tutorials still run; explore and test stop.
-say "building the explorer (build-web/)"
-if ! STEPGRAD_NATIVE_BUILD=build web/build.sh build-web >/dev/null; then
+[ -d build-web ] && [ ! -f build-web/build.ninja ] && rm -rf build-web  # the former web/build.sh's
+if ! build build-web --cross-file web/emscripten.ini -Dnative_build=build; then
     [ "$mode" = run ] || exit 1
-    say "the explorer was not built (web/build.sh failed above); the tutorials run without it"
+    say "the explorer was not built (see above); the tutorials run without it"
 fi
 explore_port=${STEPGRAD_EXPLORE_PORT:-8000}
 if [ "$mode" = explore ]; then

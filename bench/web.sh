@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The explorer's speed (docs/explorer.md, "Speed"): per-sample training in the page, forward +
 # backward of one digit, page load, bytes, in headless Chromium; beside them the native engine's
-# training rate on the same 2,000 samples (10_train). Needs the built explorer (web/build.sh),
+# training rate on the same 2,000 samples (10_train). Needs the built explorer (./run.sh builds build-web/),
 # web/node_modules (cd web && npm ci), chromium, and a native build with 10_train.
 #   bench/web.sh [BUILD_WEB]        STEPGRAD_NATIVE_BUILD=build-rel picks the native build
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 web=$(realpath "${1:-$root/build-web}")
 native=${STEPGRAD_NATIVE_BUILD:-$root/build}
-[ -f "$web/stepgrad_wasm.wasm" ] || { echo "bench/web.sh: $web is not built (web/build.sh)" >&2; exit 1; }
+[ -f "$web/stepgrad_wasm.wasm" ] || { echo "bench/web.sh: $web is not built (./run.sh, or ninja -C build-web)" >&2; exit 1; }
 [ -x "$native/tutorials/10_train" ] || { echo "bench/web.sh: no $native/tutorials/10_train" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

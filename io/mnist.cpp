@@ -3,9 +3,7 @@
 #include <stepgrad/io/mnist.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
-#include <cstring>
 #include <numeric>
 #include <utility>
 
@@ -104,77 +102,6 @@ ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesyste
   return make_image_set(read_idx(images, 3, "(count, rows, columns) for images", spare_images),
                         read_idx(labels, 1, "(count) for labels"), images.string(),
                         labels.string());
-}
-
-Subset::Subset(std::shared_ptr<const ImageSet> pool, std::vector<std::size_t> items)
-    : pool_(std::move(pool)), items_(std::move(items)) {
-  const std::size_t n = pool_ ? pool_->size() : 0;
-  for (std::size_t i : items_) {
-    if (i >= n) throw std::out_of_range(fmt::format("Subset: item {} of a pool of {}", i, n));
-  }
-}
-
-std::uint8_t Subset::label(std::size_t i) const { return pool_->labels[items_.at(i)]; }
-
-std::span<const std::uint8_t> Subset::pixels(std::size_t i) const {
-  return std::span(pool_->pixels).subspan(items_.at(i) * kImagePixels, kImagePixels);
-}
-
-void Subset::input(std::size_t i, Tensor& x) const {
-  const std::span<const std::uint8_t> p = pixels(i);
-  x.resize(Shape::vector(kImagePixels));
-  // Eight pixels at a time: most runs of eight are black (Note [Sparse inputs] in
-  // autodiff/kernels_fast.cpp), and eight zero bytes read as one zero word become eight +0.0
-  // without eight table lookups (the lookups took 6% of a per-sample step).
-  static_assert(kImagePixels % 8 == 0);
-  double* out = x.data();
-  for (std::size_t r = 0; r < kImagePixels; r += 8) {
-    std::uint64_t eight;
-    std::memcpy(&eight, p.data() + r, sizeof eight);
-    if (eight == 0) {
-      std::fill_n(out + r, 8, 0.0);
-    } else {
-      for (std::size_t k = r; k < r + 8; ++k) out[k] = kPixelValue[p[k]];
-    }
-  }
-}
-
-void Subset::one_hot(std::size_t i, Tensor& y) const {
-  const std::uint8_t l = label(i);
-  y.resize(Shape::vector(kNumClasses));
-  y.fill(0.0);
-  y[l] = 1.0;
-}
-
-void Subset::inputs(std::span<const std::size_t> samples, Tensor& X) const {
-  const std::size_t n = samples.size();
-  X.resize(Shape::matrix(kImagePixels, n));  // (784, count)
-  // Eight samples at a time, so that each row of X is written eight contiguous values at a time
-  // rather than one value per cache line (a column at a time took a fifth of a minibatch step).
-  constexpr std::size_t kTile = 8;
-  for (std::size_t k0 = 0; k0 < n; k0 += kTile) {
-    const std::size_t width = std::min(kTile, n - k0);
-    std::array<const std::uint8_t*, kTile> p{};
-    for (std::size_t k = 0; k < width; ++k) p[k] = pixels(samples[k0 + k]).data();
-    for (std::size_t r = 0; r < kImagePixels; ++r) {
-      double* row = X.data() + r * n + k0;
-      for (std::size_t k = 0; k < width; ++k) row[k] = kPixelValue[p[k][r]];
-    }
-  }
-}
-
-void Subset::one_hots(std::span<const std::size_t> samples, Tensor& Y) const {
-  Y.resize(Shape::matrix(kNumClasses, samples.size()));  // (10, count)
-  Y.fill(0.0);
-  for (std::size_t k = 0; k < samples.size(); ++k) Y(label(samples[k]), k) = 1.0;
-}
-
-Subset Subset::first(std::size_t n) const {
-  if (n > size()) {
-    throw std::out_of_range(fmt::format("Subset: the first {} of a subset of {}", n, size()));
-  }
-  return Subset(pool_, std::vector<std::size_t>(items_.begin(),
-                                                items_.begin() + static_cast<std::ptrdiff_t>(n)));
 }
 
 std::filesystem::path default_data_dir(DatasetKind dataset) {

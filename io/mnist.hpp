@@ -50,6 +50,12 @@ inline constexpr std::array<double, 256> kPixelValue = [] {
 }();
 inline constexpr std::size_t kNumClasses = 10;
 
+/// x becomes shape (784,) = pixels / 255.0 (eq. 1: O0 = X) for one image's 784 pixel bytes;
+/// std::invalid_argument for another count (Tensor::resize keeps x's allocation).
+void image_input(std::span<const std::uint8_t> pixels, Tensor& x);
+/// y becomes shape (10,): 1 at `label` (0-9), 0 elsewhere; std::invalid_argument past 9.
+void one_hot(std::size_t label, Tensor& y);
+
 /// n images of 28x28 uint8 and their labels, in file order.
 struct ImageSet {
   std::vector<std::uint8_t> pixels;  // (n, 784), row-major, 0..255
@@ -65,7 +71,8 @@ ImageSet make_image_set(IdxArray images, IdxArray labels, std::string_view image
 ImageSet load_idx_pair(const std::filesystem::path& images, const std::filesystem::path& labels,
                        std::size_t spare_images = 0);
 
-/// Which items of a shared pool, in which order (no copy of the pixels).
+/// Which items of a shared pool, in which order (no copy of the pixels). Its code is in
+/// subset.cpp, which needs no file system and no zlib (io/subset.hpp).
 class Subset {
  public:
   Subset() = default;
@@ -78,10 +85,10 @@ class Subset {
   std::uint8_t label(std::size_t i) const;
   /// The 784 pixels of sample i, 0..255, row by row.
   std::span<const std::uint8_t> pixels(std::size_t i) const;
-  /// x becomes shape (784,) = pixels / 255.0 (Tensor::resize keeps its allocation).
-  void input(std::size_t i, Tensor& x) const;
-  /// y becomes shape (10,): 1 at the label, 0 elsewhere.
-  void one_hot(std::size_t i, Tensor& y) const;
+  /// image_input of sample i's pixels.
+  void input(std::size_t i, Tensor& x) const { image_input(pixels(i), x); }
+  /// one_hot of sample i's label.
+  void one_hot(std::size_t i, Tensor& y) const { stepgrad::one_hot(label(i), y); }
   /// X becomes (784, k) for k samples: column j is sample samples[j] (the article's column
   /// vectors); std::out_of_range for a sample past the end.
   void inputs(std::span<const std::size_t> samples, Tensor& X) const;

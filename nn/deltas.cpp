@@ -64,6 +64,15 @@ Activations forward_pass(const Network& net, const Tensor& x) {
   return a;
 }
 
+Tensor forward_from(const Network& net, std::size_t l, const Tensor& Zl) {
+  if (l < 1 || l > 3) throw std::invalid_argument("forward_from: l is 1, 2 or 3");
+  const NetworkOptions& opt = net.options();
+  Tensor z = Zl;
+  if (l <= 1) z = layer(net.W1, net.b1, opt.bias, activate(opt.activation, z));  // eq. (3)
+  if (l <= 2) z = layer(net.W2, net.b2, opt.bias, activate(opt.activation, z));  // eq. (4)
+  return z;
+}
+
 Deltas delta_vectors(const Network& net, const Activations& a, const Tensor& y, Recipe recipe) {
   const Activation act = net.options().activation;
   Deltas d;

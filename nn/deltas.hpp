@@ -43,6 +43,10 @@ struct Deltas {
 /// eqs. (1)-(4) for x (784,) or a minibatch (784, B).
 Activations forward_pass(const Network& net, const Tensor& x);
 
+/// Z3 from a given Z_l (l = 1, 2 or 3): the rest of eqs. (2)-(4), O_l = A(Z_l) onward, at the
+/// network's weights. The cost as a function of Z_l alone, for its finite differences.
+Tensor forward_from(const Network& net, std::size_t l, const Tensor& Zl);
+
 /// eqs. (8)-(10) only: delta3, delta2 and delta1, the Delta matrices left empty.
 Deltas delta_vectors(const Network& net, const Activations& a, const Tensor& y, Recipe recipe);
 

@@ -2,7 +2,8 @@
 // from JavaScript through embind. Nothing here computes a number of its own: every value comes
 // from record_forward / backward (the tape), backward_pass (the hand-derived deltas),
 // numerical_gradient (finite differences) or TrainingStep (nn/step.hpp), as 10_train's; the
-// small graphs (SmallGraph) are recorded from the same ops as 01_neuron and 13_your_network.
+// small graphs (SmallGraph) are recorded from the same ops as 01_neuron and 13_your_network; the
+// test set is scored by evaluate (nn/train.hpp), the data read by unpack_subset (io/subset.hpp).
 // Besides printing, the only arithmetic here is compare()'s relative error of two tensors.
 // web/stepgrad.js wraps this class in the documented API (docs/explorer.md).
 #include <emscripten/bind.h>
@@ -11,10 +12,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <deque>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <stepgrad/autodiff/functions.hpp>
@@ -22,18 +24,18 @@
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/autodiff/random.hpp>
+#include <stepgrad/io/mnist.hpp>
+#include <stepgrad/io/subset.hpp>
 #include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/deltas.hpp>
 #include <stepgrad/nn/network.hpp>
 #include <stepgrad/nn/step.hpp>
+#include <stepgrad/nn/train.hpp>
 
 namespace stepgrad {
 namespace {
 
 using emscripten::val;
-
-constexpr std::size_t kPixels = 784;  // kLayerSizes[0]
-constexpr std::size_t kClasses = 10;  // kLayerSizes[3]
 
 // A copy of a tensor's elements as a fresh Float64Array (row-major, as the tensor stores them).
 val to_js(const Tensor& t) {
@@ -42,6 +44,11 @@ val to_js(const Tensor& t) {
 
 std::vector<std::uint8_t> bytes_from_js(const val& array) {
   return emscripten::convertJSArrayToNumberVector<std::uint8_t>(array);
+}
+
+// The one bounds check: i names an element of something with `size` of them.
+void check_index(std::size_t i, std::size_t size, std::string_view what) {
+  if (i >= size) throw std::out_of_range(std::string(what));
 }
 
 val shape_to_js(const Shape& s) {
@@ -67,51 +74,6 @@ val node_to_js(const Tape& tape, std::size_t i) {
   return out;
 }
 
-// The packed subset of MNIST (web/pack_subset.cpp writes it): "SGMN", u32 version 1, u32 n_train,
-// u32 n_test, then per set: n u32 MNIST indices (0-69999, OpenML's order), n*784 pixel bytes,
-// n label bytes. Little-endian, as WebAssembly is.
-struct Images {
-  std::vector<std::uint32_t> index;
-  std::vector<std::uint8_t> pixels;  // (n, 784)
-  std::vector<std::uint8_t> labels;  // (n,)
-  std::size_t size() const { return labels.size(); }
-};
-
-std::uint32_t read_u32(const std::vector<std::uint8_t>& b, std::size_t& at) {
-  if (at + 4 > b.size()) throw std::runtime_error("data: the file ends too early");
-  std::uint32_t v = 0;
-  std::memcpy(&v, b.data() + at, 4);
-  at += 4;
-  return v;
-}
-
-void read_images(const std::vector<std::uint8_t>& b, std::size_t& at, std::size_t n, Images& out) {
-  // at <= b.size() (read_u32 checked); the division keeps n * 789 from overflowing wasm32's size_t.
-  if (n > (b.size() - at) / (4 + kPixels + 1)) throw std::runtime_error("data: the file is short");
-  out.index.resize(n);
-  for (std::size_t i = 0; i < n; ++i) out.index[i] = read_u32(b, at);
-  out.pixels.assign(b.begin() + static_cast<std::ptrdiff_t>(at),
-                    b.begin() + static_cast<std::ptrdiff_t>(at + n * kPixels));
-  at += n * kPixels;
-  out.labels.assign(b.begin() + static_cast<std::ptrdiff_t>(at),
-                    b.begin() + static_cast<std::ptrdiff_t>(at + n));
-  at += n;
-  for (const std::uint8_t l : out.labels)
-    if (l >= kClasses) throw std::runtime_error("data: a label is not 0-9");
-}
-
-// x (784,) = pixels / 255 (eq. 1), as Subset::input computes it.
-void fill_input(const std::uint8_t* pixels, Tensor& x) {
-  x.resize(Shape::vector(kPixels));
-  for (std::size_t i = 0; i < kPixels; ++i) x[i] = static_cast<double>(pixels[i]) / 255.0;
-}
-
-void fill_one_hot(std::size_t label, Tensor& y) {
-  y.resize(Shape::vector(kClasses));
-  y.fill(0.0);
-  y[label] = 1.0;
-}
-
 class Explorer {
  public:
   explicit Explorer(std::uint32_t seed) : net_(options(seed)) {}
@@ -123,30 +85,19 @@ class Explorer {
     ++weights_version_;
   }
   std::uint32_t seed() const { return net_.options().seed; }
-  void load_data(const val& bytes) {
-    const std::vector<std::uint8_t> b = bytes_from_js(bytes);
-    std::size_t at = 0;
-    if (b.size() < 16 || std::memcmp(b.data(), "SGMN", 4) != 0)
-      throw std::runtime_error("data: not a stepgrad MNIST subset (no SGMN header)");
-    at = 4;
-    if (read_u32(b, at) != 1) throw std::runtime_error("data: unknown version");
-    const std::size_t n_train = read_u32(b, at);
-    const std::size_t n_test = read_u32(b, at);
-    read_images(b, at, n_train, train_);
-    read_images(b, at, n_test, test_);
-    if (at != b.size()) throw std::runtime_error("data: trailing bytes after the test set");
-  }
-  std::size_t train_size() const { return train_.size(); }
-  std::size_t test_size() const { return test_.size(); }
+  void load_data(const val& bytes) { data_ = unpack_subset(bytes_from_js(bytes)); }
+  std::size_t train_size() const { return data_.train.size(); }
+  std::size_t test_size() const { return data_.test.size(); }
   /// {pixels: Uint8Array(784), label, index} of training (set 0) or test (set 1) sample i.
   val sample(int set, std::size_t i) const {
-    const Images& s = set == 0 ? train_ : test_;
-    if (i >= s.size()) throw std::out_of_range("sample: no such sample");
+    const PackedSet& s = set == 0 ? data_.train : data_.test;
+    check_index(i, s.size(), "sample: no such sample");
+    const std::span<const std::uint8_t> pixels = s.samples.pixels(i);
     val out = val::object();
     out.set("pixels",
-            val(emscripten::typed_memory_view(kPixels, &s.pixels[i * kPixels])).call<val>("slice"));
-    out.set("label", s.labels[i]);
-    out.set("index", s.index[i]);
+            val(emscripten::typed_memory_view(pixels.size(), pixels.data())).call<val>("slice"));
+    out.set("label", s.samples.label(i));
+    out.set("index", s.mnist_index[i]);
     return out;
   }
 
@@ -155,11 +106,12 @@ class Explorer {
   /// evaluates the hand-derived deltas of `recipe` ("fixed" or "article") at the same weights.
   void explain(const val& pixels, std::size_t label, const std::string& recipe) {
     const std::vector<std::uint8_t> p = bytes_from_js(pixels);
-    if (p.size() != kPixels) throw std::invalid_argument("explain: an image is 784 pixel bytes");
-    if (label >= kClasses) throw std::invalid_argument("explain: the label is 0-9");
+    if (p.size() != kImagePixels)
+      throw std::invalid_argument("explain: an image is 784 pixel bytes");
+    if (label >= kNumClasses) throw std::invalid_argument("explain: the label is 0-9");
     recipe_ = parse_enum<Recipe>(recipe, "recipe");
-    fill_input(p.data(), x_);
-    fill_one_hot(label, y_);
+    image_input(p, x_);
+    one_hot(label, y_);
     forward_ = tape_gradients(tape_, net_, x_, y_);  // the tape: forward, then backward(C)
     activations_ = forward_pass(net_, x_);           // eqs. (1)-(4) by hand
     deltas_ = backward_pass(net_, activations_, y_, recipe_);  // eqs. (8)-(11)
@@ -174,8 +126,7 @@ class Explorer {
   /// {index, name, op, label, shape, value, grad (null when no gradient reached it), inputs};
   /// without `data`, value and grad are left out (and hasGrad says whether there is one).
   val node(std::size_t i, bool data) {
-    check_explained();
-    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    check_node(i);
     Node& n = tape_.node(i);
     val out = node_to_js(tape_, i);
     out.set("hasGrad", !n.gradient().empty());
@@ -191,8 +142,7 @@ class Explorer {
   /// Node i's backward rules with their numbers, one line per input, as --trace prints them
   /// ("grad Z2 += grad O2 ⊙ O2 (1 - O2) = ... = ..."; explain_backward, autodiff/print.hpp).
   std::string backward_text(std::size_t i, int precision) {
-    check_explained();
-    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    check_node(i);
     PrintOptions opts;
     opts.precision = precision;
     return explain_backward(tape_, i, opts);
@@ -200,13 +150,11 @@ class Explorer {
   /// Node i's value alone, or its gradient alone (null when none reached it): an update of the
   /// page copies only the arrays it draws.
   val node_value(std::size_t i) {
-    check_explained();
-    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    check_node(i);
     return to_js(tape_.node(i).value());
   }
   val node_grad(std::size_t i) {
-    check_explained();
-    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    check_node(i);
     Node& n = tape_.node(i);
     return n.gradient().empty() ? val::null() : to_js(n.grad());
   }
@@ -214,8 +162,7 @@ class Explorer {
   /// no copy (null for a missing gradient): valid only until the engine runs again, so the caller
   /// copies it at once into a buffer of its own (web/stepgrad.js, `reuse`).
   val node_view(std::size_t i, bool grad) {
-    check_explained();
-    if (i >= tape_.size()) throw std::out_of_range("node: no such node");
+    check_node(i);
     Node& n = tape_.node(i);
     if (grad && n.gradient().empty()) return val::null();
     const Tensor& t = grad ? n.grad() : n.value();
@@ -230,7 +177,7 @@ class Explorer {
     if (a.size() != b.size()) throw std::invalid_argument("compare: the sizes differ");
     const std::vector<std::size_t> idx =
         emscripten::convertJSArrayToNumberVector<std::size_t>(indices);
-    check_indices(idx, a.size());
+    for (const std::size_t i : idx) check_index(i, a.size(), "compare: index past the end");
     double worst = 0.0;
     for (std::size_t i = 0; i < a.size(); ++i) {
       const double d = std::max(std::abs(a[i]), std::abs(b[i]));
@@ -258,27 +205,22 @@ class Explorer {
   /// C = -Y · log O3 of the last explain()'s sample; target is W0, W1, W2, Z1, Z2 or Z3.
   val finite_differences(const std::string& target, const val& indices) {
     check_explained();
+    constexpr const char* kPastTheEnd = "finite_differences: index past the end";
     const std::vector<std::size_t> idx =
         emscripten::convertJSArrayToNumberVector<std::size_t>(indices);
     GradCheckOptions defaults;
     Tensor result;
     if (target == "W0" || target == "W1" || target == "W2") {
       Parameter& w = net_.weight(static_cast<std::size_t>(target[1] - '0'));
-      check_indices(idx, w.value.size());
+      for (const std::size_t i : idx) check_index(i, w.value.size(), kPastTheEnd);
       const LossFn loss = [&] { return cross_entropy(forward_pass(net_, x_).Z3, y_); };
       result = numerical_gradient(loss, w.value, defaults.h, idx);
     } else if (target == "Z1" || target == "Z2" || target == "Z3") {
       // C as a function of Z_l alone: the rest of eqs. (2)-(4) from Z_l on.
-      const int l = target[1] - '0';
+      const std::size_t l = static_cast<std::size_t>(target[1] - '0');
       Tensor z = l == 1 ? activations_.Z1 : l == 2 ? activations_.Z2 : activations_.Z3;
-      check_indices(idx, z.size());
-      const LossFn loss = [&, l] {
-        Tensor zl = z;
-        const auto sigmoid = [](double v) { return fn::sigmoid(v); };  // eq. (5)
-        if (l <= 1) zl = matmul(net_.W1.value, map(zl, sigmoid));
-        if (l <= 2) zl = matmul(net_.W2.value, map(zl, sigmoid));
-        return cross_entropy(zl, y_);
-      };
+      for (const std::size_t i : idx) check_index(i, z.size(), kPastTheEnd);
+      const LossFn loss = [&, l] { return cross_entropy(forward_from(net_, l, z), y_); };
       result = numerical_gradient(loss, z, defaults.h, idx);
     } else {
       throw std::invalid_argument("finite_differences: the target is W0-W2 or Z1-Z3");
@@ -302,7 +244,8 @@ class Explorer {
   /// recipe fixed runs the tape engine, article the fused deltas, as 10_train does.
   /// Returns {cost: sum of the article's cost, correct: how many O3 had the label on top}.
   val train(std::size_t first, std::size_t count, const std::string& recipe, double lr) {
-    if (train_.size() == 0) throw std::runtime_error("train: no data loaded");
+    const Subset& samples = data_.train.samples;
+    if (samples.size() == 0) throw std::runtime_error("train: no data loaded");
     if (!(lr > 0.0)) throw std::invalid_argument("train: lr must be a positive number");
     const Recipe r = parse_enum<Recipe>(recipe, "recipe");
     const Engine engine = effective_engine(r, Engine::tape);
@@ -312,9 +255,9 @@ class Explorer {
     double cost = 0.0;
     std::size_t correct = 0;
     for (std::size_t k = 0; k < count; ++k) {
-      const std::size_t i = (first + k) % train_.size();
-      fill_input(&train_.pixels[i * kPixels], tx_);
-      fill_one_hot(train_.labels[i], ty_);
+      const std::size_t i = (first + k) % samples.size();
+      samples.input(i, tx_);
+      samples.one_hot(i, ty_);
       const StepResult s = step_.step(net_, tx_, ty_, engine, r, lr);
       cost += s.cost_sum;
       correct += s.correct;
@@ -324,36 +267,17 @@ class Explorer {
     out.set("correct", correct);
     return out;
   }
-  /// Accuracy and mean article cost on the test subset (forward_pass, 512 columns at a time).
-  val evaluate() {
-    constexpr std::size_t kChunk = 512;
-    std::size_t correct = 0;
-    double cost = 0.0;
-    Tensor X;
-    Tensor Y;
-    for (std::size_t first = 0; first < test_.size(); first += kChunk) {
-      const std::size_t n = std::min(kChunk, test_.size() - first);
-      X.resize(Shape::matrix(kPixels, n));
-      Y.resize(Shape::matrix(kClasses, n));
-      Y.fill(0.0);
-      for (std::size_t k = 0; k < n; ++k) {
-        for (std::size_t r = 0; r < kPixels; ++r)
-          X(r, k) = static_cast<double>(test_.pixels[(first + k) * kPixels + r]) / 255.0;
-        Y(test_.labels[first + k], k) = 1.0;
-      }
-      const Activations a = forward_pass(net_, X);
-      cost += article_cost(a.O3, Y) * static_cast<double>(n);
-      correct += count_correct(a.O3, Y);
-    }
+  /// Accuracy and mean article cost on the test subset, as 10_train scores its test set.
+  val evaluate() const {
+    const Evaluation e = stepgrad::evaluate(net_, data_.test.samples);
     val out = val::object();
-    const double n = static_cast<double>(test_.size());
-    out.set("accuracy", test_.size() ? static_cast<double>(correct) / n : 0.0);
-    out.set("cost", test_.size() ? cost / n : 0.0);
+    out.set("accuracy", e.accuracy);
+    out.set("cost", e.cost);
     return out;
   }
   /// W0, W1 or W2 (l = 0, 1, 2) as a Float64Array, row-major (out x in).
   val weight(std::size_t l) const {
-    if (l > 2) throw std::out_of_range("weight: l is 0, 1 or 2");
+    check_index(l, kLayerSizes.size() - 1, "weight: l is 0, 1 or 2");
     return to_js(net_.weight(l).value);
   }
 
@@ -366,9 +290,9 @@ class Explorer {
   void check_explained() const {
     if (!explained_) throw std::logic_error("call explain() first");
   }
-  static void check_indices(const std::vector<std::size_t>& idx, std::size_t size) {
-    for (const std::size_t i : idx)
-      if (i >= size) throw std::out_of_range("finite_differences: index past the end");
+  void check_node(std::size_t i) const {
+    check_explained();
+    check_index(i, tape_.size(), "node: no such node");
   }
   const Tensor& lookup(const std::string& key) {
     check_explained();
@@ -397,7 +321,7 @@ class Explorer {
   bool explained_ = false;
   std::uint32_t explain_id_ = 0;
   std::uint32_t weights_version_ = 0;
-  Images train_, test_;
+  PackedSubset data_;
 };
 
 // ---- small graphs: 01_neuron's neuron and 13_your_network's XOR, every scalar shown ----
@@ -427,8 +351,7 @@ class SmallGraph {
   /// Sets element i (flat, row-major) of a leaf: an input (O0, Y) or a parameter (W, W0, b0...).
   void set(const std::string& leaf, std::size_t i, double v) {
     Tensor& t = leaf_value(leaf);
-    if (i >= t.size())
-      throw std::out_of_range("set: " + leaf + " has no element " + std::to_string(i));
+    check_index(i, t.size(), "set: " + leaf + " has no element " + std::to_string(i));
     if (!std::isfinite(v)) throw std::invalid_argument("set: the value must be a finite number");
     t[i] = v;
   }
@@ -494,11 +417,23 @@ class SmallGraph {
   Tape tape_;
 };
 
+/// kLayerSizes (784, 128, 64, 10) as a JavaScript array.
+val layer_sizes() {
+  val out = val::array();
+  for (const std::size_t n : kLayerSizes) out.call<void>("push", n);
+  return out;
+}
+
 /// One number as the CLI prints a tensor's element ("0.8100", "-0.0978"): the engine's printing.
 std::string format_number(double v, int precision) {
   PrintOptions opts;
   opts.precision = precision;
   return format_values(Tensor::scalar(v), opts);
+}
+
+/// The index of the largest of an array's numbers (the first on ties): Tensor's argmax.
+std::size_t argmax_of(const val& values) {
+  return argmax(Tensor::vector(emscripten::convertJSArrayToNumberVector<double>(values)));
 }
 
 // embind reports a C++ exception as a bare pointer; this turns it into its message.
@@ -543,5 +478,10 @@ EMSCRIPTEN_BINDINGS(stepgrad) {
       .function("step", &stepgrad::SmallGraph::step)
       .function("leaf", &stepgrad::SmallGraph::leaf);
   emscripten::function("formatNumber", &stepgrad::format_number);
+  emscripten::function("argmax", &stepgrad::argmax_of);
+  // The sizes the page draws with: an image's rows and columns, the network's layers.
+  emscripten::constant("imageRows", stepgrad::kImageRows);
+  emscripten::constant("imageCols", stepgrad::kImageCols);
+  emscripten::function("layerSizes", &stepgrad::layer_sizes);
   emscripten::function("exceptionMessage", &stepgrad::exception_message);
 }

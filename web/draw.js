@@ -6,20 +6,22 @@ export class DrawPad {
     this.canvas = canvas;
     this.onChange = onChange;
     this.onEnd = onEnd;
-    this.pixels = new Float32Array(784);  // 0..1
+    this.pixels = new Float32Array(784); // 0..1
     this.down = false;
     this.pending = false;
-    canvas.style.touchAction = 'none';  // a finger draws instead of scrolling the page
+    canvas.style.touchAction = 'none'; // a finger draws instead of scrolling the page
     canvas.addEventListener('pointerdown', (e) => {
       this.down = true;
       canvas.setPointerCapture(e.pointerId);
       this.stroke(e);
     });
-    canvas.addEventListener('pointermove', (e) => { if (this.down) this.stroke(e); });
+    canvas.addEventListener('pointermove', (e) => {
+      if (this.down) this.stroke(e);
+    });
     const up = () => {
       if (!this.down) return;
       this.down = false;
-      requestAnimationFrame(() => this.onEnd?.());  // after the frame's pending onChange
+      requestAnimationFrame(() => this.onEnd?.()); // after the frame's pending onChange
     };
     canvas.addEventListener('pointerup', up);
     canvas.addEventListener('pointercancel', up);
@@ -27,7 +29,8 @@ export class DrawPad {
   }
   stroke(e) {
     const r = this.canvas.getBoundingClientRect();
-    const x = ((e.clientX - r.left) / r.width) * 28, y = ((e.clientY - r.top) / r.height) * 28;
+    const x = ((e.clientX - r.left) / r.width) * 28,
+      y = ((e.clientY - r.top) / r.height) * 28;
     for (let py = Math.floor(y - 2); py <= y + 2; ++py) {
       for (let px = Math.floor(x - 2); px <= x + 2; ++px) {
         if (px < 0 || py < 0 || px >= 28 || py >= 28) continue;
@@ -48,7 +51,9 @@ export class DrawPad {
       this.onChange(this.bytes());
     });
   }
-  bytes() { return Uint8Array.from(this.pixels, (v) => Math.round(v * 255)); }
+  bytes() {
+    return Uint8Array.from(this.pixels, (v) => Math.round(v * 255));
+  }
   set(bytes) {
     for (let i = 0; i < 784; ++i) this.pixels[i] = bytes[i] / 255;
     this.changed();

@@ -14,8 +14,8 @@ export class GraphView {
     this.onEdit = onEdit;
     this.graph = null;
     this.kind = null;
-    this.edits = new Map();  // "leaf.i" -> value, in the order they were made
-    this.cells = [];         // per node: [{value: el, grad: el}] per element
+    this.edits = new Map(); // "leaf.i" -> value, in the order they were made
+    this.cells = []; // per node: [{value: el, grad: el}] per element
     this.nodes = [];
   }
 
@@ -56,8 +56,12 @@ export class GraphView {
     this.onEdit?.();
   }
   /** "O0.0:0.7,W.1:-0.3": the edits, for the URL hash. */
-  editsText() { return [...this.edits].map(([k, v]) => `${k}:${v}`).join(','); }
-  static parseEditsText(edits) { return [...edits].map(([k, v]) => `${k}:${v}`).join(','); }
+  editsText() {
+    return [...this.edits].map(([k, v]) => `${k}:${v}`).join(',');
+  }
+  static parseEditsText(edits) {
+    return [...edits].map(([k, v]) => `${k}:${v}`).join(',');
+  }
   static parseEdits(text) {
     const out = new Map();
     for (const part of (text ?? '').split(',')) {
@@ -79,7 +83,9 @@ export class GraphView {
       if (users.length) depth[n.index] = Math.min(...users) - 1;
     }
     const cols = [];
-    this.nodes.forEach((n) => { (cols[depth[n.index]] ??= []).push(n); });
+    this.nodes.forEach((n) => {
+      (cols[depth[n.index]] ??= []).push(n);
+    });
     return cols.filter(Boolean);
   }
   build_() {
@@ -182,8 +188,10 @@ export class GraphView {
       for (const i of n.inputs) {
         const from = this.boxes[i].getBoundingClientRect();
         // top to bottom, as graphviz's rankdir=TB: from the input's bottom to the node's top
-        const x1 = (from.left + from.right) / 2 - base.left, y1 = from.bottom - base.top;
-        const x2 = (to.left + to.right) / 2 - base.left, y2 = to.top - base.top;
+        const x1 = (from.left + from.right) / 2 - base.left,
+          y1 = from.bottom - base.top;
+        const x2 = (to.left + to.right) / 2 - base.left,
+          y2 = to.top - base.top;
         const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
         const my = (y1 + y2) / 2;
         path.setAttribute('d', `M${x1},${y1} C${x1},${my} ${x2},${my} ${x2},${y2}`);

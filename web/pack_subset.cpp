@@ -1,14 +1,12 @@
 // Packs the explorer's data: the first N training and M test images of the article's split
 // (io/mnist.hpp's load_split, the same items 10_train uses, in the same order) into one small
-// file the page fetches. Format (read by web/bindings.cpp): "SGMN", u32 version 1, u32 N, u32 M,
-// then per set: its u32 MNIST indices (0-69999, OpenML's order), its pixels (784 bytes each),
-// its labels (one byte each). Little-endian.
+// file the page fetches, in io/subset.hpp's format (pack_subset writes it, unpack_subset reads it
+// in the page's engine, web/bindings.cpp).
 //   pack_subset --data data/mnist --train 2000 --test 1000 --out build-web/mnist-subset.bin
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
-#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -18,21 +16,9 @@
 
 #include <stepgrad/io/files.hpp>
 #include <stepgrad/io/mnist.hpp>
+#include <stepgrad/io/subset.hpp>
 
 namespace {
-
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  for (int k = 0; k < 4; ++k) out.push_back(static_cast<std::uint8_t>((v >> (8 * k)) & 0xffu));
-}
-
-void put_set(std::vector<std::uint8_t>& out, const stepgrad::Subset& s, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) put_u32(out, static_cast<std::uint32_t>(s.index(i)));
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::span<const std::uint8_t> pixels = s.pixels(i);
-    out.insert(out.end(), pixels.begin(), pixels.end());
-  }
-  for (std::size_t i = 0; i < n; ++i) out.push_back(s.label(i));
-}
 
 // A positive whole number; "abc", "-5", "3x" and one past size_t's range are errors.
 std::size_t parse_count(std::string_view flag, std::string_view text) {
@@ -73,12 +59,8 @@ int main(int argc, char** argv) {
       throw std::invalid_argument(
           fmt::format("the article split has {} training and {} test images", split.train.size(),
                       split.test.size()));
-    std::vector<std::uint8_t> out{'S', 'G', 'M', 'N'};
-    put_u32(out, 1);
-    put_u32(out, static_cast<std::uint32_t>(n_train));
-    put_u32(out, static_cast<std::uint32_t>(n_test));
-    put_set(out, split.train, n_train);
-    put_set(out, split.test, n_test);
+    const std::vector<std::uint8_t> out =
+        stepgrad::pack_subset(split.train.first(n_train), split.test.first(n_test));
     stepgrad::write_file_atomic(out_path, out);  // never a half-written file (R16)
     fmt::print("{}: {} training and {} test images of the article split, {} bytes\n", out_path,
                n_train, n_test, out.size());

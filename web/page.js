@@ -1,27 +1,64 @@
 // The explorer page: draws the tape of web/stepgrad.js's Explanation, steps it forward then
 // backward, shows the three-way check, lets you draw a digit and train. Every number shown comes
-// from the engine (web/bindings.cpp); this file only draws them and keeps the state in the URL.
+// from the engine (web/bindings.cpp), and so do the sizes it draws with (StepGrad.sizes); this
+// file only draws them and keeps the state in the URL.
+// All of the page's state is one object, `state`; the render functions take what they draw.
 import { StepGrad } from './stepgrad.js';
 import { DrawPad } from './draw.js';
 import { GraphView } from './graph.js';
 
 const $ = (id) => document.getElementById(id);
 
+/** A new element: h('td', { className: 'bad' }, 'text', child, ...); props are its properties. */
+function h(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  Object.assign(e, props);
+  e.append(...children);
+  return e;
+}
+
 // Which hand-derived value each tape gradient is checked against (eqs. 8-11).
 const kHand = { Z3: 'delta3', Z2: 'delta2', Z1: 'delta1', W2: 'Delta2', W1: 'Delta1', W0: 'Delta0' };
-const kEquation = { O0: '(1)', Z1: '(2)', O1: '(2)', Z2: '(3)', O2: '(3)', Z3: '(4)', O3: '(4)', cost: '(7)', C: '(8)' };
+const kEquation = {
+  O0: '(1)',
+  Z1: '(2)',
+  O1: '(2)',
+  Z2: '(3)',
+  O2: '(3)',
+  Z3: '(4)',
+  O3: '(4)',
+  cost: '(7)',
+  C: '(8)',
+};
+const kMaxSeed = 4294967295; // the engine's seed is a uint32: embind would silently wrap a larger one
+const kImageScale = 4; // the input image's pixels are 4 x 4 on the screen
+const kTileColumns = 16; // W0's rows are drawn as images, 16 to a row, one pixel apart
+const kEvalEvery = 500; // training steps between two points of the accuracy curve
 
-const state = { seed: 42, sample: 0, recipe: 'fixed', step: 0, drawn: null, drawnLabel: 0, graph: 'neuron', graphEdits: '' };
-let graphView = null;
-let sg = null;
-let explanation = null;
-let steps = [];  // [{node, phase: 'forward'|'backward'}]
-let playing = null;
-const fdCache = new Map();
-// While a stroke is being drawn, each frame's update skips the finite differences of the check
-// (24 forward passes at W0); they run when the stroke ends.
-let stroking = false;
-const strokeMs = [];  // the page update of each frame of the strokes, for bench/web.sh
+const state = {
+  // what the URL holds: #seed=42&sample=0&recipe=fixed&step=0&graph=neuron&edit=...
+  seed: 42,
+  sample: 0,
+  recipe: 'fixed',
+  step: 0,
+  graph: 'neuron',
+  graphEdits: '',
+  // the drawing pad's image (784 pixel bytes) when it is the one explained, and its label
+  drawn: null,
+  drawnLabel: 0,
+  // While a stroke is being drawn, each frame's update skips the finite differences of the check
+  // (24 forward passes at W0); they run when the stroke ends.
+  stroking: false,
+  strokeMs: [], // the page update of each frame of the strokes, for bench/web.sh
+  engine: null, // the StepGrad
+  explanation: null, // the explained sample
+  steps: [], // [{node, phase: 'forward'|'backward'}]
+  fd: new Map(), // finite differences already computed for this explanation, by node
+  cards: null, // the tape's cards: {names, list: [{card, value, grad}]}
+  graphView: null, // the small graph (GraphView)
+  playing: null, // the play button's timer
+  training: { trainer: null, running: false, points: [], rate: 0 },
+};
 
 // ---- colours: red positive, blue negative, white zero, scaled by the largest |value| ----
 function rgbInto(data, at, v, scale) {
@@ -35,9 +72,13 @@ function rgbInto(data, at, v, scale) {
 // The same colours as one 32-bit RGBA word per pixel, from a table of 511 levels (-255..255):
 // W0's 128 tiles are 100,352 pixels, repainted at each frame of a stroke.
 const kColours = (() => {
-  const lut = new Uint32Array(511), px = new Uint8ClampedArray(4);
+  const lut = new Uint32Array(511);
+  const px = new Uint8ClampedArray(4);
   const word = new Uint32Array(px.buffer);
-  for (let k = -255; k <= 255; ++k) { rgbInto(px, 0, k, 255); lut[k + 255] = word[0]; }
+  for (let k = -255; k <= 255; ++k) {
+    rgbInto(px, 0, k, 255);
+    lut[k + 255] = word[0];
+  }
   return lut;
 })();
 function fillColours(words, at, values, from, to, scale) {
@@ -53,56 +94,88 @@ function maxAbs(a, from = 0, to = a.length) {
 // ---- drawing one tensor on a canvas; returns a function (x, y) -> flat index or -1 ----
 // A canvas keeps its size, its ImageData and its scratch canvas from one repaint to the next: a
 // stroke on the drawing pad repaints the same views many times a second.
+const scratch = new WeakMap(); // canvas -> {img: ImageData, tmp: OffscreenCanvas}
+function scratchOf(canvas) {
+  let s = scratch.get(canvas);
+  if (!s) scratch.set(canvas, (s = { img: null, tmp: null }));
+  return s;
+}
 function setSize(canvas, w, h) {
   if (canvas.width !== w) canvas.width = w;
   if (canvas.height !== h) canvas.height = h;
 }
 function imageData(ctx, w, h) {
-  const c = ctx.canvas;
-  if (!c.img_ || c.img_.width !== w || c.img_.height !== h) c.img_ = ctx.createImageData(w, h);
-  return c.img_;
+  const s = scratchOf(ctx.canvas);
+  if (!s.img || s.img.width !== w || s.img.height !== h) s.img = ctx.createImageData(w, h);
+  return s.img;
 }
-function paint(canvas, node, values, kind) {
+function drawScaled(ctx, img, kx, ky) {
+  const s = scratchOf(ctx.canvas);
+  if (!s.tmp || s.tmp.width !== img.width || s.tmp.height !== img.height) {
+    s.tmp = new OffscreenCanvas(img.width, img.height);
+  }
+  s.tmp.getContext('2d').putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(s.tmp, 0, 0, img.width * kx, img.height * ky);
+}
+/** The input image O0 (values in [0, 1]) as a picture, `sizes.imageRows` x `imageCols`. */
+function paintImage(canvas, values, sizes) {
+  const { imageRows: rows, imageCols: cols } = sizes;
   const ctx = canvas.getContext('2d');
-  const [rows, cols] = node.shape.length === 2 ? node.shape : [node.shape[0] ?? 1, 1];
-  if (node.name === 'O0' && kind === 'value') {  // the image, as a 28x28 picture
-    setSize(canvas, 112, 112);
-    const img = imageData(ctx, 28, 28);
-    for (let i = 0; i < 784; ++i) {
-      const g = Math.round(255 * (1 - values[i]));
-      img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = g;
-      img.data[4 * i + 3] = 255;
+  setSize(canvas, cols * kImageScale, rows * kImageScale);
+  const img = imageData(ctx, cols, rows);
+  for (let i = 0; i < rows * cols; ++i) {
+    const g = Math.round(255 * (1 - values[i]));
+    img.data[4 * i] = img.data[4 * i + 1] = img.data[4 * i + 2] = g;
+    img.data[4 * i + 3] = 255;
+  }
+  drawScaled(ctx, img, kImageScale, kImageScale);
+  return (x, y) => Math.floor(y / kImageScale) * cols + Math.floor(x / kImageScale);
+}
+/** W0's rows (shape [rows, pixels]) as images, kTileColumns to a row, each tile its own scale. */
+function paintTiles(canvas, shape, values, sizes) {
+  const { imageRows: rows, imageCols: cols } = sizes;
+  const [tiles, pixels] = shape;
+  const tileRows = Math.ceil(tiles / kTileColumns);
+  const ctx = canvas.getContext('2d');
+  setSize(canvas, kTileColumns * (cols + 1), tileRows * (rows + 1));
+  const img = imageData(ctx, canvas.width, canvas.height);
+  img.data.fill(255);
+  const words = new Uint32Array(img.data.buffer);
+  for (let r = 0; r < tiles; ++r) {
+    const ox = (r % kTileColumns) * (cols + 1);
+    const oy = Math.floor(r / kTileColumns) * (rows + 1);
+    const s = maxAbs(values, r * pixels, (r + 1) * pixels);
+    for (let y = 0; y < rows; ++y) {
+      const from = r * pixels + y * cols;
+      fillColours(words, (oy + y) * canvas.width + ox, values, from, from + cols, s);
     }
-    drawScaled(ctx, img, 4, 4);
-    return (x, y) => Math.floor(y / 4) * 28 + Math.floor(x / 4);
   }
-  if (node.name === 'W0') {  // W0's 128 rows as 28x28 tiles, 16 x 8, each tile its own scale
-    setSize(canvas, 16 * 29, 8 * 29);
-    const img = imageData(ctx, canvas.width, canvas.height);
-    img.data.fill(255);
-    const words = new Uint32Array(img.data.buffer);
-    for (let r = 0; r < 128; ++r) {
-      const ox = (r % 16) * 29, oy = Math.floor(r / 16) * 29;
-      const s = maxAbs(values, r * 784, (r + 1) * 784);
-      for (let y = 0; y < 28; ++y) {
-        fillColours(words, (oy + y) * canvas.width + ox, values, r * 784 + y * 28, r * 784 + y * 28 + 28, s);
-      }
-    }
-    ctx.putImageData(img, 0, 0);
-    return (x, y) => {
-      const tx = Math.floor(x / 29), ty = Math.floor(y / 29), px = x % 29, py = y % 29;
-      if (tx >= 16 || ty >= 8 || px >= 28 || py >= 28) return -1;
-      return (ty * 16 + tx) * 784 + py * 28 + px;
-    };
-  }
-  if (values.length === 1) {  // a scalar: its number
-    setSize(canvas, 120, 28);
-    ctx.clearRect(0, 0, 120, 28);
-    ctx.fillStyle = '#222'; ctx.font = '16px monospace';
-    ctx.fillText(sg.formatNumber(values[0], 4), 4, 20);
-    return () => 0;
-  }
-  // vectors as columns (the article's column vectors), matrices as heat maps
+  ctx.putImageData(img, 0, 0);
+  return (x, y) => {
+    const tx = Math.floor(x / (cols + 1));
+    const ty = Math.floor(y / (rows + 1));
+    const px = x % (cols + 1);
+    const py = y % (rows + 1);
+    const r = ty * kTileColumns + tx;
+    if (tx >= kTileColumns || r >= tiles || px >= cols || py >= rows) return -1;
+    return r * pixels + py * cols + px;
+  };
+}
+/** A scalar as its number, in the engine's printing. */
+function paintNumber(canvas, text) {
+  const ctx = canvas.getContext('2d');
+  setSize(canvas, 120, 28);
+  ctx.clearRect(0, 0, 120, 28);
+  ctx.fillStyle = '#222';
+  ctx.font = '16px monospace';
+  ctx.fillText(text, 4, 20);
+  return () => 0;
+}
+/** Vectors as columns (the article's column vectors), matrices as heat maps. */
+function paintHeatMap(canvas, shape, values) {
+  const [rows, cols] = shape.length === 2 ? shape : [shape[0] ?? 1, 1];
+  const ctx = canvas.getContext('2d');
   const cw = cols === 1 ? 14 : Math.max(1, Math.floor(256 / cols));
   const ch = Math.max(1, Math.min(18, Math.floor(256 / rows)));
   setSize(canvas, cols * cw, rows * ch);
@@ -110,86 +183,86 @@ function paint(canvas, node, values, kind) {
   fillColours(new Uint32Array(img.data.buffer), 0, values, 0, rows * cols, maxAbs(values));
   drawScaled(ctx, img, cw, ch);
   return (x, y) => {
-    const r = Math.floor(y / ch), c = Math.floor(x / cw);
+    const r = Math.floor(y / ch);
+    const c = Math.floor(x / cw);
     return r < rows && c < cols ? r * cols + c : -1;
   };
 }
-function drawScaled(ctx, img, kx, ky) {
-  const c = ctx.canvas;
-  if (!c.tmp_ || c.tmp_.width !== img.width || c.tmp_.height !== img.height) c.tmp_ = new OffscreenCanvas(img.width, img.height);
-  const tmp = c.tmp_;
-  tmp.getContext('2d').putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(tmp, 0, 0, img.width * kx, img.height * ky);
+/** Node `node`'s value or grad (`kind`) on `canvas`, the way that suits it. */
+function paint(canvas, node, values, kind, engine) {
+  if (node.name === 'O0' && kind === 'value') return paintImage(canvas, values, engine.sizes);
+  if (node.name === 'W0') return paintTiles(canvas, node.shape, values, engine.sizes);
+  if (values.length === 1) return paintNumber(canvas, engine.formatNumber(values[0], 4));
+  return paintHeatMap(canvas, node.shape, values);
 }
 function indexText(node, i) {
-  return node.shape.length === 2 ? `(${Math.floor(i / node.shape[1])}, ${i % node.shape[1]})`
-    : node.shape.length === 1 ? `(${i},)` : '()';
+  if (node.shape.length === 2) return `(${Math.floor(i / node.shape[1])}, ${i % node.shape[1]})`;
+  return node.shape.length === 1 ? `(${i},)` : '()';
 }
 
 // ---- the tape ----
-function buildSteps() {
-  steps = explanation.nodes.map((n) => ({ node: n, phase: 'forward' }));
+/** The tape's nodes forward, then those the gradient reaches backward. */
+function stepsOf(explanation) {
+  const steps = explanation.nodes.map((n) => ({ node: n, phase: 'forward' }));
   for (let i = explanation.nodes.length - 1; i >= 0; --i) {
     const n = explanation.nodes[i];
     if (n.hasGrad) steps.push({ node: n, phase: 'backward' });
   }
+  return steps;
 }
 // The tape's cards are made once (the network's nodes do not change) and then updated: a view is
 // repainted only when its array changed (W0-W2's values stay the same arrays until the weights
 // change), and a value or gradient not shown is not even copied from the engine.
-let cards = null;
-function makeCards() {
-  const tape = $('tape');
+function makeCards(tape, nodes, engine, onClick) {
   tape.textContent = '';
-  cards = explanation.nodes.map((n) => {
-    const card = document.createElement('div');
-    card.className = 'node';
+  const list = nodes.map((n) => {
+    const shape = `(${n.shape.join(', ')}${n.shape.length === 1 ? ',' : ''})`;
+    const value = makeView(n, 'value', engine);
+    const grad = makeView(n, 'grad', engine);
+    const card = h(
+      'div',
+      { className: 'node' },
+      h('div', { className: 'title', textContent: `${n.index}  ${n.label}  ${shape}` }),
+      h('div', { className: 'views' }, value.fig, grad.fig),
+    );
     card.dataset.name = n.name;
-    const title = document.createElement('div');
-    title.className = 'title';
-    title.textContent = `${n.index}  ${n.label}  (${n.shape.join(', ')}${n.shape.length === 1 ? ',' : ''})`;
-    const row = document.createElement('div');
-    row.className = 'views';
-    const value = view(n, 'value'), grad = view(n, 'grad');
-    row.append(value.fig, grad.fig);
-    card.append(title, row);
-    card.addEventListener('click', () => {
-      const phase = steps[state.step].phase;
-      const s = steps.findIndex((st) => st.node.index === n.index && st.phase === phase);
-      if (s >= 0) go(s);
-    });
+    card.addEventListener('click', () => onClick(n));
     tape.append(card);
     return { card, value, grad };
   });
-  cards.names = explanation.nodes.map((n) => n.name).join();
+  return { names: nodes.map((n) => n.name).join(), list };
 }
-function renderTape() {
-  if (!cards || cards.names !== explanation.nodes.map((n) => n.name).join()) makeCards();
-  const cur = steps[state.step];
+/** Updates the cards to step `step` of `steps`: what is known so far, the current node marked. */
+function renderTape(cards, nodes, steps, step) {
+  const cur = steps[step];
   const fwdUpTo = cur.phase === 'forward' ? cur.node.index : Infinity;
   const backDone = new Set();
   if (cur.phase === 'backward') {
-    for (let s = explanation.nodes.length; s <= state.step; ++s) backDone.add(steps[s].node.index);
+    for (let s = nodes.length; s <= step; ++s) backDone.add(steps[s].node.index);
   }
-  for (const n of explanation.nodes) {
-    const c = cards[n.index];
+  for (const n of nodes) {
+    const c = cards.list[n.index];
     const known = n.index <= fwdUpTo;
     c.card.classList.toggle('current', n.index === cur.node.index);
     c.card.classList.toggle('pending', !known);
-    show(c.value, n, known ? () => n.value : null);
-    show(c.grad, n, known && n.hasGrad && backDone.has(n.index) ? () => n.grad : null);
+    showView(c.value, n, known ? () => n.value : null);
+    showView(c.grad, n, known && n.hasGrad && backDone.has(n.index) ? () => n.grad : null);
   }
 }
 // A view off the screen is not repainted (nor its array copied) until it scrolls into sight.
-const onScreen = new IntersectionObserver((entries) => {
-  for (const e of entries) {
-    const v = e.target.view_;
-    v.visible = e.isIntersecting;
-    if (v.visible && v.get) show(v, v.node, v.get);
-  }
-}, { rootMargin: '100px' });
-function show(v, node, get) {
+const viewOf = new WeakMap(); // figure -> its view
+const onScreen = new IntersectionObserver(
+  (entries) => {
+    for (const e of entries) {
+      const v = viewOf.get(e.target);
+      v.visible = e.isIntersecting;
+      if (v.visible && v.get) showView(v, v.node, v.get);
+    }
+  },
+  { rootMargin: '100px' },
+);
+/** Shows node's array (get() reads it) in view v, or hides v when get is null. */
+function showView(v, node, get) {
   v.fig.hidden = !get;
   v.node = node;
   v.get = get;
@@ -199,66 +272,84 @@ function show(v, node, get) {
   // array is refilled by each explanation, reuse: true.)
   if (v.values === values && node.op === 'param' && v.kind === 'value') return;
   v.values = values;
-  v.at = paint(v.canvas, node, values, v.kind);
+  v.at = paint(v.canvas, node, values, v.kind, v.engine);
 }
-function view(node, kind) {
-  const fig = document.createElement('figure');
-  const canvas = document.createElement('canvas');
-  const cap = document.createElement('figcaption');
-  cap.textContent = kind === 'grad' ? `grad ${node.name}` : node.name;
-  fig.append(canvas, cap);
+function makeView(node, kind, engine) {
+  const canvas = h('canvas');
+  const fig = h(
+    'figure',
+    {},
+    canvas,
+    h('figcaption', { textContent: kind === 'grad' ? `grad ${node.name}` : node.name }),
+  );
   // visible: assumed until the observer's first report (so that the first render paints all)
-  const v = { fig, canvas, kind, values: null, node, at: () => -1, visible: true, get: null };
-  fig.view_ = v;
+  const v = { fig, canvas, kind, engine, values: null, node, at: () => -1, visible: true, get: null };
+  viewOf.set(fig, v);
   onScreen.observe(fig);
   canvas.addEventListener('mousemove', (ev) => {
     const r = canvas.getBoundingClientRect();
-    const i = v.at(Math.floor((ev.clientX - r.left) * canvas.width / r.width),
-      Math.floor((ev.clientY - r.top) * canvas.height / r.height));
+    const i = v.at(
+      Math.floor(((ev.clientX - r.left) * canvas.width) / r.width),
+      Math.floor(((ev.clientY - r.top) * canvas.height) / r.height),
+    );
     const tip = $('tooltip');
-    if (!v.values || i < 0 || i >= v.values.length) { tip.hidden = true; return; }
+    if (!v.values || i < 0 || i >= v.values.length) {
+      tip.hidden = true;
+      return;
+    }
     // the engine's printing of one element, as the CLI prints it
-    tip.textContent = `${kind === 'grad' ? 'grad ' : ''}${node.name}${indexText(node, i)} = ${sg.formatNumber(v.values[i], 4)}`;
+    const name = `${kind === 'grad' ? 'grad ' : ''}${v.node.name}${indexText(v.node, i)}`;
+    tip.textContent = `${name} = ${engine.formatNumber(v.values[i], 4)}`;
     tip.style.left = `${ev.pageX + 12}px`;
     tip.style.top = `${ev.pageY + 12}px`;
     tip.hidden = false;
   });
-  canvas.addEventListener('mouseleave', () => { $('tooltip').hidden = true; });
+  canvas.addEventListener('mouseleave', () => {
+    $('tooltip').hidden = true;
+  });
   return v;
 }
 
 // ---- the current node's rule and the three-way check ----
 // The rule that fills node n's gradient is its consumer's (the op that used n), in the engine's
 // words (OpDef::rule, Tape::rule), and the same rule with its numbers (explain_backward).
-function consumerRule(n) {
+function consumerRule(explanation, n) {
   for (const m of explanation.nodes) {
     const k = m.inputs.indexOf(n.index);
     if (k < 0 || !m.hasGrad || !m.rules[k]) continue;
-    const line = explanation.backwardText(m.index).split('\n').find((l) => l.startsWith(m.rules[k]));
+    const line = explanation
+      .backwardText(m.index)
+      .split('\n')
+      .find((l) => l.startsWith(m.rules[k]));
     return { rule: m.rules[k], numbers: line ?? '' };
   }
   return { rule: n.name === 'C' ? 'grad C = 1   (the sweep starts here: dC/dC = 1)' : '', numbers: '' };
 }
-function renderRule() {
-  const { node: n, phase } = steps[state.step];
-  const el = $('rule');
-  const head = phase === 'forward'
-    ? `<h2>forward ${kEquation[n.name] ? 'eq. ' + kEquation[n.name] : ''}</h2><p class="formula">${n.label}</p>`
-    : '<h2>backward</h2><p class="formula"></p><pre class="numbers"></pre>';
-  const text = phase === 'forward' ? explanation.show(n.name) : explanation.show('grad ' + n.name);
-  el.innerHTML = head;
-  if (phase === 'backward') {
-    const r = consumerRule(n);
-    el.querySelector('.formula').textContent = r.rule;
-    el.querySelector('.numbers').textContent = r.numbers;
+/** The rule of step {node, phase}: the forward equation or the backward rule, and the tensor. */
+function renderRule(el, explanation, { node: n, phase }) {
+  const parts = [];
+  if (phase === 'forward') {
+    parts.push(
+      h('h2', { textContent: `forward ${kEquation[n.name] ? 'eq. ' + kEquation[n.name] : ''}` }),
+      h('p', { className: 'formula', textContent: n.label }),
+    );
+  } else {
+    const r = consumerRule(explanation, n);
+    parts.push(
+      h('h2', { textContent: 'backward' }),
+      h('p', { className: 'formula', textContent: r.rule }),
+      h('pre', { className: 'numbers', textContent: r.numbers }),
+    );
   }
-  const pre = document.createElement('pre');
-  pre.textContent = text;
-  el.append(pre);
+  const text = phase === 'forward' ? explanation.show(n.name) : explanation.show('grad ' + n.name);
+  el.replaceChildren(...parts, h('pre', { textContent: text }));
 }
-function relErr(a, b) { const d = Math.max(Math.abs(a), Math.abs(b)); return d > 0 ? Math.abs(a - b) / d : 0; }
+function relErr(a, b) {
+  const d = Math.max(Math.abs(a), Math.abs(b));
+  return d > 0 ? Math.abs(a - b) / d : 0;
+}
 function checkIndices(g) {
-  const top = [];  // the four largest |g|, in one pass (W0's gradient has 100,352 elements)
+  const top = []; // the four largest |g|, in one pass (W0's gradient has 100,352 elements)
   for (let i = 0; i < g.length; ++i) {
     if (top.length < 4 || Math.abs(g[i]) > Math.abs(g[top[3]])) {
       top.push(i);
@@ -268,82 +359,135 @@ function checkIndices(g) {
   }
   const picked = new Set(top);
   // and two more spread over the tensor (the first ones not already picked)
-  for (let k = 1; k < g.length && picked.size < Math.min(6, g.length); ++k) picked.add(Math.floor((k * g.length) / 3) % g.length);
-  for (let i = 0; i < g.length && picked.size < Math.min(6, g.length); ++i) picked.add(i);
+  const want = Math.min(6, g.length);
+  for (let k = 1; k < g.length && picked.size < want; ++k) picked.add(Math.floor((k * g.length) / 3) % g.length);
+  for (let i = 0; i < g.length && picked.size < want; ++i) picked.add(i);
   return [...picked];
 }
-function renderCheck() {
-  const el = $('check');
-  const { node: n, phase } = steps[state.step];
-  const hand = kHand[n.name];
-  if (phase !== 'backward' || !hand) {
-    el.innerHTML = '<h2>three-way check</h2><p class="hint">Step backward to W0-W2 or Z1-Z3 to compare the tape\'s gradient with the hand-derived delta and finite differences.</p>';
-    el.dataset.node = '';
-    return;
-  }
-  const g = n.grad;
-  const idx = checkIndices(g);
+/**
+ * The numbers of the three-way check of node n against the hand-derived `hand`: the elements
+ * checked, the engine's comparison, and the finite differences (undefined while they wait).
+ * `fd` caches the finite differences by node; `stroking` defers them.
+ */
+function checkOf(explanation, n, hand, fd, stroking) {
+  const idx = checkIndices(n.grad);
   // the engine compares all elements; only the rows of the table come to JavaScript
   const cmp = explanation.compare(`grad ${n.name}`, hand, idx);
+  if (!fd.has(n.name) && !stroking) fd.set(n.name, explanation.finiteDifferences(n.name, idx));
+  return { idx, cmp, fd: fd.get(n.name) };
+}
+function renderCheckHint(el) {
+  const hint =
+    "Step backward to W0-W2 or Z1-Z3 to compare the tape's gradient with the hand-derived delta and " +
+    'finite differences.';
+  el.replaceChildren(h('h2', { textContent: 'three-way check' }), h('p', { className: 'hint', textContent: hint }));
+  el.dataset.node = '';
+}
+/** The check's table and verdicts: node n's gradient against `hand` (checkOf's numbers). */
+function renderCheck(el, n, hand, recipe, { idx, cmp, fd }) {
+  const g = n.grad;
   const worstDelta = cmp.maxRel;
-  const key = `${state.seed}/${state.sample}/${state.drawn ? 'drawn' : ''}/${n.name}`;
-  if (!fdCache.has(key) && !stroking) fdCache.set(key, explanation.finiteDifferences(n.name, idx));
-  const fd = fdCache.get(key);  // undefined during a stroke
   let worstFd = 0;
-  if (fd) idx.forEach((i, k) => { worstFd = Math.max(worstFd, relErr(g[i], fd[k])); });
-  const fdText = (k) => (fd ? fd[k].toExponential(6) : '…');
+  if (fd) idx.forEach((i, k) => (worstFd = Math.max(worstFd, relErr(g[i], fd[k]))));
   const ok = worstDelta <= 1e-12;
   el.dataset.node = n.name;
   el.dataset.deltaRel = String(worstDelta);
-  el.innerHTML = `<h2>three-way check: grad ${n.name} vs ${hand} (${state.recipe})</h2>
-    <table><thead><tr><th>element</th><th>tape</th><th>${hand}</th><th>finite diff.</th></tr></thead><tbody>${
-  idx.map((i, k) => `<tr><td>${indexText(n, i)}</td><td>${g[i].toExponential(6)}</td>
-      <td class="${relErr(g[i], cmp.hand[k]) > 1e-12 ? 'bad' : ''}">${cmp.hand[k].toExponential(6)}</td><td>${fdText(k)}</td></tr>`).join('')
-}</tbody></table>
-    <p>max rel. error, tape vs ${hand} over all ${g.length} elements: <b class="${ok ? 'good' : 'bad'}" id="delta-rel">${worstDelta.toExponential(2)}</b>
-    ${ok ? '(agree)' : '<b class="bad">DISAGREE: erratum E1, eq. (9) multiplies by softmax\'s "derivative" of Z2</b>'}<br>
-    ${fd ? `max rel. error, tape vs finite differences over these ${idx.length}: <b class="${worstFd <= 1e-7 ? 'good' : 'bad'}">${worstFd.toExponential(2)}</b>`
-    : 'finite differences: when the stroke ends'}</p>`;
+  const td = (text, className = '') => h('td', { className, textContent: text });
+  const rows = idx.map((i, k) =>
+    h(
+      'tr',
+      {},
+      td(indexText(n, i)),
+      td(g[i].toExponential(6)),
+      td(cmp.hand[k].toExponential(6), relErr(g[i], cmp.hand[k]) > 1e-12 ? 'bad' : ''),
+      td(fd ? fd[k].toExponential(6) : '…'),
+    ),
+  );
+  const head = ['element', 'tape', hand, 'finite diff.'].map((t) => h('th', { textContent: t }));
+  const verdict = h(
+    'p',
+    {},
+    `max rel. error, tape vs ${hand} over all ${g.length} elements: `,
+    h('b', { className: ok ? 'good' : 'bad', id: 'delta-rel', textContent: worstDelta.toExponential(2) }),
+    ' ',
+    ok
+      ? '(agree)'
+      : h('b', {
+          className: 'bad',
+          textContent: 'DISAGREE: erratum E1, eq. (9) multiplies by softmax\'s "derivative" of Z2',
+        }),
+    h('br'),
+  );
+  if (fd) {
+    verdict.append(
+      `max rel. error, tape vs finite differences over these ${idx.length}: `,
+      h('b', { className: worstFd <= 1e-7 ? 'good' : 'bad', textContent: worstFd.toExponential(2) }),
+    );
+  } else {
+    verdict.append('finite differences: when the stroke ends');
+  }
+  el.replaceChildren(
+    h('h2', { textContent: `three-way check: grad ${n.name} vs ${hand} (${recipe})` }),
+    h('table', {}, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)),
+    verdict,
+  );
 }
-function renderInfo() {
-  const { node: n, phase } = steps[state.step];
-  const info = $('stepinfo');
-  info.textContent = `step ${state.step + 1}/${steps.length}: ${phase} ${n.name}`;
+/** The step counter and the status line: which sample, its label, what the network says. */
+function renderInfo(info, status, { steps, step, explanation, drawn, sample, engine }) {
+  const { node: n, phase } = steps[step];
+  info.textContent = `step ${step + 1}/${steps.length}: ${phase} ${n.name}`;
   info.dataset.node = n.name;
   info.dataset.phase = phase;
   const o3 = explanation.node('O3').value;
-  let best = 0;
-  for (let i = 1; i < 10; ++i) if (o3[i] > o3[best]) best = i;
-  $('status').textContent = `${state.drawn ? 'your drawing' : `sample ${state.sample} (MNIST image ${explanation.request.index ?? '?'})`}, label ${explanation.request.label}; the network says ${best} (O3 = ${o3[best].toFixed(3)}); C = ${explanation.node('C').value[0].toFixed(6)}`;
+  const best = engine.argmax(o3);
+  const what = drawn ? 'your drawing' : `sample ${sample} (MNIST image ${explanation.request.index ?? '?'})`;
+  status.textContent =
+    `${what}, label ${explanation.request.label}; the network says ${best} (O3 = ${o3[best].toFixed(3)}); ` +
+    `C = ${explanation.node('C').value[0].toFixed(6)}`;
 }
 function render() {
-  renderTape();
-  renderRule();
-  renderCheck();
-  renderInfo();
+  const { explanation, steps, step } = state;
+  if (state.cards?.names !== explanation.nodes.map((n) => n.name).join()) {
+    state.cards = makeCards($('tape'), explanation.nodes, state.engine, (n) => {
+      const phase = state.steps[state.step].phase;
+      const s = state.steps.findIndex((st) => st.node.index === n.index && st.phase === phase);
+      if (s >= 0) go(s);
+    });
+  }
+  renderTape(state.cards, explanation.nodes, steps, step);
+  renderRule($('rule'), explanation, steps[step]);
+  const { node: n, phase } = steps[step];
+  const hand = kHand[n.name];
+  if (phase === 'backward' && hand) {
+    renderCheck($('check'), n, hand, state.recipe, checkOf(explanation, n, hand, state.fd, state.stroking));
+  } else {
+    renderCheckHint($('check'));
+  }
+  renderInfo($('stepinfo'), $('status'), state);
   writeHash();
 }
 
 // ---- state ----
 function explain() {
   const t0 = performance.now();
+  const { engine, seed, recipe } = state;
   if (state.drawn) {
-    explanation = sg.explain({ seed: state.seed, pixels: state.drawn, label: state.drawnLabel, recipe: state.recipe, reuse: true });
+    state.explanation = engine.explain({ seed, pixels: state.drawn, label: state.drawnLabel, recipe, reuse: true });
   } else {
-    explanation = sg.explain({ seed: state.seed, sample: state.sample, recipe: state.recipe, reuse: true });
-    explanation.request.index = sg.sample(state.sample).index;
+    state.explanation = engine.explain({ seed, sample: state.sample, recipe, reuse: true });
+    state.explanation.request.index = engine.sample(state.sample).index;
   }
-  explanation.ms = performance.now() - t0;
-  fdCache.clear();
-  buildSteps();
-  state.step = Math.min(state.step, steps.length - 1);
+  state.explanation.ms = performance.now() - t0;
+  state.fd.clear();
+  state.steps = stepsOf(state.explanation);
+  state.step = Math.min(state.step, state.steps.length - 1);
 }
 function go(step) {
-  state.step = Math.max(0, Math.min(steps.length - 1, step));
+  state.step = Math.max(0, Math.min(state.steps.length - 1, step));
   render();
 }
 function writeHash() {
-  if (graphView) state.graphEdits = graphView.editsText();
+  if (state.graphView) state.graphEdits = state.graphView.editsText();
   const g = `&graph=${state.graph}${state.graphEdits ? `&edit=${state.graphEdits}` : ''}`;
   const h = `#seed=${state.seed}&sample=${state.sample}&recipe=${state.recipe}&step=${state.step}${g}`;
   if (location.hash !== h) history.replaceState(null, '', h);
@@ -354,8 +498,8 @@ function readHash() {
     const v = Number(p.get(k));
     return p.has(k) && Number.isInteger(v) && v >= 0 && v <= max ? v : d;
   };
-  state.seed = int('seed', 42, 4294967295);
-  state.sample = int('sample', 0, sg.trainSize - 1);
+  state.seed = int('seed', 42, kMaxSeed);
+  state.sample = int('sample', 0, state.engine.trainSize - 1);
   state.recipe = p.get('recipe') === 'article' ? 'article' : 'fixed';
   state.step = int('step', 0, 1000);
   state.graph = p.get('graph') === 'xor' ? 'xor' : 'neuron';
@@ -366,88 +510,108 @@ function readHash() {
   $('recipe').value = state.recipe;
 }
 function togglePlay() {
-  if (playing) { clearInterval(playing); playing = null; $('play').textContent = '▶ play'; return; }
-  if (state.step >= steps.length - 1) go(0);
+  if (state.playing) {
+    clearInterval(state.playing);
+    state.playing = null;
+    $('play').textContent = '▶ play';
+    return;
+  }
+  if (state.step >= state.steps.length - 1) go(0);
   $('play').textContent = '⏸ pause';
-  playing = setInterval(() => {
-    if (state.step >= steps.length - 1) { togglePlay(); return; }
+  state.playing = setInterval(() => {
+    if (state.step >= state.steps.length - 1) {
+      togglePlay();
+      return;
+    }
     go(state.step + 1);
   }, 600);
 }
 
 // ---- training ----
-const training = { trainer: null, running: false, points: [], rate: 0 };
-function newTrainer() {
+function newTrainer(training, engine) {
   training.trainer?.dispose();
-  training.trainer = sg.trainer({ seed: state.seed, recipe: state.recipe, lr: Number($('lr').value) || 0.01 });
+  training.trainer = engine.trainer({ seed: state.seed, recipe: state.recipe, lr: Number($('lr').value) || 0.01 });
   training.points = [{ steps: 0, accuracy: training.trainer.evaluate().accuracy }];
-  renderTraining();
 }
-function trainSome(n) {
+function trainSome(training, n) {
   const t0 = performance.now();
   training.trainer.step(n);
   training.rate = n / ((performance.now() - t0) / 1000);
-  const evalEvery = 500;
   const last = training.points[training.points.length - 1].steps;
-  if (training.trainer.steps - last >= evalEvery) {
+  if (training.trainer.steps - last >= kEvalEvery) {
     training.points.push({ steps: training.trainer.steps, accuracy: training.trainer.evaluate().accuracy });
   }
 }
 function trainLoop() {
-  if (!training.running) return;
+  if (!state.training.running) return;
   const t0 = performance.now();
-  while (performance.now() - t0 < 40) trainSome(100);
-  renderTraining();
+  while (performance.now() - t0 < 40) trainSome(state.training, 100);
+  renderTraining(state.training, state.engine);
   requestAnimationFrame(trainLoop);
 }
-function renderTraining() {
+/** The training's line of text, its accuracy curve, and W0's rows as images. */
+function renderTraining(training, engine) {
   const t = training.trainer;
   const acc = training.points[training.points.length - 1].accuracy;
-  $('train-info').textContent = `${t.steps} steps (${(t.steps / sg.trainSize).toFixed(1)} passes), test accuracy ${(100 * acc).toFixed(1)}% on ${sg.testSize}${training.running ? `, ${Math.round(training.rate)} samples/s` : ''}`;
+  const rate = training.running ? `, ${Math.round(training.rate)} samples/s` : '';
+  $('train-info').textContent =
+    `${t.steps} steps (${(t.steps / engine.trainSize).toFixed(1)} passes), ` +
+    `test accuracy ${(100 * acc).toFixed(1)}% on ${engine.testSize}${rate}`;
   $('train-info').dataset.accuracy = String(acc);
-  const c = $('curve'), ctx = c.getContext('2d');
-  ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, c.width, c.height);
-  const pad = 30, W = c.width - pad - 8, H = c.height - pad - 8;
-  ctx.strokeStyle = '#ccc'; ctx.fillStyle = '#555'; ctx.font = '11px sans-serif';
+  drawCurve($('curve'), training.points);
+  const [pixels, hidden] = engine.sizes.layers;
+  paint($('tiles'), { name: 'W0', shape: [hidden, pixels] }, t.weights()[0], 'value', engine);
+}
+function drawCurve(c, points) {
+  const ctx = c.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, c.width, c.height);
+  const pad = 30;
+  const W = c.width - pad - 8;
+  const H = c.height - pad - 8;
+  ctx.strokeStyle = '#ccc';
+  ctx.fillStyle = '#555';
+  ctx.font = '11px sans-serif';
   for (const a of [0, 0.25, 0.5, 0.75, 1]) {
     const y = 8 + H * (1 - a);
-    ctx.beginPath(); ctx.moveTo(pad, y); ctx.lineTo(pad + W, y); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(pad, y);
+    ctx.lineTo(pad + W, y);
+    ctx.stroke();
     ctx.fillText(`${a * 100}%`, 2, y + 4);
   }
-  const maxSteps = Math.max(2000, training.points[training.points.length - 1].steps);
+  const maxSteps = Math.max(2000, points[points.length - 1].steps);
   ctx.fillText(`${maxSteps} steps`, pad + W - 60, c.height - 6);
   ctx.fillText('test accuracy', pad + 4, 20);
-  ctx.strokeStyle = '#c33'; ctx.lineWidth = 2; ctx.beginPath();
-  training.points.forEach((p, k) => {
-    const x = pad + (W * p.steps) / maxSteps, y = 8 + H * (1 - p.accuracy);
-    if (k === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+  ctx.strokeStyle = '#c33';
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  points.forEach((p, k) => {
+    const x = pad + (W * p.steps) / maxSteps;
+    const y = 8 + H * (1 - p.accuracy);
+    if (k === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
   });
-  ctx.stroke(); ctx.lineWidth = 1;
-  paint($('tiles'), { name: 'W0', shape: [128, 784] }, t.weights()[0], 'value');
+  ctx.stroke();
+  ctx.lineWidth = 1;
 }
 
 // ---- wiring ----
 function onInputsChanged() {
-  // The engine's seed is a uint32: embind would silently wrap a larger one.
   const seed = Math.max(0, Math.floor(Number($('seed').value) || 0));
-  $('seed').classList.toggle('bad', seed > 4294967295);
-  if (seed > 4294967295) {
-    $('status').textContent = `error: the seed is at most 4294967295, not ${$('seed').value}`;
+  $('seed').classList.toggle('bad', seed > kMaxSeed);
+  if (seed > kMaxSeed) {
+    $('status').textContent = `error: the seed is at most ${kMaxSeed}, not ${$('seed').value}`;
     return;
   }
   state.seed = seed;
-  state.sample = Math.max(0, Math.min(sg.trainSize - 1, Math.floor(Number($('sample').value) || 0)));
+  state.sample = Math.max(0, Math.min(state.engine.trainSize - 1, Math.floor(Number($('sample').value) || 0)));
   state.recipe = $('recipe').value;
   state.drawn = null;
   explain();
   render();
 }
-async function main() {
-  const t0 = performance.now();
-  sg = await StepGrad.load();
-  readHash();
-  explain();
-  render();
+function wireTape() {
   for (const id of ['seed', 'sample']) $(id).addEventListener('change', onInputsChanged);
   $('recipe').addEventListener('change', () => {
     state.recipe = $('recipe').value;
@@ -455,80 +619,153 @@ async function main() {
     render();
   });
   $('home').addEventListener('click', () => go(0));
-  $('end').addEventListener('click', () => go(steps.length - 1));
+  $('end').addEventListener('click', () => go(state.steps.length - 1));
   $('prev').addEventListener('click', () => go(state.step - 1));
   $('next').addEventListener('click', () => go(state.step + 1));
   $('play').addEventListener('click', togglePlay);
   document.addEventListener('keydown', (ev) => {
     if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
-    const keys = { ArrowRight: () => go(state.step + 1), ArrowLeft: () => go(state.step - 1),
-      Home: () => go(0), End: () => go(steps.length - 1), ' ': togglePlay };
-    if (keys[ev.key]) { ev.preventDefault(); keys[ev.key](); }
+    const keys = {
+      ArrowRight: () => go(state.step + 1),
+      ArrowLeft: () => go(state.step - 1),
+      Home: () => go(0),
+      End: () => go(state.steps.length - 1),
+      ' ': togglePlay,
+    };
+    if (keys[ev.key]) {
+      ev.preventDefault();
+      keys[ev.key]();
+    }
   });
-  let pad = null;
+}
+/** The small graph; returns showGraph(), which shows the one the URL names. */
+function wireGraph() {
   const showKind = (kind, edits) => {
-    graphView.show(kind, edits);
-    $('graph-step').hidden = kind !== 'xor';  // the SGD step is 13_your_network's, on C
+    state.graphView.show(kind, edits);
+    $('graph-step').hidden = kind !== 'xor'; // the SGD step is 13_your_network's, on C
   };
   const showGraph = () => {
+    const view = state.graphView;
     const edits = GraphView.parseEdits(state.graphEdits);
-    if (graphView.kind !== state.graph || graphView.editsText() !== GraphView.parseEditsText(edits)) {
+    if (view.kind !== state.graph || view.editsText() !== GraphView.parseEditsText(edits)) {
       showKind(state.graph, edits);
     }
   };
-  graphView = new GraphView(sg, $('graph'), () => writeHash());
+  state.graphView = new GraphView(state.engine, $('graph'), () => writeHash());
   showGraph();
   $('graph-kind').addEventListener('change', () => {
     state.graph = $('graph-kind').value;
     showKind(state.graph);
     writeHash();
   });
-  $('graph-reset').addEventListener('click', () => { showKind(state.graph); writeHash(); });
-  $('graph-step').addEventListener('click', () => graphView.step(0.5));
-  window.addEventListener('hashchange', () => { readHash(); showGraph(); state.drawn = null; pad?.clear(); explain(); render(); });
-
-  for (let d = 0; d < 10; ++d) $('draw-label').append(new Option(String(d), String(d)));
-  pad = new DrawPad($('draw'), (pixels) => {
-    const t = performance.now();
-    state.drawn = pixels;
-    state.drawnLabel = Number($('draw-label').value);
-    stroking = pad.down;
+  $('graph-reset').addEventListener('click', () => {
+    showKind(state.graph);
+    writeHash();
+  });
+  $('graph-step').addEventListener('click', () => state.graphView.step(0.5));
+  return showGraph;
+}
+/** The drawing pad; returns it. */
+function wireDrawing() {
+  for (let d = 0; d < state.engine.sizes.layers.at(-1); ++d) $('draw-label').append(new Option(String(d), String(d)));
+  const pad = new DrawPad(
+    $('draw'),
+    (pixels) => {
+      const t = performance.now();
+      state.drawn = pixels;
+      state.drawnLabel = Number($('draw-label').value);
+      state.stroking = pad.down;
+      explain();
+      render();
+      if (state.stroking) state.strokeMs.push(performance.now() - t);
+    },
+    () => {
+      // the stroke ended: the finite differences too
+      state.stroking = false;
+      if (state.drawn) render();
+    },
+  );
+  $('draw-label').addEventListener('change', () => {
+    if (state.drawn) pad.changed();
+  });
+  $('draw-clear').addEventListener('click', () => {
+    pad.clear();
+    state.drawn = null;
     explain();
     render();
-    if (stroking) strokeMs.push(performance.now() - t);
-  }, () => {  // the stroke ended: the finite differences too
-    stroking = false;
-    if (state.drawn) render();
   });
-  $('draw-label').addEventListener('change', () => { if (state.drawn) pad.changed(); });
-  $('draw-clear').addEventListener('click', () => { pad.clear(); state.drawn = null; explain(); render(); });
   $('draw-sample').addEventListener('click', () => {
-    const s = sg.sample(state.sample);
+    const s = state.engine.sample(state.sample);
     $('draw-label').value = String(s.label);
     pad.set(s.pixels);
   });
-
-  newTrainer();
+  return pad;
+}
+function wireTraining() {
+  const { training, engine } = state;
+  const reset = () => {
+    newTrainer(training, engine);
+    renderTraining(training, engine);
+  };
+  reset();
   $('train-play').addEventListener('click', () => {
     training.running = !training.running;
     $('train-play').textContent = training.running ? '⏸ pause' : '▶ train';
     if (training.running) requestAnimationFrame(trainLoop);
   });
-  $('train-step').addEventListener('click', () => { trainSome(100); renderTraining(); });
-  $('train-reset').addEventListener('click', () => newTrainer());
-  $('lr').addEventListener('change', () => { training.trainer.lr = Number($('lr').value) || 0.01; });
+  $('train-step').addEventListener('click', () => {
+    trainSome(training, 100);
+    renderTraining(training, engine);
+  });
+  $('train-reset').addEventListener('click', reset);
+  $('lr').addEventListener('change', () => {
+    training.trainer.lr = Number($('lr').value) || 0.01;
+  });
+}
+async function main() {
+  const t0 = performance.now();
+  state.engine = await StepGrad.load();
+  readHash();
+  explain();
+  render();
+  wireTape();
+  const showGraph = wireGraph();
+  const pad = wireDrawing();
+  window.addEventListener('hashchange', () => {
+    readHash();
+    showGraph();
+    state.drawn = null;
+    pad.clear();
+    explain();
+    render();
+  });
+  wireTraining();
 
   const ready = performance.now() - t0;
   document.body.dataset.ready = '1';
   window.explorer = {
-    sg, state, training, readyMs: ready,
-    get graph() { return graphView; },
-    get steps() { return steps; },
-    get explanation() { return explanation; },
+    sg: state.engine,
+    state,
+    training: state.training,
+    readyMs: ready,
+    get graph() {
+      return state.graphView;
+    },
+    get steps() {
+      return state.steps;
+    },
+    get explanation() {
+      return state.explanation;
+    },
     /** The page update (engine, copies, redraw) of each frame of the strokes drawn so far, ms. */
-    strokeMs,
+    strokeMs: state.strokeMs,
     /** Runs the engine again and redraws the page; returns the milliseconds it took. */
-    update() { const t = performance.now(); explain(); render(); return performance.now() - t; },
+    update() {
+      const t = performance.now();
+      explain();
+      render();
+      return performance.now() - t;
+    },
   };
 }
 main().catch((e) => {

@@ -13,7 +13,7 @@ import createStepgrad from './stepgrad_wasm.js';
  */
 export class Explanation {
   constructor(engine, explorer, request, reuse = false) {
-    this.request = request;  // {seed, recipe, label, sample?}
+    this.request = request; // {seed, recipe, label, sample?}
     this.engine_ = engine;
     this.explorer_ = explorer;
     this.id_ = explorer.explainId();
@@ -23,7 +23,8 @@ export class Explanation {
     // The nodes' names, ops, labels and shapes: the same network records the same tape each time.
     const metas = (engine.nodeMeta_ ??= new WeakMap());
     let meta = metas.get(explorer);
-    if (meta?.length !== n) metas.set(explorer, (meta = Array.from({ length: n }, (_, i) => engine.call(() => explorer.node(i, false)))));
+    if (meta?.length !== n)
+      metas.set(explorer, (meta = Array.from({ length: n }, (_, i) => engine.call(() => explorer.node(i, false)))));
     const buffers = reuse ? (engine.buffers_ ??= new Map()) : null;
     const copy = (i, grad) => {
       if (!buffers) return this.read_(() => (grad ? explorer.nodeGrad(i) : explorer.nodeValue(i)));
@@ -43,7 +44,8 @@ export class Explanation {
         enumerable: true,
         get: () => {
           if (value) return value;
-          if (node.op === 'param') {  // W0-W2 change only when the weights do
+          if (node.op === 'param') {
+            // W0-W2 change only when the weights do
             const c = cache.get(explorer);
             if (c?.version === weights && c.values[node.name]) return (value = c.values[node.name]);
           }
@@ -70,16 +72,21 @@ export class Explanation {
     this.deltas = deltas;
   }
   read_(f) {
-    if (this.explorer_.explainId() !== this.id_) throw new Error('this explanation is stale: the engine has explained another sample since');
+    if (this.explorer_.explainId() !== this.id_)
+      throw new Error('this explanation is stale: the engine has explained another sample since');
     return this.engine_.call(f);
   }
   /** The node named `name` ("Z1"), or undefined. */
-  node(name) { return this.nodes.find((n) => n.name === name); }
+  node(name) {
+    return this.nodes.find((n) => n.name === name);
+  }
   /**
    * The engine's printing of a tensor, as the tutorials print it: key is a node's name ("Z1"),
    * "grad " + a node's name, or a delta's name ("delta2", "Delta0").
    */
-  show(key, precision = 4) { return this.read_(() => this.explorer_.showText(key, precision)); }
+  show(key, precision = 4) {
+    return this.read_(() => this.explorer_.showText(key, precision));
+  }
   /**
    * {maxRel, tape, hand}: the largest relative difference |a - b| / max(|a|, |b|) of two tensors
    * over all their elements (keys as show(): "grad W0", "Delta0"), and both at `indices`.
@@ -91,9 +98,13 @@ export class Explanation {
    * Node i's backward rule for each input with its numbers, one line each, as --trace prints
    * them: "grad Z2 += grad O2 ⊙ O2 (1 - O2) = numbers = contribution".
    */
-  backwardText(i, precision = 4) { return this.read_(() => this.explorer_.backwardText(i, precision)); }
+  backwardText(i, precision = 4) {
+    return this.read_(() => this.explorer_.backwardText(i, precision));
+  }
   /** "(128,) min ... max ... mean ... norm ...", as 08_tape prints a value. */
-  summary(key) { return this.read_(() => this.explorer_.summaryText(key)); }
+  summary(key) {
+    return this.read_(() => this.explorer_.summaryText(key));
+  }
   /**
    * dC/d target at the given flat indices by five-point finite differences (h = 1e-3);
    * target is W0, W1, W2, Z1, Z2 or Z3. Valid until the engine explains or trains again.
@@ -123,6 +134,15 @@ export class StepGrad {
 
   constructor(module, data) {
     this.module = module;
+    /**
+     * The engine's sizes: an image's rows and columns (28 x 28) and the network's layers
+     * ([784, 128, 64, 10], O0 to O3).
+     */
+    this.sizes = Object.freeze({
+      imageRows: module.imageRows,
+      imageCols: module.imageCols,
+      layers: Object.freeze(module.layerSizes()),
+    });
     this.data_ = data;
     this.explorer_ = this.newExplorer_(42);
   }
@@ -148,8 +168,12 @@ export class StepGrad {
     return explorer;
   }
 
-  get trainSize() { return this.explorer_.trainSize(); }
-  get testSize() { return this.explorer_.testSize(); }
+  get trainSize() {
+    return this.explorer_.trainSize();
+  }
+  get testSize() {
+    return this.explorer_.testSize();
+  }
 
   /** {pixels: Uint8Array(784), label, index}: sample i of the 'train' or 'test' subset. */
   sample(i, set = 'train') {
@@ -170,13 +194,24 @@ export class StepGrad {
   }
 
   /** A training run of its own: per-sample SGD over the training subset, as 10_train does. */
-  trainer({ seed = 42, recipe = 'fixed', lr = 0.001 } = {}) { return new Trainer(this, seed, recipe, lr); }
+  trainer({ seed = 42, recipe = 'fixed', lr = 0.001 } = {}) {
+    return new Trainer(this, seed, recipe, lr);
+  }
 
   /** A small graph: 'neuron' (01_neuron) or 'xor' (13_your_network, weights of `seed`). */
-  smallGraph(kind, { seed = 42 } = {}) { return new SmallGraph(this, kind, seed); }
+  smallGraph(kind, { seed = 42 } = {}) {
+    return new SmallGraph(this, kind, seed);
+  }
+
+  /** The index of the largest number of `values` (the first on ties), as the engine's argmax. */
+  argmax(values) {
+    return this.call(() => this.module.argmax(values));
+  }
 
   /** One number as the CLI prints a tensor's element (the engine's printing, `precision` digits). */
-  formatNumber(v, precision = 4) { return this.module.formatNumber(v, precision); }
+  formatNumber(v, precision = 4) {
+    return this.module.formatNumber(v, precision);
+  }
 
   /** K per-sample SGD steps from the initial weights of `seed`; returns [W0, W1, W2]. */
   train({ seed = 42, recipe = 'fixed', lr = 0.001, steps }) {
@@ -206,16 +241,22 @@ export class Trainer {
     return r;
   }
   /** {accuracy, cost} on the test subset. */
-  evaluate() { return this.engine_.call(() => this.explorer_.evaluate()); }
+  evaluate() {
+    return this.engine_.call(() => this.explorer_.evaluate());
+  }
   /** [W0, W1, W2], Float64Arrays, row-major (out x in). */
-  weights() { return [0, 1, 2].map((l) => this.explorer_.weight(l)); }
+  weights() {
+    return [0, 1, 2].map((l) => this.explorer_.weight(l));
+  }
   /** A sample explained at this run's current weights (see StepGrad.explain). */
   explain({ sample, pixels, label, recipe = this.recipe } = {}) {
     if (sample !== undefined) ({ pixels, label } = this.engine_.sample(sample));
     this.engine_.call(() => this.explorer_.explain(pixels, label, recipe));
     return new Explanation(this.engine_, this.explorer_, { seed: this.seed, sample, label, recipe });
   }
-  dispose() { this.explorer_.delete(); }
+  dispose() {
+    this.explorer_.delete();
+  }
 }
 
 /**
@@ -235,12 +276,22 @@ export class SmallGraph {
    * op, label, shape, value, grad (null where no gradient flows), inputs, rule}, rule being the
    * engine's backward rule of each input with its numbers, as --trace prints it.
    */
-  run(precision = 4) { return this.engine_.call(() => this.graph_.run(precision)); }
+  run(precision = 4) {
+    return this.engine_.call(() => this.graph_.run(precision));
+  }
   /** Sets element i (flat, row-major) of a leaf: O0, Y, W, W0, b0, W1, b1. */
-  set(leaf, i, value) { this.engine_.call(() => this.graph_.set(leaf, i, value)); }
+  set(leaf, i, value) {
+    this.engine_.call(() => this.graph_.set(leaf, i, value));
+  }
   /** A leaf's current value (Float64Array). */
-  leaf(name) { return this.engine_.call(() => this.graph_.leaf(name)); }
+  leaf(name) {
+    return this.engine_.call(() => this.graph_.leaf(name));
+  }
   /** One SGD step (eq. 12) with the last run()'s gradients. */
-  step(lr) { this.engine_.call(() => this.graph_.step(lr)); }
-  dispose() { this.graph_.delete(); }
+  step(lr) {
+    this.engine_.call(() => this.graph_.step(lr));
+  }
+  dispose() {
+    this.graph_.delete();
+  }
 }

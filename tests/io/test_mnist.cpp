@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -28,6 +29,7 @@
 
 #include <stepgrad/autodiff/random.hpp>
 #include <stepgrad/io/mnist.hpp>
+#include <stepgrad/io/subset.hpp>
 #include "common/temp_dir.hpp"
 #include "fuzz/idx_target.hpp"
 
@@ -862,6 +864,61 @@ BOOST_AUTO_TEST_CASE(fashion_mnist_loads_from_its_default_folder,
   BOOST_TEST(label_counts(train_labels) == train_counts, boost::test_tools::per_element());
   BOOST_TEST(label_counts(test_labels) == test_counts, boost::test_tools::per_element());
   BOOST_TEST(s.description.find("Fashion-MNIST") == 0u);
+}
+
+// The explorer's subset file (io/subset.hpp): what pack_subset writes, unpack_subset reads back,
+// and a damaged file is refused with a one-line message.
+BOOST_AUTO_TEST_CASE(the_explorers_subset_file_reads_back_what_was_packed) {
+  auto pool = std::make_shared<ImageSet>();
+  for (std::size_t i = 0; i < 5; ++i) {
+    for (std::size_t p = 0; p < kImagePixels; ++p)
+      pool->pixels.push_back(static_cast<std::uint8_t>((i * 31 + p) % 256));
+    pool->labels.push_back(static_cast<std::uint8_t>(9 - i));
+  }
+  const Subset train(pool, {4, 0, 2});
+  const Subset test(pool, {3});
+  const Bytes bytes = pack_subset(train, test);
+  BOOST_TEST(bytes.size() == 16 + 4 * (4 + kImagePixels + 1));
+  const PackedSubset back = unpack_subset(bytes);
+  BOOST_REQUIRE(back.train.size() == 3u);
+  BOOST_REQUIRE(back.test.size() == 1u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    BOOST_TEST(back.train.mnist_index[i] == train.index(i));
+    BOOST_TEST(back.train.samples.label(i) == train.label(i));
+    const auto a = back.train.samples.pixels(i);
+    const auto b = train.pixels(i);
+    BOOST_TEST(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+  }
+  BOOST_TEST(back.test.mnist_index[0] == 3u);
+  BOOST_TEST(back.test.samples.label(0) == 6);
+
+  const auto refused = [](Bytes b, const std::string& why) {
+    try {
+      unpack_subset(b);
+      BOOST_ERROR("accepted a file that is " << why);
+    } catch (const DataError& e) {
+      BOOST_TEST(e.what() == why);
+    }
+  };
+  Bytes b = bytes;
+  b[0] = 'X';
+  refused(b, "data: not a stepgrad MNIST subset (no SGMN header)");
+  b = bytes;
+  b[4] = 2;
+  refused(b, "data: unknown version");
+  b = bytes;
+  b.pop_back();
+  refused(b, "data: the file is short");
+  b = bytes;
+  b.push_back(0);
+  refused(b, "data: trailing bytes after the test set");
+  b = bytes;
+  b.back() = 10;  // the test image's label
+  refused(b, "data: a label is not 0-9");
+  b = bytes;
+  b[8] = 0xff;  // a training count whose size overflows a 32-bit size_t
+  b[9] = 0xff;
+  refused(b, "data: the file is short");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

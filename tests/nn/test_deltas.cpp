@@ -1,6 +1,7 @@
 // The hand-derived equations against the tape: the `fixed` recipe agrees, the `article`
 // recipe shows erratum E1, and errata E2 and E3 are demonstrated.
 #include <cmath>
+#include <stdexcept>
 
 #include <boost/test/unit_test.hpp>
 
@@ -37,6 +38,16 @@ BOOST_AUTO_TEST_CASE(forward_pass_by_hand_equals_the_tapes) {
   BOOST_TEST(testing::identical(a.O3, f.O3.value()));
   BOOST_TEST(cross_entropy(a.Z3, s.y) == f.C.value().item());
   BOOST_TEST(article_cost(a.O3, s.y) == f.cost.value().item());
+}
+
+BOOST_AUTO_TEST_CASE(forward_from_a_layer_continues_the_forward_pass) {
+  Network net;
+  const testing::Sample s = testing::synthetic_sample(12);
+  const Activations a = forward_pass(net, s.x);
+  BOOST_TEST(testing::identical(forward_from(net, 1, a.Z1), a.Z3));
+  BOOST_TEST(testing::identical(forward_from(net, 2, a.Z2), a.Z3));
+  BOOST_TEST(testing::identical(forward_from(net, 3, a.Z3), a.Z3));
+  BOOST_CHECK_THROW(forward_from(net, 0, a.Z1), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(fixed_deltas_equal_the_tapes_gradients) {

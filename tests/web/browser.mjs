@@ -14,27 +14,50 @@ import { createRequire } from 'node:module';
 
 const [root, build] = process.argv.slice(2, 4).map((p) => path.resolve(p));
 const rest = process.argv.slice(4);
-const opt = (name) => { const i = rest.indexOf(name); return i >= 0 ? rest[i + 1] : undefined; };
+const opt = (name) => {
+  const i = rest.indexOf(name);
+  return i >= 0 ? rest[i + 1] : undefined;
+};
 const require = createRequire(path.join(root, 'web', 'package.json'));
 const { chromium } = require('playwright-core');
 
 // A watchdog: a hung browser fails the test instead of stalling the suite.
-const watchdog = setTimeout(() => { console.log('FAILED: timed out after 300 s'); process.exit(1); }, 300000);
+const watchdog = setTimeout(() => {
+  console.log('FAILED: timed out after 300 s');
+  process.exit(1);
+}, 300000);
 watchdog.unref();
 
-function fail(why) { console.log(`FAILED: ${why}`); process.exitCode = 1; throw new Error(why); }
-function check(cond, why) { if (!cond) fail(why); }
+function fail(why) {
+  console.log(`FAILED: ${why}`);
+  process.exitCode = 1;
+  throw new Error(why);
+}
+function check(cond, why) {
+  if (!cond) fail(why);
+}
 
 // ---- a static server for build-web/ on 127.0.0.1 ----
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.bin': 'application/octet-stream' };
+const types = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+};
 const server = http.createServer((req, res) => {
   const name = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
   const file = path.join(build, path.normalize(name));
-  if (!file.startsWith(path.resolve(build))) { res.writeHead(403).end(); return; }
+  if (!file.startsWith(path.resolve(build))) {
+    res.writeHead(403).end();
+    return;
+  }
   try {
     const body = readFileSync(file);
     res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' }).end(body);
-  } catch { res.writeHead(404).end(); }
+  } catch {
+    res.writeHead(404).end();
+  }
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${server.address().port}/`;
@@ -42,15 +65,25 @@ const base = `http://127.0.0.1:${server.address().port}/`;
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
   timeout: 60000,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 const errors = [];
 let page;
 try {
   const context = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
   page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
   const open = async (hash) => {
@@ -60,15 +93,27 @@ try {
     return Date.now() - t0;
   };
   // a fresh load of the page (open() with only a new hash keeps the page and fires hashchange)
-  const reopen = async (hash) => { await page.goto('about:blank'); return open(hash); };
+  const reopen = async (hash) => {
+    await page.goto('about:blank');
+    return open(hash);
+  };
   const loadMs = await open('#seed=42&sample=0&recipe=fixed&step=0');
   const info = () => page.$eval('#stepinfo', (e) => `${e.dataset.phase} ${e.dataset.node}`);
 
   // 1. seed 42, sample 0: the rule panel prints what 05_forward prints
   const golden05 = readFileSync(path.join(root, 'tests/golden/05_forward.txt'), 'utf8');
   const golden07 = readFileSync(path.join(root, 'tests/golden/07_deltas.txt'), 'utf8');
-  for (const [name, step] of [['Z1', 2], ['O1', 3], ['Z2', 5], ['O2', 6], ['Z3', 8], ['O3', 9]]) {
-    await page.evaluate((s) => { location.hash = `seed=42&sample=0&recipe=fixed&step=${s}`; }, step);
+  for (const [name, step] of [
+    ['Z1', 2],
+    ['O1', 3],
+    ['Z2', 5],
+    ['O2', 6],
+    ['Z3', 8],
+    ['O3', 9],
+  ]) {
+    await page.evaluate((s) => {
+      location.hash = `seed=42&sample=0&recipe=fixed&step=${s}`;
+    }, step);
     await page.waitForFunction((n) => document.querySelector('#stepinfo').dataset.node === n, name);
     const shown = await page.$eval('#rule pre', (e) => e.textContent);
     check(golden05.includes(shown), `the page's ${name} is not 05_forward's:\n${shown}`);
@@ -79,7 +124,9 @@ try {
   }
 
   // 2. the keyboard: Home, then right arrow through the forward sweep and back
-  await page.evaluate(() => { location.hash = 'seed=42&sample=0&recipe=fixed&step=0'; });
+  await page.evaluate(() => {
+    location.hash = 'seed=42&sample=0&recipe=fixed&step=0';
+  });
   await page.keyboard.press('End');
   await page.keyboard.press('Home');
   const visited = [await info()];
@@ -88,7 +135,8 @@ try {
     await page.keyboard.press('ArrowRight');
     visited.push(await info());
   }
-  const expected = ['O0', 'W0', 'Z1', 'O1', 'W1', 'Z2', 'O2', 'W2', 'Z3', 'O3', 'Y', 'C', 'cost'].map((n) => `forward ${n}`)
+  const expected = ['O0', 'W0', 'Z1', 'O1', 'W1', 'Z2', 'O2', 'W2', 'Z3', 'O3', 'Y', 'C', 'cost']
+    .map((n) => `forward ${n}`)
     .concat(['C', 'Z3', 'W2', 'O2', 'Z2', 'W1', 'O1', 'Z1', 'W0'].map((n) => `backward ${n}`));
   check(JSON.stringify(visited) === JSON.stringify(expected), `keyboard order: ${visited.join(', ')}`);
   await page.keyboard.press('ArrowLeft');
@@ -96,7 +144,9 @@ try {
 
   // 3. the recipe switch at delta2: fixed agrees to 1e-12, article does not (erratum E1)
   const z2 = expected.indexOf('backward Z2');
-  await page.evaluate((s) => { location.hash = `seed=42&sample=0&recipe=fixed&step=${s}`; }, z2);
+  await page.evaluate((s) => {
+    location.hash = `seed=42&sample=0&recipe=fixed&step=${s}`;
+  }, z2);
   await page.waitForFunction(() => document.querySelector('#check').dataset.node === 'Z2');
   const relFixed = Number(await page.$eval('#check', (e) => e.dataset.deltaRel));
   check(relFixed <= 1e-12, `fixed recipe: delta2 vs grad Z2 max rel ${relFixed}`);
@@ -111,21 +161,44 @@ try {
 
   // 4. a link reproduces a view
   await open('#seed=7&sample=3&recipe=article&step=15');
-  const restored = await page.evaluate(() => [document.querySelector('#seed').value, document.querySelector('#sample').value, document.querySelector('#recipe').value]);
-  check(JSON.stringify(restored) === '["7","3","article"]' && (await info()) === expected[15], `hash view: ${restored}, ${await info()}`);
+  const restored = await page.evaluate(() => [
+    document.querySelector('#seed').value,
+    document.querySelector('#sample').value,
+    document.querySelector('#recipe').value,
+  ]);
+  check(
+    JSON.stringify(restored) === '["7","3","article"]' && (await info()) === expected[15],
+    `hash view: ${restored}, ${await info()}`,
+  );
   // a seed past uint32 is refused with a message (embind would wrap it), the view stays seed 7
   await page.fill('#seed', '4294967296');
   await page.dispatchEvent('#seed', 'change');
-  const refused = await page.evaluate(() => [document.querySelector('#status').textContent, window.explorer.state.seed, location.hash]);
-  check(refused[0].startsWith('error: the seed is at most 4294967295') && refused[1] === 7 && refused[2].includes('seed=7&'),
-    `seed 4294967296: ${refused}`);
+  const refused = await page.evaluate(() => [
+    document.querySelector('#status').textContent,
+    window.explorer.state.seed,
+    location.hash,
+  ]);
+  check(
+    refused[0].startsWith('error: the seed is at most 4294967295') &&
+      refused[1] === 7 &&
+      refused[2].includes('seed=7&'),
+    `seed 4294967296: ${refused}`,
+  );
 
   // 5a. small graphs: the neuron's numbers are 01_neuron's, the XOR graph's one step is
   // 13_your_network's (same weights, RandomState(42)), and an edit reruns the engine
-  const graphCells = () => page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#graph .gnode')].map((b) => [
-    b.querySelector('.gtitle').textContent,
-    { values: [...b.querySelectorAll('.gval')].map((e) => (e.value ?? e.textContent).trim()),
-      grads: [...b.querySelectorAll('.ggrad')].map((e) => e.textContent.replace(/^grad /, '').trim()) }])));
+  const graphCells = () =>
+    page.evaluate(() =>
+      Object.fromEntries(
+        [...document.querySelectorAll('#graph .gnode')].map((b) => [
+          b.querySelector('.gtitle').textContent,
+          {
+            values: [...b.querySelectorAll('.gval')].map((e) => (e.value ?? e.textContent).trim()),
+            grads: [...b.querySelectorAll('.ggrad')].map((e) => e.textContent.replace(/^grad /, '').trim()),
+          },
+        ]),
+      ),
+    );
   const tokens = (text) => text.replace(/[[\]]/g, ' ').trim().split(/\s+/);
   // "name (shape)\n[[...]]" blocks of a golden file: name -> its numbers as printed
   const blocks = (text, re) => {
@@ -145,13 +218,14 @@ try {
   let g = await graphCells();
   const g01 = blocks(golden01, /^(\S+) \(\d+(?:, \d+)?,?\)$/);
   const zo = /Z = (\S+), O = (\S+): the same/.exec(golden01);
-  const same = (a, b, what) => check(JSON.stringify(a) === JSON.stringify(b), `${what}: page ${JSON.stringify(a)}, golden ${JSON.stringify(b)}`);
+  const same = (a, b, what) =>
+    check(JSON.stringify(a) === JSON.stringify(b), `${what}: page ${JSON.stringify(a)}, golden ${JSON.stringify(b)}`);
   same(g['O0 (input)'].values, g01.O0, 'neuron O0');
   same(g['W (param)'].values, g01.W, 'neuron W');
   same(g['W (param)'].grads, g01.grad_W, 'neuron grad W');
   same([g['Z = W · O0'].values[0], g['O = sigmoid(Z)'].values[0]], [zo[1], zo[2]], 'neuron Z, O');
   // dO/dZ = sigmoid'(Z) = O (1 - O), as 01_neuron prints it
-  same(g['Z = W · O0'].grads, [/sigmoid'\(Z\) = O \(1 - O\) = (\S+);/.exec(golden01)[1]], "neuron grad Z");
+  same(g['Z = W · O0'].grads, [/sigmoid'\(Z\) = O \(1 - O\) = (\S+);/.exec(golden01)[1]], 'neuron grad Z');
   const rule = await page.$eval('#graph .gnode[data-name="O"] .grule', (e) => e.textContent);
   check(rule.startsWith('grad Z += grad O ⊙ O (1 - O) = '), `the neuron's O shows no rule with numbers: ${rule}`);
   // an edit: O0[0] = 0.7 runs the engine again; the page shows what a fresh engine run says
@@ -160,7 +234,8 @@ try {
   await page.waitForFunction(() => location.hash.includes('edit=O0.0:0.7'));
   g = await graphCells();
   const engine = await page.evaluate(() => {
-    const sg = window.explorer.sg, gr = sg.smallGraph('neuron');
+    const sg = window.explorer.sg,
+      gr = sg.smallGraph('neuron');
     gr.set('O0', 0, 0.7);
     const nodes = gr.run();
     gr.dispose();
@@ -168,7 +243,11 @@ try {
     return { Z: f(nodes[2].value[0]), O: f(nodes[3].value[0]), gW: Array.from(nodes[1].grad, f) };
   });
   check(engine.Z !== zo[1], 'the edit did not change Z in the engine');
-  same([g['Z = W · O0'].values[0], g['O = sigmoid(Z)'].values[0], ...g['W (param)'].grads], [engine.Z, engine.O, ...engine.gW], 'neuron after O0[0] = 0.7');
+  same(
+    [g['Z = W · O0'].values[0], g['O = sigmoid(Z)'].values[0], ...g['W (param)'].grads],
+    [engine.Z, engine.O, ...engine.gW],
+    'neuron after O0[0] = 0.7',
+  );
   // the link holds the edit
   const edited = await page.evaluate(() => location.hash);
   await reopen(edited);
@@ -186,16 +265,22 @@ try {
     check(g[label], `the XOR graph has no node '${label}'`);
     same(g[label].values, want, `XOR ${label}`);
     const name = label.split(' ')[0];
-    if (bwd[name]) { same(g[label].grads, bwd[name], `XOR grad ${name}`); compared += want.length; }
+    if (bwd[name]) {
+      same(g[label].grads, bwd[name], `XOR grad ${name}`);
+      compared += want.length;
+    }
     compared += want.length;
   }
   const inGolden = [...Object.values(fwd), ...Object.values(bwd)].reduce((n, t) => n + t.length, 0);
-  check(Object.keys(fwd).length === 13 && Object.keys(bwd).length === 11 && compared === inGolden,
-    `XOR: ${compared} of the golden's ${inGolden} numbers compared`);
+  check(
+    Object.keys(fwd).length === 13 && Object.keys(bwd).length === 11 && compared === inGolden,
+    `XOR: ${compared} of the golden's ${inGolden} numbers compared`,
+  );
   await page.click('#graph-step');
   await page.waitForFunction(() => location.hash.includes('edit=W0.0'));
   g = await graphCells();
-  for (const [name, want] of Object.entries(after)) same(g[`${name} (param)`].values, want, `XOR ${name} after one step`);
+  for (const [name, want] of Object.entries(after))
+    same(g[`${name} (param)`].values, want, `XOR ${name} after one step`);
   console.log(`small graphs: 01_neuron's numbers, ${compared} numbers and the SGD step of 13_your_network's XOR`);
   if (opt('--screenshots')) {
     await reopen('#seed=42&sample=0&recipe=fixed&step=0&graph=xor');
@@ -235,7 +320,10 @@ try {
       const w = window.explorer.sg.train({ seed: 42, recipe: 'fixed', lr: 0.001, steps: 300 });
       const all = new Uint8Array(w.reduce((n, a) => n + a.byteLength, 0));
       let at = 0;
-      for (const a of w) { all.set(new Uint8Array(a.buffer), at); at += a.byteLength; }
+      for (const a of w) {
+        all.set(new Uint8Array(a.buffer), at);
+        at += a.byteLength;
+      }
       const h = await crypto.subtle.digest('SHA-256', all);
       return Array.from(new Uint8Array(h), (b) => b.toString(16).padStart(2, '0')).join('');
     });
@@ -244,12 +332,17 @@ try {
 
   // 7. the page's own training, a few seconds, for the curve (and the screenshot)
   if (opt('--screenshots') || rest.includes('--bench')) {
-    await page.evaluate(() => { document.querySelector('#lr').value = '0.01'; document.querySelector('#train-reset').click(); });
+    await page.evaluate(() => {
+      document.querySelector('#lr').value = '0.01';
+      document.querySelector('#train-reset').click();
+    });
     await page.click('#train-play');
     await page.waitForFunction(() => window.explorer.training.trainer.steps >= 6000, null, { timeout: 120000 });
     await page.click('#train-play');
     if (opt('--screenshots')) {
-      await page.evaluate(() => { location.hash = 'seed=42&sample=0&recipe=fixed&step=8'; });
+      await page.evaluate(() => {
+        location.hash = 'seed=42&sample=0&recipe=fixed&step=8';
+      });
       await page.waitForFunction(() => document.querySelector('#stepinfo').dataset.node === 'Z3');
       await shot('explorer-forward.png', true);
       await page.$eval('#train-panel', (e) => e.scrollIntoView());
@@ -261,7 +354,7 @@ try {
     const b = await page.evaluate(() => {
       const sg = window.explorer.sg;
       const t = sg.trainer({ seed: 42, recipe: 'fixed', lr: 0.001 });
-      t.step(200);  // warm up
+      t.step(200); // warm up
       let t0 = performance.now();
       t.step(4000);
       const fixedRate = 4000 / ((performance.now() - t0) / 1000);
@@ -274,12 +367,13 @@ try {
       sg.explain({ seed: 42, pixels: s.pixels, label: s.label });
       t0 = performance.now();
       const n = 200;
-      let sum = 0;  // explain, then read every value, gradient and delta as the page may
+      let sum = 0; // explain, then read every value, gradient and delta as the page may
       for (let k = 0; k < n; ++k) {
         const e = sg.explain({ seed: 42, pixels: s.pixels, label: s.label });
         for (const node of e.nodes) sum += node.value.length + (node.grad ? node.grad.length : 0);
         for (const d of Object.values(e.deltas)) sum += d.length;
       }
+      void sum; // the reads are the point, not their total
       const explainMs = (performance.now() - t0) / n;
       // the engine alone: tape forward + backward(C) and the hand-derived deltas, no copies to JS
       const ex = sg.explorer_;
@@ -313,20 +407,40 @@ try {
       await page.mouse.up();
       const ms = (await page.evaluate(() => window.explorer.strokeMs.slice())).sort((x, y) => x - y);
       check(ms.length >= 30, `a stroke of 61 moves gave ${ms.length} page updates`);
-      return { median: ms[Math.floor(ms.length / 2)], p90: ms[Math.floor(ms.length * 0.9)], max: ms[ms.length - 1], n: ms.length };
+      return {
+        median: ms[Math.floor(ms.length / 2)],
+        p90: ms[Math.floor(ms.length * 0.9)],
+        max: ms[ms.length - 1],
+        n: ms.length,
+      };
     };
     b.strokeZ1 = await stroke(2);
-    b.strokeW0 = await stroke(21);  // the last step: backward at W0, grad W0's 128 tiles and the check
+    b.strokeW0 = await stroke(21); // the last step: backward at W0, grad W0's 128 tiles and the check
     // the same in a window tall enough to show the whole tape and the pad: every view repainted
     await page.setViewportSize({ width: 1500, height: 3000 });
     b.strokeW0All = await stroke(21);
     await page.setViewportSize({ width: 1500, height: 1000 });
     const size = (f) => statSync(path.join(build, f)).size;
-    const bytes = { wasm: size('stepgrad_wasm.wasm'), js: size('stepgrad_wasm.js') + size('stepgrad.js') + size('page.js') + size('draw.js') + size('graph.js') + size('index.html') + size('explorer.css'), data: size('mnist-subset.bin') };
+    const bytes = {
+      wasm: size('stepgrad_wasm.wasm'),
+      js:
+        size('stepgrad_wasm.js') +
+        size('stepgrad.js') +
+        size('page.js') +
+        size('draw.js') +
+        size('graph.js') +
+        size('index.html') +
+        size('explorer.css'),
+      data: size('mnist-subset.bin'),
+    };
     console.log(JSON.stringify({ loadMs, readyMs: await page.evaluate(() => window.explorer.readyMs), ...b, bytes }));
   }
   check(errors.length === 0, `console errors: ${errors.join(' | ')}`);
-  console.log(`ok: loads in ${loadMs} ms with no console error; golden values, keyboard order (${total} steps), E1 at delta2, hash, small graphs (01_neuron, 13_your_network), drawing${digest ? ', training digest' : ''}`);
+  console.log(
+    `ok: loads in ${loadMs} ms with no console error; golden values, keyboard order (${total} steps), ` +
+      'E1 at delta2, hash, small graphs (01_neuron, 13_your_network), drawing' +
+      (digest ? ', training digest' : ''),
+  );
 } finally {
   await browser.close();
   server.close();

@@ -29,11 +29,14 @@ as 0 natively and as about 1e-17 in the page, and the check allows exactly that.
 The Node.js used is $STEPGRAD_NODE, else `node` from PATH; it must be one web/package.json's
 "engines" accepts (the oldest, Debian 12's 18, runs these checks too: tests/meson.build).
 
-Exits 77 (meson's skip) with one line when node, the built explorer (web/build.sh), MNIST or
-numpy is missing, and 1 when a source of the explorer is newer than the last web/build.sh that
-finished (a failed or forgotten build would otherwise test the engine as it was).
+Never a stale explorer: each check first runs `ninja -C BUILD_WEB` (the explorer's own meson build,
+web/emscripten.ini), which rebuilds whatever changed since, by meson's dependency tracking; a
+failed build fails the check. Checks running side by side take turns at it (a lock in BUILD_WEB).
+Exits 77 (meson's skip) with one line when node, the configured explorer build (./run.sh makes
+it), MNIST or numpy is missing.
 """
 import base64
+import fcntl
 import json
 import os
 import pathlib
@@ -278,14 +281,18 @@ def check_browser(root: pathlib.Path, build: pathlib.Path, train: str):
         fail(f"browser.mjs exit {r.returncode}: {node_error(r.stderr)}")
 
 
-def stale_source(root: pathlib.Path, build: pathlib.Path):
-    """A source of the explorer (autodiff/, nn/, web/) newer than the last web/build.sh that
-    finished (it touches BUILD/built last), or None."""
-    built = (build / "built").stat().st_mtime
-    sources = [p for d in ("autodiff", "nn", "web") for p in (root / d).iterdir()
-               if p.suffix in (".cpp", ".hpp", ".js", ".html", ".css", ".sh")]
-    newer = [p for p in sources if p.stat().st_mtime > built]
-    return max(newer, key=lambda p: p.stat().st_mtime) if newer else None
+def build_explorer(build: pathlib.Path):
+    """Brings the explorer up to date: ninja in its build folder, one check at a time."""
+    if not (build / "build.ninja").exists():
+        skip(f"{build} is not configured: ./run.sh configures and builds the explorer there")
+    if shutil.which("ninja") is None:
+        skip("ninja is not installed")
+    with open(build / ".check_web.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        r = subprocess.run(["ninja", "-C", str(build)], capture_output=True, text=True, timeout=3600)
+    if r.returncode != 0:
+        print(r.stdout[-3000:] + r.stderr[-3000:])
+        fail(f"ninja -C {build} failed: the explorer does not build")
 
 
 def main():
@@ -297,15 +304,10 @@ def main():
         if "STEPGRAD_NODE" in os.environ:
             skip(f"no {NODE} (scripts/oldest-node makes it; ./run.sh test runs it)")
         skip("node is not installed")
-    for f in ["stepgrad_wasm.wasm", "stepgrad.js", "mnist-subset.bin"]:
-        if not (build / f).exists():
-            skip(f"{build / f} is missing: build the explorer first (web/build.sh)")
-    if not (build / "built").exists():
-        fail(f"{build}/built is missing: the last web/build.sh did not finish; run it")
-    newer = stale_source(root, build)
-    if newer is not None:
-        fail(f"{newer} is newer than the last finished web/build.sh ({build}/built): the explorer "
-             "may be stale; run web/build.sh")
+    build_explorer(build)
+    if not (build / "mnist-subset.bin").exists():
+        skip(f"{build}/mnist-subset.bin is missing: the native build's web/pack_subset was not there "
+             "when the explorer's build was configured (./run.sh does it in order)")
     check_node_version(root)
     if command != "golden":
         try:

@@ -56,8 +56,13 @@ if (command === 'golden') {
   const [seed, sample, recipe] = [Number(args[0]), Number(args[1]), args[2]];
   const e = sg.explain({ seed, sample, recipe });
   out.nodes = e.nodes.map((n) => ({
-    name: n.name, op: n.op, label: n.label, shape: n.shape, inputs: n.inputs,
-    value: b64(n.value), grad: n.grad ? b64(n.grad) : null,
+    name: n.name,
+    op: n.op,
+    label: n.label,
+    shape: n.shape,
+    inputs: n.inputs,
+    value: b64(n.value),
+    grad: n.grad ? b64(n.grad) : null,
   }));
   out.deltas = Object.fromEntries(Object.entries(e.deltas).map(([k, v]) => [k, b64(v)]));
   // finite differences of a few elements of each weight and each Z
@@ -74,9 +79,16 @@ if (command === 'golden') {
 } else if (command === 'errors') {
   // Bad input gives the engine's message, and the engine's memory does not grow when the same
   // failing call repeats (the explorer it made is deleted; memory grows only when it leaks).
-  const message = (f) => { try { f(); return null; } catch (e) { return e.message; } };
+  const message = (f) => {
+    try {
+      f();
+      return null;
+    } catch (e) {
+      return e.message;
+    }
+  };
   const heapGrowth = (f) => {
-    f();  // the first call may grow the heap for good
+    f(); // the first call may grow the heap for good
     const before = sg.module.HEAP8.length;
     for (let k = 0; k < 100; ++k) f();
     return sg.module.HEAP8.length - before;
