@@ -1,5 +1,5 @@
 // Lab 05: find the bug (docs/labs.md). Two ops, written as the engine's are, make a small
-// network: Z1 = W0 · O0, O1 = tanh_op(Z1), Z2 = W1 · O1, O2 = softplus(Z2), C = sum(O2).
+// network: Z1 = W0 · O0, O1 = tanh_op(Z1), Z2 = W1 · O1, O2 = softplus_op(Z2), C = sum(O2).
 // One of their backward rules is wrong. Run
 //   ninja -C build labs/lab_05 && build/labs/lab_05 --trace
 // (or --step to stop at each node), find the wrong rule, fix it here, and run again.
@@ -12,7 +12,7 @@
 namespace stepgrad::labs {
 
 // y = log(1 + e^x), written without overflow: max(x, 0) + log1p(e^-|x|).
-Var softplus(Var x) {
+Var softplus_op(Var x) {
   record_map(x, [](double v) { return std::max(v, 0.0) + std::log1p(std::exp(-std::abs(v))); });
   constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
@@ -24,8 +24,10 @@ Var softplus(Var x) {
     const Tensor local = map(tape.node(out.a).value(), [](double v) { return fn::sigmoid(v); });
     return {"{0} ⊙ {1}", {out.grad(), local}, hadamard(out.grad(), local)};
   };
-  static constexpr OpDef op{
-      "softplus", "", backward, nullptr, {"grad {a} += grad {out} ⊙ sigmoid({a})"}, numbers};
+  static constexpr OpDef op{.name = "softplus_op",
+                            .backward = backward,
+                            .rule = {"grad {a} += grad {out} ⊙ sigmoid({a})"},
+                            .numbers = numbers};
   return x.tape().commit(op);
 }
 
@@ -42,8 +44,10 @@ Var tanh_op(Var x) {
     const Tensor local = map(out.value(), [](double v) { return 1.0 - v; });
     return {"{0} ⊙ {1}", {out.grad(), local}, hadamard(out.grad(), local)};
   };
-  static constexpr OpDef op{
-      "tanh_op", "", backward, nullptr, {"grad {a} += grad {out} ⊙ (1 - {out})"}, numbers};
+  static constexpr OpDef op{.name = "tanh_op",
+                            .backward = backward,
+                            .rule = {"grad {a} += grad {out} ⊙ (1 - {out})"},
+                            .numbers = numbers};
   return x.tape().commit(op);
 }
 

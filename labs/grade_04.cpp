@@ -32,7 +32,7 @@ Var planted_square(Var x) {
       for (std::size_t i = 0; i < gx.size(); ++i) gx[i] = 2.0 * xv[i] * g[i];
     }
   };
-  static constexpr OpDef op{"square", "{out} = square({a})", backward};
+  static constexpr OpDef op{.name = "square", .label = "{out} = square({a})", .backward = backward};
   return x.tape().commit(op);
 }
 

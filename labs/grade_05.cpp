@@ -1,5 +1,5 @@
 // lab_05: find the bug. A small network of the two ops in labs/05_find_the_bug.cpp:
-// Z1 = W0 · O0, O1 = tanh_op(Z1), Z2 = W1 · O1, O2 = softplus(Z2), C = sum(O2). Grades every
+// Z1 = W0 · O0, O1 = tanh_op(Z1), Z2 = W1 · O1, O2 = softplus_op(Z2), C = sum(O2). Grades every
 // gradient of the backward sweep, in its order, against the engine's own ops (tanh, and softplus
 // as log(1 + exp)) and finite differences, and says where the sweep first goes wrong.
 #include <algorithm>
@@ -55,12 +55,12 @@ std::vector<Result> run(const Options&, const std::function<void(Tape&)>& tracer
   Tape ref;
   const Net r = record(
       ref, R0, R1, O0, [](Var z) { return stepgrad::tanh(z); },
-      [](Var z) { return stepgrad::log(rsub(1.0, neg(exp(z)))); });
+      [](Var z) { return stepgrad::softplus(z); });
   ref.backward(r.C);
   // Yours.
   Tape tape;
   tracer(tape);
-  const Net y = record(tape, W0, W1, O0, tanh_op, softplus);
+  const Net y = record(tape, W0, W1, O0, tanh_op, softplus_op);
   tape.backward(y.C);
 
   const Tensor W0v = W0.value, W1v = W1.value;
@@ -73,7 +73,7 @@ std::vector<Result> run(const Options&, const std::function<void(Tape&)>& tracer
     std::function<double(const Tensor&)> loss;
   };
   std::vector<Q> qs = {
-      {"grad Z2", "O2 = softplus(Z2)", r.Z2.grad(), y.Z2.grad(), y.Z2.value(), cost_from_Z2},
+      {"grad Z2", "O2 = softplus_op(Z2)", r.Z2.grad(), y.Z2.grad(), y.Z2.value(), cost_from_Z2},
       {"grad O1", "Z2 = W1 · O1", r.O1.grad(), y.O1.grad(), y.O1.value(), from_O1},
       {"grad W1", "Z2 = W1 · O1", R1.grad(), W1.grad(), W1v,
        [&](const Tensor& w) { return cost_from_Z2(matmul(w, y.O1.value())); }},

@@ -62,7 +62,7 @@ Var square(Var x);
 
 // ---- lab 05: find the bug ----
 /// y = log(1 + e^x), element-wise, an op on the tape.
-Var softplus(Var x);
+Var softplus_op(Var x);
 /// y = tanh(x), element-wise, an op on the tape.
 Var tanh_op(Var x);
 

@@ -19,9 +19,11 @@ Var square(Var x) {
     const Tensor local = 2.0 * tape.node(out.a).value();
     return {"{0} ⊙ {1}", {out.grad(), local}, hadamard(out.grad(), local)};
   };
-  static constexpr OpDef op{
-      "square", "{out} = square({a})", backward, nullptr, {"grad {a} += grad {out} ⊙ 2 {a}"},
-      numbers};
+  static constexpr OpDef op{.name = "square",
+                            .label = "{out} = square({a})",
+                            .backward = backward,
+                            .rule = {"grad {a} += grad {out} ⊙ 2 {a}"},
+                            .numbers = numbers};
   return x.tape().commit(op);
 }
 

@@ -10,7 +10,7 @@
 namespace stepgrad::labs {
 
 // y = log(1 + e^x), written without overflow: max(x, 0) + log1p(e^-|x|).
-Var softplus(Var x) {
+Var softplus_op(Var x) {
   record_map(x, [](double v) { return std::max(v, 0.0) + std::log1p(std::exp(-std::abs(v))); });
   constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
@@ -22,8 +22,10 @@ Var softplus(Var x) {
     const Tensor local = map(tape.node(out.a).value(), [](double v) { return fn::sigmoid(v); });
     return {"{0} ⊙ {1}", {out.grad(), local}, hadamard(out.grad(), local)};
   };
-  static constexpr OpDef op{
-      "softplus", "", backward, nullptr, {"grad {a} += grad {out} ⊙ sigmoid({a})"}, numbers};
+  static constexpr OpDef op{.name = "softplus_op",
+                            .backward = backward,
+                            .rule = {"grad {a} += grad {out} ⊙ sigmoid({a})"},
+                            .numbers = numbers};
   return x.tape().commit(op);
 }
 
@@ -40,8 +42,10 @@ Var tanh_op(Var x) {
     const Tensor local = map(out.value(), [](double v) { return 1.0 - v * v; });
     return {"{0} ⊙ {1}", {out.grad(), local}, hadamard(out.grad(), local)};
   };
-  static constexpr OpDef op{
-      "tanh_op", "", backward, nullptr, {"grad {a} += grad {out} ⊙ (1 - {out}²)"}, numbers};
+  static constexpr OpDef op{.name = "tanh_op",
+                            .backward = backward,
+                            .rule = {"grad {a} += grad {out} ⊙ (1 - {out}²)"},
+                            .numbers = numbers};
   return x.tape().commit(op);
 }
 
