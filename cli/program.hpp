@@ -29,16 +29,16 @@ std::size_t evaluation_threads();
 
 /// Parses the command line and runs `body`. A bad flag or value, or any exception from body,
 /// prints one line "NAME: error: ..." on stderr and exits non-zero (2 for usage, 1 otherwise);
-/// --help prints the help and exits 0.
+/// --help prints the help and exits 0 (1, in one line, when it cannot be written: R25).
 template <class Body>
 int run(CLI::App& app, int argc, char** argv, Body body) {
   remove_temp_files_on_signal();  // Note [Interrupted saves] (io/files.hpp)
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return finish_output(app.get_name(), app.exit(e));  // a help that cannot be written fails
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return finish_output(app.get_name(), app.exit(e));
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "{}: error: {} (see --help)\n", app.get_name(), e.what());
     return 2;

@@ -268,6 +268,13 @@ def main():
                                            text=True, timeout=60)
                     if p.returncode == 0 or "cannot write the output" not in p.stderr:
                         failures.append(f"{name} > /dev/full: exit {p.returncode}, stderr {p.stderr.strip()[:200]}")
+                # R25 for the help too: every program's --help into a full disk fails in one line.
+                with open("/dev/full", "w") as full:
+                    p = subprocess.run([exe, "--help"], cwd=cwd, stdout=full, stderr=subprocess.PIPE,
+                                       text=True, timeout=60)
+                if p.returncode == 0 or len(p.stderr.strip().splitlines()) != 1 or \
+                        "cannot write the output" not in p.stderr:
+                    failures.append(f"{name} --help > /dev/full: exit {p.returncode}, stderr {p.stderr.strip()[:200]}")
         check_printing_options(root, {os.path.basename(e): e for e in exes}, a_file)
         check_training_story(root, {os.path.basename(e): e for e in exes})
     if failures:
