@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -153,6 +154,14 @@ def check_ddp(source_root, scratch):
 def check_torchrun(source_root, scratch):
     if shutil.which("torchrun") is None:
         print("check_pytorch_twin: skipped, no torchrun on PATH (python3-torch installs it)")
+        return SKIP
+    # torch 1.13's c10d rendezvous gives the workers this machine's host name to connect to; where
+    # the name does not resolve (a debootstrap root without /etc/hosts), torchrun cannot start.
+    try:
+        socket.getaddrinfo(socket.gethostname(), None)
+    except OSError as e:
+        print(f"check_pytorch_twin: skipped, this machine's host name '{socket.gethostname()}' does "
+              f"not resolve ({e.strerror}; add it to /etc/hosts), which torchrun's rendezvous needs")
         return SKIP
     run_block(source_root, "torchrun", scratch)
     return 0
