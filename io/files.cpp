@@ -193,11 +193,7 @@ void remove_temp_files_on_signal() {
   });
 }
 
-namespace {
-
-// Removes the stale temporary files in `folder` whose target is in `names` (all of them when
-// `names` is null).
-std::size_t remove_stale(const fs::path& folder, const std::span<const std::string>* names) {
+std::size_t remove_stale_temp_files(const fs::path& folder, std::span<const std::string> names) {
   const Fd dir(::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   struct stat dir_st {};
   if (dir.get() < 0 || ::fstat(dir.get(), &dir_st) != 0) return 0;
@@ -206,12 +202,9 @@ std::size_t remove_stale(const fs::path& folder, const std::span<const std::stri
   for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (!is_temp_name(name)) continue;
-    if (names != nullptr) {
-      const std::string_view target = target_of_temp(name);
-      if (std::none_of(names->begin(), names->end(),
-                       [&](const std::string& n) { return n == target; }))
-        continue;
-    }
+    const std::string_view target = target_of_temp(name);
+    if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return n == target; }))
+      continue;
     // Never through a link, never into another file system (a file mounted over the name).
     struct stat st {};
     if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
@@ -226,12 +219,6 @@ std::size_t remove_stale(const fs::path& folder, const std::span<const std::stri
     if (::unlinkat(dir.get(), name.c_str(), 0) == 0) ++removed;
   }
   return removed;
-}
-
-}  // namespace
-
-std::size_t remove_stale_temp_files(const fs::path& folder, std::span<const std::string> names) {
-  return remove_stale(folder, &names);
 }
 
 // ---- SHA-256 ------------------------------------------------------------------------------------
