@@ -78,6 +78,13 @@ def check_node_version(root: pathlib.Path):
     if int(version.split(".")[0]) < int(engines[2:]):
         fail(f"{NODE} is Node.js {version}; web/package.json supports {engines} (docs/explorer.md)")
     print(f"node: {NODE}, Node.js {version} (web/package.json: {engines})")
+    # docs/explorer.md's versions are these files', not typed apart from them
+    lock = json.loads((root / "web" / "package-lock.json").read_text(encoding="utf-8"))
+    playwright = lock["packages"]["node_modules/playwright-core"]["version"]
+    page = (root / "docs" / "explorer.md").read_text(encoding="utf-8")
+    for said in [f"Supported: Node.js {engines[2:]} and newer", f"`playwright-core` is pinned at {playwright}"]:
+        if said not in page:
+            fail(f'docs/explorer.md does not say "{said}" (web/package.json, web/package-lock.json)')
 
 
 def node_error(stderr: str) -> str:
