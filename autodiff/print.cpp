@@ -236,17 +236,6 @@ bool allclose(const Tensor& a, const Tensor& b, double atol, double rtol) {
   return true;
 }
 
-std::string format_index(const Shape& s, std::size_t flat) {
-  switch (s.rank) {
-    case 0:
-      return "()";
-    case 1:
-      return fmt::format("({},)", flat);
-    default:
-      return fmt::format("({}, {})", flat / s.cols, flat % s.cols);
-  }
-}
-
 std::string format_comparison(std::string_view name_a, const Tensor& a, std::string_view name_b,
                               const Tensor& b, double floor) {
   const Comparison c = compare(a, b, floor);

@@ -83,8 +83,6 @@ struct Comparison {
 Comparison compare(const Tensor& a, const Tensor& b, double floor = 0.0);
 /// numpy.allclose(a, b): |a - b| <= atol + rtol |b| everywhere (b is the reference), all finite.
 bool allclose(const Tensor& a, const Tensor& b, double atol, double rtol);
-/// Flat index -> "(r, c)", "(i,)" or "()" for a tensor of this shape.
-std::string format_index(const Shape& s, std::size_t flat);
 
 /// Side by side: one line of statistics (max |a-b|, max relative error, where), then a small
 /// table of the elements that matter (the first ones and the worst ones) in both tensors.

@@ -86,7 +86,7 @@ void Var::backward() const { tape().backward(*this); }
 
 Var Var::named(std::string_view name) const {
   node().name.assign(name);
-  tape_->announce();
+  tape_->notify_observer();
   return *this;
 }
 
@@ -96,7 +96,7 @@ Node& Tape::record(const Shape& shape, Var a, Var b) {
       throw std::logic_error("an op's inputs come from two tapes: a Var belongs to its own tape");
     }
   }
-  announce();  // the nodes before this one are complete
+  notify_observer();  // the nodes before this one are complete
   if (size_ == nodes_.size()) nodes_.push_back(std::make_unique<Node>());
   Node& n = *nodes_[size_++];
   n.op = nullptr;
@@ -140,11 +140,11 @@ ApplyOp binary(Var (*op)(Var, Var)) {
   return [op](std::span<const Var> v) { return op(v[0], v[1]); };
 }
 
-void Tape::announce() {
+void Tape::notify_observer() {
   if (observer_) {
-    for (; announced_ < size_; ++announced_) observer_(*this, announced_, Sweep::Forward);
+    for (; notified_ < size_; ++notified_) observer_(*this, notified_, Sweep::Forward);
   }
-  announced_ = size_;
+  notified_ = size_;
 }
 
 // The leaves: ops with no inputs and no backward rule.
@@ -179,9 +179,9 @@ Var Tape::param(Parameter& p) {
 }
 
 void Tape::clear() {
-  announce();
+  notify_observer();
   size_ = 0;
-  announced_ = 0;
+  notified_ = 0;
   ++generation_;
 }
 
@@ -217,7 +217,7 @@ void Tape::backward(Var output, const Tensor& seed) {
 
 template <class Seed>
 void Tape::start_sweep(Var output, Seed seed) {
-  announce();
+  notify_observer();
   // Intermediate gradients belong to one sweep; leaves (variables, parameters) accumulate
   // across sweeps (Note [Gradient accumulation]).
   for (std::size_t i = 0; i < size_; ++i) {

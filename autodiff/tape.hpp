@@ -237,7 +237,7 @@ class Var {
 enum class Sweep : std::uint8_t { Forward, Backward };
 /// Called for each node once it is complete, and as the backward sweep reaches it (--trace).
 /// A node is complete when the next node is recorded, when it is named, or at backward() or
-/// announce(), so the observer sees the name that Var::named gave it.
+/// notify_observer(), so the observer sees the name that Var::named gave it.
 using TapeObserver = std::function<void(Tape&, std::size_t index, Sweep)>;
 
 class Tape {
@@ -279,8 +279,9 @@ class Tape {
   std::string name_of(std::size_t i) const;
 
   void set_observer(TapeObserver observer) { observer_ = std::move(observer); }
-  /// Shows the observer every node recorded since the last announcement.
-  void announce();
+  /// Calls the observer for every node recorded since it was last called. Var::named and
+  /// backward() call it, so a forward pass that names its last node needs no call of its own.
+  void notify_observer();
 
   // ---- for ops (autodiff/ops_*.cpp; Note [One definition per op]) ----
   /// Appends a node of the given shape with inputs a and b (or none). Its value has that shape
@@ -299,7 +300,7 @@ class Tape {
   std::vector<std::unique_ptr<Node>> nodes_;  // nodes_[0..size_) are live; see clear()
   std::size_t size_ = 0;
   std::uint32_t generation_ = 1;  // bumped by clear(); a Var from before is stale
-  std::size_t announced_ = 0;     // nodes [0, announced_) were shown to the observer
+  std::size_t notified_ = 0;      // nodes [0, notified_) were shown to the observer
   TapeObserver observer_;
 };
 

@@ -2,21 +2,29 @@
 #include <stepgrad/autodiff/tensor.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+
+#include <fmt/ranges.h>
 
 #include <stepgrad/autodiff/kernels.hpp>
 
 namespace stepgrad {
 
+std::string tuple_text(std::span<const std::uint64_t> values) {
+  if (values.size() == 1) return fmt::format("({},)", values[0]);
+  return fmt::format("({})", fmt::join(values, ", "));
+}
+
 std::string to_string(const Shape& s) {
-  switch (s.rank) {
-    case 0:
-      return "()";
-    case 1:
-      return fmt::format("({},)", s.rows);
-    default:
-      return fmt::format("({}, {})", s.rows, s.cols);
-  }
+  const std::array<std::uint64_t, 2> dims{s.rows, s.cols};
+  return tuple_text(std::span(dims).first(static_cast<std::size_t>(s.rank)));
+}
+
+std::string format_index(const Shape& s, std::size_t flat) {
+  const std::array<std::uint64_t, 2> index{s.rank == 2 ? flat / s.cols : flat,
+                                           s.rank == 2 ? flat % s.cols : 0};
+  return tuple_text(std::span(index).first(static_cast<std::size_t>(s.rank)));
 }
 
 void throw_shape_error(std::string_view op, const Shape& a, const Shape& b, std::string_view why) {

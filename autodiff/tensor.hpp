@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <new>
 #include <span>
@@ -33,8 +34,13 @@ struct Shape {
   bool operator==(const Shape&) const = default;
 };
 
-/// numpy's spelling: "()", "(784,)", "(128, 784)".
+/// numpy's spelling of a tuple of any length, a shape or an index: "()", "(784,)", "(2, 3, 4)".
+/// The one formatter of shapes and indices (npz files, printing, errors, the explorer).
+std::string tuple_text(std::span<const std::uint64_t> values);
+/// The shape as numpy writes it: "()", "(784,)", "(128, 784)".
 std::string to_string(const Shape& s);
+/// Flat index -> its place in a tensor of this shape, as numpy writes it: "(r, c)", "(i,)" or "()".
+std::string format_index(const Shape& s, std::size_t flat);
 
 /// Thrown when shapes do not fit; the message names the op and both shapes.
 class ShapeError : public std::invalid_argument {

@@ -17,7 +17,6 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <stepgrad/io/files.hpp>
 
@@ -60,12 +59,6 @@ struct EntryWhere {
     throw ModelFileError(fmt::format("{}: entry '{}': {}", file, printable(member), what));
   }
 };
-
-// numpy's spelling of a shape of any rank: "()", "(3,)", "(2, 3, 4)".
-std::string shape_text(std::span<const std::uint64_t> dims) {
-  if (dims.size() == 1) return fmt::format("({},)", dims[0]);
-  return fmt::format("({})", fmt::join(dims, ", "));
-}
 
 // ---- Little-endian bytes ----------------------------------------------------------------------
 
@@ -150,7 +143,7 @@ void utf8_append(std::string& out, char32_t cp) {
 // _wrap_header). We do exactly the same, so each member is byte-identical to np.save's.
 std::vector<std::uint8_t> npy_prefix(std::string_view descr, std::span<const std::uint64_t> dims) {
   std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr,
-                                 shape_text(dims));
+                                 tuple_text(dims));
   if (!dims.empty()) dict.append(kNpyGrowthDigits - fmt::formatted_size("{}", dims[0]), ' ');
   const std::size_t hlen = dict.size() + 1;  // with the final '\n'
   const std::size_t padlen = kNpyAlign - (kNpyMagic.size() + 2 + 2 + hlen) % kNpyAlign;
@@ -508,11 +501,6 @@ bool is_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string position_text(const Shape& s, std::size_t i) {
-  if (s.rank < 2) return fmt::format("element {}", i);
-  return fmt::format("element ({}, {})", i / s.cols, i % s.cols);
-}
-
 std::variant<Tensor, std::string> parse_npy(std::span<const std::uint8_t> data,
                                             const EntryWhere& where, const NpzLimits& limits) {
   const std::size_t magic_seen = std::min(data.size(), kNpyMagic.size());
@@ -546,7 +534,7 @@ std::variant<Tensor, std::string> parse_npy(std::span<const std::uint8_t> data,
                               static_cast<std::size_t>(header_len));
   const NpyHeader h = HeaderParser(text, where).parse();
   const std::span<const std::uint8_t> payload = data.subspan(prefix + text.size());
-  const std::string shape = shape_text(h.shape);
+  const std::string shape = tuple_text(h.shape);
 
   if (h.descr == "|O" || h.descr == "O" || h.descr == "<O" || h.descr == ">O") {
     where.fail(
@@ -626,7 +614,8 @@ std::variant<Tensor, std::string> parse_npy(std::span<const std::uint8_t> data,
   for (std::size_t i = 0; i < n; ++i) {
     const double v = std::bit_cast<double>(get_le(payload.data() + 8 * i, 8));
     if (limits.require_finite && !std::isfinite(v)) {
-      where.fail(fmt::format("{} is {}; finite values are required", position_text(s, i), v));
+      where.fail(
+          fmt::format("element {} is {}; finite values are required", format_index(s, i), v));
     }
     t[i] = v;
   }

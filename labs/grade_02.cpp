@@ -78,7 +78,7 @@ std::vector<Result> run(const Options& o, const std::function<void(Tape&)>& trac
   Tensor y = Tensor::zeros(10);
   y[4] = 1.0;
 
-  const Activations a = forward_pass(net, x);
+  const ForwardValues a = forward_pass(net, x);
   const Forward f{net.W0.value, net.W1.value, net.W2.value, a.O0, a.Z1, a.O1,
                   a.Z2,         a.O2,         a.Z3,         a.O3, y};
   Tape tape;

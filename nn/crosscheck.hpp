@@ -2,6 +2,8 @@
 // the measurements of the article's errata. Tests assert on these reports; tutorials print them.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -46,5 +48,41 @@ struct DeltaDistortion {
 std::vector<DeltaDistortion> measure_erratum_e1(const Network& net, const Tensor& x,
                                                 const Tensor& y);
 std::string format_erratum_e1(const std::vector<DeltaDistortion>& ds);
+
+/// Where one layer stands at a moment of training, against its initial weights. The gradients
+/// are per sample (the size of one step of the article's SGD, before lambda), averaged over a
+/// probe set, at the weights of that moment; |.| is the Frobenius norm.
+struct LayerStats {
+  double weight_change = 0.0;  ///< |W_l - W_l(initial)|
+  double step_norm = 0.0;    ///< mean |Delta_l| of the recipe being trained: what eq. (12) applies
+  double true_norm = 0.0;    ///< mean |dC/dW_l|, the `fixed` recipe's Delta_l
+  double cosine = 0.0;       ///< mean cosine between that Delta_l and dC/dW_l (1 for `fixed`)
+  double units_alike = 0.0;  ///< mean_row_cosine(W_l - W_l(initial)): how alike the units moved
+};
+
+/// The three layers at the end of an epoch (epoch 0: the initial weights).
+struct LayerReport {
+  std::size_t epoch = 0;
+  std::array<LayerStats, 3> layers;  ///< W0, W1, W2
+  /// How many of Z2's 64 units carry the recipe's delta2 (eq. 9), as the participation ratio
+  /// (sum |delta2_k|)^2 / sum delta2_k^2, averaged over the probe: 64 if all carry it equally,
+  /// 1 if one unit carries it all.
+  double delta2_units = 0.0;
+};
+
+/// Measures `net` on a probe set, X (784, n) and one-hot Y (10, n) with one sample per column,
+/// against its initial weights (W0, W1, W2): both recipes' eqs. (8)-(11) for every probe
+/// sample, one at a time, at the current weights.
+LayerReport measure_layers(const Network& net, const std::array<Tensor, 3>& initial,
+                           const Tensor& X, const Tensor& Y, Recipe recipe, std::size_t epoch);
+
+/// The mean cosine over all pairs of rows of D (n, m): near 0 for rows pointing every which way,
+/// 1 when every row is a positive multiple of one pattern. Rows that are all zero are left out;
+/// 0 when fewer than two rows are left.
+double mean_row_cosine(const Tensor& D);
+
+/// layers.csv: the header line, then one line per LayerReport.
+std::string layers_csv_header();
+std::string layers_csv_line(const LayerReport& r);
 
 }  // namespace stepgrad

@@ -51,9 +51,9 @@ Tensor article_softmax_derivative(const Tensor& z) {
   return map(s, [](double v) { return v * (1.0 - v); });
 }
 
-Activations forward_pass(const Network& net, const Tensor& x) {
+ForwardValues forward_pass(const Network& net, const Tensor& x) {
   const NetworkOptions& opt = net.options();
-  Activations a;
+  ForwardValues a;
   a.O0 = x;                                      // eq. (1)  O0 = X
   a.Z1 = layer(net.W0, net.b0, opt.bias, a.O0);  // eq. (2)  Z1 = W0 · O0
   a.O1 = activate(opt.activation, a.Z1);         //          O1 = sigmoid(Z1)
@@ -73,7 +73,7 @@ Tensor forward_from(const Network& net, std::size_t l, const Tensor& Zl) {
   return z;
 }
 
-Deltas delta_vectors(const Network& net, const Activations& a, const Tensor& y, Recipe recipe) {
+Deltas delta_vectors(const Network& net, const ForwardValues& a, const Tensor& y, Recipe recipe) {
   const Activation act = net.options().activation;
   Deltas d;
   d.delta3 = a.O3 - y;  // eq. (8)
@@ -88,7 +88,7 @@ Deltas delta_vectors(const Network& net, const Activations& a, const Tensor& y, 
   return d;
 }
 
-Deltas backward_pass(const Network& net, const Activations& a, const Tensor& y, Recipe recipe) {
+Deltas backward_pass(const Network& net, const ForwardValues& a, const Tensor& y, Recipe recipe) {
   Deltas d = delta_vectors(net, a, y, recipe);
   d.Delta2 = large_delta(d.delta3, a.O2);  // eq. (11)
   d.Delta1 = large_delta(d.delta2, a.O1);
@@ -107,9 +107,9 @@ void apply_deltas(Network& net, const Deltas& d, double lr) {
   }
 }
 
-Activations deltas_sgd_step(Network& net, const Tensor& x, const Tensor& y, Recipe recipe,
-                            double lr) {
-  Activations a = forward_pass(net, x);
+ForwardValues deltas_sgd_step(Network& net, const Tensor& x, const Tensor& y, Recipe recipe,
+                              double lr) {
+  ForwardValues a = forward_pass(net, x);
   const Deltas d = backward_pass(net, a, y, recipe);  // every Delta from the old weights
   apply_deltas(net, d, lr);
   return a;

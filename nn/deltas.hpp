@@ -11,9 +11,13 @@
 namespace stepgrad {
 
 /// Which backward equations: the article's code as published, or the correct ones.
+/// `fixed` means repaired (erratum E1 fixed), not constant. The name stays because it is the
+/// word people type and keep: `--recipe fixed`, the options line in every saved model.npz,
+/// the explorer's links (#recipe=fixed), the PyTorch twin's flag and the benchmarks' names
+/// (docs/architecture.md, "Names").
 enum class Recipe : std::uint8_t {
   article,  ///< eq. (9) with softmax's element-wise "derivative" of Z2 (erratum E1)
-  fixed,    ///< eq. (9) with A'(Z2), as the general rule says
+  fixed,    ///< eq. (9) with A'(Z2), as the general rule says: the article's code, E1 fixed
 };
 template <>
 struct EnumNames<Recipe> {
@@ -21,9 +25,9 @@ struct EnumNames<Recipe> {
       {{"article", Recipe::article}, {"fixed", Recipe::fixed}}};
 };
 
-/// The values of one forward pass, eqs. (1)-(4). Vectors (one sample) or matrices with one
-/// sample per column.
-struct Activations {
+/// The values of one forward pass, eqs. (1)-(4): the weighted sums Z and the activations O.
+/// Vectors (one sample) or matrices with one sample per column.
+struct ForwardValues {
   Tensor O0;      ///< (784,) the input
   Tensor Z1, O1;  ///< (128,)
   Tensor Z2, O2;  ///< (64,)
@@ -41,26 +45,26 @@ struct Deltas {
 };
 
 /// eqs. (1)-(4) for x (784,) or a minibatch (784, B).
-Activations forward_pass(const Network& net, const Tensor& x);
+ForwardValues forward_pass(const Network& net, const Tensor& x);
 
 /// Z3 from a given Z_l (l = 1, 2 or 3): the rest of eqs. (2)-(4), O_l = A(Z_l) onward, at the
 /// network's weights. The cost as a function of Z_l alone, for its finite differences.
 Tensor forward_from(const Network& net, std::size_t l, const Tensor& Zl);
 
 /// eqs. (8)-(10) only: delta3, delta2 and delta1, the Delta matrices left empty.
-Deltas delta_vectors(const Network& net, const Activations& a, const Tensor& y, Recipe recipe);
+Deltas delta_vectors(const Network& net, const ForwardValues& a, const Tensor& y, Recipe recipe);
 
 /// eqs. (8)-(11) for the one-hot label(s) y. For a minibatch the Deltas are averaged over
 /// the B samples (as the tape's mean cost gives them).
-Deltas backward_pass(const Network& net, const Activations& a, const Tensor& y, Recipe recipe);
+Deltas backward_pass(const Network& net, const ForwardValues& a, const Tensor& y, Recipe recipe);
 
 /// eq. (12): W_l <- W_l - lr · Delta_l for all three layers (biases: b_l -= lr · delta_{l+1}).
 void apply_deltas(Network& net, const Deltas& d, double lr);
 
 /// One SGD step of the hand-derived engine: forward, backward, update. All Deltas come from
 /// the weights before the update, as the article does. Returns the forward values.
-Activations deltas_sgd_step(Network& net, const Tensor& x, const Tensor& y, Recipe recipe,
-                            double lr);
+ForwardValues deltas_sgd_step(Network& net, const Tensor& x, const Tensor& y, Recipe recipe,
+                              double lr);
 
 /// The article's softmax(z, derivative=True): s ⊙ (1 - s), only the diagonal of softmax's
 /// Jacobian (erratum E3), per column.

@@ -29,7 +29,7 @@ StepResult TrainingStep::step(Network& net, const Tensor& x, const Tensor& y, En
     r.cost_sum = article_cost(O3, y);
     r.correct = count_correct(O3, y);
   } else {
-    const Activations a = deltas_sgd_step(net, x, y, recipe, lr);
+    const ForwardValues a = deltas_sgd_step(net, x, y, recipe, lr);
     r.cost_sum = article_cost(a.O3, y) * n;
     r.correct = count_correct(a.O3, y);
   }

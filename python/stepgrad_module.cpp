@@ -189,7 +189,7 @@ std::pair<double, double> evaluate_arrays(const Network& net, const Array& X, co
     for (std::size_t i = 0; i < s.n; ++i) {
       load_row(s.x + i * s.x_cols, x, s.x_cols);
       load_row(s.y + i * s.y_cols, y, s.y_cols);
-      const Activations a = forward_pass(net, x);
+      const ForwardValues a = forward_pass(net, x);
       cost += article_cost(a.O3, y);
       correct += argmax(a.O3) == argmax(y) ? 1U : 0U;
     }
@@ -497,14 +497,14 @@ PYBIND11_MODULE(stepgrad, m) {
         py::keep_alive<1, 2>(),
         "record_forward, then backward(C): the tape's dC/dW in net.W0.grad ...");
 
-  py::class_<Activations>(m, "Activations", "forward_pass's values: O0, Z1, O1, ... O3")
-      .def_readonly("O0", &Activations::O0)
-      .def_readonly("Z1", &Activations::Z1)
-      .def_readonly("O1", &Activations::O1)
-      .def_readonly("Z2", &Activations::Z2)
-      .def_readonly("O2", &Activations::O2)
-      .def_readonly("Z3", &Activations::Z3)
-      .def_readonly("O3", &Activations::O3);
+  py::class_<ForwardValues>(m, "ForwardValues", "forward_pass's values: O0, Z1, O1, ... O3")
+      .def_readonly("O0", &ForwardValues::O0)
+      .def_readonly("Z1", &ForwardValues::Z1)
+      .def_readonly("O1", &ForwardValues::O1)
+      .def_readonly("Z2", &ForwardValues::Z2)
+      .def_readonly("O2", &ForwardValues::O2)
+      .def_readonly("Z3", &ForwardValues::Z3)
+      .def_readonly("O3", &ForwardValues::O3);
   py::class_<Deltas>(m, "Deltas", "backward_pass's deltas, eqs. (8)-(11)")
       .def_readonly("delta3", &Deltas::delta3)
       .def_readonly("delta2", &Deltas::delta2)
@@ -518,7 +518,7 @@ PYBIND11_MODULE(stepgrad, m) {
   m.def("forward_pass", &forward_pass, "net"_a, "x"_a, "eqs. (1)-(4) on plain tensors");
   m.def(
       "backward_pass",
-      [parse_recipe](const Network& net, const Activations& a, const Tensor& y,
+      [parse_recipe](const Network& net, const ForwardValues& a, const Tensor& y,
                      const std::string& recipe) {
         return backward_pass(net, a, y, parse_recipe(recipe));
       },

@@ -33,7 +33,6 @@ int main(int argc, char** argv) {
         Tape tape;
         cli::attach_tracer(tape, opts);
         const TapeForward f = record_forward(tape, net, x, y);
-        tape.announce();  // let --trace show the last nodes before the values print
 
         fmt::print("eq. (1): O0 = X, the 784 pixels / 255 (the picture above, row after row)\n");
         if (opts.full) {

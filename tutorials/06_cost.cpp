@@ -31,7 +31,6 @@ int main(int argc, char** argv) {
         Tape tape;
         cli::attach_tracer(tape, opts);
         const TapeForward f = record_forward(tape, net, x, y);
-        tape.announce();
         const Tensor& O3 = f.O3.value();  // (10,)
         fmt::print("Sample {}, label {}: the network's O3 (05_forward) against the one-hot Y\n\n",
                    opts.sample, sample.label);

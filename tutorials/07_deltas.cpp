@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
         const Tensor& x = sample.x;  // (784,) O0
         const Tensor& y = sample.y;  // (10,) Y
 
-        const Activations a = forward_pass(net, x);  // eqs. (1)-(4), as in 05_forward
+        const ForwardValues a = forward_pass(net, x);  // eqs. (1)-(4), as in 05_forward
         const Deltas d = backward_pass(net, a, y, recipe);
         fmt::print(
             "Sample {}, label {}; recipe {}. delta_l = dC/dZ_l, Delta_l = dC/dW_l, C = -Y · log "

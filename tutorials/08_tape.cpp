@@ -57,7 +57,6 @@ int main(int argc, char** argv) {
         Tape tape;
         cli::attach_tracer(tape, opts);
         const TapeForward f = record_forward(tape, net, x, y);
-        tape.announce();
         fmt::print(
             "Sample {}, label {}: eqs. (1)-(4) and both costs, recorded by record_forward\n\n",
             opts.sample, sample.label);

@@ -159,7 +159,7 @@ void measure_e1(Network& net, const Tensor& x, const Tensor& y, bool at_initial_
   fmt::print("3. How wrong (erratum E1): the article's Delta against the true one\n");
   const std::vector<DeltaDistortion> e1 = measure_erratum_e1(net, x, y);  // D2, D1, D0
   fmt::print("{}\n", format_erratum_e1(e1));
-  const Activations a = forward_pass(net, x);
+  const ForwardValues a = forward_pass(net, x);
   const Tensor softmax_diagonal = article_softmax_derivative(a.Z2);  // (64,)
   const Tensor sigmoid_prime = map(a.Z2, [](double z) { return fn::sigmoid_prime(z); });
   const double n = static_cast<double>(a.Z2.size());

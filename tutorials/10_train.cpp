@@ -8,6 +8,8 @@
 #include <array>
 #include <cmath>
 #include <filesystem>
+#include <numeric>
+#include <vector>
 
 #include <stepgrad/cli/header.hpp>
 #include <stepgrad/cli/options.hpp>
@@ -16,6 +18,7 @@
 #include <stepgrad/cli/program.hpp>
 #include <stepgrad/cli/progress.hpp>
 #include <stepgrad/io/files.hpp>
+#include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/model.hpp>
 #include <stepgrad/nn/train.hpp>
 
@@ -139,13 +142,25 @@ struct History {
   std::vector<LayerReport> layers;  // epoch 0 (the initial weights), 1, 2, ...
 };
 
+// The first n training images and their labels, one per column, as measure_layers takes them.
+struct Probe {
+  Tensor X;  // (784, n)
+  Tensor Y;  // (10, n)
+  Probe(const Subset& train, std::size_t n) {
+    std::vector<std::size_t> samples(n);
+    std::iota(samples.begin(), samples.end(), std::size_t{0});
+    train.inputs(samples, X);
+    train.one_hots(samples, Y);
+  }
+};
+
 // The epochs, one line each (eq. 7's cost and the accuracy, train and test), with a progress bar.
 History train(Trainer& trainer, Network& net, const TrainOptions& o, const Split& s,
-              const std::array<Tensor, 3>& initial, const Subset& probe) {
+              const std::array<Tensor, 3>& initial, const Probe& probe) {
   fmt::print("{:>5} {:>11} {:>10} {:>10} {:>9} {:>9} {:>10}\n", "epoch", "train cost", "train acc",
              "test cost", "test acc", "seconds", "samples/s");
   History h;
-  h.layers.push_back(measure_layers(net, initial, probe, o.recipe, 0));
+  h.layers.push_back(measure_layers(net, initial, probe.X, probe.Y, o.recipe, 0));
   for (std::size_t e = 1; e <= o.epochs; ++e) {
     cli::ProgressBar bar(fmt::format("epoch {}/{}", e, o.epochs));
     const EpochMetrics m =
@@ -161,7 +176,7 @@ History train(Trainer& trainer, Network& net, const TrainOptions& o, const Split
     h.curves.test_cost.push_back(m.test_cost);
     h.curves.train_accuracy.push_back(m.train_accuracy);
     h.curves.test_accuracy.push_back(m.test_accuracy);
-    h.layers.push_back(measure_layers(net, initial, probe, o.recipe, e));
+    h.layers.push_back(measure_layers(net, initial, probe.X, probe.Y, o.recipe, e));
   }
   return h;
 }
@@ -229,7 +244,7 @@ int main(int argc, char** argv) {
     Network net(o.network);
     // What training changed is measured against these (and drawn, for W0).
     const std::array<Tensor, 3> initial{net.W0.value, net.W1.value, net.W2.value};
-    const Subset probe = s.train.first(std::min(kProbeSamples, s.train.size()));
+    const Probe probe(s.train, std::min(kProbeSamples, s.train.size()));
     o.evaluation_threads = cli::evaluation_threads();
     Trainer trainer(net, o);
     fmt::print("data: {}\n", s.description);
@@ -240,7 +255,7 @@ int main(int argc, char** argv) {
         "cost: eq. (7), the binary cross-entropy the article prints (training minimises\n"
         "-Y · log O3 instead: erratum E2); train figures are running ones, as the article's\n");
     History h = train(trainer, net, o, s, initial, probe);
-    const std::string layers_csv = print_layers(h.layers, probe.size());
+    const std::string layers_csv = print_layers(h.layers, probe.X.cols());
 
     fmt::print("\n");
     std::vector<std::string> done;  // what to say once the set is in place

@@ -67,6 +67,7 @@ val node_to_js(const Tape& tape, std::size_t i) {
   out.set("op", std::string(n.op->name));
   out.set("label", tape.label(i));
   out.set("shape", shape_to_js(n.value().shape()));
+  out.set("shapeText", to_string(n.value().shape()));  // "(128, 784)", as numpy writes it
   val inputs = val::array();
   if (n.a != Node::kNone) inputs.call<void>("push", n.a);
   if (n.b != Node::kNone) inputs.call<void>("push", n.b);
@@ -314,7 +315,7 @@ class Explorer {
   TrainingStep step_;  // train()'s engine, as Trainer's (its own tape and buffers)
   Tape tape_;          // the explained sample's tape
   TapeForward forward_;
-  Activations activations_;
+  ForwardValues activations_;
   Deltas deltas_;
   Recipe recipe_ = Recipe::fixed;
   Tensor x_, y_, tx_, ty_;
@@ -431,6 +432,17 @@ std::string format_number(double v, int precision) {
   return format_values(Tensor::scalar(v), opts);
 }
 
+/// Flat index i of a tensor of shape `shape` (a JavaScript array, as node() gives it) as numpy
+/// writes it, "(r, c)", "(i,)" or "()": the engine's format_index.
+std::string index_text(const val& shape, double i) {
+  const std::vector<double> dims = emscripten::convertJSArrayToNumberVector<double>(shape);
+  const auto dim = [&](std::size_t k) { return static_cast<std::size_t>(dims.at(k)); };
+  const Shape s = dims.empty()       ? Shape::scalar()
+                  : dims.size() == 1 ? Shape::vector(dim(0))
+                                     : Shape::matrix(dim(0), dim(1));
+  return format_index(s, static_cast<std::size_t>(i));
+}
+
 /// The index of the largest of an array's numbers (the first on ties): Tensor's argmax.
 std::size_t argmax_of(const val& values) {
   return argmax(Tensor::vector(emscripten::convertJSArrayToNumberVector<double>(values)));
@@ -479,6 +491,7 @@ EMSCRIPTEN_BINDINGS(stepgrad) {
       .function("leaf", &stepgrad::SmallGraph::leaf);
   emscripten::function("formatNumber", &stepgrad::format_number);
   emscripten::function("argmax", &stepgrad::argmax_of);
+  emscripten::function("indexText", &stepgrad::index_text);
   // The sizes the page draws with: an image's rows and columns, the network's layers.
   emscripten::constant("imageRows", stepgrad::kImageRows);
   emscripten::constant("imageCols", stepgrad::kImageCols);

@@ -195,10 +195,6 @@ function paint(canvas, node, values, kind, engine) {
   if (values.length === 1) return paintNumber(canvas, engine.formatNumber(values[0], 4));
   return paintHeatMap(canvas, node.shape, values);
 }
-function indexText(node, i) {
-  if (node.shape.length === 2) return `(${Math.floor(i / node.shape[1])}, ${i % node.shape[1]})`;
-  return node.shape.length === 1 ? `(${i},)` : '()';
-}
 
 // ---- the tape ----
 /** The tape's nodes forward, then those the gradient reaches backward. */
@@ -216,13 +212,12 @@ function stepsOf(explanation) {
 function makeCards(tape, nodes, engine, onClick) {
   tape.textContent = '';
   const list = nodes.map((n) => {
-    const shape = `(${n.shape.join(', ')}${n.shape.length === 1 ? ',' : ''})`;
     const value = makeView(n, 'value', engine);
     const grad = makeView(n, 'grad', engine);
     const card = h(
       'div',
       { className: 'node' },
-      h('div', { className: 'title', textContent: `${n.index}  ${n.label}  ${shape}` }),
+      h('div', { className: 'title', textContent: `${n.index}  ${n.label}  ${n.shapeText}` }),
       h('div', { className: 'views' }, value.fig, grad.fig),
     );
     card.dataset.name = n.name;
@@ -298,7 +293,7 @@ function makeView(node, kind, engine) {
       return;
     }
     // the engine's printing of one element, as the CLI prints it
-    const name = `${kind === 'grad' ? 'grad ' : ''}${v.node.name}${indexText(v.node, i)}`;
+    const name = `${kind === 'grad' ? 'grad ' : ''}${v.node.name}${engine.indexText(v.node.shape, i)}`;
     tip.textContent = `${name} = ${engine.formatNumber(v.values[i], 4)}`;
     tip.style.left = `${ev.pageX + 12}px`;
     tip.style.top = `${ev.pageY + 12}px`;
@@ -384,7 +379,7 @@ function renderCheckHint(el) {
   el.dataset.node = '';
 }
 /** The check's table and verdicts: node n's gradient against `hand` (checkOf's numbers). */
-function renderCheck(el, n, hand, recipe, { idx, cmp, fd }) {
+function renderCheck(el, n, hand, recipe, { idx, cmp, fd }, engine) {
   const g = n.grad;
   const worstDelta = cmp.maxRel;
   let worstFd = 0;
@@ -397,7 +392,7 @@ function renderCheck(el, n, hand, recipe, { idx, cmp, fd }) {
     h(
       'tr',
       {},
-      td(indexText(n, i)),
+      td(engine.indexText(n.shape, i)),
       td(g[i].toExponential(6)),
       td(cmp.hand[k].toExponential(6), relErr(g[i], cmp.hand[k]) > 1e-12 ? 'bad' : ''),
       td(fd ? fd[k].toExponential(6) : '…'),
@@ -459,7 +454,14 @@ function render() {
   const { node: n, phase } = steps[step];
   const hand = kHand[n.name];
   if (phase === 'backward' && hand) {
-    renderCheck($('check'), n, hand, state.recipe, checkOf(explanation, n, hand, state.fd, state.stroking));
+    renderCheck(
+      $('check'),
+      n,
+      hand,
+      state.recipe,
+      checkOf(explanation, n, hand, state.fd, state.stroking),
+      state.engine,
+    );
   } else {
     renderCheckHint($('check'));
   }

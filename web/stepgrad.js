@@ -208,6 +208,11 @@ export class StepGrad {
     return this.call(() => this.module.argmax(values));
   }
 
+  /** Flat index `i` of a tensor of shape `shape` as numpy writes it: "(r, c)", "(i,)" or "()". */
+  indexText(shape, i) {
+    return this.module.indexText(shape, i);
+  }
+
   /** One number as the CLI prints a tensor's element (the engine's printing, `precision` digits). */
   formatNumber(v, precision = 4) {
     return this.module.formatNumber(v, precision);

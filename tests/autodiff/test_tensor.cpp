@@ -1,4 +1,8 @@
 // Tensor: shapes, element access, the plain matrix functions, and their shape errors.
+#include <array>
+#include <cstdint>
+#include <span>
+
 #include <boost/test/unit_test.hpp>
 
 #include <stepgrad/autodiff/tensor.hpp>
@@ -26,6 +30,16 @@ BOOST_AUTO_TEST_CASE(shapes_are_spelled_like_numpy) {
   BOOST_TEST(to_string(Shape::vector(784)) == "(784,)");
   BOOST_TEST(to_string(Shape::matrix(128, 784)) == "(128, 784)");
   BOOST_TEST(fmt::format("{}", Shape::matrix(2, 3)) == "(2, 3)");
+}
+
+BOOST_AUTO_TEST_CASE(indices_and_tuples_are_spelled_like_numpy_by_one_function) {
+  BOOST_TEST(format_index(Shape::scalar(), 0) == "()");
+  BOOST_TEST(format_index(Shape::vector(784), 5) == "(5,)");
+  BOOST_TEST(format_index(Shape::matrix(128, 784), 785) == "(1, 1)");
+  const std::array<std::uint64_t, 3> dims{2, 3, 4};
+  BOOST_TEST(tuple_text(dims) == "(2, 3, 4)");
+  BOOST_TEST(tuple_text(std::span(dims).first(1)) == "(2,)");
+  BOOST_TEST(tuple_text({}) == "()");
 }
 
 BOOST_AUTO_TEST_CASE(a_vector_is_a_column) {

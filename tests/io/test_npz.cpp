@@ -565,7 +565,7 @@ BOOST_AUTO_TEST_CASE(corrupt_files_are_rejected_each_with_its_own_message) {
       {"Inf when finite is required",
        bad_payload("{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }",
                    f8({1, 2, -HUGE_VAL, 4, 5, 6})),
-       "element 2 is -inf; finite values are required", finite},
+       "element (2,) is -inf; finite values are required", finite},
       {"flipped payload byte", flipped, "entry 'W0.npy': cannot read it: CRC error"},
       {"declared size past the cap", make_zip({{"W0.npy", npy(dict_2x3, six), true, 0xfffffff0u}}),
        "entry 'W0.npy': uncompressed size 4294967280 bytes is over the cap of 67108864 bytes "

@@ -29,7 +29,7 @@ BOOST_AUTO_TEST_CASE(forward_pass_by_hand_equals_the_tapes) {
   const testing::Sample s = testing::synthetic_sample(11);
   Tape tape;
   const TapeForward f = record_forward(tape, net, s.x, s.y);
-  const Activations a = forward_pass(net, s.x);
+  const ForwardValues a = forward_pass(net, s.x);
   BOOST_TEST(testing::identical(a.Z1, f.Z1.value()));
   BOOST_TEST(testing::identical(a.O1, f.O1.value()));
   BOOST_TEST(testing::identical(a.Z2, f.Z2.value()));
@@ -43,7 +43,7 @@ BOOST_AUTO_TEST_CASE(forward_pass_by_hand_equals_the_tapes) {
 BOOST_AUTO_TEST_CASE(forward_from_a_layer_continues_the_forward_pass) {
   Network net;
   const testing::Sample s = testing::synthetic_sample(12);
-  const Activations a = forward_pass(net, s.x);
+  const ForwardValues a = forward_pass(net, s.x);
   BOOST_TEST(testing::identical(forward_from(net, 1, a.Z1), a.Z3));
   BOOST_TEST(testing::identical(forward_from(net, 2, a.Z2), a.Z3));
   BOOST_TEST(testing::identical(forward_from(net, 3, a.Z3), a.Z3));

@@ -26,7 +26,7 @@ BOOST_AUTO_TEST_CASE(the_fused_step_gives_the_oracles_bits) {
       for (std::uint32_t k = 0; k < 30; ++k) {
         testing::Sample s = testing::synthetic_sample(500 + k);
         if (k == 7) s.x.fill(0.0);  // a black image: W0 must not move
-        const Activations a = deltas_sgd_step(oracle, s.x, s.y, recipe, 0.05);
+        const ForwardValues a = deltas_sgd_step(oracle, s.x, s.y, recipe, 0.05);
         const Tensor& O3 = step.step(fast, s.x, s.y, recipe, 0.05);
         BOOST_TEST_CONTEXT(to_string(recipe) << ", " << opt.describe() << ", step " << k) {
           BOOST_TEST(testing::identical(O3, a.O3));

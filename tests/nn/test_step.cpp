@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(
       BOOST_TEST(r.correct == count_correct(O3, s.y));
       const auto [X, Y] = batch(90 + 5 * k, 5);
       const StepResult rb = step.step(by_step, X, Y, Engine::deltas, recipe, 0.05);
-      const Activations a = deltas_sgd_step(oracle, X, Y, recipe, 0.05);
+      const ForwardValues a = deltas_sgd_step(oracle, X, Y, recipe, 0.05);
       BOOST_TEST(rb.cost_sum == article_cost(a.O3, Y) * 5.0);
       BOOST_TEST(rb.correct == count_correct(a.O3, Y));
     }
