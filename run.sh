@@ -55,6 +55,9 @@ build() {
     if [ ! -f "$dir/build.ninja" ]; then
         say "configuring $dir"
         meson setup "$dir" "$@" >/dev/null
+    elif [[ " $* " == *" -Dtests=true "* ]] &&
+        grep -q '"tests_not_configured"' "$dir/meson-info/intro-tests.json" 2>/dev/null; then
+        meson configure "$dir" -Dtests=true >/dev/null  # a folder from before the option
     fi
     say "building $dir${targets:+ (${targets})}"
     # shellcheck disable=SC2086  # $targets is a list of words
@@ -70,7 +73,9 @@ if [ "$mode" = test ] && ! command -v npm >/dev/null; then install_missing npm; 
 
 if [ -x scripts/fetch-mnist ]; then scripts/fetch-mnist; fi
 
-build build --buildtype=release -Dwerror=true
+# The programs (the tutorials, the labs, the explorer's packer); `meson test` builds what else its
+# tests run.
+targets=programs build build --buildtype=release -Dwerror=true -Dtests=true
 
 # The notebook (docs/python.md): Jupyter on 127.0.0.1 (port STEPGRAD_NOTEBOOK_PORT, default 8888)
 # with notebooks/ and the module stepgrad from build/python.
@@ -143,7 +148,7 @@ count_results build
 
 # The sanitizer build compiles only what it runs: the unit-test executables.
 targets="tests/test_autodiff tests/test_io tests/test_nn tests/test_cli bench/test_dense_step" \
-    build build-san --buildtype=debugoptimized -Dwerror=true -Dnative=false \
+    build build-san --buildtype=debugoptimized -Dwerror=true -Dnative=false -Dtests=true \
     -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all
 say "tests: sanitizer build (unit tests)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
