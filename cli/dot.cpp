@@ -40,10 +40,14 @@ void write_dot(Tape& tape, const std::string& file) {
   if (dot_path.has_parent_path()) create_output_folder(dot_path.parent_path(), "--dot's folder");
   write_file_atomic(dot_path, to_dot(tape));  // never a half-written file (R16)
   std::size_t edges = 0;
-  for (std::size_t i = 0; i < tape.size(); ++i)
-    edges += (tape.node(i).a != Node::kNone ? 1u : 0u) + (tape.node(i).b != Node::kNone ? 1u : 0u);
-  fmt::print("  wrote {}: {} nodes, {} edges, each node with its value and gradient\n", file,
-             tape.size(), edges);
+  bool gradients = false;  // a tape that never ran backward() has values only
+  for (std::size_t i = 0; i < tape.size(); ++i) {
+    Node& n = tape.node(i);  // gradient(): a parameter's lives in the Parameter
+    edges += (n.a != Node::kNone ? 1u : 0u) + (n.b != Node::kNone ? 1u : 0u);
+    gradients = gradients || (n.requires_grad && !n.gradient().empty());
+  }
+  fmt::print("  wrote {}: {} nodes, {} edges, each node with its value{}\n", file, tape.size(),
+             edges, gradients ? " and gradient" : "");
   // Whether graphviz is installed depends on the machine: that line goes to stderr, so the
   // lesson on stdout is the same everywhere (tests/golden/).
   std::fflush(stdout);

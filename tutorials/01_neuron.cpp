@@ -64,8 +64,9 @@ int main(int argc, char** argv) {
     fmt::print(
         "  sigmoid'(Z) = O (1 - O) = {:.{}f}; each weight's gradient is that times its input,\n",
         o * (1.0 - o), p);
-    fmt::print("  so the weight of the largest input (O0[2] = {:.{}f}) moves O the most.\n", O0[2],
-               p);
+    const std::size_t largest = argmax(O0);
+    fmt::print("  so the weight of the largest input (O0[{}] = {:.{}f}) moves O the most.\n",
+               largest, O0[largest], p);
     if (!opts.dot.empty()) cli::write_dot(tape, opts.dot);
     return 0;
   });

@@ -10,6 +10,7 @@
 #include <stepgrad/cli/options.hpp>
 #include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/io/mnist.hpp>
+#include <stepgrad/nn/deltas.hpp>
 #include <stepgrad/nn/network.hpp>
 
 using namespace stepgrad;
@@ -52,7 +53,21 @@ int main(int argc, char** argv) {
         fmt::print("Prediction: argmax O3 = {} (probability {:.{}f}); the label is {}: {}.\n",
                    predicted, f.O3.value()[predicted], p, label,
                    predicted == static_cast<std::size_t>(label) ? "right" : "wrong");
-        fmt::print("The weights are still random, so this is a guess; 10% of guesses are right.\n");
+
+        // Why an untrained network gives (nearly) one answer for every image: the same
+        // weights on a black image, whose O1 is exactly 0.5 (Z1 = W0 · 0 = 0).
+        const ForwardValues black = forward_pass(net, Tensor::zeros(kLayerSizes[0]));
+        const std::size_t black_answer = argmax(black.O3);
+        fmt::print(
+            "\nThe weights are random, and they make Z3 much the same for every image: O1 and O2\n"
+            "stay around 0.5, so Z3 = W2 · O2 follows W2 more than the picture. A black image\n"
+            "(O0 = 0, so O1 = 0.5 exactly) gets\n{}\nand the answer {}{}\n"
+            "Training (10_train) makes the answer depend on the picture.\n",
+            show("Z3", black.Z3), black_answer,
+            black_answer == predicted
+                ? ", the same as this image's: the untrained network gives one answer for\n"
+                  "almost any image."
+                : ".");
         if (!opts.dot.empty()) cli::write_dot(tape, opts.dot);  // values only: no backward
         return 0;
       });
