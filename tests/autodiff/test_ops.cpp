@@ -364,38 +364,43 @@ const OpDef& definition(const OpCheck& c) {
 // docs/ops.md has one row per op, and its third column holds the op's rule in words, one `code
 // span` per input starting "grad ", exactly as the OpDef says it: a new op without its row, or a
 // rule that says something else than the table, fails here.
+// docs/ops.md and its Chinese edition, docs/zh/ops.md: the same rows, the rules word for word.
 BOOST_AUTO_TEST_CASE(docs_ops_md_has_each_ops_rule_in_words) {
-  std::map<std::string, std::vector<std::string>> rows;  // op -> the rule lines of its row
-  std::istringstream table(read_text("docs/ops.md"));
-  for (std::string line; std::getline(table, line);) {
-    if (!line.starts_with("| `")) continue;
-    const std::vector<std::string> row = cells(line);
-    BOOST_REQUIRE_MESSAGE(row.size() >= 3, "docs/ops.md: a row without 3 columns: " << line);
-    const std::string first = code_spans(row[0]).front();
-    const std::string op = first.substr(0, first.find('('));
-    BOOST_TEST(!rows.contains(op), "docs/ops.md: two rows for " << op);
-    rows[op].clear();
-    for (const std::string& span : code_spans(row[2]))
-      if (span.starts_with("grad ")) rows[op].push_back(span);
-  }
-  std::set<std::string> registered;
-  for (const OpCheck& c : registered_ops()) {
-    const std::string name(c.name);
-    if (!registered.insert(name).second) continue;  // an op may register several checks
-    BOOST_TEST_CONTEXT("op " << name) {
-      BOOST_TEST(rows.contains(name), "docs/ops.md has no row for " << name);
-      if (!rows.contains(name)) continue;
-      std::vector<std::string> rule;
-      for (std::string_view r : definition(c).rule)
-        if (!r.empty()) rule.emplace_back(r);
-      BOOST_TEST(rows[name] == rule,
-                 fmt::format("docs/ops.md's row says `{}`, the OpDef of {} says `{}`",
-                             fmt::join(rows[name], "`; `"), name, fmt::join(rule, "`; `")));
+  for (const char* page : {"docs/ops.md", "docs/zh/ops.md"}) {
+    BOOST_TEST_CONTEXT(page) {
+      std::map<std::string, std::vector<std::string>> rows;  // op -> the rule lines of its row
+      std::istringstream table(read_text(page));
+      for (std::string line; std::getline(table, line);) {
+        if (!line.starts_with("| `")) continue;
+        const std::vector<std::string> row = cells(line);
+        BOOST_REQUIRE_MESSAGE(row.size() >= 3, page << ": a row without 3 columns: " << line);
+        const std::string first = code_spans(row[0]).front();
+        const std::string op = first.substr(0, first.find('('));
+        BOOST_TEST(!rows.contains(op), page << ": two rows for " << op);
+        rows[op].clear();
+        for (const std::string& span : code_spans(row[2]))
+          if (span.starts_with("grad ")) rows[op].push_back(span);
+      }
+      std::set<std::string> registered;
+      for (const OpCheck& c : registered_ops()) {
+        const std::string name(c.name);
+        if (!registered.insert(name).second) continue;  // an op may register several checks
+        BOOST_TEST_CONTEXT("op " << name) {
+          BOOST_TEST(rows.contains(name), page << " has no row for " << name);
+          if (!rows.contains(name)) continue;
+          std::vector<std::string> rule;
+          for (std::string_view r : definition(c).rule)
+            if (!r.empty()) rule.emplace_back(r);
+          BOOST_TEST(rows[name] == rule,
+                     fmt::format("{}'s row says `{}`, the OpDef of {} says `{}`", page,
+                                 fmt::join(rows[name], "`; `"), name, fmt::join(rule, "`; `")));
+        }
+      }
+      for (const auto& [op, rule] : rows)
+        BOOST_TEST(registered.contains(op),
+                   page << " has a row for " << op << ", no op registers it");
     }
   }
-  for (const auto& [op, rule] : rows)
-    BOOST_TEST(registered.contains(op),
-               "docs/ops.md has a row for " << op << ", no op registers it");
 }
 
 // Each `Var name(` of autodiff/ops.hpp registers a check (Note [The op registry]), so the tests
