@@ -34,6 +34,7 @@ const kMaxSeed = 4294967295; // the engine's seed is a uint32: embind would sile
 const kImageScale = 4; // the input image's pixels are 4 x 4 on the screen
 const kTileColumns = 16; // W0's rows are drawn as images, 16 to a row, one pixel apart
 const kEvalEvery = 500; // training steps between two points of the accuracy curve
+const kLrRange = [1e-9, 100]; // the learning rates 10_train --lr takes
 
 const state = {
   // what the URL holds: #seed=42&sample=0&recipe=fixed&step=0&graph=neuron&edit=...
@@ -57,7 +58,8 @@ const state = {
   cards: null, // the tape's cards: {names, list: [{card, value, grad}]}
   graphView: null, // the small graph (GraphView)
   playing: null, // the play button's timer
-  training: { trainer: null, running: false, points: [], rate: 0 },
+  // the page's one model: the training run whose current weights everything is explained at
+  training: { trainer: null, running: false, frame: 0, points: [], rate: 0, lr: 0.01 },
 };
 
 // ---- colours: red positive, blue negative, white zero, scaled by the largest |value| ----
@@ -436,9 +438,13 @@ function renderInfo(info, status, { steps, step, explanation, drawn, sample, eng
   const o3 = explanation.node('O3').value;
   const best = engine.argmax(o3);
   const what = drawn ? 'your drawing' : `sample ${sample} (MNIST image ${explanation.request.index ?? '?'})`;
+  const { steps: trained, seed } = explanation.request;
+  const weights =
+    trained === 0 ? `the untrained weights of seed ${seed}` : `the weights after ${trained} training steps`;
   status.textContent =
-    `${what}, label ${explanation.request.label}; the network says ${best} (O3 = ${o3[best].toFixed(3)}); ` +
-    `C = ${explanation.node('C').value[0].toFixed(6)}`;
+    `${what}, label ${explanation.request.label}; with ${weights}, the network says ${best} ` +
+    `(O3 = ${o3[best].toFixed(3)}); C = ${explanation.node('C').value[0].toFixed(6)}`;
+  status.dataset.trainedSteps = String(trained);
 }
 function render() {
   const { explanation, steps, step } = state;
@@ -454,14 +460,9 @@ function render() {
   const { node: n, phase } = steps[step];
   const hand = kHand[n.name];
   if (phase === 'backward' && hand) {
-    renderCheck(
-      $('check'),
-      n,
-      hand,
-      state.recipe,
-      checkOf(explanation, n, hand, state.fd, state.stroking),
-      state.engine,
-    );
+    // while a stroke is drawn or training runs, the finite differences wait for a pause
+    const busy = state.stroking || state.training.running;
+    renderCheck($('check'), n, hand, state.recipe, checkOf(explanation, n, hand, state.fd, busy), state.engine);
   } else {
     renderCheckHint($('check'));
   }
@@ -470,15 +471,19 @@ function render() {
 }
 
 // ---- state ----
+// One model on the page: the tape, the check and the drawn digit are explained at the training
+// run's current weights (its initial ones, of `seed`, until it trains).
 function explain() {
   const t0 = performance.now();
-  const { engine, seed, recipe } = state;
+  const { engine, recipe } = state;
+  const trainer = state.training.trainer;
   if (state.drawn) {
-    state.explanation = engine.explain({ seed, pixels: state.drawn, label: state.drawnLabel, recipe, reuse: true });
+    state.explanation = trainer.explain({ pixels: state.drawn, label: state.drawnLabel, recipe, reuse: true });
   } else {
-    state.explanation = engine.explain({ seed, sample: state.sample, recipe, reuse: true });
+    state.explanation = trainer.explain({ sample: state.sample, recipe, reuse: true });
     state.explanation.request.index = engine.sample(state.sample).index;
   }
+  state.explanation.request.steps = trainer.steps;
   state.explanation.ms = performance.now() - t0;
   state.fd.clear();
   state.steps = stepsOf(state.explanation);
@@ -530,9 +535,10 @@ function togglePlay() {
 }
 
 // ---- training ----
+/** A new training run from the initial weights of the page's seed: the page's one model. */
 function newTrainer(training, engine) {
   training.trainer?.dispose();
-  training.trainer = engine.trainer({ seed: state.seed, recipe: state.recipe, lr: Number($('lr').value) || 0.01 });
+  training.trainer = engine.trainer({ seed: state.seed, recipe: state.recipe, lr: training.lr });
   training.points = [{ steps: 0, accuracy: training.trainer.evaluate().accuracy }];
 }
 function trainSome(training, n) {
@@ -545,11 +551,44 @@ function trainSome(training, n) {
   }
 }
 function trainLoop() {
+  state.training.frame = 0;
   if (!state.training.running) return;
   const t0 = performance.now();
   while (performance.now() - t0 < 40) trainSome(state.training, 100);
   renderTraining(state.training, state.engine);
-  requestAnimationFrame(trainLoop);
+  explain(); // the tape, the check and the drawn digit follow the weights
+  render();
+  state.training.frame = requestAnimationFrame(trainLoop);
+}
+/** Starts or pauses training; one loop however often it is clicked. */
+function setTraining(running) {
+  const training = state.training;
+  training.running = running;
+  $('train-play').textContent = running ? '⏸ pause' : '▶ train';
+  if (running && !training.frame) training.frame = requestAnimationFrame(trainLoop);
+  if (!running) render(); // the check's finite differences, held while training ran
+}
+/** After the seed or the recipe changed: a new seed is a new model, a recipe applies from now on. */
+function applyToTraining() {
+  const { training, engine } = state;
+  if (training.trainer.seed !== state.seed) {
+    setTraining(false);
+    newTrainer(training, engine);
+  }
+  training.trainer.recipe = state.recipe;
+  renderTraining(training, engine);
+}
+/** The lr field by 10_train --lr's rule; a bad value is refused beside the field, never replaced. */
+function readLr() {
+  const text = $('lr').value;
+  const lr = Number(text);
+  const [lo, hi] = kLrRange;
+  const ok = text.trim() !== '' && Number.isFinite(lr) && lr >= lo && lr <= hi;
+  $('lr').classList.toggle('bad', !ok);
+  $('lr').setAttribute('aria-invalid', String(!ok));
+  $('lr-error').textContent = ok ? '' : `lr: expected a number from ${lo} to ${hi}, found '${text}'`;
+  if (ok) state.training.lr = lr;
+  return ok;
 }
 /** The training's line of text, its accuracy curve, and W0's rows as images. */
 function renderTraining(training, engine) {
@@ -557,8 +596,9 @@ function renderTraining(training, engine) {
   const acc = training.points[training.points.length - 1].accuracy;
   const rate = training.running ? `, ${Math.round(training.rate)} samples/s` : '';
   $('train-info').textContent =
-    `${t.steps} steps (${(t.steps / engine.trainSize).toFixed(1)} passes), ` +
-    `test accuracy ${(100 * acc).toFixed(1)}% on ${engine.testSize}${rate}`;
+    `seed ${t.seed}, recipe ${t.recipe}, lr ${t.lr}: ${t.steps} steps ` +
+    `(${(t.steps / engine.trainSize).toFixed(1)} passes), test accuracy ${(100 * acc).toFixed(1)}% ` +
+    `on ${engine.testSize}${rate}`;
   $('train-info').dataset.accuracy = String(acc);
   drawCurve($('curve'), training.points);
   const [pixels, hidden] = engine.sizes.layers;
@@ -610,6 +650,7 @@ function onInputsChanged() {
   state.sample = Math.max(0, Math.min(state.engine.trainSize - 1, Math.floor(Number($('sample').value) || 0)));
   state.recipe = $('recipe').value;
   state.drawn = null;
+  applyToTraining();
   explain();
   render();
 }
@@ -617,6 +658,7 @@ function wireTape() {
   for (const id of ['seed', 'sample']) $(id).addEventListener('change', onInputsChanged);
   $('recipe').addEventListener('change', () => {
     state.recipe = $('recipe').value;
+    applyToTraining();
     explain();
     render();
   });
@@ -705,29 +747,43 @@ function wireDrawing() {
 }
 function wireTraining() {
   const { training, engine } = state;
-  const reset = () => {
-    newTrainer(training, engine);
-    renderTraining(training, engine);
-  };
-  reset();
+  const $lr = $('lr');
+  [$lr.min, $lr.max] = kLrRange.map(String);
+  renderTraining(training, engine);
   $('train-play').addEventListener('click', () => {
-    training.running = !training.running;
-    $('train-play').textContent = training.running ? '⏸ pause' : '▶ train';
-    if (training.running) requestAnimationFrame(trainLoop);
+    if (!training.running && !readLr()) return;
+    setTraining(!training.running);
   });
   $('train-step').addEventListener('click', () => {
+    if (!readLr()) return;
+    training.trainer.lr = training.lr;
     trainSome(training, 100);
     renderTraining(training, engine);
+    explain();
+    render();
   });
-  $('train-reset').addEventListener('click', reset);
-  $('lr').addEventListener('change', () => {
-    training.trainer.lr = Number($('lr').value) || 0.01;
+  $('train-reset').addEventListener('click', () => {
+    setTraining(false);
+    newTrainer(training, engine); // the initial weights of the seed again
+    renderTraining(training, engine);
+    explain();
+    render();
+  });
+  $lr.addEventListener('change', () => {
+    if (!readLr()) {
+      setTraining(false);
+      return;
+    }
+    training.trainer.lr = training.lr;
+    renderTraining(training, engine);
   });
 }
 async function main() {
   const t0 = performance.now();
   state.engine = await StepGrad.load();
   readHash();
+  readLr();
+  newTrainer(state.training, state.engine);
   explain();
   render();
   wireTape();
@@ -738,6 +794,7 @@ async function main() {
     showGraph();
     state.drawn = null;
     pad.clear();
+    applyToTraining();
     explain();
     render();
   });

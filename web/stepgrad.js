@@ -254,10 +254,11 @@ export class Trainer {
     return [0, 1, 2].map((l) => this.explorer_.weight(l));
   }
   /** A sample explained at this run's current weights (see StepGrad.explain). */
-  explain({ sample, pixels, label, recipe = this.recipe } = {}) {
+  explain({ sample, pixels, label, recipe = this.recipe, reuse = false } = {}) {
     if (sample !== undefined) ({ pixels, label } = this.engine_.sample(sample));
+    if (!pixels || label === undefined) throw new Error('explain: give a sample or pixels and a label');
     this.engine_.call(() => this.explorer_.explain(pixels, label, recipe));
-    return new Explanation(this.engine_, this.explorer_, { seed: this.seed, sample, label, recipe });
+    return new Explanation(this.engine_, this.explorer_, { seed: this.seed, sample, label, recipe }, reuse);
   }
   dispose() {
     this.explorer_.delete();

@@ -54,7 +54,11 @@ const server = http.createServer((req, res) => {
   }
   try {
     const body = readFileSync(file);
-    res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' }).end(body);
+    res
+      .writeHead(200, {
+        'content-type': types[path.extname(file)] ?? 'application/octet-stream',
+      })
+      .end(body);
   } catch {
     res.writeHead(404).end();
   }
@@ -79,7 +83,9 @@ const browser = await chromium.launch({
 const errors = [];
 let page;
 try {
-  const context = await browser.newContext({ viewport: { width: 1500, height: 1000 } });
+  const context = await browser.newContext({
+    viewport: { width: 1500, height: 1000 },
+  });
   page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -240,7 +246,11 @@ try {
     const nodes = gr.run();
     gr.dispose();
     const f = (v) => sg.formatNumber(v, 4);
-    return { Z: f(nodes[2].value[0]), O: f(nodes[3].value[0]), gW: Array.from(nodes[1].grad, f) };
+    return {
+      Z: f(nodes[2].value[0]),
+      O: f(nodes[3].value[0]),
+      gW: Array.from(nodes[1].grad, f),
+    };
   });
   check(engine.Z !== zo[1], 'the edit did not change Z in the engine');
   same(
@@ -284,9 +294,13 @@ try {
   console.log(`small graphs: 01_neuron's numbers, ${compared} numbers and the SGD step of 13_your_network's XOR`);
   if (opt('--screenshots')) {
     await reopen('#seed=42&sample=0&recipe=fixed&step=0&graph=xor');
-    await page.locator('#graphs').screenshot({ path: path.join(opt('--screenshots'), 'explorer-xor.png') });
+    await page.locator('#graphs').screenshot({
+      path: path.join(opt('--screenshots'), 'explorer-xor.png'),
+    });
     await reopen('#seed=42&sample=0&recipe=fixed&step=0&graph=neuron');
-    await page.locator('#graphs').screenshot({ path: path.join(opt('--screenshots'), 'explorer-neuron.png') });
+    await page.locator('#graphs').screenshot({
+      path: path.join(opt('--screenshots'), 'explorer-neuron.png'),
+    });
   }
 
   // 5. drawing: a stroke runs forward and backward on the drawn digit
@@ -303,7 +317,10 @@ try {
   await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('your drawing'));
   const drawn = await page.evaluate(() => {
     const p = window.explorer.explanation.node('O0').value;
-    return { ink: p.reduce((s, v) => s + v, 0), ms: window.explorer.explanation.ms };
+    return {
+      ink: p.reduce((s, v) => s + v, 0),
+      ms: window.explorer.explanation.ms,
+    };
   });
   check(drawn.ink > 5, `the drawn digit reached the engine with ink ${drawn.ink}`);
   const frames = await page.evaluate(() => window.explorer.strokeMs.length);
@@ -313,11 +330,93 @@ try {
   check(Number(fdRel) <= 1e-7, `after the stroke, finite differences vs the tape at W0: ${fdRel}`);
   if (opt('--screenshots')) await shot('explorer-draw.png');
 
+  // 5b. one model (issue 24): the tape, the check and the drawn digit are explained at the
+  // training run's current weights, and say which; lr is refused as 10_train --lr refuses it
+  {
+    await reopen('#seed=42&sample=0&recipe=fixed&step=21');
+    const status = () => page.$eval('#status', (e) => e.textContent);
+    check((await status()).includes('the untrained weights of seed 42'), `before training: ${await status()}`);
+    const w0Before = await page.evaluate(() => window.explorer.explanation.node('W0').value.slice());
+    await page.fill('#lr', '0.01');
+    await page.dispatchEvent('#lr', 'change');
+    await page.click('#train-step');
+    const after = await page.evaluate(() => {
+      const e = window.explorer.explanation;
+      const w = window.explorer.training.trainer.weights()[0];
+      const v = e.node('W0').value;
+      return {
+        same: v.length === w.length && v.every((x, i) => x === w[i]),
+        steps: e.request.steps,
+      };
+    });
+    check(
+      after.same && after.steps === 100,
+      `after +100 steps the tape's W0 is the trained W0: ${JSON.stringify(after)}`,
+    );
+    const w0After = await page.evaluate(() => window.explorer.explanation.node('W0').value.slice());
+    check(
+      w0After.some((x, i) => x !== w0Before[i]),
+      'after +100 steps the tape shows new weights',
+    );
+    check((await status()).includes('after 100 training steps'), `after training: ${await status()}`);
+    check(
+      (await page.$eval('#train-info', (e) => e.textContent)).startsWith('seed 42, recipe fixed, lr 0.01: 100 steps'),
+      'the training panel says its seed, recipe and learning rate',
+    );
+    // the drawn digit too: the sample drawn on the pad is explained at the trained weights
+    await page.click('#draw-sample');
+    await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('your drawing'));
+    check((await status()).includes('after 100 training steps'), `the drawn digit: ${await status()}`);
+    // a bad lr is refused beside the field and trains nothing; never an uncaught error
+    // (a number field holds no text: typed letters leave it empty)
+    for (const bad of ['-1', '0', '', '1e9', '1e-10']) {
+      await page.evaluate((v) => {
+        const lr = document.querySelector('#lr');
+        lr.value = v;
+        lr.dispatchEvent(new Event('change'));
+      }, bad);
+      await page.click('#train-step');
+      const r = await page.evaluate(() => ({
+        error: document.querySelector('#lr-error').textContent,
+        steps: window.explorer.training.trainer.steps,
+      }));
+      check(
+        r.error === `lr: expected a number from 1e-9 to 100, found '${bad}'` && r.steps === 100,
+        `lr '${bad}': ${JSON.stringify(r)}`,
+      );
+    }
+    await page.fill('#lr', '0.01');
+    await page.dispatchEvent('#lr', 'change');
+    check((await page.$eval('#lr-error', (e) => e.textContent)) === '', 'a good lr clears the message');
+    // a new seed is a new model, from its initial weights; reset goes back to them
+    await page.fill('#seed', '7');
+    await page.dispatchEvent('#seed', 'change');
+    check((await status()).includes('the untrained weights of seed 7'), `a new seed: ${await status()}`);
+    await page.click('#train-step');
+    await page.click('#train-reset');
+    check((await status()).includes('the untrained weights of seed 7'), `after reset: ${await status()}`);
+    // ▶ train clicked three times runs one loop; pausing stops it
+    await page.evaluate(() => {
+      for (let k = 0; k < 3; ++k) document.querySelector('#train-play').click();
+    });
+    await page.waitForFunction(() => window.explorer.training.trainer.steps >= 300);
+    await page.click('#train-play');
+    const stopped = await page.evaluate(() => window.explorer.training.trainer.steps);
+    await page.waitForTimeout(300);
+    const later = await page.evaluate(() => window.explorer.training.trainer.steps);
+    check(stopped === later, `paused at ${stopped} steps, then ${later}`);
+  }
+
   // 6. training K steps in the page: the weights 10_train computes (their SHA-256)
   const digest = opt('--digest');
   if (digest) {
     const got = await page.evaluate(async () => {
-      const w = window.explorer.sg.train({ seed: 42, recipe: 'fixed', lr: 0.001, steps: 300 });
+      const w = window.explorer.sg.train({
+        seed: 42,
+        recipe: 'fixed',
+        lr: 0.001,
+        steps: 300,
+      });
       const all = new Uint8Array(w.reduce((n, a) => n + a.byteLength, 0));
       let at = 0;
       for (const a of w) {
@@ -346,7 +445,9 @@ try {
       await page.waitForFunction(() => document.querySelector('#stepinfo').dataset.node === 'Z3');
       await shot('explorer-forward.png', true);
       await page.$eval('#train-panel', (e) => e.scrollIntoView());
-      await page.locator('#train-panel').screenshot({ path: path.join(opt('--screenshots'), 'explorer-train.png') });
+      await page.locator('#train-panel').screenshot({
+        path: path.join(opt('--screenshots'), 'explorer-train.png'),
+      });
     }
   }
 
@@ -390,7 +491,14 @@ try {
       };
       const updateForwardMs = update(2);
       const updateAllMs = update(window.explorer.steps.length - 1);
-      return { fixedRate, articleRate, explainMs, engineMs, updateForwardMs, updateAllMs };
+      return {
+        fixedRate,
+        articleRate,
+        explainMs,
+        engineMs,
+        updateForwardMs,
+        updateAllMs,
+      };
     });
     // a real stroke on the pad, a frame at a time: the page update of each frame (the engine,
     // the copies, the redraw; the finite differences wait for the stroke's end)
@@ -433,7 +541,14 @@ try {
         size('explorer.css'),
       data: size('mnist-subset.bin'),
     };
-    console.log(JSON.stringify({ loadMs, readyMs: await page.evaluate(() => window.explorer.readyMs), ...b, bytes }));
+    console.log(
+      JSON.stringify({
+        loadMs,
+        readyMs: await page.evaluate(() => window.explorer.readyMs),
+        ...b,
+        bytes,
+      }),
+    );
   }
   check(errors.length === 0, `console errors: ${errors.join(' | ')}`);
   console.log(
