@@ -19,21 +19,35 @@ export class GraphView {
     this.nodes = [];
   }
 
-  /** Shows graph `kind` ('neuron' or 'xor') with `edits` ("leaf.i" -> value) applied. */
+  /**
+   * Shows graph `kind` ('neuron' or 'xor') with `edits` ("leaf.i" -> value) applied. Returns the
+   * edits the graph has no place for ("Q.0:1 (set: no leaf Q)"), which it leaves out.
+   */
   show(kind, edits = new Map()) {
     this.graph?.dispose();
     this.kind = kind;
     this.graph = this.sg.smallGraph(kind, { seed: 42 });
     this.edits = new Map();
-    for (const [k, v] of edits) this.apply_(k, v);
+    const refused = [];
+    for (const [k, v] of edits) {
+      try {
+        this.apply_(k, v);
+      } catch (e) {
+        refused.push(`${k}:${v} (${e.message})`);
+      }
+    }
     this.nodes = this.graph.run();
     this.build_();
     this.update_();
+    return refused;
   }
   apply_(key, v) {
     const [leaf, i] = key.split('.');
     this.graph.set(leaf, Number(i), v);
     this.edits.set(key, v);
+  }
+  leafValue_(leaf, i) {
+    return this.graph.leaf(leaf)[i];
   }
   /** Sets element i of a leaf, runs forward and backward again, redraws the numbers. */
   edit(leaf, i, v) {
@@ -62,11 +76,14 @@ export class GraphView {
   static parseEditsText(edits) {
     return [...edits].map(([k, v]) => `${k}:${v}`).join(',');
   }
-  static parseEdits(text) {
+  /** "O0.0:0.7,W.1:-0.3" -> the edits; a part that is not LEAF.INDEX:NUMBER goes to `refused`. */
+  static parseEdits(text, refused = []) {
     const out = new Map();
     for (const part of (text ?? '').split(',')) {
+      if (part === '') continue;
       const m = /^([A-Za-z0-9]+)\.(\d+):(.+)$/.exec(part);
       if (m && Number.isFinite(Number(m[3]))) out.set(`${m[1]}.${m[2]}`, Number(m[3]));
+      else refused.push(`${part} (not LEAF.INDEX:NUMBER)`);
     }
     return out;
   }
@@ -137,7 +154,13 @@ export class GraphView {
           value.title = `${n.name}[${i}]: edit, then Enter`;
           value.addEventListener('change', () => {
             const v = Number(value.value);
-            if (value.value.trim() !== '' && Number.isFinite(v)) this.edit(n.name, i, v);
+            const ok = value.value.trim() !== '' && Number.isFinite(v);
+            // a field left empty (or holding no number) is refused in words, and keeps its value
+            value.classList.toggle('bad', !ok);
+            value.title = ok ? `${n.name}[${i}]: edit, then Enter` : `${n.name}[${i}]: expected a number`;
+            this.onRefused?.(ok ? '' : `${n.name}[${i}]: expected a number; it keeps ${this.leafValue_(n.name, i)}`);
+            if (ok) this.edit(n.name, i, v);
+            else value.value = String(this.leafValue_(n.name, i));
           });
         } else {
           value = document.createElement('div');

@@ -499,22 +499,48 @@ function writeHash() {
   const h = `#seed=${state.seed}&sample=${state.sample}&recipe=${state.recipe}&step=${state.step}${g}`;
   if (location.hash !== h) history.replaceState(null, '', h);
 }
+/** A whole number from 0 to max written plainly ("7", not "+7", "7.0", "0x7" or " 7"), or null. */
+function wholeNumber(text, max) {
+  return /^\d+$/.test(text) && Number(text) <= max ? Number(text) : null;
+}
+/**
+ * Reads the URL hash into the state and the fields by the fields' own rules. Returns what it
+ * ignored, each with the rule it broke; the page then shows the defaults for those.
+ */
 function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
-  const int = (k, d, max) => {
-    const v = Number(p.get(k));
-    return p.has(k) && Number.isInteger(v) && v >= 0 && v <= max ? v : d;
+  const ignored = [];
+  const known = new Set(['seed', 'sample', 'recipe', 'step', 'graph', 'edit']);
+  for (const k of p.keys()) if (!known.has(k)) ignored.push(`${k}=${p.get(k)} (not a setting of this page)`);
+  const whole = (k, d, max) => {
+    if (!p.has(k)) return d;
+    const v = wholeNumber(p.get(k), max);
+    if (v === null) ignored.push(`${k}=${p.get(k)} (a whole number from 0 to ${max})`);
+    return v ?? d;
   };
-  state.seed = int('seed', 42, kMaxSeed);
-  state.sample = int('sample', 0, state.engine.trainSize - 1);
-  state.recipe = p.get('recipe') === 'article' ? 'article' : 'fixed';
-  state.step = int('step', 0, 1000);
-  state.graph = p.get('graph') === 'xor' ? 'xor' : 'neuron';
+  const choice = (k, names) => {
+    if (!p.has(k) || names.includes(p.get(k))) return p.get(k) ?? names[0];
+    ignored.push(`${k}=${p.get(k)} (${names.join(' or ')})`);
+    return names[0];
+  };
+  state.seed = whole('seed', 42, kMaxSeed);
+  state.sample = whole('sample', 0, state.engine.trainSize - 1);
+  state.recipe = choice('recipe', ['fixed', 'article']);
+  state.step = whole('step', 0, Number.MAX_SAFE_INTEGER);
+  state.graph = choice('graph', ['neuron', 'xor']);
   state.graphEdits = p.get('edit') ?? '';
   $('graph-kind').value = state.graph;
   $('seed').value = state.seed;
   $('sample').value = state.sample;
   $('recipe').value = state.recipe;
+  return ignored;
+}
+/** After a link was read and explained: the step past the last one, then one line of what was ignored. */
+function noticeIgnored(ignored, requestedStep) {
+  if (requestedStep !== state.step) ignored.push(`step=${requestedStep} (a step from 0 to ${state.steps.length - 1})`);
+  $('notice').textContent = ignored.length
+    ? `This link's ${ignored.join('; ')}: ignored, the page shows the default instead.`
+    : '';
 }
 function togglePlay() {
   if (state.playing) {
@@ -639,15 +665,22 @@ function drawCurve(c, points) {
 }
 
 // ---- wiring ----
+/** The seed and sample fields, by the link's rules: a bad value is refused beside them, never replaced. */
 function onInputsChanged() {
-  const seed = Math.max(0, Math.floor(Number($('seed').value) || 0));
-  $('seed').classList.toggle('bad', seed > kMaxSeed);
-  if (seed > kMaxSeed) {
-    $('status').textContent = `error: the seed is at most ${kMaxSeed}, not ${$('seed').value}`;
-    return;
-  }
+  const errors = [];
+  const field = (id, max) => {
+    const v = wholeNumber($(id).value, max);
+    $(id).classList.toggle('bad', v === null);
+    $(id).setAttribute('aria-invalid', String(v === null));
+    if (v === null) errors.push(`${id}: expected a whole number from 0 to ${max}, found '${$(id).value}'`);
+    return v;
+  };
+  const seed = field('seed', kMaxSeed);
+  const sample = field('sample', state.engine.trainSize - 1);
+  $('controls-error').textContent = errors.join('; ');
+  if (errors.length) return;
   state.seed = seed;
-  state.sample = Math.max(0, Math.min(state.engine.trainSize - 1, Math.floor(Number($('sample').value) || 0)));
+  state.sample = sample;
   state.recipe = $('recipe').value;
   state.drawn = null;
   applyToTraining();
@@ -688,15 +721,19 @@ function wireGraph() {
     state.graphView.show(kind, edits);
     $('graph-step').hidden = kind !== 'xor'; // the SGD step is 13_your_network's, on C
   };
+  // returns the link's edits it could not apply, each with the reason
   const showGraph = () => {
     const view = state.graphView;
-    const edits = GraphView.parseEdits(state.graphEdits);
+    const refused = [];
+    const edits = GraphView.parseEdits(state.graphEdits, refused);
     if (view.kind !== state.graph || view.editsText() !== GraphView.parseEditsText(edits)) {
-      showKind(state.graph, edits);
+      refused.push(...state.graphView.show(state.graph, edits));
+      $('graph-step').hidden = state.graph !== 'xor';
     }
+    return refused.map((r) => `edit ${r}`);
   };
   state.graphView = new GraphView(state.engine, $('graph'), () => writeHash());
-  showGraph();
+  state.graphView.onRefused = (message) => ($('graph-error').textContent = message);
   $('graph-kind').addEventListener('change', () => {
     state.graph = $('graph-kind').value;
     showKind(state.graph);
@@ -781,21 +818,26 @@ function wireTraining() {
 async function main() {
   const t0 = performance.now();
   state.engine = await StepGrad.load();
-  readHash();
+  const ignored = readHash();
+  const requestedStep = state.step;
   readLr();
   newTrainer(state.training, state.engine);
   explain();
-  render();
   wireTape();
   const showGraph = wireGraph();
+  ignored.push(...showGraph());
+  noticeIgnored(ignored, requestedStep);
+  render(); // and the hash rewritten to what is shown
   const pad = wireDrawing();
   window.addEventListener('hashchange', () => {
-    readHash();
-    showGraph();
+    const ignoredNow = readHash();
+    const step = state.step;
+    ignoredNow.push(...showGraph());
     state.drawn = null;
     pad.clear();
     applyToTraining();
     explain();
+    noticeIgnored(ignoredNow, step);
     render();
   });
   wireTraining();

@@ -180,16 +180,92 @@ try {
   await page.fill('#seed', '4294967296');
   await page.dispatchEvent('#seed', 'change');
   const refused = await page.evaluate(() => [
-    document.querySelector('#status').textContent,
+    document.querySelector('#controls-error').textContent,
     window.explorer.state.seed,
     location.hash,
   ]);
   check(
-    refused[0].startsWith('error: the seed is at most 4294967295') &&
+    refused[0] === "seed: expected a whole number from 0 to 4294967295, found '4294967296'" &&
       refused[1] === 7 &&
       refused[2].includes('seed=7&'),
     `seed 4294967296: ${refused}`,
   );
+  // the fields and the link refuse by the same rules (issue 24): -1 and 99999 are refused, not
+  // made 0 or clamped, and say so
+  for (const [id, bad] of [
+    ['seed', '-1'],
+    ['sample', '99999'],
+    ['sample', '1.5'],
+  ]) {
+    await page.fill(`#${id}`, bad);
+    await page.dispatchEvent(`#${id}`, 'change');
+    const r = await page.evaluate(() => [
+      document.querySelector('#controls-error').textContent,
+      window.explorer.state.seed,
+      window.explorer.state.sample,
+    ]);
+    check(
+      r[0].startsWith(`${id}: expected a whole number from 0 to `) && r[1] === 7 && r[2] === 3,
+      `${id} ${bad}: ${r}`,
+    );
+    await page.fill('#seed', '7');
+    await page.fill('#sample', '3');
+    await page.dispatchEvent('#seed', 'change');
+  }
+  check((await page.$eval('#controls-error', (e) => e.textContent)) === '', 'good values clear the message');
+  // a bad link loads the page with defaults, says in one line what it ignored, and rewrites the
+  // hash to what is shown; never an uncaught error or a half-built page (by load and by hashchange)
+  const badLinks = [
+    [
+      '#seed=-1&sample=99999&recipe=nope&step=0',
+      ['seed=-1', 'sample=99999', 'recipe=nope'],
+      '#seed=42&sample=0&recipe=fixed&step=0',
+    ],
+    ['#graph=neuron&edit=O0.99:0.5', ['edit O0.99:0.5'], '&graph=neuron'],
+    ['#graph=xor&edit=W.1:0.3,Q.0:1,junk', ['edit W.1:0.3', 'edit Q.0:1', 'edit junk'], '&graph=xor'],
+    ['#step=500&foo=1', ['step=500 (a step from 0 to 21)', 'foo=1'], 'step=21'],
+  ];
+  for (const viaHashChange of [false, true]) {
+    for (const [hash, named, shown] of badLinks) {
+      if (viaHashChange) {
+        await page.evaluate((h) => (location.hash = h), hash);
+        await page.waitForFunction((h) => location.hash !== h, hash);
+      } else await reopen(hash);
+      const r = await page.evaluate(() => ({
+        notice: document.querySelector('#notice').textContent,
+        hash: location.hash,
+        nodes: document.querySelectorAll('#graph .gnode').length,
+        cards: document.querySelectorAll('#tape .node').length,
+        labels: document.querySelectorAll('#draw-label option').length,
+      }));
+      check(
+        named.every((n) => r.notice.includes(n)) &&
+          r.notice.endsWith('ignored, the page shows the default instead.') &&
+          r.hash.includes(shown) &&
+          r.nodes > 0 &&
+          r.cards === 13 &&
+          r.labels === 10,
+        `link ${hash}${viaHashChange ? ' (hashchange)' : ''}: ${JSON.stringify(r)}`,
+      );
+    }
+  }
+  await reopen('#seed=42&sample=0&recipe=fixed&step=0');
+  check((await page.$eval('#notice', (e) => e.textContent)) === '', 'a good link shows no notice');
+  // a small graph's field left empty is refused in words and keeps its value
+  {
+    const field = '#graph input[data-leaf="O0"][data-i="0"]';
+    const before = await page.$eval(field, (e) => e.value);
+    await page.fill(field, '');
+    await page.dispatchEvent(field, 'change');
+    const r = await page.evaluate(
+      (f) => [document.querySelector('#graph-error').textContent, document.querySelector(f).value],
+      field,
+    );
+    check(
+      r[0].startsWith('O0[0]: expected a number; it keeps') && r[1] !== '',
+      `an empty graph field: ${r} (was ${before})`,
+    );
+  }
 
   // 5a. small graphs: the neuron's numbers are 01_neuron's, the XOR graph's one step is
   // 13_your_network's (same weights, RandomState(42)), and an edit reruns the engine
