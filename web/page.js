@@ -568,19 +568,30 @@ function newTrainer(training, engine) {
   training.points = [{ steps: 0, accuracy: training.trainer.evaluate().accuracy }];
 }
 function trainSome(training, n) {
-  const t0 = performance.now();
   training.trainer.step(n);
-  training.rate = n / ((performance.now() - t0) / 1000);
   const last = training.points[training.points.length - 1].steps;
   if (training.trainer.steps - last >= kEvalEvery) {
     training.points.push({ steps: training.trainer.steps, accuracy: training.trainer.evaluate().accuracy });
   }
+}
+/**
+ * The real throughput: steps over wall time across the frames of the last 3 s, everything a
+ * frame does included (the steps, the evaluations, re-explaining, redrawing, the browser's own).
+ */
+function measureRate(training) {
+  const now = performance.now();
+  const marks = (training.marks ??= []);
+  marks.push({ t: now, steps: training.trainer.steps });
+  while (marks.length > 2 && now - marks[0].t > 3000) marks.shift();
+  const first = marks[0];
+  training.rate = now > first.t ? ((training.trainer.steps - first.steps) * 1000) / (now - first.t) : 0;
 }
 function trainLoop() {
   state.training.frame = 0;
   if (!state.training.running) return;
   const t0 = performance.now();
   while (performance.now() - t0 < 40) trainSome(state.training, 100);
+  measureRate(state.training);
   renderTraining(state.training, state.engine);
   explain(); // the tape, the check and the drawn digit follow the weights
   render();
@@ -590,6 +601,8 @@ function trainLoop() {
 function setTraining(running) {
   const training = state.training;
   training.running = running;
+  training.marks = [{ t: performance.now(), steps: training.trainer.steps }]; // the rate starts anew
+  training.rate = 0;
   $('train-play').textContent = running ? '⏸ pause' : '▶ train';
   if (running && !training.frame) training.frame = requestAnimationFrame(trainLoop);
   if (!running) render(); // the check's finite differences, held while training ran
@@ -620,7 +633,8 @@ function readLr() {
 function renderTraining(training, engine) {
   const t = training.trainer;
   const acc = training.points[training.points.length - 1].accuracy;
-  const rate = training.running ? `, ${Math.round(training.rate)} samples/s` : '';
+  // while it runs: the real throughput of the last seconds (measureRate), not one chunk's speed
+  const rate = training.running && training.rate > 0 ? `, ${Math.round(training.rate)} samples/s` : '';
   $('train-info').textContent =
     `seed ${t.seed}, recipe ${t.recipe}, lr ${t.lr}: ${t.steps} steps ` +
     `(${(t.steps / engine.trainSize).toFixed(1)} passes), test accuracy ${(100 * acc).toFixed(1)}% ` +

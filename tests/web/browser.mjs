@@ -476,6 +476,21 @@ try {
       for (let k = 0; k < 3; ++k) document.querySelector('#train-play').click();
     });
     await page.waitForFunction(() => window.explorer.training.trainer.steps >= 300);
+    // the rate shown is the real throughput (steps over wall time, the evaluations and redraws
+    // included), not one chunk's speed, which was 5-10 times higher: within a factor of 2 of the
+    // test's own measurement over 2 s (a consistency check, not a speed limit)
+    const rateAt = () =>
+      page.evaluate(() => [
+        performance.now(),
+        window.explorer.training.trainer.steps,
+        document.querySelector('#train-info').textContent,
+      ]);
+    const r0 = await rateAt();
+    await page.waitForTimeout(2000);
+    const r1 = await rateAt();
+    const real = ((r1[1] - r0[1]) * 1000) / (r1[0] - r0[0]);
+    const shown = Number(/(\d+) samples\/s/.exec(r1[2])?.[1]);
+    check(shown > real / 2 && shown < real * 2, `rate shown ${shown}, measured ${Math.round(real)} samples/s`);
     await page.click('#train-play');
     const stopped = await page.evaluate(() => window.explorer.training.trainer.steps);
     await page.waitForTimeout(300);
