@@ -715,7 +715,9 @@ function wireTape() {
   $('next').addEventListener('click', () => go(state.step + 1));
   $('play').addEventListener('click', togglePlay);
   document.addEventListener('keydown', (ev) => {
-    if (ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement) return;
+    // a focused control keeps its keys: Space on a button presses that button, not play
+    const t = ev.target;
+    if (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLButtonElement) return;
     const keys = {
       ArrowRight: () => go(state.step + 1),
       ArrowLeft: () => go(state.step - 1),

@@ -496,6 +496,12 @@ try {
     await page.waitForTimeout(300);
     const later = await page.evaluate(() => window.explorer.training.trainer.steps);
     check(stopped === later, `paused at ${stopped} steps, then ${later}`);
+    // Space on the focused ▶ train presses it; it does not play the tape
+    await page.focus('#train-play');
+    await page.keyboard.press(' ');
+    const spaced = await page.evaluate(() => [window.explorer.training.running, window.explorer.state.playing]);
+    check(spaced[0] === true && !spaced[1], `Space on ▶ train: training ${spaced[0]}, tape playing ${spaced[1]}`);
+    await page.click('#train-play');
   }
 
   // 6. training K steps in the page: the weights 10_train computes (their SHA-256)
