@@ -69,6 +69,18 @@ void zero_grad(const std::vector<Parameter*>& params) {
 }
 
 void sgd_step(const std::vector<Parameter*>& params, double lr) {
+  // A diverged loss (a learning rate too large) gives NaN or Inf gradients, and one step with
+  // them turns every weight into NaN without a word: stop first, the weights untouched.
+  for (Parameter* p : params) {
+    if (!p->has_grad()) continue;
+    const std::span<const double> g = p->grad().values();
+    if (!std::all_of(g.begin(), g.end(), [](double v) { return std::isfinite(v); })) {
+      throw std::runtime_error(fmt::format(
+          "sgd_step: the gradient of {} holds NaN or Inf: the loss diverged; try a smaller "
+          "learning rate",
+          p->name.empty() ? "a parameter" : p->name));
+    }
+  }
   for (Parameter* p : params) p->sgd_step(lr);
 }
 

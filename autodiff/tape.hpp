@@ -95,6 +95,8 @@ class Parameter {
 /// zero_grad() on each: PyTorch's optimizer.zero_grad().
 void zero_grad(const std::vector<Parameter*>& params);
 /// sgd_step(lr) on each, eq. (12): PyTorch's optim.SGD(params, lr).step(), then zero_grad().
+/// A gradient holding NaN or Inf (a diverged loss) throws std::runtime_error naming the
+/// parameter, before any weight changes.
 void sgd_step(const std::vector<Parameter*>& params, double lr);
 
 class Tape;

@@ -1,5 +1,8 @@
 // The tape: recording, labels, backward's accumulation and linearity (R4 in docs/reliability.md,
 // R5), clearing without reallocating, stale handles, and the trace observer.
+#include <cmath>
+#include <limits>
+
 #include <boost/test/unit_test.hpp>
 
 #include <stepgrad/autodiff/ops.hpp>
@@ -247,6 +250,27 @@ BOOST_AUTO_TEST_CASE(var_backward_zero_grad_and_sgd_step_read_as_pytorchs) {
   BOOST_TEST(w.has_grad());
   zero_grad({&w, &frozen});
   BOOST_TEST(!w.has_grad());
+}
+
+// issue 26: a diverged loss stops sgd_step in one line naming the parameter, weights untouched
+BOOST_AUTO_TEST_CASE(sgd_step_refuses_a_nan_or_inf_gradient_before_any_weight_moves) {
+  for (const double bad : {std::nan(""), std::numeric_limits<double>::infinity()}) {
+    Parameter a("a", Tensor::vector({1.0, 2.0}));
+    Parameter b("b", Tensor::vector({3.0}));
+    Tape t;
+    const Var pa = t.param(a), pb = t.param(b);
+    (sum(pa * t.input(Tensor::vector({1.0, bad}))) + sum(pb)).backward();  // b's is finite
+    try {
+      sgd_step({&b, &a}, 0.1);
+      BOOST_FAIL("sgd_step took a gradient holding " << bad);
+    } catch (const std::runtime_error& e) {
+      BOOST_TEST(std::string(e.what()) ==
+                 "sgd_step: the gradient of a holds NaN or Inf: the loss diverged; try a smaller "
+                 "learning rate");
+    }
+    BOOST_TEST(a.value == Tensor::vector({1.0, 2.0}));
+    BOOST_TEST(b.value == Tensor::vector({3.0}));  // listed first, not moved either
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
