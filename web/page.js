@@ -46,7 +46,7 @@ const state = {
   graphEdits: '',
   // the drawing pad's image (784 pixel bytes) when it is the one explained, and its label
   drawn: null,
-  drawnLabel: 0,
+  drawnLabel: null, // null until the learner chooses the digit they drew
   // While a stroke is being drawn, each frame's update skips the finite differences of the check
   // (24 forward passes at W0); they run when the stroke ends.
   stroking: false,
@@ -429,8 +429,31 @@ function renderCheck(el, n, hand, recipe, { idx, cmp, fd }, engine) {
     verdict,
   );
 }
+/**
+ * Beside the pad: O3 as ten labelled bars, the network's answer (the largest) in red, for the
+ * image the tape explains (your drawing, or the sample).
+ */
+function renderProbs(el, { explanation, drawn, engine }) {
+  const o3 = explanation.node('O3').value;
+  const best = engine.argmax(o3);
+  const rows = Array.from(o3, (p, d) =>
+    h(
+      'div',
+      { className: d === best ? 'prob best' : 'prob' },
+      h('span', { textContent: String(d) }),
+      h('span', { className: 'bar', style: `width: ${(100 * p).toFixed(1)}px` }),
+      h('span', { textContent: engine.formatNumber(p, 4) }),
+    ),
+  );
+  const whose = drawn ? 'your drawing' : 'the sample';
+  el.replaceChildren(
+    h('div', { className: 'title', textContent: `O3 for ${whose}: the network says ${best}` }),
+    ...rows,
+  );
+  el.dataset.best = String(best);
+}
 /** The step counter and the status line: which sample, its label, what the network says. */
-function renderInfo(info, status, { steps, step, explanation, drawn, sample, engine }) {
+function renderInfo(info, status, { steps, step, explanation, drawn, drawnLabel, sample, engine }) {
   const { node: n, phase } = steps[step];
   info.textContent = `step ${step + 1}/${steps.length}: ${phase} ${n.name}`;
   info.dataset.node = n.name;
@@ -438,11 +461,16 @@ function renderInfo(info, status, { steps, step, explanation, drawn, sample, eng
   const o3 = explanation.node('O3').value;
   const best = engine.argmax(o3);
   const what = drawn ? 'your drawing' : `sample ${sample} (MNIST image ${explanation.request.index ?? '?'})`;
+  const chosen = explanation.request.label;
+  const label =
+    drawn && drawnLabel === null
+      ? `no label chosen (the cost takes the network's own answer, ${chosen}: choose the digit you drew)`
+      : `label ${chosen}`;
   const { steps: trained, seed } = explanation.request;
   const weights =
     trained === 0 ? `the untrained weights of seed ${seed}` : `the weights after ${trained} training steps`;
   status.textContent =
-    `${what}, label ${explanation.request.label}; with ${weights}, the network says ${best} ` +
+    `${what}, ${label}; with ${weights}, the network says ${best} ` +
     `(O3 = ${o3[best].toFixed(3)}); C = ${explanation.node('C').value[0].toFixed(6)}`;
   status.dataset.trainedSteps = String(trained);
 }
@@ -467,6 +495,7 @@ function render() {
     renderCheckHint($('check'));
   }
   renderInfo($('stepinfo'), $('status'), state);
+  renderProbs($('probs'), state);
   writeHash();
 }
 
@@ -478,7 +507,17 @@ function explain() {
   const { engine, recipe } = state;
   const trainer = state.training.trainer;
   if (state.drawn) {
-    state.explanation = trainer.explain({ pixels: state.drawn, label: state.drawnLabel, recipe, reuse: true });
+    // No label chosen yet: the cost (and every gradient) is taken against the network's own answer,
+    // and the status line says so; O3 does not depend on the label.
+    let label = state.drawnLabel ?? 0;
+    state.explanation = trainer.explain({ pixels: state.drawn, label, recipe, reuse: true });
+    if (state.drawnLabel === null) {
+      const answer = engine.argmax(state.explanation.node('O3').value);
+      if (answer !== label) {
+        label = answer;
+        state.explanation = trainer.explain({ pixels: state.drawn, label, recipe, reuse: true });
+      }
+    }
   } else {
     state.explanation = trainer.explain({ sample: state.sample, recipe, reuse: true });
     state.explanation.request.index = engine.sample(state.sample).index;
@@ -764,13 +803,14 @@ function wireGraph() {
 }
 /** The drawing pad; returns it. */
 function wireDrawing() {
+  $('draw-label').append(new Option('?', ''));
   for (let d = 0; d < state.engine.sizes.layers.at(-1); ++d) $('draw-label').append(new Option(String(d), String(d)));
   const pad = new DrawPad(
     $('draw'),
     (pixels) => {
       const t = performance.now();
       state.drawn = pixels;
-      state.drawnLabel = Number($('draw-label').value);
+      state.drawnLabel = $('draw-label').value === '' ? null : Number($('draw-label').value);
       state.stroking = pad.down;
       explain();
       render();

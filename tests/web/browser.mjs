@@ -244,7 +244,7 @@ try {
           r.hash.includes(shown) &&
           r.nodes > 0 &&
           r.cards === 13 &&
-          r.labels === 10,
+          r.labels === 11, // '?' and the ten digits
         `link ${hash}${viaHashChange ? ' (hashchange)' : ''}: ${JSON.stringify(r)}`,
       );
     }
@@ -443,6 +443,35 @@ try {
     await page.click('#draw-sample');
     await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('your drawing'));
     check((await status()).includes('after 100 training steps'), `the drawn digit: ${await status()}`);
+    // beside the pad, O3 as ten labelled bars: the engine's numbers, the answer the status gives
+    const probs = await page.evaluate(() => {
+      const o3 = window.explorer.explanation.node('O3').value;
+      const rows = [...document.querySelectorAll('#probs .prob')].map((r) => [...r.children].map((c) => c.textContent));
+      return {
+        rows,
+        want: Array.from(o3, (p, d) => [String(d), '', window.explorer.sg.formatNumber(p, 4)]),
+        best: document.querySelector('#probs').dataset.best,
+        title: document.querySelector('#probs .title').textContent,
+      };
+    });
+    check(
+      JSON.stringify(probs.rows) === JSON.stringify(probs.want) &&
+        (await status()).includes(`the network says ${probs.best} `) &&
+        probs.title === `O3 for your drawing: the network says ${probs.best}`,
+      `the bars beside the pad: ${JSON.stringify(probs)}`,
+    );
+    // no label chosen: never a silent 0; the cost takes the network's answer, and says so
+    await page.selectOption('#draw-label', '');
+    const unlabelled = await page.evaluate(() => [
+      document.querySelector('#status').textContent,
+      window.explorer.explanation.request.label,
+      document.querySelector('#probs').dataset.best,
+    ]);
+    check(
+      unlabelled[0].includes(`no label chosen (the cost takes the network's own answer, ${unlabelled[2]}`) &&
+        String(unlabelled[1]) === unlabelled[2],
+      `no label: ${unlabelled}`,
+    );
     // a bad lr is refused beside the field and trains nothing; never an uncaught error
     // (a number field holds no text: typed letters leave it empty)
     for (const bad of ['-1', '0', '', '1e9', '1e-10']) {
