@@ -462,6 +462,7 @@ try {
     );
     // no label chosen: never a silent 0; the cost takes the network's answer, and says so
     await page.selectOption('#draw-label', '');
+    await page.waitForFunction(() => document.querySelector('#status').textContent.includes('no label chosen'));
     const unlabelled = await page.evaluate(() => [
       document.querySelector('#status').textContent,
       window.explorer.explanation.request.label,
