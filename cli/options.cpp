@@ -65,11 +65,17 @@ void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses) {
     app.add_flag("--full", o.full, "print whole matrices instead of numpy-style summaries");
   add_whole(app, "--precision", o.precision, "digits printed after the decimal point", 1, 17);
   if ((uses & kTrace) != 0u) {
-    app.add_flag("--trace", o.trace,
-                 "print each tape node as the sweeps compute it, with its backward rule");
+    CLI::Option* trace =
+        app.add_flag("--trace", o.trace,
+                     "print each tape node as the sweeps compute it, with its backward rule");
     app.add_flag("--step", o.step,
                  "step through the sweeps (implies --trace): Enter next node, p print it whole, "
-                 "b run to backward, c continue, q quit");
+                 "b run to backward, c continue, q quit")
+        ->each([&o, trace](const std::string&) {
+          // --step implies --trace, and the options line says so (trace=true)
+          if (trace->count() == 0) trace->add_result("true");
+          o.trace = true;
+        });
     add_dot_option(app, o);
   }
 }
