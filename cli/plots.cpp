@@ -1,6 +1,6 @@
-// Plots: we start gnuplot ourselves (posix_spawn, for its exit status and its error text),
-// stream commands and data to it with gnuplot-iostream, and move the PNG into place only when
-// gnuplot succeeded. See Note [Plots never stop a run].
+// Plots: we start gnuplot ourselves (ChildProcess, for its exit status, its error text and a
+// time limit), stream commands and data to it with gnuplot-iostream, and move the PNG into place
+// only when gnuplot succeeded. See Note [Plots never stop a run].
 #include <stepgrad/cli/plots.hpp>
 
 #include <fcntl.h>
