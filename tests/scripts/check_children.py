@@ -2,8 +2,8 @@
 
 R40: a hung gnuplot or dot (a stand-in first on PATH that sleeps, with a child of its own) ends
 the run within STEPGRAD_PLOT_TIMEOUT: exit 1, one line naming the program and the limit, and
-nothing it started is left. R41: a program killed by SIGKILL while gnuplot or dot runs leaves
-neither behind. R42: a disk that fills while gnuplot or dot writes (a small tmpfs, mounted in a
+nothing it started is left. R41: a program killed by SIGKILL (or SIGINT, SIGTERM) while gnuplot or dot
+runs leaves neither behind. R42: a disk that fills while gnuplot or dot writes (a small tmpfs, mounted in a
 mount namespace of our own: `unshare --mount --map-root-user`, no root needed where user
 namespaces are allowed) fails the run in one line naming the file and "No space left on device",
 and the old picture stays as it was. The disk part skips, in one line, where it cannot mount.
@@ -114,11 +114,11 @@ def hung(tmp, program, child, args):
     report(f"a hung {child} ends the run in one line within the limit ({took:.1f} s)", problems)
 
 
-def killed_parent(tmp, program, child, args):
-    """R41: SIGKILL to the program while `child` runs leaves no `child` behind."""
-    bin_dir = os.path.join(tmp, f"bin-{child}-orphan")
+def killed_parent(tmp, program, child, args, sig=signal.SIGKILL):
+    """R41: `sig` to the program while `child` runs leaves no `child` behind."""
+    bin_dir = os.path.join(tmp, f"bin-{child}-orphan-{sig.name}")
     os.makedirs(bin_dir)
-    pids = os.path.join(tmp, f"{child}-orphan.pids")
+    pids = os.path.join(tmp, f"{child}-orphan-{sig.name}.pids")
     stand_in(bin_dir, child, f'echo $$ >>"{pids}"\nexec sleep 1000')
     problems = []
     p = subprocess.Popen([program] + args, env=env_with(bin_dir), cwd=tmp,
@@ -128,12 +128,12 @@ def killed_parent(tmp, program, child, args):
         time.sleep(0.05)
     if not read_pids(pids):
         problems.append(f"the stand-in {child} never ran")
-    p.kill()
+    p.send_signal(sig)
     p.wait()
     left = gone_soon(read_pids(pids))
     if left:
-        problems.append(f"{child} {left} outlived the program killed by SIGKILL")
-    report(f"a program killed by SIGKILL leaves no {child} behind", problems)
+        problems.append(f"{child} {left} outlived the program killed by {sig.name}")
+    report(f"a program killed by {sig.name} leaves no {child} behind", problems)
 
 
 def disk_full(tmp, name, program, args, picture, free_kib):
@@ -192,6 +192,10 @@ with tempfile.TemporaryDirectory(prefix="stepgrad-children-") as tmp:
     hung(tmp, neuron, "dot", ["--dot", os.path.join(tmp, "graph.dot")])
     killed_parent(tmp, activations, "gnuplot", ["--out", out])
     killed_parent(tmp, neuron, "dot", ["--dot", os.path.join(tmp, "graph2.dot")])
+    # Ctrl-C or kill: the program's handlers remove its temporary files and die by the signal
+    # (R24); the child, in a process group of its own that Ctrl-C does not reach, dies with it.
+    killed_parent(tmp, activations, "gnuplot", ["--out", out], signal.SIGINT)
+    killed_parent(tmp, activations, "gnuplot", ["--out", out], signal.SIGTERM)
     disk_full(tmp, "a disk full under gnuplot fails the run and keeps the old picture",
               activations, ["--out", "."], "sigmoid.png", 16)
     disk_full(tmp, "a disk full under dot fails the run and keeps the old picture",
