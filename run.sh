@@ -35,6 +35,28 @@ oldest_node_packages=(libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl
 
 say() { printf '==> %s\n' "$*"; }
 
+# ./run.sh explore's port, checked before anything is installed or built (R43 in
+# docs/reliability.md): a whole number from 1 to 65535, not privileged for a user who cannot bind
+# it, and free on 127.0.0.1 (something answering there means it is taken). One line and exit 2.
+explore_port=${STEPGRAD_EXPLORE_PORT:-8000}
+check_explore_port() {
+    local p=$explore_port bad=''
+    local lowest_free=1024  # the first port a user may bind (the kernel's setting, where it says)
+    [ -r /proc/sys/net/ipv4/ip_unprivileged_port_start ] &&
+        lowest_free=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
+    if ! [[ $p =~ ^[0-9]{1,5}$ ]]; then bad="not a port number (a whole number from 1 to 65535)"
+    elif [ $((10#$p)) -lt 1 ] || [ $((10#$p)) -gt 65535 ]; then bad="out of range (1 to 65535)"
+    elif [ $((10#$p)) -lt "$lowest_free" ] && [ "$(id -u)" -ne 0 ]; then
+        bad="ports below $lowest_free need root (choose one from $lowest_free to 65535)"
+    elif (exec 3<>"/dev/tcp/127.0.0.1/$((10#$p))") 2>/dev/null; then
+        bad="already in use on 127.0.0.1 (choose another)"
+    fi
+    [ -z "$bad" ] && return 0
+    echo "run.sh: STEPGRAD_EXPLORE_PORT='${p:0:40}': $bad" >&2
+    exit 2
+}
+if [ "$mode" = explore ]; then check_explore_port; explore_port=$((10#$explore_port)); fi
+
 install_missing() {
     local missing=() p
     for p in "$@"; do
@@ -90,7 +112,6 @@ if ! build build-web --cross-file web/emscripten.ini -Dnative_build=build; then
     [ "$mode" = run ] || exit 1
     say "the explorer was not built (see above); the tutorials run without it"
 fi
-explore_port=${STEPGRAD_EXPLORE_PORT:-8000}
 if [ "$mode" = explore ]; then
     say "the explorer: open http://127.0.0.1:$explore_port/ (Ctrl-C stops the server)"
     exec python3 -m http.server "$explore_port" --bind 127.0.0.1 --directory build-web

@@ -5,32 +5,68 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
 #include <stepgrad/autodiff/graphviz.hpp>
 #include <stepgrad/cli/output_folder.hpp>
+#include <stepgrad/cli/plots.hpp>
 #include <stepgrad/io/files.hpp>
 #include <stepgrad/io/process.hpp>
 
 namespace stepgrad::cli {
 
 namespace {
-// Runs `dot -Tpng -o png dot_file`; returns one line saying what came of it.
+// A disk (or a quota) too full to hold the picture: the run's failure, not the picture's.
+bool no_room(const FileError& e) { return e.error() == ENOSPC || e.error() == EDQUOT; }
+
+// Runs `dot -Tpng -o TEMP dot_file` with the time limit and saves TEMP as `png` atomically;
+// returns one line saying what came of it. A dot past the limit and a full disk end the run
+// (std::runtime_error, FileError): Note [Plots never stop a run] in plots.cpp.
 std::string render_png(const std::filesystem::path& dot_file, const std::filesystem::path& png) {
   const std::string dot_path = dot_file.string(), png_path = png.string();
+  std::optional<AtomicFile> out;  // dot writes its temporary file (Note [Atomic save])
+  try {
+    out.emplace(png);
+  } catch (const FileError& e) {
+    if (no_room(e)) throw;
+    return fmt::format("{} not drawn: {}", png_path, e.why());
+  }
   const Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-  ChildProcess dot("dot", {"-Tpng", "-o", png_path, dot_path}, null.get(), null.get());
+  const std::chrono::milliseconds limit = picture_time_limit();
+  ChildProcess dot("dot", {"-Tpng", "-o", out->temp_path().string(), dot_path}, null.get(),
+                   null.get(), limit);
   if (dot.error() == ENOENT)
     return fmt::format("{} not drawn: graphviz is not installed (apt-get install graphviz)",
                        png_path);
   if (dot.error() != 0)
     return fmt::format("{} not drawn: cannot run dot: {}", png_path, errno_text(dot.error()));
   const int status = dot.wait();
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !std::filesystem::exists(png))
+  if (dot.timed_out()) {
+    throw std::runtime_error(fmt::format(
+        "{}: dot did not finish within {} and was stopped (STEPGRAD_PLOT_TIMEOUT sets the limit)",
+        png_path, describe_limit(limit)));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    // dot exits 1 when the disk fills under it: that is the run's failure (check_png throws).
+    if (!out->writes_through()) (void)check_png(out->temp_path(), png, "dot");
     return fmt::format("{} not drawn: dot failed ({})", png_path, describe_status(status));
+  }
+  if (!out->writes_through()) {
+    if (std::string why = check_png(out->temp_path(), png, "dot"); !why.empty())
+      return fmt::format("{} not drawn: {}", png_path, why);
+    try {
+      out->commit();
+    } catch (const FileError& e) {
+      if (no_room(e)) throw;
+      return fmt::format("{} not drawn: {}", png_path, e.why());
+    }
+  }
   return fmt::format("wrote {} (dot -Tpng {} -o {})", png_path, dot_path, png_path);
 }
 }  // namespace

@@ -9,8 +9,10 @@
 namespace stepgrad::cli {
 
 /// Writes `tape` as DOT to `file` (atomically, its folder created), then draws it to PNG beside
-/// it with `dot -Tpng`. Prints "wrote FILE" on stdout and what came of the PNG on stderr (it
-/// depends on the machine). Throws std::runtime_error with one line when FILE cannot be written.
+/// it with `dot -Tpng`, saved atomically too. Prints "wrote FILE" on stdout and what came of the
+/// PNG on stderr (it depends on the machine). Throws std::runtime_error with one line when FILE
+/// cannot be written, when dot runs past picture_time_limit() (plots.hpp), and when the disk is
+/// too full for the PNG.
 void write_dot(Tape& tape, const std::string& file);
 
 }  // namespace stepgrad::cli

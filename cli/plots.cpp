@@ -1,6 +1,6 @@
-// Plots: we start gnuplot ourselves (posix_spawn, for its exit status and its error text),
-// stream commands and data to it with gnuplot-iostream, and move the PNG into place only when
-// gnuplot succeeded. See Note [Plots never stop a run].
+// Plots: we start gnuplot ourselves (ChildProcess, for its exit status, its error text and a
+// time limit), stream commands and data to it with gnuplot-iostream, and move the PNG into place
+// only when gnuplot succeeded. See Note [Plots never stop a run].
 #include <stepgrad/cli/plots.hpp>
 
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -38,12 +39,17 @@ namespace fs = std::filesystem;
 // Note [Plots never stop a run]
 // The numbers of a run print whatever becomes of its pictures, so every gnuplot problem
 // (missing, no pngcairo, an error in our script, a crash) is a PlotResult with ok = false and
-// a one-line message, never an exception. gnuplot may exit while we still write to its pipe:
-// SIGPIPE is blocked in this thread around the writes (and a SIGPIPE they raised is taken off
-// the pending set before the old mask returns), so the write fails with EPIPE, the stream goes
-// bad, and we report it. gnuplot writes a temporary file beside the target, renamed over it
-// only after gnuplot exited 0 and the file starts with the PNG signature: a failed plot leaves
-// no file and keeps an older PNG (R20 in docs/reliability.md: no partial output files).
+// a one-line message, never an exception. Two failures are not the picture's but the run's, and
+// end it in one line (R40-R42 in docs/reliability.md): a gnuplot still running after
+// picture_time_limit() (it is killed, with anything it started: Note [Children die with us] in
+// io/process.hpp), and a disk too full to hold the picture. gnuplot notices neither ENOSPC nor
+// any other failed write: it exits 0 and leaves a PNG cut short, so every PNG must end with its
+// IEND chunk, and one that does not is checked for room (check_png). gnuplot may exit while we
+// still write to its pipe: SIGPIPE is blocked in this thread around the writes (and a SIGPIPE they
+// raised is taken off the pending set before the old mask returns), so the write fails with EPIPE,
+// the stream goes bad, and we report it. gnuplot writes a temporary file beside the target, renamed
+// over it only after gnuplot exited 0 and the file starts with the PNG signature: a failed plot
+// leaves no file and keeps an older PNG (R20 in docs/reliability.md: no partial output files).
 
 constexpr std::size_t kDigitSide = 28;  // MNIST images are 28x28
 constexpr std::size_t kDigitPixels = kDigitSide * kDigitSide;
@@ -53,6 +59,9 @@ std::string gnuplot_program() {
   const char* program = std::getenv("STEPGRAD_GNUPLOT");
   return program != nullptr && *program != '\0' ? program : "gnuplot";
 }
+
+/// ENOSPC or EDQUOT: a disk (or a quota) too full to hold a picture.
+bool no_room(int err) { return err == ENOSPC || err == EDQUOT; }
 
 /// `s` as a gnuplot single-quoted string: backslashes are literal there and '' is a quote.
 /// Control characters (a newline would end the command) become spaces.
@@ -70,17 +79,41 @@ std::string gnuplot_string(std::string_view s) {
   return out + "'";
 }
 
-/// "" when the file holds a PNG, else why not.
-std::string check_png(const fs::path& path) {
+/// The errno of a write at the end of `path` (up to 256 KiB of zeros, to the file's own file
+/// system), 0 when it had room: why a PNG was cut short.
+int room_to_write(const fs::path& path) {
+  const Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) return errno;
+  const std::vector<char> zeros(64 * 1024, '\0');
+  for (int k = 0; k < 4; ++k) {
+    ssize_t n = 0;
+    while ((n = ::write(fd.get(), zeros.data(), zeros.size())) < 0 && errno == EINTR) {
+    }
+    if (n < 0) return errno;
+  }
+  return 0;
+}
+
+/// The same as check_png without the probe for room.
+std::string png_problem(const fs::path& path, std::string_view program) {
   static constexpr std::array<unsigned char, 8> kSignature = {0x89, 'P',  'N',  'G',
                                                               '\r', '\n', 0x1a, '\n'};
+  // The last chunk of every PNG: length 0, "IEND", its CRC.
+  static constexpr std::array<unsigned char, 12> kEnd = {0,   0,   0,    0,    'I',  'E',
+                                                         'N', 'D', 0xae, 0x42, 0x60, 0x82};
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                        &std::fclose);
-  if (!file) return fmt::format("cannot read gnuplot's output: {}", errno_text(errno));
+  if (!file) return fmt::format("cannot read {}'s output: {}", program, errno_text(errno));
   std::array<unsigned char, 8> head{};
   const std::size_t n = std::fread(head.data(), 1, head.size(), file.get());
-  if (n == 0) return "gnuplot wrote an empty file";
-  if (n < head.size() || head != kSignature) return "gnuplot wrote something that is not a PNG";
+  if (n == 0) return fmt::format("{} wrote an empty file", program);
+  if (n < head.size() || head != kSignature)
+    return fmt::format("{} wrote something that is not a PNG", program);
+  std::array<unsigned char, 12> tail{};
+  if (std::fseek(file.get(), -static_cast<long>(tail.size()), SEEK_END) != 0 ||
+      std::fread(tail.data(), 1, tail.size(), file.get()) != tail.size() || tail != kEnd) {
+    return fmt::format("{} wrote a PNG cut short (no IEND chunk at its end)", program);
+  }
   return "";
 }
 
@@ -127,6 +160,7 @@ PlotResult render(const fs::path& path, int width, int height, const Script& scr
   try {
     png.emplace(path);
   } catch (const FileError& e) {
+    if (no_room(e.error())) throw;  // the run's failure (R42)
     return skipped(e.why());
   }
 
@@ -143,7 +177,8 @@ PlotResult render(const fs::path& path, int width, int height, const Script& scr
   Fd read_end(pipe_fds[0]);
   Fd write_end(pipe_fds[1]);
   const std::string program = gnuplot_program();
-  ChildProcess gnuplot(program, {}, read_end.get(), log_fd);
+  const std::chrono::milliseconds limit = picture_time_limit();
+  ChildProcess gnuplot(program, {}, read_end.get(), log_fd, limit);
   // Our copy of the read end must go, or a gnuplot that quit would never make our writes fail.
   read_end.reset();
   if (gnuplot.error() == ENOENT) {
@@ -177,18 +212,29 @@ PlotResult render(const fs::path& path, int width, int height, const Script& scr
   // The status is unknown (-1) when the caller ignores SIGCHLD (children are then reaped
   // unasked); the checks of the file below still hold.
   const int status = gnuplot.wait();
+  if (gnuplot.timed_out()) {  // the run's failure, not the picture's
+    throw std::runtime_error(fmt::format(
+        "plot {}: {} did not finish within {} and was stopped (STEPGRAD_PLOT_TIMEOUT sets the "
+        "limit)",
+        path.string(), program, describe_limit(limit)));
+  }
   if (status >= 0 && WIFSIGNALED(status)) {
     return skipped(fmt::format("{} was killed by signal {}", program, WTERMSIG(status)));
   }
   if (status >= 0 && WEXITSTATUS(status) != 0) {
+    // A full disk is the run's failure however gnuplot took it (check_png throws).
+    if (!png->writes_through()) (void)check_png(png->temp_path(), path, "gnuplot");
     return skipped(
         fmt::format("{} failed (exit {}): {}", program, WEXITSTATUS(status), complaint(log.get())));
   }
   if (write_failed) return skipped(fmt::format("{} stopped reading its input", program));
-  if (std::string why = check_png(png->temp_path()); !why.empty()) return skipped(why);
+  if (png->writes_through()) return {true, fmt::format("wrote {}", path.string())};
+  if (std::string why = check_png(png->temp_path(), path, "gnuplot"); !why.empty())
+    return skipped(why);
   try {
     png->commit();
   } catch (const FileError& e) {
+    if (no_room(e.error())) throw;  // the run's failure (R42)
     return skipped(e.why());
   }
   return {true, fmt::format("wrote {}", path.string())};
@@ -276,10 +322,40 @@ void check_series(std::string_view fn, std::span<const double> x,
 bool gnuplot_available() {
   Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (null.get() < 0) return false;
-  ChildProcess gnuplot(gnuplot_program(), {"-e", "set terminal pngcairo"}, null.get(), null.get());
+  ChildProcess gnuplot(gnuplot_program(), {"-e", "set terminal pngcairo"}, null.get(), null.get(),
+                       picture_time_limit());
   if (gnuplot.error() != 0) return false;
   const int status = gnuplot.wait();
-  return status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return !gnuplot.timed_out() && status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+std::chrono::milliseconds picture_time_limit() {
+  const char* text = std::getenv("STEPGRAD_PLOT_TIMEOUT");
+  if (text == nullptr || *text == '\0') return std::chrono::seconds(60);
+  // Plain decimal seconds: digits, at most one point, nothing else (no sign, space or exponent).
+  const std::string_view s(text);
+  const bool plain = s.size() <= 12 &&
+                     s.find_first_not_of("0123456789.") == std::string_view::npos &&
+                     std::count(s.begin(), s.end(), '.') <= 1 && s != ".";
+  const double seconds = plain ? std::strtod(text, nullptr) : 0.0;
+  if (!(seconds >= 0.001 && seconds <= 86400.0)) {
+    throw std::runtime_error(fmt::format(
+        "STEPGRAD_PLOT_TIMEOUT: expected the seconds gnuplot and dot may run, a number from 0.001 "
+        "to 86400, found '{}'",
+        s.substr(0, 40)));
+  }
+  return std::chrono::milliseconds(std::llround(seconds * 1000.0));
+}
+
+std::string check_png(const fs::path& written, const fs::path& target, std::string_view program) {
+  std::string why = png_problem(written, program);
+  if (why.empty()) return why;
+  if (const int err = room_to_write(written); no_room(err)) {
+    throw FileError(target.string(),
+                    fmt::format("{} could not write the picture: {}", program, errno_text(err)),
+                    err);
+  }
+  return why;
 }
 
 PlotResult plot_lines(const fs::path& path, std::string_view title, std::string_view xlabel,

@@ -3,6 +3,7 @@
 // Plain data in; a missing or failing gnuplot is a result to print, never an exception or a crash.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -16,8 +17,11 @@ namespace stepgrad::cli {
 
 /// What became of one plot. `message` is one line for the user: "wrote out/curves.png", or
 /// "plot out/curves.png skipped: gnuplot not found (apt-get install gnuplot-nox)". A failed plot
-/// leaves no file (an older PNG stays). Data that do not fit, a caller's bug, throw
-/// std::invalid_argument instead.
+/// leaves no file (an older PNG stays). Two failures end the run instead (Note [Plots never stop
+/// a run] in plots.cpp), as std::runtime_error in one line: gnuplot running past
+/// picture_time_limit(), and a picture that cannot be written for want of space (FileError,
+/// "No space left on device"). Data that do not fit, a caller's bug, throw
+/// std::invalid_argument.
 struct [[nodiscard]] PlotResult {
   bool ok = false;
   std::string message;
@@ -26,6 +30,19 @@ struct [[nodiscard]] PlotResult {
 /// True when gnuplot runs and has the pngcairo terminal. The program is $STEPGRAD_GNUPLOT when
 /// that is set and not empty, else `gnuplot` on PATH (the same for every function here).
 bool gnuplot_available();
+
+/// How long one gnuplot or dot may run: $STEPGRAD_PLOT_TIMEOUT seconds (a number from 0.001 to
+/// 86400, fractions allowed) when that is set and not empty, else 60 s. std::runtime_error in
+/// one line when it is not such a number (cli::run() checks it before a program's work).
+std::chrono::milliseconds picture_time_limit();
+
+/// "" when `written` (what gnuplot or dot wrote for `target`) holds a whole PNG: its signature
+/// first and its IEND chunk last; else why not ("gnuplot wrote an empty file"). gnuplot and dot
+/// exit 0 when the disk fills under them, leaving the PNG cut short: such a file is checked
+/// for room to write (FileError naming `target` and the reason, "No space left on device",
+/// which ends the run).
+std::string check_png(const std::filesystem::path& written, const std::filesystem::path& target,
+                      std::string_view program);
 
 /// One line of a line plot; `y` has one value per x. NaN or infinity leaves a gap.
 struct Series {

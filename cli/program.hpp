@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <stepgrad/cli/plots.hpp>
 #include <stepgrad/io/files.hpp>
 
 namespace stepgrad::cli {
@@ -45,6 +46,7 @@ int run(CLI::App& app, int argc, char** argv, Body body) {
   }
   int status = 1;
   try {
+    (void)picture_time_limit();  // a bad STEPGRAD_PLOT_TIMEOUT fails before the work
     status = body();
   } catch (const QuitRequested&) {
     status = 0;  // the step debugger's `q`

@@ -409,8 +409,10 @@ AtomicFile::AtomicFile(const fs::path& target) : target_(target) {
     fd_ = Fd(::mkostemp(pattern.data(), O_CLOEXEC));
     if (fd_.get() < 0) {
       const int err = errno;
-      throw FileError(target.string(), fmt::format("cannot create a temporary file in '{}': {}",
-                                                   folder_.string(), errno_text(err)));
+      throw FileError(target.string(),
+                      fmt::format("cannot create a temporary file in '{}': {}", folder_.string(),
+                                  errno_text(err)),
+                      err);
     }
     // "A live writer" (remove_stale_temp_files). A cleaner may have taken the file between its
     // creation and the lock, and removed it: then it has no name any more, and we make another.
@@ -459,7 +461,7 @@ AtomicFile::~AtomicFile() {
 }
 
 void AtomicFile::fail(std::string_view what, int err) const {
-  throw FileError(target_.string(), fmt::format("{}: {}", what, errno_text(err)));
+  throw FileError(target_.string(), fmt::format("{}: {}", what, errno_text(err)), err);
 }
 
 void AtomicFile::write(std::span<const std::uint8_t> bytes) {

@@ -19,13 +19,16 @@ namespace stepgrad {
 /// A file that cannot be read or written. The one-line message is "PATH: why".
 class FileError : public std::runtime_error {
  public:
-  FileError(const std::string& path, const std::string& why)
-      : std::runtime_error(path + ": " + why), why_(why) {}
+  FileError(const std::string& path, const std::string& why, int error = 0)
+      : std::runtime_error(path + ": " + why), why_(why), error_(error) {}
   /// The message without the path.
   const std::string& why() const { return why_; }
+  /// The errno of the system call that failed (ENOSPC: the disk is full), or 0 when none did.
+  int error() const { return error_; }
 
  private:
   std::string why_;
+  int error_;
 };
 
 /// The text of an errno value: "No such file or directory".

@@ -3,8 +3,10 @@
 // leaves no PNG or temporary file behind (Note [Plots never stop a run] in cli/plots.cpp).
 #include <signal.h>
 #include <stdlib.h>  // mkdtemp, setenv, unsetenv (POSIX)
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -25,6 +27,7 @@
 
 #include <stepgrad/autodiff/random.hpp>
 #include <stepgrad/cli/plots.hpp>
+#include <stepgrad/io/files.hpp>
 #include "common/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -182,9 +185,174 @@ class DefaultSigpipe {
   struct sigaction old_ {};
 };
 
+/// True while process `pid` runs (a zombie waiting for its reaper counts as gone).
+bool alive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);  // one line: "PID (NAME) STATE ..."
+  const std::size_t close = text.rfind(')');
+  return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+}
+
+/// The process ids a stand-in wrote, one a line.
+std::vector<pid_t> pids_in(const fs::path& file) {
+  std::vector<pid_t> pids;
+  std::ifstream in(file);
+  for (pid_t p = 0; in >> p;) pids.push_back(p);
+  return pids;
+}
+
+/// Boost.Test precondition: we may mount a tmpfs (root). Says so on stderr when we may not.
+struct MayMount {
+  boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+    if (::geteuid() == 0) return true;
+    std::cerr << "plots: not root: SKIPPING the full-disk check (it mounts a small tmpfs; "
+                 "tests/scripts/check_children.py does it in a user namespace)\n";
+    boost::test_tools::assertion_result r(false);
+    r.message() << "not root: cannot mount a tmpfs";
+    return r;
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(plots)
+
+BOOST_AUTO_TEST_CASE(a_gnuplot_past_the_time_limit_is_stopped_and_ends_the_run) {
+  TempDir dir("plots");
+  const fs::path pids = dir.path() / "pids";
+  // A script that starts a child of its own and never reads: our writes block on a full pipe
+  // until the limit kills the whole group.
+  const fs::path program =
+      dir.script("gnuplot", "echo $$ >>'" + pids.string() + "'\nsleep 1000 &\necho $! >>'" +
+                                pids.string() + "'\nwait");
+  const EnvVar gnuplot("STEPGRAD_GNUPLOT", program.string());
+  const EnvVar limit("STEPGRAD_PLOT_TIMEOUT", "0.5");
+  const DefaultSigpipe deadly;
+  const fs::path out = dir.path() / "out";
+  fs::create_directory(out);
+  std::ofstream(out / "weights.png") << "old";
+  const std::size_t fds = open_fds();
+  const auto start = std::chrono::steady_clock::now();
+  std::string message;
+  try {
+    (void)plot_weight_tiles(out / "weights.png", "W0", random_weights());
+  } catch (const std::runtime_error& e) {
+    message = e.what();
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  BOOST_TEST(message == "plot " + (out / "weights.png").string() + ": " + program.string() +
+                            " did not finish within 0.5 s and was stopped (STEPGRAD_PLOT_TIMEOUT "
+                            "sets the limit)");
+  BOOST_TEST(took.count() >= 0.5);
+  BOOST_TEST(took.count() < 5.0, took.count() << " s for a limit of 0.5 s");
+  BOOST_TEST(pids_in(pids).size() == 2u);
+  // SIGKILL is sent to the whole group at once, but the script's child may take a moment to die.
+  for (const pid_t p : pids_in(pids)) {
+    for (int k = 0; k < 200 && alive(p); ++k) ::usleep(10000);
+    BOOST_TEST(!alive(p), "process " << p << " outlived it by 2 s");
+  }
+  BOOST_TEST(read_file(out / "weights.png") == "old");
+  BOOST_TEST(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 1);
+  BOOST_TEST(sigpipe_clean());
+  BOOST_TEST(open_fds() == fds);
+  BOOST_TEST(no_children());
+}
+
+BOOST_AUTO_TEST_CASE(a_png_cut_short_is_not_installed) {
+  TempDir dir("plots");
+  // A stand-in that writes the start of a PNG where it is told to, and exits 0, as gnuplot does
+  // when its write fails part-way.
+  const EnvVar program("STEPGRAD_GNUPLOT",
+                       dir.script("gnuplot",
+                                  "out=$(sed -n \"s/^set output '\\(.*\\)'$/\\1/p\")\n"
+                                  "printf '\\211PNG\\r\\n\\032\\n%s' IHDR-and-more >\"$out\"")
+                           .string());
+  const fs::path out = dir.path() / "out";
+  fs::create_directory(out);
+  std::ofstream(out / "lines.png") << "old";
+  const std::vector<double> x = {1, 2, 3};
+  const PlotResult r = plot_lines(out / "lines.png", "t", "x", "y", x, {{"a", {1, 3, 2}}});
+  BOOST_TEST(!r.ok);
+  BOOST_TEST(r.message == "plot " + (out / "lines.png").string() +
+                              " skipped: gnuplot wrote a PNG cut short (no IEND chunk at its end)");
+  BOOST_TEST(read_file(out / "lines.png") == "old");
+  BOOST_TEST(std::distance(fs::directory_iterator(out), fs::directory_iterator()) == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_time_limit_is_seconds_and_anything_else_is_one_line) {
+  {
+    const EnvVar unset("STEPGRAD_PLOT_TIMEOUT", std::nullopt);
+    BOOST_TEST(picture_time_limit().count() == 60000);
+  }
+  for (const auto& [text, ms] : std::vector<std::pair<std::string, long>>{
+           {"2.5", 2500}, {"1", 1000}, {"0.001", 1}, {"86400", 86400000}, {"", 60000}}) {
+    const EnvVar limit("STEPGRAD_PLOT_TIMEOUT", text);
+    BOOST_TEST(picture_time_limit().count() == ms, text);
+  }
+  for (const std::string text :
+       {"abc", "0", "-1", "+2", " 2", "1e3", "0x10", "86401", ".", "1.2.3", "0.0001"}) {
+    const EnvVar limit("STEPGRAD_PLOT_TIMEOUT", text);
+    std::string message;
+    try {
+      (void)picture_time_limit();
+    } catch (const std::runtime_error& e) {
+      message = e.what();
+    }
+    BOOST_TEST(message ==
+                   "STEPGRAD_PLOT_TIMEOUT: expected the seconds gnuplot and dot may run, a "
+                   "number from 0.001 to 86400, found '" +
+                       text + "'",
+               text);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_full_disk_ends_the_run_and_keeps_the_old_png,
+                     *boost::unit_test::precondition(GnuplotPresent()) *
+                         boost::unit_test::precondition(MayMount())) {
+  TempDir dir("plots");
+  const fs::path disk = dir.path() / "disk";
+  fs::create_directory(disk);
+  if (::mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=256k") != 0) {
+    std::cerr << "plots: cannot mount a tmpfs (" << errno_text(errno)
+              << "): SKIPPING the full-disk check\n";
+    return;
+  }
+  struct Unmount {
+    fs::path at;
+    ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } unmount{disk};
+  std::ofstream(disk / "lines.png") << "old";
+  {
+    std::ofstream spacer(disk / "spacer", std::ios::binary);  // 16 KiB: gnuplot starts, then
+    spacer << std::string(16 * 1024, 'x');                    // the disk fills under it
+  }
+  {
+    std::ofstream filler(disk / "filler", std::ios::binary);
+    const std::string block(4096, 'x');
+    while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {
+    }
+  }
+  fs::remove(disk / "spacer");
+  const std::vector<double> x = {1, 2, 3};
+  std::string message;
+  int error = 0;
+  try {
+    (void)plot_lines(disk / "lines.png", "t", "x", "y", x, {{"a", {1, 3, 2}}});
+  } catch (const FileError& e) {
+    message = e.what();
+    error = e.error();
+  }
+  BOOST_TEST(error == ENOSPC);
+  BOOST_TEST(message == (disk / "lines.png").string() +
+                            ": gnuplot could not write the picture: No space left on device");
+  BOOST_TEST(read_file(disk / "lines.png") == "old");
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(disk)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  BOOST_TEST(names == (std::vector<std::string>{"filler", "lines.png"}),
+             boost::test_tools::per_element());
+}
 
 BOOST_AUTO_TEST_CASE(every_plot_writes_a_png_and_no_temporary_file,
                      *boost::unit_test::precondition(GnuplotPresent())) {
