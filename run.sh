@@ -78,8 +78,9 @@ build() {
         say "configuring $dir"
         meson setup "$dir" "$@" >/dev/null
     elif [[ " $* " == *" -Dtests=true "* ]] &&
-        grep -q '"tests_not_configured"' "$dir/meson-info/intro-tests.json" 2>/dev/null; then
-        meson configure "$dir" -Dtests=true >/dev/null  # a folder from before the option
+        ! grep -q '"name": "tests", "value": true' "$dir/meson-info/intro-buildoptions.json" 2>/dev/null; then
+        # a folder set up without the tests, or from before the option: --reconfigure reads it
+        meson setup --reconfigure "$dir" -Dtests=true >/dev/null
     fi
     say "building $dir${targets:+ (${targets})}"
     # shellcheck disable=SC2086  # $targets is a list of words

@@ -53,8 +53,8 @@ say() { printf '%s\n' "$*" >&2; }
 if [ ! -f "$build/build.ninja" ]; then
     say "bench/run.sh: setting up $build (release)"
     meson setup "$build" --buildtype=release -Dtests=true >&2
-elif grep -q '"tests_not_configured"' "$build/meson-info/intro-tests.json" 2>/dev/null; then
-    meson configure "$build" -Dtests=true >&2  # the benchmark is defined with the tests
+elif ! grep -q '"name": "tests", "value": true' "$build/meson-info/intro-buildoptions.json" 2>/dev/null; then
+    meson setup --reconfigure "$build" -Dtests=true >&2  # the benchmark is defined with the tests
 fi
 buildtype=$(meson introspect "$build" --buildoptions |
     "$python" -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "buildtype"))')
