@@ -3,9 +3,7 @@
 
 #include <charconv>
 #include <cmath>
-#include <exception>
 #include <filesystem>
-#include <system_error>
 
 #include <fmt/format.h>
 
@@ -16,23 +14,42 @@ namespace stepgrad::cli {
 
 namespace {
 
-// The check of whole_number and real_number: text a plain number, within [lo, hi].
+// The check of whole_number and real_number: text a plain number, within [lo, hi]. A whole
+// number is decimal digits, perhaps after a '-': no '+', no spaces, no 0x, no point or exponent,
+// which CLI11's conversion (strtoull, base 0) would read otherwise ("010" as 8) or turn into its
+// own "Could not convert" error. The text is then rewritten as the number it holds ("007" as "7"),
+// so that what the header and a model's options line record is what ran.
 CLI::Validator number_check(double lo, double hi, bool whole) {
+  // The bounds as the messages and --help show them: 4294967295, not 4.29497e+09.
+  const auto shown = [whole](double bound) {
+    return whole ? fmt::format("{}", static_cast<std::int64_t>(bound)) : fmt::format("{:g}", bound);
+  };
   const std::string kind = whole ? "a whole number" : "a number";
+  const std::string range = fmt::format("from {} to {}", shown(lo), shown(hi));
   return CLI::Validator(
-      [=](const std::string& text) -> std::string {
+      [=](std::string& text) -> std::string {
         const auto wrong = [&] {
-          return fmt::format("expected {} from {:g} to {:g}, found '{}'", kind, lo, hi, text);
+          return fmt::format("expected {} {}, found '{}'", kind, range, text);
         };
-        double v = 0.0;
         const char* end = text.data() + text.size();
+        if (whole) {
+          const bool digits =
+              !text.empty() &&
+              text.find_first_not_of("0123456789", text[0] == '-' ? 1 : 0) == std::string::npos;
+          std::int64_t v = 0;
+          const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+          if (!digits || ec != std::errc() || ptr != end) return wrong();
+          if (static_cast<double>(v) < lo || static_cast<double>(v) > hi) return wrong();
+          text = std::to_string(v);
+          return "";
+        }
+        double v = 0.0;
         const auto [ptr, ec] = std::from_chars(text.data(), end, v);
         if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(v)) return wrong();
-        if (whole && v != std::floor(v)) return wrong();
         if (v < lo || v > hi) return wrong();
         return "";
       },
-      fmt::format("{}:{:g}-{:g}", whole ? "INT" : "NUMBER", lo, hi));
+      fmt::format("{}:{}-{}", whole ? "INT" : "NUMBER", shown(lo), shown(hi)));
 }
 
 }  // namespace
@@ -41,7 +58,7 @@ CLI::Validator whole_number(double lo, double hi) { return number_check(lo, hi, 
 CLI::Validator real_number(double lo, double hi) { return number_check(lo, hi, false); }
 
 CLI::Option* add_seed_option(CLI::App& app, std::uint32_t& seed) {
-  return add_value(app, "--seed", seed, "np.random.seed for the initial weights");
+  return add_whole(app, "--seed", seed, "np.random.seed for the initial weights", 0, kLargestSeed);
 }
 
 CLI::Option* add_data_option(CLI::App& app, std::string& dir, const std::string& help) {
@@ -80,26 +97,29 @@ void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses) {
   }
 }
 
+CLI::Validator output_file(bool folder_made) {
+  return CLI::Validator(
+      [folder_made](const std::string& text) -> std::string {
+        if (text.empty()) return "";  // none
+        const std::string why = output_file_problem(text, folder_made);
+        return why.empty() ? "" : fmt::format("{}: {}", text, why);
+      },
+      "FILE");
+}
+
 void add_dot_option(CLI::App& app, CommonOptions& o) {
   app.add_option("--dot", o.dot,
                  "write the tape as Graphviz DOT to FILE (and FILE's .png beside it when "
                  "graphviz is installed)")
       ->check(CLI::Validator(
           [](const std::string& text) -> std::string {
-            const std::filesystem::path p(text);
-            if (!p.has_filename() || std::filesystem::is_directory(p))
-              return "names a folder, not a file";
             // The picture goes to FILE with .png: a FILE.png would be overwritten by it.
-            if (p.extension() == ".png") return "names the picture; give the DOT file (x.dot)";
-            // Its folder is made now, before any work, so a bad --dot fails at once.
-            try {
-              if (p.has_parent_path()) create_output_folder(p.parent_path(), "--dot's folder");
-            } catch (const std::exception& e) {
-              return e.what();
-            }
+            if (std::filesystem::path(text).extension() == ".png")
+              return "names the picture; give the DOT file (x.dot)";
             return "";
           },
-          "FILE"))
+          ""))
+      ->check(output_file(true))  // its folder is made when it is written (write_dot)
       ->capture_default_str();
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -14,14 +15,23 @@
 
 namespace stepgrad::cli {
 
-/// A number option's check: a plain decimal number (no spaces around it) from lo to hi, or the
-/// one-line error "expected a whole number from 1 to 1000, found 'abc'".
+/// A number option's check: a plain decimal number from lo to hi, or the one-line error
+/// "expected a whole number from 1 to 1000, found 'abc'" (R29, R35). A whole number is digits,
+/// perhaps after a '-' (no '+', spaces, 0x, point or exponent: "", "+7", " 7", "0x2A" are
+/// refused) and is recorded as the number it holds ("007" as 7); a real number is what
+/// std::from_chars reads whole, finite.
 CLI::Validator whole_number(double lo, double hi);
 CLI::Validator real_number(double lo, double hi);
 
-/// An option whose default --help shows: `--seed S`, "(default: 42)".
+/// The largest seed numpy takes: np.random.seed(2**32 - 1).
+inline constexpr double kLargestSeed = 4294967295.0;
+
+/// An option whose default --help shows: `--model FILE`, "(default: out/model.npz)". Not for
+/// numbers: they take add_whole or add_real, whose checks give the one-line error, where CLI11's
+/// own conversion would take "0x2A", "+7", " 7" or "" (as 0) and say "Could not convert".
 template <class T>
 CLI::Option* add_value(CLI::App& app, const std::string& name, T& value, const std::string& help) {
+  static_assert(!std::is_arithmetic_v<T>, "a number option: add_whole or add_real");
   return app.add_option(name, value, help)->capture_default_str();
 }
 
@@ -29,7 +39,11 @@ CLI::Option* add_value(CLI::App& app, const std::string& name, T& value, const s
 template <class T>
 CLI::Option* add_whole(CLI::App& app, const std::string& name, T& value, const std::string& help,
                        double lo, double hi) {
-  return app.add_option(name, value, help)->check(whole_number(lo, hi))->capture_default_str();
+  CLI::Option* option = app.add_option(name, value, help)->check(whole_number(lo, hi), "whole");
+  // The check rewrites the text ("007" as "7"), which CLI11 keeps only from a modifying one
+  // (what transform() adds; check() marks its validator non-modifying).
+  option->get_validator("whole")->non_modifying(false);
+  return option->capture_default_str();
 }
 
 /// A number option from lo to hi (real_number), its default shown.
@@ -103,8 +117,16 @@ enum Uses : unsigned {
 /// --seed, --sample, --data, --full, --precision, --trace, --step, --dot, in that order.
 void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses);
 
+/// The check of an option naming a file the program writes (--dot, --dump, --predictions):
+/// output_file_problem (cli/output_folder.hpp) while the options are read, so that a file that
+/// cannot be saved fails before any work, in one line naming the option and the path, and
+/// creates nothing (R36). `folder_made`: its folder may be missing, the save makes it (--dot).
+/// An empty value, no file, passes.
+CLI::Validator output_file(bool folder_made);
+
 /// Adds --dot FILE (kept in o.dot): "write the tape as Graphviz DOT to FILE, and FILE with .png
-/// beside it when graphviz is installed". Its folder is made while the options are read.
+/// beside it when graphviz is installed". Checked while the options are read (output_file); its
+/// folder is made when the file is written (write_dot).
 void add_dot_option(CLI::App& app, CommonOptions& o);
 
 /// Applies --full and --precision to the shared printer.

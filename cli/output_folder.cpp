@@ -1,6 +1,10 @@
 // The output folder's checks, in the user's terms.
 #include <stepgrad/cli/output_folder.hpp>
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -13,9 +17,33 @@ namespace stepgrad::cli {
 
 namespace {
 
+// What is wrong with `dir` as the path of a folder to write in, in the user's terms: the first
+// part of it that is not a folder ("a is a file, not a folder"), or "" when none is.
+std::string folder_path_problem(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  fs::path prefix;
+  for (const fs::path& part : dir) {
+    prefix /= part;
+    std::error_code ec;
+    const fs::file_status st = fs::symlink_status(prefix, ec);
+    if (fs::is_symlink(st)) {
+      std::error_code target_ec;
+      const bool target = fs::exists(prefix, target_ec);
+      if (target_ec.value() == ELOOP) {
+        return fmt::format("{} is a loop of symbolic links", prefix.string());
+      }
+      if (!target)
+        return fmt::format("{} is a link to nothing (a dangling symlink)", prefix.string());
+    }
+    if (fs::exists(prefix, ec) && !fs::is_directory(prefix, ec)) {
+      return fmt::format("{} is a file, not a folder", prefix.string());
+    }
+  }
+  return "";
+}
+
 // The checks of an output folder's path, in the user's terms (create_output_folder).
 void check_output_path(const std::filesystem::path& dir, std::string_view option) {
-  namespace fs = std::filesystem;
   // The path as a message may show it: on one line, a control character written as \n or \xNN.
   std::string shown;
   for (const char c : dir.string()) {
@@ -31,22 +59,41 @@ void check_output_path(const std::filesystem::path& dir, std::string_view option
   };
   if (shown.empty()) fail("names no folder");
   if (shown != dir.string()) fail("holds a control character; name the folder without one");
-  // The first part of the path that is not a folder says what is wrong, in plain words.
-  fs::path prefix;
-  for (const fs::path& part : dir) {
-    prefix /= part;
-    std::error_code ec;
-    const fs::file_status st = fs::symlink_status(prefix, ec);
-    if (fs::is_symlink(st) && !fs::exists(prefix, ec)) {
-      fail(fmt::format("{} is a link to nothing (a dangling symlink)", prefix.string()));
-    }
-    if (fs::exists(prefix, ec) && !fs::is_directory(prefix, ec)) {
-      fail(fmt::format("{} is a file, not a folder", prefix.string()));
-    }
-  }
+  if (const std::string why = folder_path_problem(dir); !why.empty()) fail(why);
 }
 
 }  // namespace
+
+std::string output_file_problem(const std::filesystem::path& file, bool folder_made) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!file.has_filename() || fs::is_directory(file, ec)) return "names a folder, not a file";
+  const fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+  if (const std::string why = folder_path_problem(folder); !why.empty()) return why;
+  if (!fs::is_directory(folder, ec)) {
+    if (!folder_made) return fmt::format("its folder {} does not exist", folder.string());
+    // The save makes it: the part of its path that exists must take a new folder. Tried the
+    // way the save will do it, a folder made there (and removed), so also as root.
+    fs::path existing = folder, missing;
+    while (!existing.empty() && !fs::exists(existing, ec)) {
+      missing = existing.filename();
+      existing = existing.parent_path();
+    }
+    std::string probe = fmt::format("{}/.{}.tmp-XXXXXX", existing.empty() ? "." : existing.string(),
+                                    missing.string());
+    if (::mkdtemp(probe.data()) == nullptr) {
+      return fmt::format("cannot make its folder {}: {}", folder.string(), errno_text(errno));
+    }
+    ::rmdir(probe.c_str());
+    return "";
+  }
+  try {
+    check_can_save(file);  // the save's own operations (R36)
+  } catch (const FileError& e) {
+    return e.why();
+  }
+  return "";
+}
 
 void create_output_folder(const std::filesystem::path& dir, std::string_view option) {
   check_output_path(dir, option);

@@ -3,8 +3,10 @@
 // and for the step debugger's `q`; its output written is part of its success (R25).
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -28,6 +30,26 @@ int finish_output(std::string_view program, int status);
 /// evaluate() gives the same numbers on any number of threads.
 std::size_t evaluation_threads();
 
+/// How much memory a program may still take, and what sets that bound (R38).
+struct MemoryRoom {
+  std::uint64_t bytes = 0;
+  std::string limit;  ///< "available on this machine", "left under ulimit -v", ...
+};
+/// The least of: MemAvailable in /proc/meminfo (the machine's), what the program's cgroup
+/// (v2, memory.max) still allows, and what its limits on address space and data (ulimit -v,
+/// ulimit -d) leave above what it uses now. A bound it cannot read counts as none.
+MemoryRoom memory_room();
+
+/// Refuses, before any allocation, a run whose sizes need more memory than memory_room() leaves:
+/// std::runtime_error in one line, "SIZES need about 14.7 GB of memory, more than the 2.9 GB
+/// available on this machine; choose smaller sizes" (`sizes`: the options that set them).
+void check_memory(std::uint64_t bytes, std::string_view sizes);
+
+/// The one line for a value CLI11 could not convert, in the words of the project's other errors
+/// ("--full: expected no value, true or false, found 'abc'"), never CLI11's "Could not convert"
+/// (R35). Numbers never get here: their checks (whole_number, real_number) come first.
+std::string conversion_message(const CLI::App& app, const CLI::ConversionError& e);
+
 /// Parses the command line and runs `body`. A bad flag or value, or any exception from body,
 /// prints one line "NAME: error: ..." on stderr and exits non-zero (2 for usage, 1 otherwise);
 /// --help prints the help and exits 0 (1, in one line, when it cannot be written: R25).
@@ -40,6 +62,9 @@ int run(CLI::App& app, int argc, char** argv, Body body) {
     return finish_output(app.get_name(), app.exit(e));  // a help that cannot be written fails
   } catch (const CLI::CallForAllHelp& e) {
     return finish_output(app.get_name(), app.exit(e));
+  } catch (const CLI::ConversionError& e) {
+    fmt::print(stderr, "{}: error: {} (see --help)\n", app.get_name(), conversion_message(app, e));
+    return 2;
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "{}: error: {} (see --help)\n", app.get_name(), e.what());
     return 2;

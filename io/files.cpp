@@ -62,6 +62,17 @@ std::string_view kind_of(mode_t mode) {
 
 }  // namespace
 
+std::string what_is_at(const fs::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0)
+    return S_ISREG(st.st_mode) ? "a file" : std::string(kind_of(st.st_mode));
+  const int err = errno;
+  if (err == ELOOP) return "a loop of symbolic links";
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) return "a link to nothing";
+  if (err == ENOENT || err == ENOTDIR) return "nothing";
+  return fmt::format("what cannot be looked at ({})", errno_text(err));
+}
+
 InputFile open_input(const fs::path& path) {
   InputFile f;
   f.name = path.string();
@@ -71,8 +82,12 @@ InputFile open_input(const fs::path& path) {
   f.fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (f.fd.get() < 0) {
     const int err = errno;
-    input_error(f.name, err == EISDIR ? std::string("is a folder, not a file")
-                                      : fmt::format("cannot open it: {}", errno_text(err)));
+    // What is there rather than the errno's text: a socket (ENXIO), a loop of links (ELOOP).
+    struct stat st {};
+    if (err == ELOOP) input_error(f.name, "is a loop of symbolic links");
+    if (err != ENOENT && err != EACCES && ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      input_error(f.name, fmt::format("is {}, not a file", kind_of(st.st_mode)));
+    input_error(f.name, fmt::format("cannot open it: {}", errno_text(err)));
   }
   struct stat st {};
   if (::fstat(f.fd.get(), &st) != 0) {
@@ -534,6 +549,14 @@ void write_file_atomic(const fs::path& path, std::span<const std::uint8_t> conte
 void write_file_atomic(const fs::path& path, std::string_view content) {
   write_file_atomic(
       path, std::span(reinterpret_cast<const std::uint8_t*>(content.data()), content.size()));
+}
+
+void check_can_save(const fs::path& target) {
+  // A FIFO or a character device (also through links) is written through later and not opened
+  // now: opening a FIFO's writing end and closing it would end its reader's input.
+  struct stat st {};
+  if (::stat(target.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) return;
+  const AtomicFile probe(target);  // the temporary file, removed again
 }
 
 }  // namespace stepgrad

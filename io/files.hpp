@@ -58,8 +58,14 @@ struct InputFile {
   std::uint64_t size = 0;  ///< its size when it was opened
 };
 
+/// What is at `path`, in words for a message: "a file", "a folder", "a FIFO (named pipe)",
+/// "a socket", "a character device", "a block device", "a loop of symbolic links", "a link to
+/// nothing" or "nothing". Follows links; never opens anything.
+std::string what_is_at(const std::filesystem::path& path);
+
 /// Opens `path` for reading without ever blocking, and checks that it is a regular file: a
-/// folder, a FIFO, a socket or a device is a FileError at once ("PATH: is a FIFO, not a file").
+/// folder, a FIFO, a socket, a device or a loop of symbolic links is a FileError at once ("PATH: is
+/// a FIFO (named pipe), not a file").
 InputFile open_input(const std::filesystem::path& path);
 
 /// Reads out.size() bytes at the file's current offset; a FileError when the file ends first.
@@ -148,6 +154,13 @@ class AtomicFile {
 /// Saves `content` as `path` through an AtomicFile.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 void write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> content);
+
+/// Checks that `target` can be saved, before the work, by the save's own operations: an
+/// AtomicFile opened and dropped (its temporary file created beside the target and removed), so
+/// the same FileError, in one line, as the save would give. A FIFO or a character device is not
+/// opened (Note [Special targets]: opening a FIFO's writing end and closing it would end its
+/// reader's input). Creates nothing that stays.
+void check_can_save(const std::filesystem::path& target);
 
 /// Removes the temporary files of Note [Atomic save] for the targets named `names` in `folder`
 /// (".NAME.tmp-XXXXXX" and nothing else) that no live process holds: a killed run's leftovers.

@@ -3,6 +3,7 @@
 #include <stepgrad/io/mnist.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <numeric>
 #include <utility>
@@ -39,7 +40,8 @@ std::filesystem::path find_file(const std::filesystem::path& dir, std::string_vi
   gz += ".gz";
   if (std::filesystem::is_regular_file(gz, ec)) return gz;
   for (const std::filesystem::path& p : {raw, gz}) {
-    if (!std::filesystem::exists(p, ec)) continue;  // stat only: never opens, never blocks
+    // stat only: never opens, never blocks. A loop of links is named (open_input), not missing.
+    if (!std::filesystem::exists(std::filesystem::status(p, ec)) && ec.value() != ELOOP) continue;
     try {
       open_input(p);  // without blocking, even on a FIFO; says what p is instead of a file
     } catch (const FileError& e) {
@@ -121,9 +123,9 @@ Split load_split(const std::filesystem::path& dir, SplitKind kind, std::size_t l
                  DatasetKind dataset) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
-    throw DataError(fmt::format(
-        "{}: folder: expected a folder with the four IDX files, found {}; {}", dir.string(),
-        std::filesystem::exists(dir, ec) ? "a file" : "nothing", hint(dataset)));
+    throw DataError(
+        fmt::format("{}: folder: expected a folder with the four IDX files, found {}; {}",
+                    dir.string(), what_is_at(dir), hint(dataset)));
   }
   // The training images are read with room for the test images after them (a raw test file's
   // size is a close bound), so the pool below grows in place: appending to a full buffer would

@@ -317,17 +317,12 @@ OutputSet::OutputSet(const fs::path& dir, std::vector<std::string> owned)
   fs::create_directories(dir_, ec);  // only what is missing: a folder that exists stays as it is
   if (ec) fail(fmt::format("cannot create the folder: {}", ec.message()));
   if (!fs::is_directory(dir_, ec)) fail("is not a folder");
-  // Can each file be saved there? The same operations as the save: a temporary file created
-  // beside it (then removed). A FIFO or a device is written through later and not opened now
-  // (opening a FIFO's writing end and closing it would end its reader's input).
+  // Can each file be saved there? The same operations as the save (check_can_save).
   std::vector<std::string> probes = owned_;
   probes.emplace_back(kManifestName);
   for (const std::string& name : probes) {
-    struct stat st {};
-    if (::stat((dir_ / name).c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
-      continue;
     try {
-      const AtomicFile probe(dir_ / name);
+      check_can_save(dir_ / name);
     } catch (const FileError& e) {
       fail(fmt::format("cannot save {} there: {}", name, e.why()));
     }

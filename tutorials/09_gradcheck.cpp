@@ -196,7 +196,8 @@ int main(int argc, char** argv) {
                  "W0 takes seconds)",
                  0, 1 << 30);  // rejects -1 (not 2^64 - 1)
   std::string dump, model;
-  app.add_option("--dump", dump, "write X, Y, W0-W2 and the tape gradients gW0-gW2 to this .npz");
+  app.add_option("--dump", dump, "write X, Y, W0-W2 and the tape gradients gW0-gW2 to this .npz")
+      ->check(cli::output_file(false));  // before the work, in one line (R36)
   app.add_option("--model", model,
                  "check at the weights of this model file (10_train's model.npz), not at the "
                  "initial ones");

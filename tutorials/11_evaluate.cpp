@@ -4,7 +4,6 @@
 // and a grid of predictions. Run: build/tutorials/11_evaluate [--model out/model.npz]
 #include <algorithm>
 #include <charconv>
-#include <filesystem>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -20,7 +19,6 @@
 #include <stepgrad/nn/train.hpp>
 
 using namespace stepgrad;
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -45,21 +43,9 @@ void add_options(CLI::App& app, Settings& s) {
   cli::add_whole(app, "--worst", s.worst, "how many confident mistakes to draw", 0, 100);
   cli::add_output_options(app, s.out, "confusion.png and predictions.png");
   app.add_option(
-      "--predictions", s.predictions,
-      "also write every test image's prediction to this CSV file (index,label,predicted)");
-}
-
-// --predictions' folder must exist, and the name must not be a folder, before any work (R26).
-void check_predictions_path(const std::string& predictions) {
-  if (predictions.empty()) return;
-  std::error_code ec;
-  if (fs::is_directory(predictions, ec)) {
-    throw std::runtime_error(fmt::format("--predictions {}: is a folder", predictions));
-  }
-  if (!fs::is_directory(fs::absolute(predictions).parent_path(), ec)) {
-    throw std::runtime_error(
-        fmt::format("--predictions {}: its folder does not exist", predictions));
-  }
+         "--predictions", s.predictions,
+         "also write every test image's prediction to this CSV file (index,label,predicted)")
+      ->check(cli::output_file(false));  // its folder must exist; checked before any work (R36)
 }
 
 // Another split than the model's mixes its training images into the test set: the article
@@ -171,13 +157,13 @@ int main(int argc, char** argv) {
   Settings st;
   add_options(app, st);
   return cli::run(app, argc, argv, [&] {
-    // Its pictures must be writable before anything else (R25, R26), and its predictions file.
+    // Its pictures must be writable before anything else (R25, R26); --predictions was checked
+    // with the options.
     std::optional<OutputSet> outputs;
     if (!st.out.no_plots) {
       outputs.emplace(
           cli::open_output_set(st.out.dir, "--out", {"confusion.png", "predictions.png"}));
     }
-    check_predictions_path(st.predictions);
     cli::print_header(app);
     const Model m = load_model(st.model);
     // The model's split and dataset (load_model checked their values), unless given.

@@ -104,8 +104,9 @@ struct Settings {
 void add_options(CLI::App& app, Settings& s) {
   cli::add_whole(app, "--seeds", s.seeds,
                  "article-recipe runs, seeds first-seed, first-seed + 1, ...", 1, 100);
-  cli::add_value(app, "--first-seed", s.first_seed,
-                 "the first of those seeds (also the seed of the fixed runs)");
+  cli::add_whole(app, "--first-seed", s.first_seed,
+                 "the first of those seeds (also the seed of the fixed runs)", 0,
+                 cli::kLargestSeed);
   cli::add_whole(app, "--epochs", s.epochs, "epochs per run", 1, 100);
   cli::add_whole(app, "--limit", s.limit, "use only the first N training samples (0: all 49,000)",
                  0, 49000);
@@ -266,6 +267,11 @@ int main(int argc, char** argv) {
   Settings st;
   add_options(app, st);
   return cli::run(app, argc, argv, [&] {
+    if (st.first_seed + (st.seeds - 1) > static_cast<std::size_t>(cli::kLargestSeed)) {
+      throw std::invalid_argument(
+          fmt::format("--first-seed {} with --seeds {} goes past the largest seed, 4294967295",
+                      st.first_seed, st.seeds));
+    }
     // Before the long work (R26); the files land together (Note [One set of outputs]).
     OutputSet outputs = cli::open_output_set(st.out.dir, "--out", {"recipes.csv", "recipes.png"});
     cli::print_header(app);

@@ -103,10 +103,10 @@ def check_evaluate(source_root, scratch):
             f"--compare {changed}", scratch, expect=1)
     check("20999 of 21000" in r.stdout and "test image 1234:" in r.stdout,
           "a changed prediction was not reported")
-    # 11_evaluate's --predictions into a folder that does not exist: refused before the work, in
-    # one line, with a non-zero exit.
+    # 11_evaluate's --predictions into a folder that does not exist: refused while the options are
+    # read (R36), in one line, with exit 2 (usage).
     r = run("build/tutorials/11_evaluate --no-plots --predictions out/no/such/folder/p.csv",
-            scratch, expect=1)
+            scratch, expect=2)
     check(len(r.stderr.splitlines()) == 1 and r.stderr.startswith("11_evaluate: error: ")
           and r.stdout == "", f"11_evaluate's error for a bad --predictions path, before any "
           f"work: stdout {r.stdout[:200]!r}, stderr {r.stderr!r}")

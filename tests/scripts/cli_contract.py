@@ -9,6 +9,8 @@ Runs each EXE in a scratch folder, so nothing lands in the source tree.
 """
 import os
 import re
+import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,15 +18,17 @@ import tempfile
 failures = []
 
 
-def run(exe, args, cwd, timeout=300):
-    p = subprocess.run([exe] + args, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def run(exe, args, cwd, timeout=300, preexec=None):
+    p = subprocess.run([exe] + args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                       preexec_fn=preexec)
     return p.returncode, p.stdout, p.stderr
 
 
-def expect_clean_error(exe, args, cwd, what, timeout=300):
+def expect_clean_error(exe, args, cwd, what, timeout=300, says=(), no_work=False, preexec=None):
+    """`says`: what the line must hold; `no_work`: nothing on stdout (refused before the work)."""
     name = os.path.basename(exe)
     try:
-        code, _, err = run(exe, args, cwd, timeout)
+        code, out, err = run(exe, args, cwd, timeout, preexec)
     except subprocess.TimeoutExpired:
         failures.append(f"{name} {' '.join(args)} ({what}): no answer within {timeout} s")
         return
@@ -41,6 +45,13 @@ def expect_clean_error(exe, args, cwd, what, timeout=300):
     leftovers = [f for f in os.listdir(os.path.join(cwd, "out"))] if os.path.isdir(os.path.join(cwd, "out")) else []
     if leftovers:
         problems.append(f"left files in out/: {leftovers}")
+    for words in says:
+        if words not in err:
+            problems.append(f"stderr does not say '{words}'")
+    if "Could not convert" in err:
+        problems.append("CLI11's 'Could not convert' reached the user")
+    if no_work and out.strip():
+        problems.append(f"worked before refusing: stdout {out.strip()[:100]!r}")
     if problems:
         failures.append(f"{name} {' '.join(args)} ({what}): {', '.join(problems)}\n    stderr: {err.strip()[:300]}")
 
@@ -217,6 +228,18 @@ def main():
         open(a_file, "w").close()
         dangling = os.path.join(scratch, "dangling")
         os.symlink(os.path.join(scratch, "nowhere"), dangling)
+        # MNIST folders with a socket, or a loop of links, where the training images belong.
+        sock_data, loop_data = os.path.join(scratch, "sock-data"), os.path.join(scratch, "loop-data")
+        for d in (sock_data, loop_data):
+            os.mkdir(d)
+            for f in ["train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]:
+                with open(os.path.join(d, f), "wb") as out:
+                    out.write(b"\x00\x00\x08\x03not an idx file")
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(os.path.join(sock_data, "train-images-idx3-ubyte"))
+        os.symlink("train-images-idx3-ubyte", os.path.join(loop_data, "train-images-idx3-ubyte"))
+        os.symlink("loop-b", os.path.join(scratch, "loop-a"))
+        os.symlink("loop-a", os.path.join(scratch, "loop-b"))
         bad_model = os.path.join(scratch, "model.npz")
         with open(bad_model, "wb") as out:
             out.write(b"PK\x03\x04 this is not a zip archive")
@@ -256,6 +279,67 @@ def main():
                     expect_clean_error(exe, ["--out", dangling], cwd, "--out a dangling link")
                     # R29: a newline in --out is named, never passed on to gnuplot as a path.
                     expect_clean_error(exe, ["--out", "a\nb"], cwd, "--out with a newline")
+                # R35: whole numbers are plain decimals; CLI11's own wording never shows.
+                for opt in ("--seed", "--first-seed", "--sample", "--epochs", "--limit", "--batch",
+                            "--elements", "--worst", "--jobs", "--moons", "--hidden"):
+                    if re.search(re.escape(opt) + r"\b", helptext):
+                        for bad in ("", "0x2A", "+7", " 7", "7 ", "1e1"):
+                            expect_clean_error(exe, [opt, bad], cwd, f"{opt} {bad!r}",
+                                               says=[f"{opt}: expected a whole number from "],
+                                               no_work=True)
+                if "--full" in helptext:
+                    expect_clean_error(exe, ["--full=abc"], cwd, "--full=abc",
+                                       says=["--full: expected"])
+                if "--seed" in helptext and "--data" not in helptext:
+                    code, out, _ = run(exe, ["--seed", "010"] +
+                                       (["--no-plots"] if "--no-plots" in helptext else []) +
+                                       (["--xor-steps", "1", "--epochs", "1"] if name == "13_your_network" else []), cwd)
+                    expect(code == 0 and "seed=10," in out,
+                           f"{name} --seed 010: not recorded as the seed that ran (10): exit {code}, "
+                           f"{[l for l in out.splitlines() if l.startswith('options')]}")
+                # R36: output files checked before the work, creating nothing.
+                if "--dot" in helptext:
+                    expect_clean_error(exe, ["--dot", "/proc/x.dot"], cwd, "--dot in /proc",
+                                       says=["--dot: /proc/x.dot: "], no_work=True, timeout=30)
+                    expect_clean_error(exe, ["--dot", "made/x.dot", "--no-such-flag"], cwd,
+                                       "--dot then a bad flag")
+                    if os.path.exists(os.path.join(cwd, "made")):
+                        failures.append(f"{name} --dot made/x.dot with a bad option: made its folder")
+                if "--dump" in helptext:
+                    for bad in ("/proc/x.npz", "nowhere/x.npz", scratch):
+                        expect_clean_error(exe, ["--dump", bad], cwd, f"--dump {bad}",
+                                           says=[f"--dump: {bad}: "], no_work=True, timeout=30)
+                    expect_clean_error(exe, ["--dot", "made/x.dot", "--elements", "-1"], cwd,
+                                       "--dot then a bad --elements")
+                    if os.path.exists(os.path.join(cwd, "made")):
+                        failures.append(f"{name} --dot made/x.dot --elements -1: made its folder")
+                if "--predictions" in helptext:
+                    expect_clean_error(exe, ["--out", "never", "--predictions", "nowhere/p.csv"], cwd,
+                                       "--predictions in a missing folder",
+                                       says=["--predictions: nowhere/p.csv: its folder"], no_work=True)
+                    expect_clean_error(exe, ["--predictions", "/proc/p.csv"], cwd,
+                                       "--predictions in /proc", says=["--predictions: /proc/p.csv: "],
+                                       no_work=True)
+                    if os.path.exists(os.path.join(cwd, "never")):
+                        failures.append(f"{name} --out never --predictions nowhere/p.csv: created never/")
+                # R37: what stands where an MNIST file belongs is named: a socket, a loop of links.
+                if "--data" in helptext and "--model" not in helptext:
+                    expect_clean_error(exe, ["--data", sock_data], cwd, "a socket as an MNIST file",
+                                       says=["train-images-idx3-ubyte: is a socket"])
+                    expect_clean_error(exe, ["--data", loop_data], cwd, "a loop as an MNIST file",
+                                       says=["train-images-idx3-ubyte: is a loop of symbolic links"])
+                    expect_clean_error(exe, ["--data", os.path.join(scratch, "loop-a")], cwd,
+                                       "a loop as --data", says=["found a loop of symbolic links"])
+                # R38: sizes the memory cannot hold refused before allocating (ulimit -v 3 GB).
+                if name == "13_your_network":
+                    def limit():
+                        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+                    expect_clean_error(exe, ["--moons", "100000", "--hidden", "1024", "--batch",
+                                             "100000", "--out", "never"], cwd, "sizes past memory",
+                                       says=["--moons 100000 --hidden 1024 --batch 100000 need about",
+                                             "ulimit -v"], no_work=True, preexec=limit, timeout=60)
+                    code, _, err = run(exe, ["--no-plots"], cwd, preexec=limit)
+                    expect(code == 0, f"{name} under ulimit -v 3 GB: exit {code}: {err.strip()[:200]}")
                 if "--lr" in helptext:
                     # R26: every option is checked before the disk is touched.
                     expect_clean_error(exe, ["--lr", "nan", "--out", "never"], cwd, "--lr nan")
