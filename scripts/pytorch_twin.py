@@ -580,6 +580,11 @@ def run_worker(rank, world, args, init_method, split):
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)  # one core per process: the processes are the parallelism
     if world > 1:
+        if init_method.startswith("file://"):
+            # --nproc's processes are all on this machine: gloo binds to the loopback interface.
+            # Left to itself it looks up the host name, and where that does not resolve (a
+            # container without /etc/hosts) it warns on stderr in every process, every run.
+            os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")
         # A peer that stops answering (stopped, hung, killed) ends every collective after
         # --timeout seconds, with an error, instead of a wait forever.
         dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world,
