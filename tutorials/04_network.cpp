@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     const Tensor& W0 = net.W0.value;
     fmt::print("   W0[0, :3] = [{}, {}, {}]\n", W0(0, 0), W0(0, 1), W0(0, 2));
     fmt::print(
-        "   Check: python3 -c \"import numpy as np; np.random.seed({}); "
+        "   Check: /usr/bin/python3 -c \"import numpy as np; np.random.seed({}); "
         "print((np.random.randn(128, 784) * np.sqrt(1. / 128))[0, :3].tolist())\"\n",
         opts.seed);
     fmt::print(
