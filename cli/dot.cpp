@@ -22,9 +22,6 @@
 namespace stepgrad::cli {
 
 namespace {
-// A disk (or a quota) too full to hold the picture: the run's failure, not the picture's.
-bool no_room(const FileError& e) { return e.error() == ENOSPC || e.error() == EDQUOT; }
-
 // Runs `dot -Tpng -o TEMP dot_file` with the time limit and saves TEMP as `png` atomically;
 // returns one line saying what came of it. A dot past the limit and a full disk end the run
 // (std::runtime_error, FileError): Note [Plots never stop a run] in plots.cpp.
@@ -34,7 +31,7 @@ std::string render_png(const std::filesystem::path& dot_file, const std::filesys
   try {
     out.emplace(png);
   } catch (const FileError& e) {
-    if (no_room(e)) throw;
+    if (no_room(e.error())) throw;
     return fmt::format("{} not drawn: {}", png_path, e.why());
   }
   const Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -63,7 +60,7 @@ std::string render_png(const std::filesystem::path& dot_file, const std::filesys
     try {
       out->commit();
     } catch (const FileError& e) {
-      if (no_room(e)) throw;
+      if (no_room(e.error())) throw;
       return fmt::format("{} not drawn: {}", png_path, e.why());
     }
   }

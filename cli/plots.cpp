@@ -60,9 +60,6 @@ std::string gnuplot_program() {
   return program != nullptr && *program != '\0' ? program : "gnuplot";
 }
 
-/// ENOSPC or EDQUOT: a disk (or a quota) too full to hold a picture.
-bool no_room(int err) { return err == ENOSPC || err == EDQUOT; }
-
 /// `s` as a gnuplot single-quoted string: backslashes are literal there and '' is a quote.
 /// Control characters (a newline would end the command) become spaces.
 std::string gnuplot_string(std::string_view s) {
@@ -328,6 +325,8 @@ bool gnuplot_available() {
   const int status = gnuplot.wait();
   return !gnuplot.timed_out() && status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+bool no_room(int err) { return err == ENOSPC || err == EDQUOT; }
 
 std::chrono::milliseconds picture_time_limit() {
   const char* text = std::getenv("STEPGRAD_PLOT_TIMEOUT");

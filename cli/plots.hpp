@@ -44,6 +44,10 @@ std::chrono::milliseconds picture_time_limit();
 std::string check_png(const std::filesystem::path& written, const std::filesystem::path& target,
                       std::string_view program);
 
+/// ENOSPC or EDQUOT: a disk (or a quota) too full to hold a picture, which is the run's failure,
+/// not the picture's (R42).
+bool no_room(int err);
+
 /// One line of a line plot; `y` has one value per x. NaN or infinity leaves a gap.
 struct Series {
   std::string label;

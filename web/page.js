@@ -59,7 +59,7 @@ const state = {
   graphView: null, // the small graph (GraphView)
   playing: null, // the play button's timer
   // the page's one model: the training run whose current weights everything is explained at
-  training: { trainer: null, running: false, frame: 0, points: [], rate: 0, lr: 0.01 },
+  training: { trainer: null, running: false, frame: 0, points: [], marks: [], rate: 0, lr: 0.01 },
 };
 
 // ---- colours: red positive, blue negative, white zero, scaled by the largest |value| ----
@@ -508,8 +508,9 @@ function explain() {
   const trainer = state.training.trainer;
   if (state.drawn) {
     // No label chosen yet: the cost (and every gradient) is taken against the network's own answer,
-    // and the status line says so; O3 does not depend on the label.
-    let label = state.drawnLabel ?? 0;
+    // and the status line says so; O3 does not depend on the label. The last explanation's label
+    // is the first guess: a stroke's frames mostly keep the answer, so the engine runs once.
+    let label = state.drawnLabel ?? state.explanation?.request.label ?? 0;
     state.explanation = trainer.explain({ pixels: state.drawn, label, recipe, reuse: true });
     if (state.drawnLabel === null) {
       const answer = engine.argmax(state.explanation.node('O3').value);
@@ -619,7 +620,7 @@ function trainSome(training, n) {
  */
 function measureRate(training) {
   const now = performance.now();
-  const marks = (training.marks ??= []);
+  const marks = training.marks; // started by setTraining
   marks.push({ t: now, steps: training.trainer.steps });
   while (marks.length > 2 && now - marks[0].t > 3000) marks.shift();
   const first = marks[0];
@@ -656,14 +657,18 @@ function applyToTraining() {
   training.trainer.recipe = state.recipe;
   renderTraining(training, engine);
 }
+/** Marks a field as holding a value the page refused (or no longer). */
+function markField(el, ok) {
+  el.classList.toggle('bad', !ok);
+  el.setAttribute('aria-invalid', String(!ok));
+}
 /** The lr field by 10_train --lr's rule; a bad value is refused beside the field, never replaced. */
 function readLr() {
   const text = $('lr').value;
   const lr = Number(text);
   const [lo, hi] = kLrRange;
   const ok = text.trim() !== '' && Number.isFinite(lr) && lr >= lo && lr <= hi;
-  $('lr').classList.toggle('bad', !ok);
-  $('lr').setAttribute('aria-invalid', String(!ok));
+  markField($('lr'), ok);
   $('lr-error').textContent = ok ? '' : `lr: expected a number from ${lo} to ${hi}, found '${text}'`;
   if (ok) state.training.lr = lr;
   return ok;
@@ -723,8 +728,7 @@ function onInputsChanged() {
   const errors = [];
   const field = (id, max) => {
     const v = wholeNumber($(id).value, max);
-    $(id).classList.toggle('bad', v === null);
-    $(id).setAttribute('aria-invalid', String(v === null));
+    markField($(id), v !== null);
     if (v === null) errors.push(`${id}: expected a whole number from 0 to ${max}, found '${$(id).value}'`);
     return v;
   };
@@ -772,9 +776,10 @@ function wireTape() {
 }
 /** The small graph; returns showGraph(), which shows the one the URL names. */
 function wireGraph() {
+  // returns the edits the graph has no place for (GraphView.show)
   const showKind = (kind, edits) => {
-    state.graphView.show(kind, edits);
     $('graph-step').hidden = kind !== 'xor'; // the SGD step is 13_your_network's, on C
+    return state.graphView.show(kind, edits);
   };
   // returns the link's edits it could not apply, each with the reason
   const showGraph = () => {
@@ -782,8 +787,7 @@ function wireGraph() {
     const refused = [];
     const edits = GraphView.parseEdits(state.graphEdits, refused);
     if (view.kind !== state.graph || view.editsText() !== GraphView.parseEditsText(edits)) {
-      refused.push(...state.graphView.show(state.graph, edits));
-      $('graph-step').hidden = state.graph !== 'xor';
+      refused.push(...showKind(state.graph, edits));
     }
     return refused.map((r) => `edit ${r}`);
   };
