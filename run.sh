@@ -27,7 +27,9 @@ packages=(g++ meson ninja-build pkg-config libfmt-dev libboost-test-dev libcli11
 # and nbclient serve and run the notebook (./run.sh notebook, the notebook's tests).
 packages+=(pybind11-dev python3-pybind11 python3-dev python3-numpy python3-matplotlib)
 notebook_packages=(python3-nbclient python3-ipykernel jupyter-notebook)
-test_packages=(clang libclang-rt-14-dev python3-numpy python3-torch clang-format chromium)
+# A CJK font (WenQuanYi Micro Hei, 4 MB) so that Chromium draws the explorer's Chinese
+# (#lang=zh) in the screenshots of docs/explorer.md instead of empty boxes.
+test_packages=(clang libclang-rt-14-dev python3-numpy python3-torch clang-format chromium fonts-wqy-microhei)
 # The web tests also run under Debian 12's Node.js 18, the oldest they support (scripts/oldest-node):
 # where the machine's node is newer, that node is unpacked beside the build and needs these.
 oldest_node_packages=(libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g

@@ -2,6 +2,7 @@
 // inputs, O = sigmoid(Z) squashes it into (0, 1). Prints both computed by hand, then the same
 // neuron recorded on a tape, and dO/dW from the tape's backward sweep next to the chain rule.
 // Run: build/tutorials/01_neuron [--precision N] [--trace] [--step] [--dot FILE]
+// Docs: docs/01_neuron.md (中文: docs/zh/01_neuron.md)
 #include <cmath>
 
 #include <stepgrad/autodiff/functions.hpp>

@@ -3,6 +3,7 @@
 // softmax (eq. 6) with and without its max shift; softmax's Jacobian next to the article's
 // diagonal-only "derivative" (erratum E3). Writes sigmoid.png (sigmoid and sigmoid') into --out.
 // Run: build/tutorials/02_activations [--out DIR] [--precision N]
+// Docs: docs/02_activations.md (中文: docs/zh/02_activations.md)
 #include <cmath>
 #include <cstdio>
 #include <filesystem>

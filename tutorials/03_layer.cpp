@@ -2,6 +2,7 @@
 // Z = W · O computes every neuron's weighted sum at once. Prints a small layer (3 neurons,
 // 4 inputs) with one row checked by hand, then the article's three layers and why W0 is 128x784.
 // Run: build/tutorials/03_layer [--precision N] [--trace]
+// Docs: docs/03_layer.md (中文: docs/zh/03_layer.md)
 #include <cmath>
 
 #include <stepgrad/autodiff/ops.hpp>

@@ -3,6 +3,7 @@
 // matrices, their first values to the last digit (equal to numpy's, with the Python line that
 // shows it), and each layer's standard deviation next to the scale it should have (erratum E4).
 // Run: build/tutorials/04_network [--seed S] [--full] [--precision N]
+// Docs: docs/04_network.md (中文: docs/zh/04_network.md)
 #include <cmath>
 
 #include <stepgrad/autodiff/print.hpp>

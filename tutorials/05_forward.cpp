@@ -2,6 +2,7 @@
 // digit as ASCII art, then Z1, O1, Z2, O2 (summarised), Z3 and O3 in full, and the predicted
 // digit. The image is sample --sample of the article's training split (needs data/mnist).
 // Run: build/tutorials/05_forward [--sample N] [--seed S] [--full] [--trace [--step]]
+// Docs: docs/05_forward.md (中文: docs/zh/05_forward.md)
 #include <stdexcept>
 
 #include <stepgrad/autodiff/print.hpp>

@@ -3,6 +3,7 @@
 // equations actually minimise, then the tape's gradient of each with respect to Z3: only the
 // categorical one equals O3 - Y, eq. (8) (erratum E2). Needs data/mnist.
 // Run: build/tutorials/06_cost [--sample N] [--seed S] [--trace [--step]]
+// Docs: docs/06_cost.md (中文: docs/zh/06_cost.md)
 #include <cmath>
 #include <stdexcept>
 

@@ -3,6 +3,7 @@
 // each with its shape and equation; then one step of eq. (12), and the tape's gradients next to
 // the hand-derived values. Needs data/mnist.
 // Run: build/tutorials/07_deltas [--sample N] [--recipe fixed|article] [--trace [--step]]
+// Docs: docs/07_deltas.md (中文: docs/zh/07_deltas.md)
 #include <stdexcept>
 #include <string_view>
 

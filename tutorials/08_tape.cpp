@@ -3,6 +3,7 @@
 // reached every node. Writes the graph as Graphviz DOT (--dot, default out/tape.dot) and draws
 // it to PNG beside it with `dot -Tpng` when graphviz is installed. Needs data/mnist.
 // Run: build/tutorials/08_tape [--sample N] [--dot FILE] [--trace [--step]]
+// Docs: docs/08_tape.md (中文: docs/zh/08_tape.md)
 #include <algorithm>
 #include <cmath>
 #include <cstdio>

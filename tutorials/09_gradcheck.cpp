@@ -5,6 +5,7 @@
 // --model FILE runs the same checks at a trained model's weights (10_train's model.npz).
 // Run: build/tutorials/09_gradcheck [--sample N] [--elements K (0 = all)] [--dump FILE.npz]
 //      [--model FILE] [--precision N]
+// Docs: docs/09_gradcheck.md (中文: docs/zh/09_gradcheck.md)
 #include <cmath>
 #include <stdexcept>
 #include <string>

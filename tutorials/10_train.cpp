@@ -5,6 +5,7 @@
 // and how true its step is, how alike its units became): out/layers.csv and out/layers.png.
 // Run: build/tutorials/10_train                      (the corrected gradients, on the tape)
 //      build/tutorials/10_train --recipe article     (the article's code, erratum E1 included)
+// Docs: docs/10_train.md (中文: docs/zh/10_train.md)
 #include <array>
 #include <cmath>
 #include <filesystem>

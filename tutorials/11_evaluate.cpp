@@ -2,6 +2,7 @@
 // test cost and accuracy, each digit's precision and recall, the confusion matrix, and the test
 // digits the model got wrong with the most confidence, as ASCII art; plots the confusion matrix
 // and a grid of predictions. Run: build/tutorials/11_evaluate [--model out/model.npz]
+// Docs: docs/11_evaluate.md (中文: docs/zh/11_evaluate.md)
 #include <algorithm>
 #include <charconv>
 #include <map>

@@ -4,6 +4,7 @@
 // times larger (the factor by which E1 shrinks the first layers' steps), on the same split, and
 // prints them side by side per epoch; writes out/recipes.csv and out/recipes.png.
 // Run: build/tutorials/12_recipes [--seeds 5] [--limit N] [--jobs 2]
+// Docs: docs/12_recipes.md (中文: docs/zh/12_recipes.md)
 #include <algorithm>
 #include <filesystem>
 #include <mutex>

@@ -3,6 +3,7 @@
 // solved; then scikit-learn's two moons with a 2-16-16-1 network of Linear layers and minibatch
 // SGD, drawing the decision boundary as it forms (13_boundary.png) and the loss (13_loss.png).
 // Run: build/tutorials/13_your_network [--seed S] [--moons N] [--noise S] [--epochs E] [--out DIR]
+// Docs: docs/13_your_network.md (中文: docs/zh/13_your_network.md)
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -3,6 +3,7 @@
 // backward rule with its numbers, and the leaves (inputs and weights) editable. Each edit runs
 // forward and backward again in the engine (web/bindings.cpp's SmallGraph); nothing is computed
 // here, the numbers are printed by the engine (formatNumber) as the CLI prints them.
+import { t } from './i18n.js';
 
 const kLeaves = { input: true, param: true };
 
@@ -15,13 +16,14 @@ export class GraphView {
     this.graph = null;
     this.kind = null;
     this.edits = new Map(); // "leaf.i" -> value, in the order they were made
+    this.refused = null; // the field whose value was refused: {leaf, i, value}
     this.cells = []; // per node: [{value: el, grad: el}] per element
     this.nodes = [];
   }
 
   /**
    * Shows graph `kind` ('neuron' or 'xor') with `edits` ("leaf.i" -> value) applied. Returns the
-   * edits the graph has no place for ("Q.0:1 (set: no leaf Q)"), which it leaves out.
+   * edits the graph has no place for ({what: "Q.0:1", why: the engine's message}), which it leaves out.
    */
   show(kind, edits = new Map()) {
     this.graph?.dispose();
@@ -33,7 +35,7 @@ export class GraphView {
       try {
         this.apply_(k, v);
       } catch (e) {
-        refused.push(`${k}:${v} (${e.message})`);
+        refused.push({ what: `${k}:${v}`, why: e.message });
       }
     }
     this.nodes = this.graph.run();
@@ -76,14 +78,17 @@ export class GraphView {
   static parseEditsText(edits) {
     return [...edits].map(([k, v]) => `${k}:${v}`).join(',');
   }
-  /** "O0.0:0.7,W.1:-0.3" -> the edits; a part that is not LEAF.INDEX:NUMBER goes to `refused`. */
+  /**
+   * "O0.0:0.7,W.1:-0.3" -> the edits; a part that is not LEAF.INDEX:NUMBER goes to `refused`
+   * ({what, why: [key of web/i18n.js]}).
+   */
   static parseEdits(text, refused = []) {
     const out = new Map();
     for (const part of (text ?? '').split(',')) {
       if (part === '') continue;
       const m = /^([A-Za-z0-9]+)\.(\d+):(.+)$/.exec(part);
       if (m && Number.isFinite(Number(m[3]))) out.set(`${m[1]}.${m[2]}`, Number(m[3]));
-      else refused.push(`${part} (not LEAF.INDEX:NUMBER)`);
+      else refused.push({ what: part, why: ['notAnEdit'] });
     }
     return out;
   }
@@ -151,14 +156,16 @@ export class GraphView {
           value.className = 'gval';
           value.dataset.leaf = n.name;
           value.dataset.i = String(i);
-          value.title = `${n.name}[${i}]: edit, then Enter`;
+          const where = { leaf: n.name, i };
+          value.title = t('leafEdit', where);
           value.addEventListener('change', () => {
             const v = Number(value.value);
             const ok = value.value.trim() !== '' && Number.isFinite(v);
             // a field left empty (or holding no number) is refused in words, and keeps its value
             value.classList.toggle('bad', !ok);
-            value.title = ok ? `${n.name}[${i}]: edit, then Enter` : `${n.name}[${i}]: expected a number`;
-            this.onRefused?.(ok ? '' : `${n.name}[${i}]: expected a number; it keeps ${this.leafValue_(n.name, i)}`);
+            value.title = t(ok ? 'leafEdit' : 'leafBad', where);
+            this.refused = ok ? null : { ...where, value: this.leafValue_(n.name, i) };
+            this.onRefused?.(ok ? '' : t('leafKeeps', this.refused));
             if (ok) this.edit(n.name, i, v);
             else value.value = String(this.leafValue_(n.name, i));
           });
@@ -194,12 +201,21 @@ export class GraphView {
         } else {
           el.textContent = f(v);
         }
-        cells[i].grad.textContent = n.grad ? `grad ${f(n.grad[i])}` : 'no grad';
+        cells[i].grad.textContent = n.grad ? t('grad', { value: f(n.grad[i]) }) : t('noGrad');
         cells[i].grad.classList.toggle('none', !n.grad);
       });
       this.rules[n.index].textContent = n.rule;
       this.rules[n.index].hidden = !n.rule;
     }
+  }
+  /** After the language changed: the fields' titles, the gradients' words, the refusal. */
+  relabel() {
+    for (const input of this.host.querySelectorAll('input.gval')) {
+      const where = { leaf: input.dataset.leaf, i: Number(input.dataset.i) };
+      input.title = t(input.classList.contains('bad') ? 'leafBad' : 'leafEdit', where);
+    }
+    if (this.nodes.length) this.update_();
+    if (this.refused) this.onRefused?.(t('leafKeeps', this.refused));
   }
   edges_() {
     const base = this.wrap.getBoundingClientRect();

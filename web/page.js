@@ -6,6 +6,7 @@
 import { StepGrad } from './stepgrad.js';
 import { DrawPad } from './draw.js';
 import { GraphView } from './graph.js';
+import { applyTo, browserLanguage, htmlLang, kLanguages, setLanguage, t, tParts } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,13 +38,16 @@ const kEvalEvery = 500; // training steps between two points of the accuracy cur
 const kLrRange = [1e-9, 100]; // the learning rates 10_train --lr takes
 
 const state = {
-  // what the URL holds: #seed=42&sample=0&recipe=fixed&step=0&graph=neuron&edit=...
+  // what the URL holds: #seed=42&sample=0&recipe=fixed&step=0&graph=neuron&edit=...&lang=en
   seed: 42,
   sample: 0,
   recipe: 'fixed',
   step: 0,
   graph: 'neuron',
   graphEdits: '',
+  lang: 'en', // the page's language (web/i18n.js): the link's, else the browser's
+  shownHash: '', // the hash the page last wrote
+  ignored: [], // what the link held that the page could not use: [{what, why: [key, params] | message}]
   // the drawing pad's image (784 pixel bytes) when it is the one explained, and its label
   drawn: null,
   drawnLabel: null, // null until the learner chooses the digit they drew
@@ -61,6 +65,18 @@ const state = {
   // the page's one model: the training run whose current weights everything is explained at
   training: { trainer: null, running: false, frame: 0, points: [], marks: [], rate: 0, lr: 0.01 },
 };
+
+/** Shows the page in `lang` ('en' or 'zh'; web/i18n.js): its fixed words now, the rest at the next render. */
+function applyLanguage(lang) {
+  setLanguage(lang);
+  state.lang = lang;
+  document.documentElement.lang = htmlLang(lang);
+  document.title = t('title');
+  applyTo(document);
+  for (const b of document.querySelectorAll('#lang-switch button')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === lang));
+  }
+}
 
 // ---- colours: red positive, blue negative, white zero, scaled by the largest |value| ----
 function rgbInto(data, at, v, scale) {
@@ -320,20 +336,20 @@ function consumerRule(explanation, n) {
       .find((l) => l.startsWith(m.rules[k]));
     return { rule: m.rules[k], numbers: line ?? '' };
   }
-  return { rule: n.name === 'C' ? 'grad C = 1   (the sweep starts here: dC/dC = 1)' : '', numbers: '' };
+  return { rule: n.name === 'C' ? t('sweepStarts') : '', numbers: '' };
 }
 /** The rule of step {node, phase}: the forward equation or the backward rule, and the tensor. */
 function renderRule(el, explanation, { node: n, phase }) {
   const parts = [];
   if (phase === 'forward') {
     parts.push(
-      h('h2', { textContent: `forward ${kEquation[n.name] ? 'eq. ' + kEquation[n.name] : ''}` }),
+      h('h2', { textContent: kEquation[n.name] ? t('forwardEq', { eq: kEquation[n.name] }) : t('forward') }),
       h('p', { className: 'formula', textContent: n.label }),
     );
   } else {
     const r = consumerRule(explanation, n);
     parts.push(
-      h('h2', { textContent: 'backward' }),
+      h('h2', { textContent: t('backward') }),
       h('p', { className: 'formula', textContent: r.rule }),
       h('pre', { className: 'numbers', textContent: r.numbers }),
     );
@@ -374,10 +390,10 @@ function checkOf(explanation, n, hand, fd, stroking) {
   return { idx, cmp, fd: fd.get(n.name) };
 }
 function renderCheckHint(el) {
-  const hint =
-    "Step backward to W0-W2 or Z1-Z3 to compare the tape's gradient with the hand-derived delta and " +
-    'finite differences.';
-  el.replaceChildren(h('h2', { textContent: 'three-way check' }), h('p', { className: 'hint', textContent: hint }));
+  el.replaceChildren(
+    h('h2', { textContent: t('checkTitle') }),
+    h('p', { className: 'hint', textContent: t('checkHint') }),
+  );
   el.dataset.node = '';
 }
 /** The check's table and verdicts: node n's gradient against `hand` (checkOf's numbers). */
@@ -400,31 +416,26 @@ function renderCheck(el, n, hand, recipe, { idx, cmp, fd }, engine) {
       td(fd ? fd[k].toExponential(6) : '…'),
     ),
   );
-  const head = ['element', 'tape', hand, 'finite diff.'].map((t) => h('th', { textContent: t }));
+  const head = [t('element'), t('tapeColumn'), hand, t('fdColumn')].map((text) => h('th', { textContent: text }));
   const verdict = h(
     'p',
     {},
-    `max rel. error, tape vs ${hand} over all ${g.length} elements: `,
+    t('vsHand', { hand, count: g.length }),
     h('b', { className: ok ? 'good' : 'bad', id: 'delta-rel', textContent: worstDelta.toExponential(2) }),
     ' ',
-    ok
-      ? '(agree)'
-      : h('b', {
-          className: 'bad',
-          textContent: 'DISAGREE: erratum E1, eq. (9) multiplies by softmax\'s "derivative" of Z2',
-        }),
+    ok ? t('agree') : h('b', { className: 'bad', textContent: t('disagree') }),
     h('br'),
   );
   if (fd) {
     verdict.append(
-      `max rel. error, tape vs finite differences over these ${idx.length}: `,
+      t('vsFd', { count: idx.length }),
       h('b', { className: worstFd <= 1e-7 ? 'good' : 'bad', textContent: worstFd.toExponential(2) }),
     );
   } else {
-    verdict.append('finite differences: when the stroke ends');
+    verdict.append(t('fdWaits'));
   }
   el.replaceChildren(
-    h('h2', { textContent: `three-way check: grad ${n.name} vs ${hand} (${recipe})` }),
+    h('h2', { textContent: t('checkHeading', { node: n.name, hand, recipe: t(`recipeName_${recipe}`) }) }),
     h('table', {}, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)),
     verdict,
   );
@@ -445,9 +456,8 @@ function renderProbs(el, { explanation, drawn, engine }) {
       h('span', { textContent: engine.formatNumber(p, 4) }),
     ),
   );
-  const whose = drawn ? 'your drawing' : 'the sample';
   el.replaceChildren(
-    h('div', { className: 'title', textContent: `O3 for ${whose}: the network says ${best}` }),
+    h('div', { className: 'title', textContent: t(drawn ? 'probsDrawing' : 'probsSample', { best }) }),
     ...rows,
   );
   el.dataset.best = String(best);
@@ -455,23 +465,25 @@ function renderProbs(el, { explanation, drawn, engine }) {
 /** The step counter and the status line: which sample, its label, what the network says. */
 function renderInfo(info, status, { steps, step, explanation, drawn, drawnLabel, sample, engine }) {
   const { node: n, phase } = steps[step];
-  info.textContent = `step ${step + 1}/${steps.length}: ${phase} ${n.name}`;
+  info.textContent = t('stepInfo', { n: step + 1, total: steps.length, phase: t(phase), node: n.name });
   info.dataset.node = n.name;
   info.dataset.phase = phase;
   const o3 = explanation.node('O3').value;
   const best = engine.argmax(o3);
-  const what = drawn ? 'your drawing' : `sample ${sample} (MNIST image ${explanation.request.index ?? '?'})`;
+  const what = drawn ? t('statusDrawing') : t('statusSample', { sample, index: explanation.request.index ?? '?' });
   const chosen = explanation.request.label;
   const label =
-    drawn && drawnLabel === null
-      ? `no label chosen (the cost takes the network's own answer, ${chosen}: choose the digit you drew)`
-      : `label ${chosen}`;
+    drawn && drawnLabel === null ? t('statusNoLabel', { answer: chosen }) : t('statusLabel', { label: chosen });
   const { steps: trained, seed } = explanation.request;
-  const weights =
-    trained === 0 ? `the untrained weights of seed ${seed}` : `the weights after ${trained} training steps`;
-  status.textContent =
-    `${what}, ${label}; with ${weights}, the network says ${best} ` +
-    `(O3 = ${o3[best].toFixed(3)}); C = ${explanation.node('C').value[0].toFixed(6)}`;
+  const weights = trained === 0 ? t('statusUntrained', { seed }) : t('statusTrained', { steps: trained });
+  status.textContent = t('status', {
+    what,
+    label,
+    weights,
+    best,
+    o3: o3[best].toFixed(3),
+    cost: explanation.node('C').value[0].toFixed(6),
+  });
   status.dataset.trainedSteps = String(trained);
 }
 function render() {
@@ -535,9 +547,19 @@ function go(step) {
 }
 function writeHash() {
   if (state.graphView) state.graphEdits = state.graphView.editsText();
-  const g = `&graph=${state.graph}${state.graphEdits ? `&edit=${state.graphEdits}` : ''}`;
+  const g = `&graph=${state.graph}${state.graphEdits ? `&edit=${state.graphEdits}` : ''}&lang=${state.lang}`;
   const h = `#seed=${state.seed}&sample=${state.sample}&recipe=${state.recipe}&step=${state.step}${g}`;
   if (location.hash !== h) history.replaceState(null, '', h);
+  state.shownHash = h;
+}
+/** The language a link asks for (#lang=zh), else the browser's; and what to say when it is no language. */
+function linkLanguage(p) {
+  const lang = p.get('lang');
+  if (lang === null || kLanguages.includes(lang)) return { lang: lang ?? browserLanguage(navigator.languages) };
+  return {
+    lang: browserLanguage(navigator.languages),
+    ignored: { what: `lang=${lang}`, why: ['either', { a: kLanguages[0], b: kLanguages[1] }] },
+  };
 }
 /** A whole number from 0 to max written plainly ("7", not "+7", "7.0", "0x7" or " 7"), or null. */
 function wholeNumber(text, max) {
@@ -550,19 +572,22 @@ function wholeNumber(text, max) {
 function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
   const ignored = [];
-  const known = new Set(['seed', 'sample', 'recipe', 'step', 'graph', 'edit']);
-  for (const k of p.keys()) if (!known.has(k)) ignored.push(`${k}=${p.get(k)} (not a setting of this page)`);
+  const known = new Set(['seed', 'sample', 'recipe', 'step', 'graph', 'edit', 'lang']);
+  for (const k of p.keys()) if (!known.has(k)) ignored.push({ what: `${k}=${p.get(k)}`, why: ['notASetting'] });
   const whole = (k, d, max) => {
     if (!p.has(k)) return d;
     const v = wholeNumber(p.get(k), max);
-    if (v === null) ignored.push(`${k}=${p.get(k)} (a whole number from 0 to ${max})`);
+    if (v === null) ignored.push({ what: `${k}=${p.get(k)}`, why: ['wholeNumber', { max }] });
     return v ?? d;
   };
-  const choice = (k, names) => {
-    if (!p.has(k) || names.includes(p.get(k))) return p.get(k) ?? names[0];
-    ignored.push(`${k}=${p.get(k)} (${names.join(' or ')})`);
-    return names[0];
+  const choice = (k, [a, b]) => {
+    if (!p.has(k) || [a, b].includes(p.get(k))) return p.get(k) ?? a;
+    ignored.push({ what: `${k}=${p.get(k)}`, why: ['either', { a, b }] });
+    return a;
   };
+  const lang = linkLanguage(p);
+  if (lang.ignored) ignored.push(lang.ignored);
+  applyLanguage(lang.lang);
   state.seed = whole('seed', 42, kMaxSeed);
   state.sample = whole('sample', 0, state.engine.trainSize - 1);
   state.recipe = choice('recipe', ['fixed', 'article']);
@@ -577,20 +602,42 @@ function readHash() {
 }
 /** After a link was read and explained: the step past the last one, then one line of what was ignored. */
 function noticeIgnored(ignored, requestedStep) {
-  if (requestedStep !== state.step) ignored.push(`step=${requestedStep} (a step from 0 to ${state.steps.length - 1})`);
-  $('notice').textContent = ignored.length
-    ? `This link's ${ignored.join('; ')}: ignored, the page shows the default instead.`
-    : '';
+  if (requestedStep !== state.step) {
+    ignored.push({ what: `step=${requestedStep}`, why: ['aStep', { max: state.steps.length - 1 }] });
+  }
+  state.ignored = ignored;
+  renderNotice();
+}
+/** The notice line: what the link held that the page could not use, each with its rule. */
+function renderNotice() {
+  // a reason is the page's [key, params], or the engine's message, shown as the engine words it
+  const why = (w) => (typeof w === 'string' ? [t('engineSays'), h('code', { textContent: w })] : [t(...w)]);
+  const items = state.ignored.flatMap((it, k) => [
+    ...(k ? [t('noticeJoin')] : []),
+    ...tParts('ignored', { what: it.what, why: why(it.why) }),
+  ]);
+  $('notice').replaceChildren(...(items.length ? tParts('notice', { items }) : []));
+}
+/** After the language changed: every word on the page in the new one. */
+function relabel() {
+  $('play').textContent = t(state.playing ? 'pause' : 'play');
+  $('train-play').textContent = t(state.training.running ? 'pause' : 'train');
+  renderNotice();
+  if ($('controls-error').textContent) readFields();
+  if ($('lr-error').textContent) readLr();
+  state.graphView.relabel();
+  renderTraining(state.training, state.engine);
+  render();
 }
 function togglePlay() {
   if (state.playing) {
     clearInterval(state.playing);
     state.playing = null;
-    $('play').textContent = '▶ play';
+    $('play').textContent = t('play');
     return;
   }
   if (state.step >= state.steps.length - 1) go(0);
-  $('play').textContent = '⏸ pause';
+  $('play').textContent = t('pause');
   state.playing = setInterval(() => {
     if (state.step >= state.steps.length - 1) {
       togglePlay();
@@ -643,7 +690,7 @@ function setTraining(running) {
   training.running = running;
   training.marks = [{ t: performance.now(), steps: training.trainer.steps }]; // the rate starts anew
   training.rate = 0;
-  $('train-play').textContent = running ? '⏸ pause' : '▶ train';
+  $('train-play').textContent = t(running ? 'pause' : 'train');
   if (running && !training.frame) training.frame = requestAnimationFrame(trainLoop);
   if (!running) render(); // the check's finite differences, held while training ran
 }
@@ -669,24 +716,30 @@ function readLr() {
   const [lo, hi] = kLrRange;
   const ok = text.trim() !== '' && Number.isFinite(lr) && lr >= lo && lr <= hi;
   markField($('lr'), ok);
-  $('lr-error').textContent = ok ? '' : `lr: expected a number from ${lo} to ${hi}, found '${text}'`;
+  $('lr-error').textContent = ok ? '' : t('lrBad', { lo, hi, value: text });
   if (ok) state.training.lr = lr;
   return ok;
 }
 /** The training's line of text, its accuracy curve, and W0's rows as images. */
 function renderTraining(training, engine) {
-  const t = training.trainer;
+  const run = training.trainer;
   const acc = training.points[training.points.length - 1].accuracy;
   // while it runs: the real throughput of the last seconds (measureRate), not one chunk's speed
-  const rate = training.running && training.rate > 0 ? `, ${Math.round(training.rate)} samples/s` : '';
-  $('train-info').textContent =
-    `seed ${t.seed}, recipe ${t.recipe}, lr ${t.lr}: ${t.steps} steps ` +
-    `(${(t.steps / engine.trainSize).toFixed(1)} passes), test accuracy ${(100 * acc).toFixed(1)}% ` +
-    `on ${engine.testSize}${rate}`;
+  const rate = training.running && training.rate > 0 ? t('trainRate', { rate: Math.round(training.rate) }) : '';
+  $('train-info').textContent = t('trainInfo', {
+    seed: run.seed,
+    recipe: t(`recipeName_${run.recipe}`),
+    lr: run.lr,
+    steps: run.steps,
+    passes: (run.steps / engine.trainSize).toFixed(1),
+    accuracy: (100 * acc).toFixed(1),
+    testSize: engine.testSize,
+    rate,
+  });
   $('train-info').dataset.accuracy = String(acc);
   drawCurve($('curve'), training.points);
   const [pixels, hidden] = engine.sizes.layers;
-  paint($('tiles'), { name: 'W0', shape: [hidden, pixels] }, t.weights()[0], 'value', engine);
+  paint($('tiles'), { name: 'W0', shape: [hidden, pixels] }, run.weights()[0], 'value', engine);
 }
 function drawCurve(c, points) {
   const ctx = c.getContext('2d');
@@ -707,8 +760,8 @@ function drawCurve(c, points) {
     ctx.fillText(`${a * 100}%`, 2, y + 4);
   }
   const maxSteps = Math.max(2000, points[points.length - 1].steps);
-  ctx.fillText(`${maxSteps} steps`, pad + W - 60, c.height - 6);
-  ctx.fillText('test accuracy', pad + 4, 20);
+  ctx.fillText(t('curveSteps', { steps: maxSteps }), pad + W - 60, c.height - 6);
+  ctx.fillText(t('curveTitle'), pad + 4, 20);
   ctx.strokeStyle = '#c33';
   ctx.lineWidth = 2;
   ctx.beginPath();
@@ -723,19 +776,25 @@ function drawCurve(c, points) {
 }
 
 // ---- wiring ----
-/** The seed and sample fields, by the link's rules: a bad value is refused beside them, never replaced. */
-function onInputsChanged() {
+/** The seed and sample fields, by the link's rules: {seed, sample}, or null and the refusal beside them. */
+function readFields() {
   const errors = [];
   const field = (id, max) => {
     const v = wholeNumber($(id).value, max);
     markField($(id), v !== null);
-    if (v === null) errors.push(`${id}: expected a whole number from 0 to ${max}, found '${$(id).value}'`);
+    if (v === null) errors.push(t('fieldBad', { field: t(id), max, value: $(id).value }));
     return v;
   };
   const seed = field('seed', kMaxSeed);
   const sample = field('sample', state.engine.trainSize - 1);
-  $('controls-error').textContent = errors.join('; ');
-  if (errors.length) return;
+  $('controls-error').textContent = errors.join(t('noticeJoin'));
+  return errors.length ? null : { seed, sample };
+}
+/** A bad value is refused beside the fields, never replaced. */
+function onInputsChanged() {
+  const fields = readFields();
+  if (!fields) return;
+  const { seed, sample } = fields;
   state.seed = seed;
   state.sample = sample;
   state.recipe = $('recipe').value;
@@ -789,7 +848,7 @@ function wireGraph() {
     if (view.kind !== state.graph || view.editsText() !== GraphView.parseEditsText(edits)) {
       refused.push(...showKind(state.graph, edits));
     }
-    return refused.map((r) => `edit ${r}`);
+    return refused.map((r) => ({ what: `edit=${r.what}`, why: r.why }));
   };
   state.graphView = new GraphView(state.engine, $('graph'), () => writeHash());
   state.graphView.onRefused = (message) => ($('graph-error').textContent = message);
@@ -875,7 +934,18 @@ function wireTraining() {
     renderTraining(training, engine);
   });
 }
+function wireLanguage() {
+  for (const b of document.querySelectorAll('#lang-switch button')) {
+    b.addEventListener('click', () => {
+      if (b.dataset.lang === state.lang) return;
+      applyLanguage(b.dataset.lang);
+      relabel(); // and the hash rewritten with the new language
+    });
+  }
+}
 async function main() {
+  applyLanguage(linkLanguage(new URLSearchParams(location.hash.slice(1))).lang);
+  $('status').textContent = t('loading');
   const t0 = performance.now();
   state.engine = await StepGrad.load();
   const ignored = readHash();
@@ -889,8 +959,14 @@ async function main() {
   noticeIgnored(ignored, requestedStep);
   render(); // and the hash rewritten to what is shown
   const pad = wireDrawing();
+  const withoutLang = (hash) => hash.replace(/&?lang=[^&]*/, '');
   window.addEventListener('hashchange', () => {
+    const langOnly = withoutLang(location.hash) === withoutLang(state.shownHash);
     const ignoredNow = readHash();
+    if (langOnly && !ignoredNow.length) {
+      relabel(); // a new language keeps the view: the drawing, the training, the notice
+      return;
+    }
     const step = state.step;
     ignoredNow.push(...showGraph());
     state.drawn = null;
@@ -898,9 +974,10 @@ async function main() {
     applyToTraining();
     explain();
     noticeIgnored(ignoredNow, step);
-    render();
+    relabel();
   });
   wireTraining();
+  wireLanguage();
 
   const ready = performance.now() - t0;
   document.body.dataset.ready = '1';
@@ -930,6 +1007,6 @@ async function main() {
   };
 }
 main().catch((e) => {
-  $('status').textContent = `error: ${e.message}`;
+  $('status').textContent = t('error', { message: e.message });
   console.error(e);
 });

@@ -85,6 +85,7 @@ let page;
 try {
   const context = await browser.newContext({
     viewport: { width: 1500, height: 1000 },
+    locale: 'en-US', // the page's language, when the link names none (section 8: zh-CN)
   });
   page = await context.newPage();
   page.on('console', (m) => {
@@ -221,8 +222,8 @@ try {
       ['seed=-1', 'sample=99999', 'recipe=nope'],
       '#seed=42&sample=0&recipe=fixed&step=0',
     ],
-    ['#graph=neuron&edit=O0.99:0.5', ['edit O0.99:0.5'], '&graph=neuron'],
-    ['#graph=xor&edit=W.1:0.3,Q.0:1,junk', ['edit W.1:0.3', 'edit Q.0:1', 'edit junk'], '&graph=xor'],
+    ['#graph=neuron&edit=O0.99:0.5', ['edit=O0.99:0.5'], '&graph=neuron'],
+    ['#graph=xor&edit=W.1:0.3,Q.0:1,junk', ['edit=W.1:0.3', 'edit=Q.0:1', 'edit=junk'], '&graph=xor'],
     ['#step=500&foo=1', ['step=500 (a step from 0 to 21)', 'foo=1'], 'step=21'],
   ];
   for (const viaHashChange of [false, true]) {
@@ -556,6 +557,248 @@ try {
     check(got === digest, `300 steps in the page: SHA-256 ${got}, 10_train's ${digest}`);
   }
 
+  // 8. the page in Chinese (issue 28): in every state the page reaches (each step forward and
+  // backward, E1, play, the small graphs and their refusal, training, the draw pad, an error
+  // line, the notice line, a tooltip) no English word of the page's own is left, and its numbers
+  // are the English page's. The allow-list is the programs' output and identifiers (below).
+  {
+    const zhContext = await browser.newContext({ viewport: { width: 1500, height: 1000 }, locale: 'zh-CN' });
+    // the words drawn on canvases (the curve's), which no text node holds
+    await zhContext.addInitScript(() => {
+      const fillText = CanvasRenderingContext2D.prototype.fillText;
+      window.canvasTexts = new Set();
+      CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+        window.canvasTexts.add(String(text));
+        return fillText.call(this, text, ...rest);
+      };
+    });
+    const zh = await zhContext.newPage();
+    zh.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`zh: ${m.text()}`);
+    });
+    zh.on('pageerror', (e) => errors.push(`zh: ${e}`));
+    const openIn = async (p, hash) => {
+      await p.goto('about:blank');
+      await p.goto(`${base}index.html${hash}`);
+      await p.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
+    };
+    // Program output, shown as the programs print it (in English, as docs/zh/ keeps it): the
+    // engine's printing and rules, the tape's labels, tensor names, numbers, the engine's messages.
+    const kOutput =
+      '#rule pre, #rule .formula, #tape .title, figcaption, #graph .gtitle, #graph .grule, #graph .gval, ' +
+      '#tooltip, #probs .prob, #check td, code';
+    // Identifiers: the article's and the engine's names (W0, Z1, O3, delta3, Delta0, grad, dC, C, Y,
+    // cost), the tutorials' (01_neuron), a link's key=value and a field's value quoted back.
+    const kIdentifier = /\b(?:[WZO]\d|[Dd]elta\d|grad|dC|cost|[CY]|\d\d_[a-z_]+)\b/g;
+    const leftover = (s) =>
+      s
+        .replace(/“[^”]*”/g, ' ')
+        .replace(/\S+=\S*/g, ' ')
+        .replace(kIdentifier, ' ')
+        .match(/[A-Za-z]{2,}/g) ?? [];
+    // Names a Chinese sentence keeps: the product's and formats' (stepgrad, MNIST, SGD, XOR,
+    // WebAssembly, softmax, delta), keys' (Home, End, Enter), the values of the CLI and the link
+    // (fixed, article, lr, en, zh) and the link's edit format (LEAF.INDEX:NUMBER). The language
+    // switch names English in English.
+    const kNames = new Set(
+      ['stepgrad MNIST SGD XOR WebAssembly softmax delta', 'Home End Enter fixed article lr en zh LEAF INDEX NUMBER']
+        .join(' ')
+        .split(' '),
+    );
+    const kCjk = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/;
+    let judged = 0;
+    const states = [];
+    const noEnglish = async (what) => {
+      const found = await zh.evaluate((output) => {
+        const out = [];
+        const visible = (e) =>
+          e.tagName === 'OPTION' ? e.parentElement.getClientRects().length > 0 : e.getClientRects().length > 0;
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const e = n.parentElement;
+          const text = n.textContent.trim();
+          if (text && !e.closest('script') && visible(e)) {
+            out.push({ text, where: e.id || e.className || e.tagName, output: !!e.closest(output) });
+          }
+        }
+        for (const e of document.querySelectorAll('[title], [aria-label], [placeholder]')) {
+          for (const a of ['title', 'aria-label', 'placeholder']) {
+            if (e.hasAttribute(a)) out.push({ text: e.getAttribute(a), where: `${e.id || e.tagName} ${a}` });
+          }
+        }
+        out.push({ text: document.title, where: 'title' });
+        for (const text of window.canvasTexts) out.push({ text, where: 'canvas' });
+        return { out, lang: document.documentElement.lang };
+      }, kOutput);
+      check(found.lang === 'zh-CN', `${what}: <html lang="${found.lang}">`);
+      for (const { text, where, output } of found.out) {
+        if (output || text === 'English') continue;
+        const words = leftover(text);
+        const bad = kCjk.test(text) ? words.filter((w) => !kNames.has(w)) : words;
+        check(bad.length === 0, `zh, ${what}: English left in ${where}: "${text}" (${bad.join(' ')})`);
+        ++judged;
+      }
+      states.push(what);
+    };
+    const zhHash = (extra) => `#seed=42&sample=0&recipe=fixed${extra}&lang=zh`;
+    const infoOf = (p) => p.$eval('#stepinfo', (e) => `${e.dataset.phase} ${e.dataset.node}`);
+
+    // every step, forward then backward, by the keyboard
+    await openIn(zh, zhHash('&step=0'));
+    await noEnglish('step 1');
+    for (let k = 1; k < total; ++k) {
+      await zh.keyboard.press('ArrowRight');
+      await noEnglish(`step ${k + 1} (${await infoOf(zh)})`);
+    }
+    // E1 at delta2, and the tape playing
+    await zh.evaluate((s) => (location.hash = `seed=42&sample=0&recipe=article&step=${s}&lang=zh`), z2);
+    await zh.waitForFunction(() => Number(document.querySelector('#check').dataset.deltaRel) > 1e-12);
+    await noEnglish('E1 at delta2');
+    await zh.click('#home');
+    await zh.click('#play');
+    await noEnglish('playing');
+    await zh.click('#play');
+    // the small graphs: one SGD step, a refused field
+    await openIn(zh, zhHash('&step=0&graph=xor'));
+    await zh.click('#graph-step');
+    await zh.waitForFunction(() => location.hash.includes('edit=W0.0'));
+    await noEnglish('XOR after an SGD step');
+    await zh.fill('#graph input[data-leaf="W0"][data-i="0"]', '');
+    await zh.dispatchEvent('#graph input[data-leaf="W0"][data-i="0"]', 'change');
+    check((await zh.$eval('#graph-error', (e) => e.textContent)) !== '', 'zh: the empty field is not refused');
+    await noEnglish('a refused graph field');
+    await openIn(zh, zhHash('&step=0&graph=neuron'));
+    await noEnglish('the neuron');
+    // training: a refused lr, +100 steps, the running loop with its rate
+    await openIn(zh, zhHash('&step=21'));
+    await zh.fill('#lr', '0');
+    await zh.dispatchEvent('#lr', 'change');
+    await noEnglish('a refused lr');
+    await zh.fill('#lr', '0.01');
+    await zh.dispatchEvent('#lr', 'change');
+    await zh.click('#train-step');
+    await noEnglish('after +100 steps');
+    await zh.click('#train-play');
+    await zh.waitForFunction(() => window.explorer.training.trainer.steps >= 1100 && window.explorer.training.rate > 0);
+    await zh.waitForFunction(() => document.querySelector('#train-info').textContent.includes('每秒'));
+    await noEnglish('training');
+    await zh.click('#train-play');
+    // the draw pad: a stroke, then no label chosen; a tooltip on the tape
+    await zh.$eval('#draw', (e) => e.scrollIntoView({ block: 'center' }));
+    const zbox = await (await zh.$('#draw')).boundingBox();
+    await zh.mouse.move(zbox.x + 140, zbox.y + 50);
+    await zh.mouse.down();
+    for (let k = 0; k <= 20; ++k) await zh.mouse.move(zbox.x + 140, zbox.y + 50 + 9 * k);
+    await zh.mouse.up();
+    await zh.waitForFunction(() => window.explorer.state.drawn !== null && !window.explorer.state.stroking);
+    await noEnglish('a drawn digit');
+    await zh.selectOption('#draw-label', '');
+    await noEnglish('a drawn digit, no label chosen');
+    const fig = await zh.$('#tape .node figure canvas');
+    await fig.scrollIntoViewIfNeeded();
+    const fbox = await fig.boundingBox();
+    await zh.mouse.move(fbox.x + 2, fbox.y + 2);
+    check(await zh.$eval('#tooltip', (e) => !e.hidden), 'zh: no tooltip over the tape');
+    await noEnglish('a tooltip');
+    // an error line beside the fields; the notice line of a bad link; a link asking for no language
+    await zh.fill('#seed', '-1');
+    await zh.dispatchEvent('#seed', 'change');
+    check((await zh.$eval('#controls-error', (e) => e.textContent)) !== '', 'zh: seed -1 is not refused');
+    await noEnglish('a refused seed');
+    await openIn(zh, '#seed=-1&sample=99999&recipe=nope&step=500&foo=1&graph=xor&edit=Q.0:1,junk&lang=zh');
+    const notice = await zh.$eval('#notice', (e) => e.textContent);
+    check(
+      ['seed=-1', 'recipe=nope', 'step=500', 'foo=1', 'edit=Q.0:1', 'edit=junk'].every((n) => notice.includes(n)),
+      notice,
+    );
+    await noEnglish('the notice line');
+    await openIn(zh, '#seed=42&lang=fr');
+    check((await zh.evaluate(() => location.hash)).endsWith('&lang=zh'), 'lang=fr: not the browser language');
+    await noEnglish('lang=fr, the browser language instead');
+    // the browser's language chooses when the link does not
+    await openIn(zh, '#seed=42');
+    check((await zh.evaluate(() => location.hash)).endsWith('&lang=zh'), 'a zh-CN browser: not Chinese');
+    await noEnglish("the browser's language");
+    const canvas = await zh.evaluate(() => [...window.canvasTexts]);
+    check(
+      canvas.some((s) => s.includes('测试准确率')),
+      `the curve's words: ${canvas}`,
+    );
+
+    // the switch: English and back, the drawing kept
+    await openIn(zh, zhHash('&step=21'));
+    await zh.click('#draw-sample');
+    await zh.waitForFunction(() => window.explorer.state.drawn !== null);
+    await zh.click('#lang-switch button[data-lang="en"]');
+    const switched = await zh.evaluate(() => [
+      document.documentElement.lang,
+      location.hash,
+      document.querySelector('#status').textContent,
+      document.querySelector('#home').textContent,
+    ]);
+    check(
+      switched[0] === 'en' &&
+        switched[1].endsWith('&lang=en') &&
+        switched[2].startsWith('your drawing') &&
+        switched[3] === 'first',
+      `the switch to English: ${switched}`,
+    );
+    await zh.evaluate(() => window.canvasTexts.clear()); // what was drawn in English
+    await zh.click('#lang-switch button[data-lang="zh"]');
+    await noEnglish('switched back');
+    if (opt('--screenshots')) {
+      await openIn(zh, zhHash('&step=17'));
+      await zh.selectOption('#recipe', 'article');
+      await zh.waitForFunction(() => Number(document.querySelector('#check').dataset.deltaRel) > 1e-12);
+      await zh.screenshot({ path: path.join(opt('--screenshots'), 'explorer-zh.png') });
+    }
+
+    // the same numbers in both: the explained step (the rule panel, the check's table, the status
+    // line's numbers) and, after 500 steps at lr 0.01, the training panel and its accuracy
+    const numbers = (s) => (s.match(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/g) ?? []).sort();
+    const shown = async (p) =>
+      p.evaluate(() => ({
+        rule: [...document.querySelectorAll('#rule pre')].map((e) => e.textContent),
+        check: [...document.querySelectorAll('#check td')].map((e) => e.textContent),
+        verdict: document.querySelector('#check').textContent,
+        status: document.querySelector('#status').textContent,
+        step: document.querySelector('#stepinfo').textContent,
+        train: document.querySelector('#train-info').textContent,
+        accuracy: document.querySelector('#train-info').dataset.accuracy,
+        probs: [...document.querySelectorAll('#probs .prob')].map((e) => e.textContent),
+      }));
+    const same = (a, b, what) => check(JSON.stringify(a) === JSON.stringify(b), `${what}: en ${a}, zh ${b}`);
+    const compare = async (hash, train) => {
+      const got = [];
+      for (const [p, lang] of [
+        [page, 'en'],
+        [zh, 'zh'],
+      ]) {
+        await openIn(p, `${hash}&lang=${lang}`);
+        if (train) {
+          await p.fill('#lr', '0.01');
+          await p.dispatchEvent('#lr', 'change');
+          for (let k = 0; k < 5; ++k) await p.click('#train-step'); // the curve's first point: 500 steps
+        }
+        got.push(await shown(p));
+      }
+      const [en, zhShown] = got;
+      for (const k of ['rule', 'check', 'probs', 'accuracy']) same(en[k], zhShown[k], `${hash} ${k}`);
+      for (const k of ['status', 'step', 'train', 'verdict'])
+        same(numbers(en[k]), numbers(zhShown[k]), `${hash} ${k}'s numbers`);
+      return en;
+    };
+    await compare('#seed=42&sample=0&recipe=fixed&step=8');
+    await compare(`#seed=7&sample=3&recipe=article&step=${z2}`);
+    const trained = await compare('#seed=42&sample=5&recipe=fixed&step=21', true);
+    check(trained.train.includes('500 steps'), `trained: ${trained.train}`);
+    console.log(
+      `zh: ${states.length} states, ${judged} strings with no English of the page's own; ` +
+        `the same numbers as en (steps 8 and ${z2}, and 500 training steps: accuracy ${trained.accuracy})`,
+    );
+    await zhContext.close();
+  }
+
   // 7. the page's own training, a few seconds, for the curve (and the screenshot)
   if (opt('--screenshots') || rest.includes('--bench')) {
     // seed 42 at forward Z3; the tape then shows the trained network's answer
@@ -663,6 +906,7 @@ try {
         size('page.js') +
         size('draw.js') +
         size('graph.js') +
+        size('i18n.js') +
         size('index.html') +
         size('explorer.css'),
       data: size('mnist-subset.bin'),

@@ -2,7 +2,9 @@
 """The explorer's numbers are the native engine's. Drives the JS API (web/stepgrad.js, the C++
 engine compiled to WebAssembly) under Node through tests/web/web_api.mjs and compares:
 
-  golden  seed 42, sample 0: the engine's printing in the page equals the tutorials' golden
+  golden  the page's words: web/i18n.js's English and Chinese tables have the same keys
+          (tests/web/i18n.mjs, Node alone, before the explorer is built);
+          seed 42, sample 0: the engine's printing in the page equals the tutorials' golden
           output (tests/golden/05_forward, 07_deltas, 08_tape, 09_gradcheck), both recipes;
           and bad input (a recipe, a corrupt subset file) gives one-line errors, leaking nothing
   dump    other seeds and samples: X, W0-W2, the tape's gW0-gW2 and C equal 09_gradcheck --dump's
@@ -11,7 +13,8 @@ engine compiled to WebAssembly) under Node through tests/web/web_api.mjs and com
   train   K per-sample SGD steps in the JS API give 10_train --limit K's weights bit for bit
   browser the page in headless Chromium (tests/web/browser.mjs): no console error, golden values,
           keyboard order, E1 at delta2, the URL hash, drawing, and 300 training steps in the page
-          giving 10_train's weights (their SHA-256)
+          giving 10_train's weights (their SHA-256); in Chinese (#lang=zh), no English word of the
+          page's own left in any state, and the same numbers as in English
 
     check_web.py golden ROOT BUILD_WEB
     check_web.py dump   ROOT BUILD_WEB 09_GRADCHECK
@@ -288,6 +291,15 @@ def check_browser(root: pathlib.Path, build: pathlib.Path, train: str):
         fail(f"browser.mjs exit {r.returncode}: {node_error(r.stderr)}")
 
 
+def check_i18n(root: pathlib.Path):
+    """The page's two tables of words, under Node alone (tests/web/i18n.mjs)."""
+    r = subprocess.run([NODE, str(root / "tests" / "web" / "i18n.mjs"), str(root)],
+                       capture_output=True, text=True, timeout=120)
+    print(r.stdout.strip())
+    if r.returncode != 0:
+        fail(f"i18n.mjs exit {r.returncode}: {node_error(r.stderr) if r.stderr.strip() else 'see above'}")
+
+
 def build_explorer(build: pathlib.Path):
     """Brings the explorer up to date: ninja in its build folder, one check at a time."""
     if not (build / "build.ninja").exists():
@@ -311,6 +323,8 @@ def main():
         if "STEPGRAD_NODE" in os.environ:
             skip(f"no {NODE} (scripts/oldest-node makes it; ./run.sh test runs it)")
         skip("node is not installed")
+    if command == "golden":
+        check_i18n(root)
     build_explorer(build)
     if not (build / "mnist-subset.bin").exists():
         skip(f"{build}/mnist-subset.bin is missing: the native build's web/pack_subset was not there "
