@@ -4,8 +4,10 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/cli/output_folder.hpp>
@@ -56,6 +58,38 @@ CLI::Validator number_check(double lo, double hi, bool whole) {
 
 CLI::Validator whole_number(double lo, double hi) { return number_check(lo, hi, true); }
 CLI::Validator real_number(double lo, double hi) { return number_check(lo, hi, false); }
+
+CLI::Option* add_real_list(CLI::App& app, const std::string& name, std::vector<double>& values,
+                           const std::string& help, std::size_t count, double lo, double hi) {
+  const CLI::Validator one = real_number(lo, hi);
+  // The pieces of "0.5,0.1,0" that are numbers from lo to hi, or nothing when one is not or
+  // when there are not `count` of them.
+  const auto read = [one, count](const std::string& text) -> std::optional<std::vector<double>> {
+    std::vector<double> out;
+    for (std::string piece : CLI::detail::split(text, ',')) {
+      if (!one(piece).empty()) return std::nullopt;
+      double v = 0.0;
+      std::from_chars(piece.data(), piece.data() + piece.size(), v);
+      out.push_back(v);
+    }
+    if (out.size() != count) return std::nullopt;
+    return out;
+  };
+  const std::string shown = fmt::format("{}", fmt::join(values, ","));
+  return app
+      .add_option_function<std::string>(
+          name, [&values, read](const std::string& text) { values = *read(text); }, help)
+      ->check(CLI::Validator(
+          [=](const std::string& text) -> std::string {
+            if (read(text)) return "";
+            return fmt::format(
+                "expected {} numbers from {:g} to {:g} separated by commas, "
+                "found '{}'",
+                count, lo, hi, text);
+          },
+          fmt::format("NUMBER,... ({} of them, {:g} to {:g})", count, lo, hi)))
+      ->default_str(shown);
+}
 
 CLI::Option* add_seed_option(CLI::App& app, std::uint32_t& seed) {
   return add_whole(app, "--seed", seed, "np.random.seed for the initial weights", 0, kLargestSeed);

@@ -53,6 +53,13 @@ CLI::Option* add_real(CLI::App& app, const std::string& name, T& value, const st
   return app.add_option(name, value, help)->check(real_number(lo, hi))->capture_default_str();
 }
 
+/// A list of `count` numbers from lo to hi separated by commas, `--inputs 0.5,0.1,0` (no
+/// spaces), each read as real_number reads one, or the one-line error "expected 3 numbers from
+/// -100 to 100 separated by commas, found '0.5,x'". Its default, shown by --help and recorded in
+/// the options line, is `values` as given.
+CLI::Option* add_real_list(CLI::App& app, const std::string& name, std::vector<double>& values,
+                           const std::string& help, std::size_t count, double lo, double hi);
+
 /// An option whose value is one of an enum's names (EnumNames<E>): `--recipe article` sets
 /// `value` to Recipe::article; the help and a wrong value list the names; the default shown is
 /// value's name.

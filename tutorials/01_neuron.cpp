@@ -1,9 +1,11 @@
 // 01_neuron: one neuron, the article's building block. Z = W · O0 is a weighted sum of the
 // inputs, O = sigmoid(Z) squashes it into (0, 1). Prints both computed by hand, then the same
 // neuron recorded on a tape, and dO/dW from the tape's backward sweep next to the chain rule.
-// Run: build/tutorials/01_neuron [--precision N] [--trace] [--step] [--dot FILE]
+// Run: build/tutorials/01_neuron [--inputs A,B,C] [--weights A,B,C] [--precision N] [--trace]
+//      [--step] [--dot FILE]
 // Docs: docs/01_neuron.md (中文: docs/zh/01_neuron.md)
 #include <cmath>
+#include <vector>
 
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/ops.hpp>
@@ -21,14 +23,19 @@ int main(int argc, char** argv) {
                "01_neuron");
   cli::CommonOptions opts;
   cli::add_common_options(app, opts, cli::kTrace);
+  // Three inputs and one neuron's three weights: one row of a weight matrix (see 03_layer).
+  std::vector<double> inputs = {0.5, 0.1, 0.9};
+  std::vector<double> weights = {0.4, -0.2, 0.7};
+  cli::add_real_list(app, "--inputs", inputs, "the three inputs O0", 3, -100, 100);
+  cli::add_real_list(app, "--weights", weights, "the neuron's three weights W", 3, -100, 100);
   return cli::run(app, argc, argv, [&] {
     cli::apply_print_options(opts);
     cli::print_header(app);
     const int p = opts.precision;
 
-    // Three inputs and one neuron's three weights: one row of a weight matrix (see 03_layer).
-    const Tensor O0 = Tensor::vector({0.5, 0.1, 0.9});     // (3,)
-    Parameter W("W", Tensor::matrix({{0.4, -0.2, 0.7}}));  // (1, 3)
+    const Tensor O0 = Tensor::vector(inputs);  // (3,)
+    Parameter W("W", Tensor::zeros(1, 3));     // (1, 3)
+    for (std::size_t i = 0; i < weights.size(); ++i) W.value[i] = weights[i];
     fmt::print("{}\n{}\n\n", show("O0", O0), show("W", W.value));
 
     fmt::print("By hand, eq. (2) for a single neuron:\n");

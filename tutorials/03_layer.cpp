@@ -1,9 +1,11 @@
 // 03_layer: one layer is many neurons side by side, and their weight rows stack into a matrix:
 // Z = W · O computes every neuron's weighted sum at once. Prints a small layer (3 neurons,
 // 4 inputs) with one row checked by hand, then the article's three layers and why W0 is 128x784.
-// Run: build/tutorials/03_layer [--precision N] [--trace]
+// Run: build/tutorials/03_layer [--inputs A,B,C,D] [--weights W00,W01,...,W23] [--precision N]
+//      [--trace]
 // Docs: docs/03_layer.md (中文: docs/zh/03_layer.md)
 #include <cmath>
+#include <vector>
 
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
@@ -21,16 +23,20 @@ int main(int argc, char** argv) {
                "03_layer");
   cli::CommonOptions opts;
   cli::add_common_options(app, opts, cli::kTrace);
+  std::vector<double> inputs = {0.0, 0.5, 1.0, 0.25};  // the previous layer's outputs
+  std::vector<double> weights = {0.2, -0.5, 0.1, 0.4, -0.3, 0.8, 0.2, -0.1, 0.6, 0.1, -0.7, 0.3};
+  cli::add_real_list(app, "--inputs", inputs, "the four inputs O of part 1", 4, -100, 100);
+  cli::add_real_list(app, "--weights", weights, "part 1's W (3, 4), row by row: 12 numbers", 12,
+                     -100, 100);
   return cli::run(app, argc, argv, [&] {
     cli::apply_print_options(opts);
     cli::print_header(app);
     const int p = opts.precision;
 
     fmt::print("1. A layer of 3 neurons with 4 inputs. Row i of W holds neuron i's weights.\n");
-    const Tensor O = Tensor::vector({0.0, 0.5, 1.0, 0.25});  // (4,) the previous layer's outputs
-    Parameter W("W", Tensor::matrix({{0.2, -0.5, 0.1, 0.4},
-                                     {-0.3, 0.8, 0.2, -0.1},
-                                     {0.6, 0.1, -0.7, 0.3}}));  // (3, 4): neurons x inputs
+    const Tensor O = Tensor::vector(inputs);  // (4,)
+    Parameter W("W", Tensor::zeros(3, 4));    // (3, 4): neurons x inputs
+    for (std::size_t i = 0; i < weights.size(); ++i) W.value[i] = weights[i];
     Tape tape;
     cli::attach_tracer(tape, opts);
     const Var Z = matmul(tape.param(W), tape.input(O, "O")).named("Z");  // (3,)

@@ -12,6 +12,8 @@ docs/README.md -> docs/zh/index.md, docs/NAME.md -> docs/zh/NAME.md. A pair must
   - the same code and command blocks, in order, line for line; only the comments may differ
     (`# ...` in sh/python/text blocks, `// ...` in cpp/js blocks), as a translation says them;
   - the same images (the same files in docs/images/, in order);
+  - as many collapsible blocks (`<details>`, a "Try this" answer), each holding the same output
+    blocks as its English one;
   - the same formulas: display math ($$...$$) in order; inline math ($...$): the same set of
     formulas (a sentence said otherwise may name one more or less often); the words inside
     \\text{...} aside.
@@ -47,6 +49,7 @@ HASH_COMMENT = re.compile(r"(^|\s)#(\s.*|)$")
 SLASH_COMMENT = re.compile(r"(^|\s)//.*$")
 HASH_LANGS = {"sh", "bash", "shell", "console", "python", "py", "text", ""}
 SLASH_LANGS = {"cpp", "c++", "c", "js", "javascript"}
+DETAILS = re.compile(r"^<details>.*?^</details>", re.DOTALL | re.MULTILINE)
 UNTRANSLATED_LINE = "尚未翻译"
 
 
@@ -77,6 +80,9 @@ class Page:
         self.folder = os.path.dirname(os.path.join(source_root, rel))
         text = read(source_root, rel)
         self.outputs = [m.group(0) for m in golden.BLOCK.finditer(text)]
+        # the output blocks of each <details> block, in order
+        self.details = [[m.group(0) for m in golden.BLOCK.finditer(d)]
+                        for d in DETAILS.findall(text)]
         rest = golden.BLOCK.sub("\n", text)
         self.codes = []
         for m in FENCE.finditer(rest):
@@ -137,6 +143,12 @@ def compare(en, zh):
             if a != b:
                 problems.append(f"output block {i} differs:\n" +
                                 golden.diff(a, b, en.rel, zh.rel))
+    if len(en.details) != len(zh.details):
+        problems.append(f"{en.rel} has {len(en.details)} <details> blocks, {zh.rel} "
+                        f"{len(zh.details)}")
+    elif en.details != zh.details:
+        i = next(i for i, (a, b) in enumerate(zip(en.details, zh.details), 1) if a != b)
+        problems.append(f"<details> block {i} holds other output blocks than {en.rel}'s")
     codes_en, codes_zh = en.code_skeletons(), zh.code_skeletons()
     if codes_en != codes_zh:
         if len(codes_en) != len(codes_zh):

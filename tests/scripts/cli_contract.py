@@ -124,7 +124,18 @@ def check_printing_options(root, exes, a_file):
                    "01_neuron --step: end of input did not continue to the end")
             out = go("01_neuron", ["--step"], keys="x\nc\n")
             expect("unknown command 'x'" in out, "01_neuron --step: an unknown key is not named")
+        if "01_neuron" in exes:
+            # --inputs and --weights are the neuron's: the rule's numbers follow them.
+            out = go("01_neuron", ["--inputs", "0.5,0.1,0", "--weights", "1,-2,3", "--trace"])
+            expect("O0 (3,)\n[0.5000 0.1000 0.0000]\nW (1, 3)\n[[ 1.0000 -2.0000  3.0000]]" in out
+                   and "Z = W · O0 = (1.0000)(0.5000) + (-2.0000)(0.1000) + (3.0000)(0.0000) = "
+                   "0.3000" in out and "the same numbers as by hand" in out,
+                   "01_neuron --inputs --weights: not the neuron computed")
         if "03_layer" in exes:
+            out = go("03_layer", ["--weights", "9,-0.5,0.1,0.4,9,0.8,0.2,-0.1,9,0.1,-0.7,0.3"])
+            expect("[[ 9.0000 -0.5000  0.1000  0.4000]" in out and
+                   "Z = W · O (3,)\n[-0.0500  0.5750 -0.5750]" in out,
+                   "03_layer --weights: not W row by row, or Z moved with column 0")
             expect("sigmoid(Z) = sigmoid(Z)" not in go("03_layer", ["--trace"]),
                    "03_layer --trace: the label reads sigmoid(Z) = sigmoid(Z)")
         if not has_mnist:
@@ -287,6 +298,24 @@ def main():
                             expect_clean_error(exe, [opt, bad], cwd, f"{opt} {bad!r}",
                                                says=[f"{opt}: expected a whole number from "],
                                                no_work=True)
+                # R46: a list of numbers (01's and 03's --inputs and --weights) has its count,
+                # each a number in range, or one line and exit 2 before any work.
+                for opt, count in re.findall(r"(--inputs|--weights)\b[^\n]*?\((\d+) of them",
+                                             helptext):
+                    good = ",".join(["0.5"] * int(count))
+                    for bad in ("", "x", good + ",0.5", good[4:], good.replace("0.5", "x", 1),
+                                good.replace(",", ", ", 1), good.replace(",", ",,", 1),
+                                good.replace("0.5", "1e999", 1), good.replace("0.5", "101", 1),
+                                good.replace("0.5", "nan", 1)):
+                        expect_clean_error(exe, [opt, bad], cwd, f"{opt} {bad!r}",
+                                           says=[f"{opt}: expected {count} numbers from -100 to "
+                                                 f"100 separated by commas, found '{bad}'"],
+                                           no_work=True)
+                        code, _, _ = run(exe, [opt, bad], cwd)
+                        expect(code == 2, f"{name} {opt} {bad!r}: exit {code}, not 2 (usage)")
+                    code, out, _ = run(exe, [opt, good], cwd)
+                    expect(code == 0 and f'{opt[2:]}="{good}"' in out,
+                           f"{name} {opt} {good}: exit {code}, or not recorded in the options line")
                 if "--full" in helptext:
                     expect_clean_error(exe, ["--full=abc"], cwd, "--full=abc",
                                        says=["--full: expected"])

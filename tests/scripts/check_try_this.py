@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Every "Try this" exercise has an answer a learner can check (issue 25, item 4).
+
+Usage: check_try_this.py SOURCE_ROOT
+
+In docs/NN_*.md and docs/zh/NN_*.md (01-13 must have one), the section "## Try this" ("## 动手试试") is a list of
+numbered exercises, each followed by its answer:
+
+    1. The exercise, a few lines.
+
+    <details><summary>Answer</summary>
+
+    Why, in a sentence or two, and the command with what it prints:
+
+    <!-- output: 01_neuron --inputs 0.5,0.1,0 --trace | grep -F 'grad W +=' -->
+    ...
+    <!-- end output -->
+
+    </details>
+
+An answer holds at least one output block (docs_output runs it and compares it byte for byte;
+scripts/regen-golden rewrites it) or names a program's --check. `<details>` and `</details>`
+stand alone at the start of a line with a blank line after `<summary>...</summary>` and before
+`</details>`, so that GitHub renders the Markdown inside; `<details>` never nests. An
+exercise that asks the learner to edit a tutorial's C++ ("tutorials/NN_*.cpp") fails, but for
+13_your_network, whose exercises may be about writing C++. The pages of NOT_YET (the training
+steps 09-12, whose answers need full training runs) have no answers yet, and are listed.
+Exits 0 when every exercise has its answer, 1 listing the ones that do not.
+"""
+import os
+import re
+import sys
+
+HEADINGS = ("## Try this", "## 动手试试")
+SUMMARY = {"docs": "<details><summary>Answer</summary>", "zh": "<details><summary>答案</summary>"}
+ITEM = re.compile(r"^(\d+)\. ")
+CPP_EDIT = re.compile(r"tutorials/\d\d_\w+\.cpp")
+MAY_EDIT_CPP = {"13_your_network.md"}
+# Pages whose exercises train the full network (their answers cost minutes of training in
+# docs_output) and have no answers yet: listed, so that the list can only shrink (a page on it
+# with an answer fails until it is taken off).
+NOT_YET = {"09_gradcheck.md", "10_train.md", "11_evaluate.md", "12_recipes.md"}
+
+
+def section(text):
+    """The lines of the page's Try-this section, or None."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() in HEADINGS:
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].startswith("## ")),
+                       len(lines))
+            return lines[i + 1:end]
+    return None
+
+
+def check_page(path, summary):
+    """The problems of one page's Try-this section."""
+    name = os.path.basename(path)
+    with open(path, encoding="utf-8") as f:
+        lines = section(f.read())
+    if lines is None:  # the steps 01-13 have one; a page added before them may not
+        return [] if re.match(r"00_", name) else [f"{path}: no '## Try this' section"]
+    problems = []
+    if name in NOT_YET:  # none yet; the first answer takes the page off the list
+        if summary in (line.strip() for line in lines):
+            return [f"{path}: has answers: give every exercise its answer and take {name} "
+                    "off NOT_YET"]
+        return []
+    exercises = []  # [number, its text, its answer's lines (None: no answer yet)]
+    inside = None   # the answer's lines while in <details>
+    fence = False   # in a fenced block (program output, code): no exercise, no tag
+    for n, line in enumerate(lines):
+        if line.lstrip().startswith("```"):
+            fence = not fence
+            continue
+        if fence:
+            continue
+        if inside is not None:
+            if line.startswith("<details"):
+                problems.append(f"{path}: exercise {exercises[-1][0]}: <details> inside <details>")
+            elif line.strip() == "</details>":
+                if lines[n - 1].strip():
+                    problems.append(f"{path}: exercise {exercises[-1][0]}: no blank line before "
+                                    "</details> (GitHub would not render the Markdown inside)")
+                exercises[-1][2] = inside
+                inside = None
+            else:
+                inside.append(line)
+            continue
+        m = ITEM.match(line)
+        if m:
+            exercises.append([int(m.group(1)), [line], None])
+        elif line.startswith("<details"):
+            if not exercises:
+                problems.append(f"{path}: an answer before the first exercise")
+                continue
+            if exercises[-1][2] is not None:
+                problems.append(f"{path}: exercise {exercises[-1][0]} has two answers")
+            if line.strip() != summary:
+                problems.append(f"{path}: exercise {exercises[-1][0]}: the answer starts "
+                                f"'{line.strip()}', not '{summary}'")
+            if n + 1 < len(lines) and lines[n + 1].strip():
+                problems.append(f"{path}: exercise {exercises[-1][0]}: no blank line after "
+                                "<summary> (GitHub would not render the Markdown inside)")
+            inside = []
+        elif exercises and exercises[-1][2] is None and line.startswith("   "):
+            exercises[-1][1].append(line)
+    if inside is not None:
+        problems.append(f"{path}: exercise {exercises[-1][0]}: <details> without </details>")
+    if not exercises:
+        problems.append(f"{path}: the Try-this section has no numbered exercise")
+    for i, (number, text, answer) in enumerate(exercises, 1):
+        if number != i:
+            problems.append(f"{path}: exercise {i} is numbered {number}")
+        if answer is None:
+            problems.append(f"{path}: exercise {number} has no answer "
+                            f"(<details><summary>...</summary> after it)")
+        elif not any(line.startswith("<!-- output: ") for line in answer) and \
+                not any("--check" in line for line in answer):
+            problems.append(f"{path}: exercise {number}: its answer shows no program output "
+                            "(an output block) and names no --check")
+        if name not in MAY_EDIT_CPP and CPP_EDIT.search(" ".join(text)):
+            problems.append(f"{path}: exercise {number} asks for a C++ edit "
+                            f"({CPP_EDIT.search(' '.join(text)).group(0)}): give the program "
+                            "an option")
+    return problems
+
+
+def main(argv):
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    root = argv[0]
+    problems, pages = [], 0
+    for folder, summary in ((os.path.join(root, "docs"), SUMMARY["docs"]),
+                            (os.path.join(root, "docs", "zh"), SUMMARY["zh"])):
+        for f in sorted(os.listdir(folder)):
+            if re.fullmatch(r"\d\d_\w+\.md", f):
+                pages += 1
+                problems += check_page(os.path.join(folder, f), summary)
+    for p in problems:
+        print(p)
+    print(f"check_try_this: {pages} pages, {len(problems)} problems")
+    return 1 if problems or pages == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
