@@ -3,6 +3,7 @@
 // docs/ops.md is the table of them all.
 #pragma once
 
+#include <stepgrad/autodiff/print.hpp>  // fmt::print("{}", tensor) wherever the ops are
 #include <stepgrad/autodiff/tape.hpp>
 
 namespace stepgrad {
