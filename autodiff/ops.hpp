@@ -3,6 +3,7 @@
 // docs/ops.md is the table of them all.
 #pragma once
 
+#include <stepgrad/autodiff/print.hpp>  // fmt::print("{}", tensor) wherever the ops are
 #include <stepgrad/autodiff/tape.hpp>
 
 namespace stepgrad {
@@ -21,6 +22,8 @@ Var neg(Var x);
 Var rsub(double c, Var x);
 /// Sum of all elements: a scalar.
 Var sum(Var x);
+/// Mean of all elements, sum(x) / size: a scalar (PyTorch's x.mean()).
+Var mean(Var x);
 /// Sum of a ⊙ b: a scalar (equal shapes).
 Var dot(Var a, Var b);
 /// u ⊗ v = u v^T: (m,) and (n,) -> (m, n).
@@ -42,6 +45,8 @@ Var log(Var x);
 /// 1 / (1 + e^-x), evaluated without overflow for any x (R8 in docs/reliability.md).
 Var sigmoid(Var x);
 Var tanh(Var x);
+/// x ⊙ x, element-wise (PyTorch's x.square(), x**2).
+Var square(Var x);
 Var relu(Var x);
 /// log(1 + e^x), without overflow for any x: a smooth relu.
 Var softplus(Var x);
@@ -58,5 +63,10 @@ Var binary_cross_entropy(Var o, Var y);
 /// Categorical cross-entropy from logits: -sum(Y ⊙ log_softmax(Z)), summed over columns.
 /// Softmax and the log are fused, so dC/dZ is exactly softmax(Z) - Y for one-hot Y (eq. 8).
 Var cross_entropy_logits(Var z, Var y);
+/// Mean squared error, mean((o - y) ⊙ (o - y)) over all elements: a scalar, as PyTorch's
+/// mse_loss (MSELoss with its default reduction, the mean).
+Var mse_loss(Var o, Var y);
+/// The same as mse_loss: the name a learner may reach for first.
+inline Var mse(Var o, Var y) { return mse_loss(o, y); }
 
 }  // namespace stepgrad

@@ -50,6 +50,15 @@ Var tanh(Var x) {
 }
 const RegisterOp register_tanh{{.name = "tanh", .apply = unary(tanh), .inputs = {Domain{}}}};
 
+Var square(Var x) {
+  static constexpr auto op = elementwise(
+      "square", [](double v) { return v * v; },  // y = x²
+      [](double v, double) { return 2.0 * v; },  // y' = 2 x
+      "grad {a} += grad {out} ⊙ 2 {a}");
+  return op(x);
+}
+const RegisterOp register_square{{.name = "square", .apply = unary(square), .inputs = {Domain{}}}};
+
 Var relu(Var x) {
   static constexpr auto op = elementwise(
       "relu", [](double v) { return fn::relu(v); },          // y = max(x, 0)

@@ -249,6 +249,36 @@ Var sum(Var x) {
 }
 const RegisterOp register_sum{{.name = "sum", .apply = unary(sum), .inputs = {Domain{}}}};
 
+Var mean(Var x) {
+  Tape& t = x.tape();
+  Node& y = t.record(Shape::scalar(), x);
+  double s = 0.0;
+  for (double v : x.value().values()) s += v;
+  y.value()[0] = s / static_cast<double>(x.value().size());
+  constexpr auto backward = [](Tape& tape, Node& out) {
+    Node& in = tape.node(out.a);
+    const double g = out.grad()[0] / static_cast<double>(in.value().size());
+    // d mean(x) = g / n, spread over every element
+    accumulate(in, [&](std::size_t) { return g; });
+  };
+  constexpr auto numbers = [](Tape& tape, Node& out, int) -> RuleNumbers {
+    const Tensor& xv = tape.node(out.a).value();
+    const double n = static_cast<double>(xv.size());
+    const double g = out.grad()[0] / n;
+    return {"{0} / {1} in every element", {out.grad(), Tensor::scalar(n)}, map(xv, [g](double) {
+              return g;
+            })};
+  };
+  static constexpr OpDef op{
+      .name = "mean",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out} / size({a}) in every element"},
+      .numbers = numbers,
+  };
+  return t.commit(op);
+}
+const RegisterOp register_mean{{.name = "mean", .apply = unary(mean), .inputs = {Domain{}}}};
+
 Var dot(Var a, Var b) {
   require_same_shape("dot", a, b);
   Tape& t = a.tape();

@@ -80,6 +80,50 @@ const RegisterOp register_binary_cross_entropy{
      .apply = binary(binary_cross_entropy),
      .inputs = {{.lo = 0.05, .hi = 0.95}, {.lo = 0.0, .hi = 1.0}}}};
 
+Var mse_loss(Var o, Var y) {
+  require_same_shape("mse_loss", o, y);
+  Tape& t = o.tape();
+  Node& c = t.record(Shape::scalar(), o, y);
+  const Tensor& ov = o.value();
+  const Tensor& yv = y.value();
+  double total = 0.0;
+  for (std::size_t i = 0; i < ov.size(); ++i) total += (ov[i] - yv[i]) * (ov[i] - yv[i]);
+  c.value()[0] = total / static_cast<double>(ov.size());  // the mean, as PyTorch's MSELoss
+  // dC/do = 2 (o - y) / n element by element, and dC/dy its negative. Written once for the
+  // backward rule and its numbers:
+  static constexpr auto local = [](const Tensor& o_val, const Tensor& y_val) {
+    const double n = static_cast<double>(o_val.size());
+    Tensor d(o_val.shape());
+    for (std::size_t i = 0; i < d.size(); ++i) d[i] = 2.0 * (o_val[i] - y_val[i]) / n;
+    return d;
+  };
+  constexpr auto backward = [](Tape& tape, Node& out) {
+    const double g = out.grad()[0];
+    Node& in_o = tape.node(out.a);
+    Node& in_y = tape.node(out.b);
+    const Tensor d = local(in_o.value(), in_y.value());
+    // do += g * 2 (o - y) / n
+    accumulate(in_o, [&](std::size_t i) { return g * d[i]; });
+    // dy += -g * 2 (o - y) / n
+    accumulate(in_y, [&](std::size_t i) { return -g * d[i]; });
+  };
+  constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {
+    const double g = out.grad()[0];
+    const Tensor d = local(tape.node(out.a).value(), tape.node(out.b).value());
+    return {k == 0 ? "{0} * {1}" : "-{0} * {1}", {out.grad(), d}, (k == 0 ? g : -g) * d};
+  };
+  static constexpr OpDef op{
+      .name = "mse_loss",
+      .backward = backward,
+      .rule = {"grad {a} += grad {out} * 2 ({a} - {b}) / size({a})",
+               "grad {b} += -grad {out} * 2 ({a} - {b}) / size({a})"},
+      .numbers = numbers,
+  };
+  return t.commit(op);
+}
+const RegisterOp register_mse_loss{
+    {.name = "mse_loss", .apply = binary(mse_loss), .inputs = {Domain{}, Domain{}}}};
+
 Var cross_entropy_logits(Var z, Var y) {
   if (z.shape() != y.shape() || z.shape().rank == 0) {
     throw_shape_error("cross_entropy_logits", z.shape(), y.shape(),

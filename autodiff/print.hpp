@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdio>
+#include <exception>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -20,6 +23,28 @@ struct PrintOptions {
   std::size_t threshold = 100;  ///< summarise tensors with more elements than this
   bool summarise = true;        ///< false prints every element (the tutorials' --full)
 };
+
+/// A program's main() with stepgrad's error reporting (R48 in docs/reliability.md): returns
+/// body()'s exit status (0 for a body returning nothing); an exception escaping it prints
+/// "error: " and its message as one line on `err` and returns 1, where an uncaught exception
+/// would print "terminate called after throwing ..." and abort. In a program of your own:
+///   int main() { return stepgrad::main_guard([] { ... }); }
+template <class Body>
+int main_guard(Body&& body, std::FILE* err = stderr) {
+  try {
+    if constexpr (std::is_void_v<std::invoke_result_t<Body&>>) {
+      body();
+      return 0;
+    } else {
+      return static_cast<int>(body());
+    }
+  } catch (const std::exception& e) {
+    fmt::print(err, "error: {}\n", e.what());
+  } catch (...) {
+    fmt::print(err, "error: an exception that is not a std::exception\n");
+  }
+  return 1;
+}
 
 /// The options `{}` uses; tutorials change them once (--full, --precision).
 PrintOptions& default_print_options();

@@ -194,6 +194,7 @@ void Tape::clear() {
   notify_observer();
   size_ = 0;
   notified_ = 0;
+  swept_ = false;
   ++generation_;
 }
 
@@ -210,14 +211,26 @@ std::vector<Parameter*> Tape::parameters() const {
   return ps;
 }
 
-void Tape::backward(Var loss, double seed) {
+namespace {
+void require_one_element(Var loss) {
   if (loss.value().size() != 1) {
     throw ShapeError(
         fmt::format("backward: the loss must have one element, not shape {} (pass a "
                     "seed tensor for a vector-Jacobian product)",
                     loss.shape()));
   }
+}
+}  // namespace
+
+void Tape::backward(Var loss, double seed) {
+  require_one_element(loss);
   start_sweep(loss, [&](std::size_t) { return seed; });
+}
+
+void Tape::backward_accumulating(Var loss, double seed) {
+  require_one_element(loss);
+  start_sweep(
+      loss, [&](std::size_t) { return seed; }, true);
 }
 
 void Tape::backward(Var output, const Tensor& seed) {
@@ -227,9 +240,43 @@ void Tape::backward(Var output, const Tensor& seed) {
   start_sweep(output, [&](std::size_t i) { return seed[i]; });
 }
 
+namespace {
+// Whether a leaf's gradient holds anything a sweep would add to: reading an empty gradient
+// writes zeros (Gradient::get), and adding to zeros doubles nothing.
+bool holds_a_gradient(Node& n) {
+  if (n.gradient().empty()) return false;
+  if (n.gradient().is_outer()) return true;
+  const std::span<const double> g = n.grad().values();
+  return std::any_of(g.begin(), g.end(), [](double v) { return v != 0.0; });
+}
+}  // namespace
+
+void Tape::refuse_a_doubling_sweep(std::size_t from) {
+  // Note [One backward per recording]: the leaves this sweep would reach (the nodes come after
+  // their inputs, so one pass from the output back finds them) must not still hold gradients.
+  std::vector<bool> reached(from + 1, false);
+  reached[from] = true;
+  for (std::size_t i = from + 1; i-- > 0;) {
+    Node& n = *nodes_[i];
+    if (!reached[i] || !n.requires_grad) continue;
+    if (!n.is_leaf()) {
+      if (n.a != Node::kNone) reached[n.a] = true;
+      if (n.b != Node::kNone) reached[n.b] = true;
+    } else if (holds_a_gradient(n)) {
+      throw std::logic_error(fmt::format(
+          "backward: a second backward() on this tape would add to the gradient {} still holds "
+          "from the first (doubling it): call zero_grad() first, record again after clear(), or "
+          "call backward_accumulating() to add on purpose",
+          name_of(i)));
+    }
+  }
+}
+
 template <class Seed>
-void Tape::start_sweep(Var output, Seed seed) {
+void Tape::start_sweep(Var output, Seed seed, bool accumulating) {
   notify_observer();
+  if (swept_ && !accumulating) refuse_a_doubling_sweep(output.index());
+  swept_ = true;
   // Intermediate gradients belong to one sweep; leaves (variables, parameters) accumulate
   // across sweeps (Note [Gradient accumulation]).
   for (std::size_t i = 0; i < size_; ++i) {

@@ -25,6 +25,19 @@ namespace stepgrad {
 // next ones are added (+=). That is exactly "zero, then add" without the pass that zeroes
 // the buffer (PyTorch's grads start as None for the same reason). zero_grad() only marks a
 // buffer empty; reading an empty gradient gives zeros.
+//
+// Note [One backward per recording]
+// Accumulation is meant across samples and across uses of a node: record sample 1, backward(),
+// clear() the tape, record sample 2, backward(): the Parameters hold the sum (a minibatch by
+// hand). A second backward() over the *same* recording, while its leaves still hold the first
+// sweep's gradients, is almost always a forgotten zero_grad(): it silently doubles every
+// gradient. So the tape refuses it, as PyTorch refuses a second backward through a graph
+// ("Trying to backward through the graph a second time"), with one line naming the fixes:
+// zero_grad() the tape (or the Parameters) first, record again after clear(), or call
+// backward_accumulating(), this tape's retain_graph=True, to add on purpose. Only the leaves the
+// new sweep reaches count, and only if they hold a value other than 0: a backward() after
+// zero_grad() doubles nothing (06_cost takes the gradients of two costs so), nor does a second
+// loss recorded apart from the first.
 
 // Note [Outer-product gradients]
 // For one sample, matmul's weight gradient is an outer product: dW0 = delta1 ⊗ O0, the
@@ -255,10 +268,15 @@ class Tape {
   /// A leaf for a Parameter: no copy; gradients accumulate into the Parameter.
   Var param(Parameter& p);
 
-  /// One reverse sweep from `loss` (one element), seeding dloss/dloss = seed.
+  /// One reverse sweep from `loss` (one element), seeding dloss/dloss = seed. A second one on
+  /// the same recording while its leaves still hold the first's gradients throws
+  /// std::logic_error (Note [One backward per recording]).
   void backward(Var loss, double seed = 1.0);
   /// Reverse sweep from any output with a given seed gradient (a vector-Jacobian product).
   void backward(Var output, const Tensor& seed);
+  /// backward() that adds to whatever the leaves hold, even from an earlier sweep of this same
+  /// recording: accumulation asked for (PyTorch's retain_graph=True).
+  void backward_accumulating(Var loss, double seed = 1.0);
 
   /// Forgets every node but keeps their memory: a training loop that records the same
   /// graph each step stops allocating after the first step.
@@ -295,14 +313,16 @@ class Tape {
 
  private:
   template <class Seed>
-  void start_sweep(Var output, Seed seed);
+  void start_sweep(Var output, Seed seed, bool accumulating = false);
   void sweep(std::size_t from);
+  void refuse_a_doubling_sweep(std::size_t from);
   Var leaf(const OpDef& op, const Tensor& value, std::string_view name, bool requires_grad);
 
   std::vector<std::unique_ptr<Node>> nodes_;  // nodes_[0..size_) are live; see clear()
   std::size_t size_ = 0;
   std::uint32_t generation_ = 1;  // bumped by clear(); a Var from before is stale
   std::size_t notified_ = 0;      // nodes [0, notified_) were shown to the observer
+  bool swept_ = false;            // backward() ran since the last clear()
   TapeObserver observer_;
 };
 

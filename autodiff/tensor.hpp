@@ -87,6 +87,22 @@ class Tensor {
   static Tensor vector(std::span<const double> values);
   /// Row by row: Tensor::matrix({{1, 2}, {3, 4}}). All rows must have the same length.
   static Tensor matrix(std::initializer_list<std::initializer_list<double>> rows);
+  /// Element (r, c) is f(r, c): Tensor::from_function(2, 3, [](std::size_t r, std::size_t c) {
+  /// return 10.0 * r + c; }), numpy's np.fromfunction.
+  template <class F>
+  static Tensor from_function(std::size_t rows, std::size_t cols, F f) {
+    Tensor t(Shape::matrix(rows, cols));
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t c = 0; c < cols; ++c) t(r, c) = static_cast<double>(f(r, c));
+    return t;
+  }
+  /// Element i of an (n,) vector is f(i).
+  template <class F>
+  static Tensor from_function(std::size_t n, F f) {
+    Tensor t(Shape::vector(n));
+    for (std::size_t i = 0; i < n; ++i) t[i] = static_cast<double>(f(i));
+    return t;
+  }
 
   const Shape& shape() const { return shape_; }
   int rank() const { return shape_.rank; }

@@ -57,8 +57,8 @@ void sgd_step(Forward& f, double lr);
 Tensor softmax_ce_grad(const Tensor& Z, const Tensor& Y);
 
 // ---- lab 04: an op the engine lacks ----
-/// y = x ⊙ x, element-wise, as an op on the tape: forward, backward rule, rule text.
-Var square(Var x);
+/// y = x³, element-wise, as an op on the tape: forward, backward rule, rule text.
+Var cube(Var x);
 
 // ---- lab 05: find the bug ----
 /// y = log(1 + e^x), element-wise, an op on the tape.

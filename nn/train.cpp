@@ -82,11 +82,19 @@ Trainer::Trainer(Network& net, const TrainOptions& options) : net_(net), options
   }
 }
 
+void require_finite_cost(double cost, std::size_t step, double lr) {
+  if (std::isfinite(cost)) return;
+  throw std::runtime_error(
+      fmt::format("the cost became {} at step {}; try a smaller learning rate than {:g}",
+                  std::isnan(cost) ? "NaN" : "infinite", step, lr));
+}
+
 void Trainer::step(const Subset& data, std::span<const std::size_t> order, std::size_t first,
                    std::size_t count, double& cost_sum, std::size_t& correct) {
   fill(data, order, first, count, x_, y_);
   const StepResult r =
       step_.step(net_, x_, y_, options_.effective_engine(), options_.recipe, options_.lr);
+  require_finite_cost(r.cost_sum, ++steps_, options_.lr);
   cost_sum += r.cost_sum;
   correct += r.correct;
 }

@@ -59,6 +59,11 @@ struct Evaluation {
 /// totals are summed in the batches' order, so every number is the same as with one.
 Evaluation evaluate(const Network& net, const Subset& data, std::size_t threads = 1);
 
+/// A diverged training stops in one line (R47 in docs/reliability.md): throws
+/// std::runtime_error "the cost became NaN at step 5; try a smaller learning rate than 0.1" when
+/// `cost` is NaN or infinite. `step` counts from 1; a training loop calls it with each step's cost.
+void require_finite_cost(double cost, std::size_t step, double lr);
+
 /// Called now and then during an epoch with (samples done, samples in the epoch).
 using Progress = std::function<void(std::size_t done, std::size_t total)>;
 
@@ -85,6 +90,7 @@ class Trainer {
   Tensor x_;           // (784,) or (784, batch)
   Tensor y_;           // (10,) or (10, batch)
   std::vector<std::size_t> order_;
+  std::size_t steps_ = 0;  // steps taken, for require_finite_cost's message
 };
 
 /// metrics.csv: the header line, then one line per epoch. The timing columns come last.

@@ -22,6 +22,7 @@
 #include <stepgrad/cli/tracer.hpp>
 #include <stepgrad/nn/linear.hpp>
 #include <stepgrad/nn/toy_data.hpp>
+#include <stepgrad/nn/train.hpp>
 
 using namespace stepgrad;
 
@@ -113,6 +114,7 @@ void run_xor(std::uint32_t seed, double lr, std::size_t max_steps) {
                                 : fmt::format("NOT solved after {} steps: stuck", step));
       break;
     }
+    require_finite_cost(c.value().item(), step, lr);  // a diverged loss stops in one line (R47)
     c.backward();
     sgd_step(params, lr);
   }
@@ -281,6 +283,7 @@ MoonsHistory run_moons(const MoonsOptions& mo, std::uint32_t seed, bool maps_wan
   fmt::print("{:>6} {:>11} {:>10} {:>10} {:>9}\n", "epoch", "train loss", "train acc", "test loss",
              "test acc");
   Tape tape;
+  std::size_t steps = 0;
   for (std::size_t epoch = 0;; ++epoch) {
     const Score tr = score(net, train), te = score(net, test);
     h.epochs.push_back(static_cast<double>(epoch));
@@ -305,7 +308,9 @@ MoonsHistory run_moons(const MoonsOptions& mo, std::uint32_t seed, bool maps_wan
         Y[k] = train.y[order[start + k]];
       }
       tape.clear();
-      record_loss(tape, net, X, Y).C.backward();
+      const Var C = record_loss(tape, net, X, Y).C;
+      require_finite_cost(C.value().item(), ++steps, mo.lr);  // R47
+      C.backward();
       sgd_step(tape.parameters(), mo.lr);
     }
   }

@@ -142,6 +142,34 @@ BOOST_AUTO_TEST_CASE(every_op_matches_finite_differences) {
   }
 }
 
+// issue 26: the ops a learner reaches for first, on values worked out by hand.
+BOOST_AUTO_TEST_CASE(mean_square_and_mse_loss_on_hand_picked_values) {
+  Tape t;
+  const Var x = t.variable(Tensor::matrix({{1, 2}, {3, -2}}), "x");
+  const Var m = mean(x);
+  BOOST_TEST(m.value().item() == 1.0);  // (1 + 2 + 3 - 2) / 4
+  t.backward(m);
+  BOOST_TEST(testing::identical(x.grad(), Tensor(x.shape(), 0.25)));  // 1 / n each
+
+  Tape u;
+  const Var v = u.variable(Tensor::vector({3, -2, 0}), "v");
+  const Var sq = square(v);
+  BOOST_TEST(testing::identical(sq.value(), Tensor::vector({9, 4, 0})));
+  u.backward(sum(sq));
+  BOOST_TEST(testing::identical(v.grad(), Tensor::vector({6, -4, 0})));  // 2 v
+
+  Tape w;
+  const Var o = w.variable(Tensor::vector({1, 2, 4, 3}), "o");
+  const Var y = w.variable(Tensor::vector({1, 0, 1, 3}), "y");
+  const Var l = mse_loss(o, y);
+  BOOST_TEST(l.value().item() == 3.25);  // (0 + 4 + 9 + 0) / 4
+  BOOST_TEST(mse(o, y).value().item() == 3.25);
+  w.backward(l);
+  BOOST_TEST(testing::identical(o.grad(), Tensor::vector({0, 1, 1.5, 0})));  // 2 (o - y) / 4
+  BOOST_TEST(testing::identical(y.grad(), Tensor::vector({0, -1, -1.5, 0})));
+  BOOST_CHECK_THROW(mse_loss(o, w.input(Tensor::vector({1, 2}))), ShapeError);
+}
+
 BOOST_AUTO_TEST_CASE(closed_forms_on_hand_picked_values) {
   Tape t;
   const Var a = t.variable(Tensor::matrix({{1, 2}, {3, 4}}), "A");

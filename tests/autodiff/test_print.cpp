@@ -1,5 +1,7 @@
 // Printing: numpy-style summaries, statistics, and side-by-side comparisons.
 #include <cmath>
+#include <cstdio>
+#include <string>
 
 #include <boost/test/unit_test.hpp>
 
@@ -8,6 +10,10 @@
 #include <stepgrad/autodiff/random.hpp>
 
 using namespace stepgrad;
+
+namespace stepgrad::testing {
+std::string format_with_ops_hpp_only(const Tensor& t);  // format_with_ops_hpp.cpp
+}
 
 BOOST_AUTO_TEST_SUITE(print)
 
@@ -162,6 +168,49 @@ BOOST_AUTO_TEST_CASE(explain_backward_names_every_input_and_shows_big_operands_b
   BOOST_TEST(
       explain_backward(big, s.index())
           .starts_with("grad x += 2 * grad s = 2 * (20,) = (20,) min 2 max 2 mean 2 norm 8.944"));
+}
+
+// issue 26: a tensor built without reading tensor.hpp, printed with the header a learner
+// includes for the ops (format_with_ops_hpp.cpp includes ops.hpp alone).
+BOOST_AUTO_TEST_CASE(a_tensor_from_a_function_prints_with_ops_hpp_alone) {
+  const Tensor m = Tensor::from_function(2, 3, [](std::size_t r, std::size_t c) {
+    return 10.0 * static_cast<double>(r) + static_cast<double>(c);
+  });
+  BOOST_TEST(m == Tensor::matrix({{0, 1, 2}, {10, 11, 12}}));
+  BOOST_TEST(Tensor::from_function(3, [](std::size_t i) { return i * i; }) ==
+             Tensor::vector({0, 1, 4}));
+  BOOST_TEST(testing::format_with_ops_hpp_only(m) == fmt::format("{}", m));
+  BOOST_TEST(testing::format_with_ops_hpp_only(m) ==
+             "tensor(2, 3)\n[[ 0.0000  1.0000  2.0000]\n [10.0000 11.0000 12.0000]]");
+  try {
+    (void)Tensor::matrix({{1, 2}, {3}});
+    BOOST_FAIL("a ragged nested list made a matrix");
+  } catch (const ShapeError& e) {
+    BOOST_TEST(std::string(e.what()) == "Tensor::matrix: row 1 has 1 values, row 0 has 2");
+  }
+}
+
+// issue 26 (R48): an uncaught error in a program of your own prints its message in one line
+// and exits 1, not "terminate called after throwing".
+BOOST_AUTO_TEST_CASE(main_guard_prints_an_escaping_error_in_one_line) {
+  std::FILE* err = std::tmpfile();
+  BOOST_REQUIRE(err != nullptr);
+  const int status = main_guard(
+      [] {
+        Tape t;
+        (void)add(t.variable(Tensor::vector({1, 2})), t.variable(Tensor::vector({1, 2, 3})));
+      },
+      err);
+  BOOST_TEST(status == 1);
+  std::rewind(err);
+  char line[256] = {};
+  BOOST_REQUIRE(std::fgets(line, sizeof line, err) != nullptr);
+  BOOST_TEST(std::string(line).starts_with("error: add: "));
+  BOOST_TEST(std::string(line).ends_with("\n"));
+  BOOST_TEST(std::fgets(line, sizeof line, err) == nullptr);  // one line
+  std::fclose(err);
+  BOOST_TEST(main_guard([] { return 3; }) == 3);
+  BOOST_TEST(main_guard([] {}) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -60,12 +60,49 @@ BOOST_AUTO_TEST_CASE(leaves_accumulate_across_backward_calls_until_zero_grad) {
   const Var x = t.variable(Tensor::vector({1, 2}), "x");
   const Var y = sum(x * x);
   t.backward(y);
-  t.backward(y);  // a second sweep adds to the leaves, not to the intermediates
+  t.backward_accumulating(y);  // a second sweep, asked for, adds to the leaves only
   BOOST_TEST(testing::identical(x.grad(), Tensor::vector({4, 8})));
   t.zero_grad();
   BOOST_TEST(testing::identical(x.grad(), Tensor::vector({0, 0})));
-  t.backward(y);
+  t.backward(y);  // after zero_grad(): nothing to double, allowed
   BOOST_TEST(testing::identical(x.grad(), Tensor::vector({2, 4})));
+}
+
+// issue 26 (R46): backward() twice over one recording without zero_grad() silently doubled the
+// gradients; it is refused in one line naming the fixes, the gradients untouched.
+BOOST_AUTO_TEST_CASE(a_second_backward_without_zero_grad_is_refused_naming_the_fix) {
+  Parameter w("W", Tensor::vector({1.0, -2.0}));
+  Tape t;
+  const Var loss = sum(t.param(w) * t.input(Tensor::vector({3.0, 4.0})));
+  loss.backward();
+  try {
+    loss.backward();
+    BOOST_FAIL("a second backward() doubled W's gradient without a word");
+  } catch (const std::logic_error& e) {
+    BOOST_TEST(std::string(e.what()) ==
+               "backward: a second backward() on this tape would add to the gradient W still "
+               "holds from the first (doubling it): call zero_grad() first, record again after "
+               "clear(), or call backward_accumulating() to add on purpose");
+  }
+  BOOST_TEST(w.grad() == Tensor::vector({3.0, 4.0}));  // not doubled
+  BOOST_CHECK_THROW(t.backward(loss, 2.0), std::logic_error);
+  BOOST_CHECK_THROW(t.backward(loss, Tensor::scalar(1.0)), std::logic_error);
+  w.zero_grad();  // a Parameter's zero_grad() (or sgd_step) is enough
+  loss.backward();
+  BOOST_TEST(w.grad() == Tensor::vector({3.0, 4.0}));
+
+  // Accumulation across samples, the tested design: clear() and record the next sample.
+  t.clear();
+  sum(t.param(w) * t.input(Tensor::vector({1.0, 1.0}))).backward();
+  BOOST_TEST(w.grad() == Tensor::vector({4.0, 5.0}));
+  // ... or two losses recorded on one tape, each swept once, on purpose.
+  Tape u;
+  Parameter v("v", Tensor::vector({2.0}));
+  const Var pv = u.param(v);
+  u.backward(sum(pv));
+  u.backward_accumulating(sum(scale(pv, 3.0)));
+  BOOST_TEST(v.grad() == Tensor::vector({4.0}));
+  BOOST_CHECK_THROW(u.backward_accumulating(u.variable(Tensor::vector({1, 2}))), ShapeError);
 }
 
 BOOST_AUTO_TEST_CASE(backward_is_repeatable_and_linear_in_its_seed) {

@@ -5,9 +5,13 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <limits>
+#include <string>
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/ops.hpp>
+#include <stepgrad/nn/linear.hpp>
 #include <stepgrad/nn/train.hpp>
 #include "common/alloc_counter.hpp"
 #include "common/check.hpp"
@@ -213,6 +217,48 @@ BOOST_AUTO_TEST_CASE(metrics_csv_has_the_promised_columns) {
   const EpochMetrics m{2, 0.5, 0.25, 0.125, 0.75, 1.5, 32000.0};
   BOOST_TEST(metrics_csv_line(m) ==
              "2,0.5000000000,0.2500000000,0.1250000000,0.7500000000,1.500,32000.0");
+}
+
+// issue 26 (R47): a diverging loss stops training in one line. The issue's case: a 1-32-1 tanh
+// network fitting a line by mean squared error at lr 0.1 grew its loss to NaN without a word.
+BOOST_AUTO_TEST_CASE(a_diverging_loss_stops_training_in_one_line) {
+  BOOST_CHECK_NO_THROW(require_finite_cost(3.8, 1, 0.1));
+  for (const double bad : {std::nan(""), std::numeric_limits<double>::infinity()}) {
+    try {
+      require_finite_cost(bad, 5, 0.1);
+      BOOST_FAIL("require_finite_cost took " << bad);
+    } catch (const std::runtime_error& e) {
+      BOOST_TEST(std::string(e.what()) ==
+                 fmt::format("the cost became {} at step 5; try a smaller learning rate than 0.1",
+                             std::isnan(bad) ? "NaN" : "infinite"));
+    }
+  }
+  RandomState rng(0);
+  Linear layer0(1, 32, rng, "0"), layer1(32, 1, rng, "1");
+  Tensor X = Tensor::zeros(1, 21), Y = Tensor::zeros(1, 21);
+  for (std::size_t i = 0; i < 21; ++i) {
+    X[i] = -5.0 + 0.5 * static_cast<double>(i);
+    Y[i] = 20.0 * X[i];
+  }
+  Tape tape;
+  std::string stopped;
+  std::size_t step = 1;
+  for (; step <= 5000 && stopped.empty(); ++step) {
+    tape.clear();
+    const Var C = mse_loss(layer1(tanh(layer0(tape.input(X, "O0")))), tape.input(Y, "Y"));
+    try {
+      require_finite_cost(C.value().item(), step, 0.1);
+    } catch (const std::runtime_error& e) {
+      stopped = e.what();
+      break;
+    }
+    C.backward();
+    sgd_step(tape.parameters(), 0.1);  // finite gradients until the cost itself overflows
+  }
+  BOOST_TEST_MESSAGE(stopped);
+  BOOST_TEST(stopped.starts_with("the cost became "));
+  BOOST_TEST(
+      stopped.ends_with(fmt::format(" at step {}; try a smaller learning rate than 0.1", step)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
