@@ -298,7 +298,7 @@ def main():
                             expect_clean_error(exe, [opt, bad], cwd, f"{opt} {bad!r}",
                                                says=[f"{opt}: expected a whole number from "],
                                                no_work=True)
-                # R46: a list of numbers (01's and 03's --inputs and --weights) has its count,
+                # R49: a list of numbers (01's and 03's --inputs and --weights) has its count,
                 # each a number in range, or one line and exit 2 before any work.
                 for opt, count in re.findall(r"(--inputs|--weights)\b[^\n]*?\((\d+) of them",
                                              helptext):
