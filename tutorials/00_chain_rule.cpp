@@ -3,8 +3,11 @@
 // why a weight's gradient delta · O^T has the weight's shape; forward mode against reverse mode.
 // Run: build/tutorials/00_chain_rule [--precision N] [--trace] [--step] [--dot FILE] [--w W]
 //      [--inputs N]    (--trace, --step and --dot show section 1's tape)
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <stepgrad/autodiff/ops.hpp>
