@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden output of the step tutorials (01-09) and 13_your_network, and the docs' copies of it.
+"""Golden output of the step tutorials (00-09) and 13_your_network, and the docs' copies of it.
 
 Usage:
   golden.py check NAME EXE SOURCE_ROOT     run EXE (tutorial NAME) with its default options and
@@ -321,7 +321,7 @@ def regen(build_dir, source_root):
     if os.path.isdir(labs):
         exes.update({f: os.path.join(labs, f) for f in sorted(os.listdir(labs))
                      if re.fullmatch(r"lab_\d\d(_solution)?", f)})
-    golden = [name for name in exes if re.fullmatch(r"(0[1-9]|13)_\w+", name)]
+    golden = [name for name in exes if re.fullmatch(r"(0\d|13)_\w+", name)]
     if not golden:
         print(f"regen-golden: no step tutorials in {folder}; build first", file=sys.stderr)
         return 1
