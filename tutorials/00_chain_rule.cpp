@@ -2,7 +2,7 @@
 // by hand and on a tape; CS231n's gate patterns (add distributes, multiply swaps, max routes);
 // why a weight's gradient delta · O^T has the weight's shape; forward mode against reverse mode.
 // Run: build/tutorials/00_chain_rule [--precision N] [--trace] [--step] [--dot FILE] [--w W]
-//      [--inputs N]    (--trace, --step and --dot show section 1's tape)
+//      [--n N]         (--trace, --step and --dot show section 1's tape)
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -289,8 +289,8 @@ int main(int argc, char** argv) {
   double w = -1.0;
   cli::add_real(app, "--w", w, "w in section 2's f = 2 · (x · y + max(z, w)), z = 2", -100, 100);
   std::size_t inputs = 4;
-  cli::add_whole(app, "--inputs", inputs, "n, the inputs of section 4's f = x1 · x2 · ... · xn", 2,
-                 12);
+  cli::add_whole(app, "--n", inputs,
+                 "n, the number of inputs of section 4's f = x1 · x2 · ... · xn", 2, 12);
   return cli::run(app, argc, argv, [&] {
     cli::apply_print_options(opts);
     cli::print_header(app);

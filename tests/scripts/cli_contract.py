@@ -274,8 +274,8 @@ def main():
                     expect_clean_error(exe, ["--lr", "-1"], cwd, "out of range")
                 if "--batch" in helptext:
                     expect_clean_error(exe, ["--batch", "0"], cwd, "out of range")
-                if "--inputs" in helptext:
-                    expect_clean_error(exe, ["--inputs", "13"], cwd, "out of range")
+                if re.search(r"--n\b", helptext):
+                    expect_clean_error(exe, ["--n", "13"], cwd, "out of range")
                 if re.search(r"--w\b", helptext):
                     for bad in ("abc", "nan", "1e9"):
                         expect_clean_error(exe, ["--w", bad], cwd, f"--w {bad}",
@@ -298,7 +298,7 @@ def main():
                     expect_clean_error(exe, ["--out", "a\nb"], cwd, "--out with a newline")
                 # R35: whole numbers are plain decimals; CLI11's own wording never shows.
                 for opt in ("--seed", "--first-seed", "--sample", "--epochs", "--limit", "--batch",
-                            "--elements", "--worst", "--jobs", "--moons", "--hidden", "--inputs"):
+                            "--elements", "--worst", "--jobs", "--moons", "--hidden", "--n"):
                     if re.search(re.escape(opt) + r"\b", helptext):
                         for bad in ("", "0x2A", "+7", " 7", "7 ", "1e1"):
                             expect_clean_error(exe, [opt, bad], cwd, f"{opt} {bad!r}",
