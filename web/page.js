@@ -6,6 +6,7 @@
 import { StepGrad } from './stepgrad.js';
 import { DrawPad } from './draw.js';
 import { GraphView } from './graph.js';
+import { YourTurn } from './yourturn.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -36,6 +37,7 @@ const kTileColumns = 16; // W0's rows are drawn as images, 16 to a row, one pixe
 const kEvalEvery = 500; // training steps between two points of the accuracy curve
 const kLrRange = [1e-9, 100]; // the learning rates 10_train --lr takes
 
+const yourTurn = new YourTurn(); // its state: turn= and solved= in the hash
 const state = {
   // what the URL holds: #seed=42&sample=0&recipe=fixed&step=0&graph=neuron&edit=...
   seed: 42,
@@ -537,7 +539,7 @@ function writeHash() {
   if (state.graphView) state.graphEdits = state.graphView.editsText();
   const g = `&graph=${state.graph}${state.graphEdits ? `&edit=${state.graphEdits}` : ''}`;
   const h = `#seed=${state.seed}&sample=${state.sample}&recipe=${state.recipe}&step=${state.step}${g}`;
-  if (location.hash !== h) history.replaceState(null, '', h);
+  if (location.hash !== h + yourTurn.hash()) history.replaceState(null, '', h + yourTurn.hash());
 }
 /** A whole number from 0 to max written plainly ("7", not "+7", "7.0", "0x7" or " 7"), or null. */
 function wholeNumber(text, max) {
@@ -550,7 +552,7 @@ function wholeNumber(text, max) {
 function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
   const ignored = [];
-  const known = new Set(['seed', 'sample', 'recipe', 'step', 'graph', 'edit']);
+  const known = new Set(['seed', 'sample', 'recipe', 'step', 'graph', 'edit', ...yourTurn.keys]);
   for (const k of p.keys()) if (!known.has(k)) ignored.push(`${k}=${p.get(k)} (not a setting of this page)`);
   const whole = (k, d, max) => {
     if (!p.has(k)) return d;
@@ -569,6 +571,7 @@ function readHash() {
   state.step = whole('step', 0, Number.MAX_SAFE_INTEGER);
   state.graph = choice('graph', ['neuron', 'xor']);
   state.graphEdits = p.get('edit') ?? '';
+  ignored.push(...yourTurn.read(p));
   $('graph-kind').value = state.graph;
   $('seed').value = state.seed;
   $('sample').value = state.sample;
@@ -878,6 +881,7 @@ function wireTraining() {
 async function main() {
   const t0 = performance.now();
   state.engine = await StepGrad.load();
+  yourTurn.mount({ engine: state.engine, explanation: () => state.explanation, changed: writeHash });
   const ignored = readHash();
   const requestedStep = state.step;
   readLr();
