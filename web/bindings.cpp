@@ -29,13 +29,13 @@
 #include <stepgrad/autodiff/random.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/io/subset.hpp>
+#include <stepgrad/labs/expr.hpp>
+#include <stepgrad/labs/your_turn.hpp>
 #include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/deltas.hpp>
 #include <stepgrad/nn/network.hpp>
 #include <stepgrad/nn/step.hpp>
 #include <stepgrad/nn/train.hpp>
-#include <stepgrad/labs/expr.hpp>
-#include <stepgrad/labs/your_turn.hpp>
 
 namespace stepgrad {
 namespace {
