@@ -5,6 +5,7 @@
 // small graphs (SmallGraph) are recorded from the same ops as 01_neuron and 13_your_network; the
 // test set is scored by evaluate (nn/train.hpp), the data read by unpack_subset (io/subset.hpp).
 // Besides printing, the only arithmetic here is compare()'s relative error of two tensors.
+// "Your turn" grades the learner's typed expressions with the labs' grader (labs/your_turn.hpp).
 // web/stepgrad.js wraps this class in the documented API (docs/explorer.md).
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
@@ -13,6 +14,8 @@
 #include <cmath>
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -26,6 +29,8 @@
 #include <stepgrad/autodiff/random.hpp>
 #include <stepgrad/io/mnist.hpp>
 #include <stepgrad/io/subset.hpp>
+#include <stepgrad/labs/expr.hpp>
+#include <stepgrad/labs/your_turn.hpp>
 #include <stepgrad/nn/crosscheck.hpp>
 #include <stepgrad/nn/deltas.hpp>
 #include <stepgrad/nn/network.hpp>
@@ -276,6 +281,52 @@ class Explorer {
     out.set("cost", e.cost);
     return out;
   }
+  // ---- "Your turn": the learner types each backward step, the labs' grader grades it ----
+  /// Grades `text` as step `step` ("delta3" ... "Delta0", "W2" ... "W0": turnSteps()) of the last
+  /// explain()'s sample at the current weights: {graded, passed, error, column (1-based, 0 for
+  /// none), diagnosis, relTape, relFd, fdElements, firstWrong ("(3,)" or ""), yours, tapes,
+  /// report (the lab's lines for it)}.
+  val grade(const std::string& step, const std::string& text) {
+    const labs::TurnGrade g = labs::grade_turn(article_checks(), turn_index(step), text);
+    const labs::Result& r = g.result;
+    val out = val::object();
+    out.set("graded", g.graded);
+    out.set("passed", g.graded && r.passed);
+    out.set("error", g.error);
+    out.set("column", g.column);
+    out.set("diagnosis", r.diagnosis);
+    out.set("relTape", r.rel_tape);
+    out.set("relFd", r.rel_fd);
+    out.set("fdElements", r.fd_elements);
+    out.set("firstWrong", r.first_wrong ? format_index(r.shape, *r.first_wrong) : std::string());
+    out.set("yours", r.yours);
+    out.set("tapes", r.tapes);
+    out.set("report", g.graded ? labs::format_result(r) : std::string());
+    return out;
+  }
+  /// Step `step`'s hints, from its answer: {names: the tensors it involves, shapes: theirs
+  /// ("(10, 64)"), shape: the step's own, formula: the check's formula with shapes, answer}.
+  val turn_hint(const std::string& step) {
+    const std::size_t i = turn_index(step);
+    const labs::ArticleChecks& a = article_checks();
+    const labs::TurnStep& s = labs::turn_steps()[i];
+    const std::map<std::string, Tensor> env = labs::turn_names(a, i);
+    val names = val::array(), shapes = val::array();
+    for (const std::string& n : labs::Expr::parse(s.answer).names()) {
+      names.call<void>("push", n);
+      shapes.call<void>("push", to_string(env.at(n).shape()));
+    }
+    const labs::Check& c = a.check(s.check);
+    val out = val::object();
+    out.set("names", names);
+    out.set("shapes", shapes);
+    out.set("shape", to_string(c.tape.shape()));
+    out.set("equation", c.equation);
+    out.set("formula", c.formula);
+    out.set("answer", s.answer);
+    return out;
+  }
+
   /// W0, W1 or W2 (l = 0, 1, 2) as a Float64Array, row-major (out x in).
   val weight(std::size_t l) const {
     check_index(l, kLayerSizes.size() - 1, "weight: l is 0, 1 or 2");
@@ -294,6 +345,21 @@ class Explorer {
   void check_node(std::size_t i) const {
     check_explained();
     check_index(i, tape_.size(), "node: no such node");
+  }
+  static std::size_t turn_index(const std::string& step) {
+    for (std::size_t i = 0; i < labs::turn_steps().size(); ++i)
+      if (labs::turn_steps()[i].name == step) return i;
+    throw std::invalid_argument("grade: no step '" + step + "' (delta3 ... Delta0, W2, W1, W0)");
+  }
+  // The article's checks of the last explain()'s sample at the current weights, made once per
+  // explain(). lr is the article's 0.001 (eq. 12).
+  const labs::ArticleChecks& article_checks() {
+    check_explained();
+    if (!checks_ || checks_id_ != explain_id_) {
+      checks_ = std::make_unique<labs::ArticleChecks>(labs::article_checks(net_, x_, y_, 0.001));
+      checks_id_ = explain_id_;
+    }
+    return *checks_;
   }
   const Tensor& lookup(const std::string& key) {
     check_explained();
@@ -323,6 +389,8 @@ class Explorer {
   std::uint32_t explain_id_ = 0;
   std::uint32_t weights_version_ = 0;
   PackedSubset data_;
+  std::unique_ptr<labs::ArticleChecks> checks_;  // Your turn's, of explain() number checks_id_
+  std::uint32_t checks_id_ = 0;
 };
 
 // ---- small graphs: 01_neuron's neuron and 13_your_network's XOR, every scalar shown ----
@@ -425,6 +493,13 @@ val layer_sizes() {
   return out;
 }
 
+/// Your turn's steps in the article's order: ["delta3", "delta2", ..., "W0"].
+val turn_steps() {
+  val out = val::array();
+  for (const labs::TurnStep& s : labs::turn_steps()) out.call<void>("push", s.name);
+  return out;
+}
+
 /// One number as the CLI prints a tensor's element ("0.8100", "-0.0978"): the engine's printing.
 std::string format_number(double v, int precision) {
   PrintOptions opts;
@@ -482,7 +557,9 @@ EMSCRIPTEN_BINDINGS(stepgrad) {
       .function("summaryText", &Explorer::summary_text)
       .function("train", &Explorer::train)
       .function("evaluate", &Explorer::evaluate)
-      .function("weight", &Explorer::weight);
+      .function("weight", &Explorer::weight)
+      .function("grade", &Explorer::grade)
+      .function("turnHint", &Explorer::turn_hint);
   emscripten::class_<stepgrad::SmallGraph>("SmallGraph")
       .constructor<std::string, std::uint32_t>()
       .function("set", &stepgrad::SmallGraph::set)
@@ -496,5 +573,6 @@ EMSCRIPTEN_BINDINGS(stepgrad) {
   emscripten::constant("imageRows", stepgrad::kImageRows);
   emscripten::constant("imageCols", stepgrad::kImageCols);
   emscripten::function("layerSizes", &stepgrad::layer_sizes);
+  emscripten::function("turnSteps", &stepgrad::turn_steps);
   emscripten::function("exceptionMessage", &stepgrad::exception_message);
 }

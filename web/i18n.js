@@ -113,6 +113,30 @@ export const kStrings = {
     leafKeeps: '{leaf}[{i}]: expected a number; it keeps {value}',
     grad: 'grad {value}',
     noGrad: 'no grad',
+    // Your turn (web/yourturn.js)
+    turnTitle: 'Your turn: write the backward pass',
+    turnIntro:
+      "Type each quantity as an expression over the tape's tensors. Both spellings work: " +
+      "(W2^T · delta3) ⊙ sigmoid'(Z2) and W2.T @ delta3 * dsigmoid(Z2); outer(u, v) or u ⊗ v, " +
+      "softmax, softmax', exp, log, numbers, + - / and parentheses. The graded sample is the one explained above.",
+    turnOpen: 'Your turn',
+    turnClose: 'close',
+    turnCheck: 'Check',
+    turnHint: 'Hint',
+    turnNoMoreHints: 'no more hints',
+    turnInputLabel: 'your {step}',
+    turnWhatDelta: "{math}: the cost's derivative by {of}",
+    turnWhatUpdate: '{name} after one SGD step, lr = {lr}',
+    turnShapeIs: 'shape {shape}, {equation}',
+    turnEquation: 'eq. {n}',
+    turnPass: 'pass: it matches the tape and finite differences',
+    turnFail: 'not yet',
+    turnNotGraded: 'the expression has a mistake',
+    turnColumn: 'column {c}',
+    turnHintNames: 'It involves {names}.',
+    turnHintShapes: 'Shapes: {pairs}; {step} is {shape}.',
+    turnHintFormula: 'The formula: {formula}',
+    turnProgress: 'solved {n} of {total}',
   },
   zh: {
     title: 'stepgrad 探索器：一步一步看原文的网络',
@@ -216,6 +240,30 @@ export const kStrings = {
     leafKeeps: '{leaf}[{i}]：应为一个数；保留原值 {value}',
     grad: '梯度 {value}',
     noGrad: '无梯度',
+    // 轮到你了（web/yourturn.js）
+    turnTitle: '轮到你了：亲手写出反向传播',
+    turnIntro:
+      '把每个量写成磁带上各个张量的表达式。两种写法都可以：' +
+      "(W2^T · delta3) ⊙ sigmoid'(Z2) 或 W2.T @ delta3 * dsigmoid(Z2)；还可以用 outer(u, v) 或 u ⊗ v、" +
+      "softmax、softmax'、exp、log、数字、+ - / 和括号。评分所用的样本就是上面正在讲解的那个样本。",
+    turnOpen: '轮到你了',
+    turnClose: '收起',
+    turnCheck: '检查',
+    turnHint: '提示',
+    turnNoMoreHints: '没有更多提示了',
+    turnInputLabel: '你的 {step}',
+    turnWhatDelta: '{math}：代价对 {of} 的导数',
+    turnWhatUpdate: '{name} 经过一步 SGD 之后的值，学习率 lr = {lr}',
+    turnShapeIs: '形状 {shape}，{equation}',
+    turnEquation: '式 {n}',
+    turnPass: '通过：与磁带和有限差分都一致',
+    turnFail: '还不对',
+    turnNotGraded: '表达式有错误',
+    turnColumn: '第 {c} 列',
+    turnHintNames: '它用到 {names}。',
+    turnHintShapes: '形状：{pairs}；{step} 的形状是 {shape}。',
+    turnHintFormula: '公式：{formula}',
+    turnProgress: '已完成 {n}/{total}',
   },
 };
 

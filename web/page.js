@@ -7,6 +7,7 @@ import { StepGrad } from './stepgrad.js';
 import { DrawPad } from './draw.js';
 import { GraphView } from './graph.js';
 import { applyTo, browserLanguage, htmlLang, kLanguages, setLanguage, t, tParts } from './i18n.js';
+import { YourTurn } from './yourturn.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -37,6 +38,7 @@ const kTileColumns = 16; // W0's rows are drawn as images, 16 to a row, one pixe
 const kEvalEvery = 500; // training steps between two points of the accuracy curve
 const kLrRange = [1e-9, 100]; // the learning rates 10_train --lr takes
 
+const yourTurn = new YourTurn(); // its state: turn= and solved= in the hash
 const state = {
   // what the URL holds: #seed=42&sample=0&recipe=fixed&step=0&graph=neuron&edit=...&lang=en
   seed: 42,
@@ -549,8 +551,9 @@ function writeHash() {
   if (state.graphView) state.graphEdits = state.graphView.editsText();
   const g = `&graph=${state.graph}${state.graphEdits ? `&edit=${state.graphEdits}` : ''}&lang=${state.lang}`;
   const h = `#seed=${state.seed}&sample=${state.sample}&recipe=${state.recipe}&step=${state.step}${g}`;
-  if (location.hash !== h) history.replaceState(null, '', h);
-  state.shownHash = h;
+  const hash = h + yourTurn.hash();
+  if (location.hash !== hash) history.replaceState(null, '', hash);
+  state.shownHash = hash;
 }
 /** The language a link asks for (#lang=zh), else the browser's; and what to say when it is no language. */
 function linkLanguage(p) {
@@ -572,7 +575,7 @@ function wholeNumber(text, max) {
 function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
   const ignored = [];
-  const known = new Set(['seed', 'sample', 'recipe', 'step', 'graph', 'edit', 'lang']);
+  const known = new Set(['seed', 'sample', 'recipe', 'step', 'graph', 'edit', 'lang', ...yourTurn.keys]);
   for (const k of p.keys()) if (!known.has(k)) ignored.push({ what: `${k}=${p.get(k)}`, why: ['notASetting'] });
   const whole = (k, d, max) => {
     if (!p.has(k)) return d;
@@ -594,6 +597,7 @@ function readHash() {
   state.step = whole('step', 0, Number.MAX_SAFE_INTEGER);
   state.graph = choice('graph', ['neuron', 'xor']);
   state.graphEdits = p.get('edit') ?? '';
+  ignored.push(...yourTurn.read(p));
   $('graph-kind').value = state.graph;
   $('seed').value = state.seed;
   $('sample').value = state.sample;
@@ -626,6 +630,7 @@ function relabel() {
   if ($('controls-error').textContent) readFields();
   if ($('lr-error').textContent) readLr();
   state.graphView.relabel();
+  yourTurn.render();
   renderTraining(state.training, state.engine);
   render();
 }
@@ -948,6 +953,7 @@ async function main() {
   $('status').textContent = t('loading');
   const t0 = performance.now();
   state.engine = await StepGrad.load();
+  yourTurn.mount({ engine: state.engine, explanation: () => state.explanation, changed: writeHash });
   const ignored = readHash();
   const requestedStep = state.step;
   readLr();

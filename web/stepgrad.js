@@ -112,6 +112,19 @@ export class Explanation {
   finiteDifferences(target, indices) {
     return this.read_(() => this.explorer_.finiteDifferences(target, Array.from(indices)));
   }
+  /**
+   * "Your turn": grades the expression `text` as step `step` (StepGrad.turnSteps: "delta3" ...
+   * "Delta0", then the updates "W2", "W1", "W0") at this sample and these weights with the labs'
+   * grader: {graded, passed, error, column (1-based, 0 for none), diagnosis, relTape, relFd,
+   * fdElements, firstWrong, yours, tapes, report}.
+   */
+  grade(step, text) {
+    return this.read_(() => this.explorer_.grade(step, text));
+  }
+  /** Step `step`'s hints: {names, shapes (theirs), shape (the step's), equation, formula, answer}. */
+  turnHint(step) {
+    return this.read_(() => this.explorer_.turnHint(step));
+  }
 }
 
 /** The engine and the MNIST subset. */
@@ -143,6 +156,8 @@ export class StepGrad {
       imageCols: module.imageCols,
       layers: Object.freeze(module.layerSizes()),
     });
+    /** "Your turn"'s steps, in the article's order: delta3, delta2, delta1, Delta2-Delta0, W2-W0. */
+    this.turnSteps = Object.freeze(module.turnSteps());
     this.data_ = data;
     this.explorer_ = this.newExplorer_(42);
   }

@@ -3,9 +3,9 @@
 //   node browser.mjs ROOT BUILD_WEB [--digest HEX] [--screenshots DIR] [--bench]
 // Checks: no console error; the page prints seed 42 sample 0 as the golden output does; the
 // keyboard visits the tape forward then backward in order; the recipe switch makes delta2
-// disagree (erratum E1); the URL hash restores a view; a seed past uint32 is refused; drawing
-// runs the engine; K training steps in the page give the weights whose SHA-256 is --digest
-// (10_train's, from check_web.py).
+// disagree (erratum E1); the URL hash restores a view; a seed past uint32 is refused; "Your turn"
+// grades typed deltas and names the mistakes; drawing runs the engine; K training steps in the
+// page give the weights whose SHA-256 is --digest (10_train's, from check_web.py).
 // --screenshots writes the pictures of docs/explorer.md; --bench prints the page's speed as JSON.
 import { readFileSync, statSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
@@ -380,6 +380,78 @@ try {
     });
   }
 
+  // 4b. Your turn (web/yourturn.js): the right delta passes, a catalogued mistake is named, a
+  // syntax error is marked at its column, hints come one at a time, and the steps solved survive
+  // a reload through the hash
+  await reopen('#seed=42&sample=0&recipe=fixed&step=0&turn=delta3');
+  const turn = async (text) => {
+    await page.fill('#turn-input', text);
+    await page.press('#turn-input', 'Enter');
+    return page.$eval('#turn-result', (e) => ({
+      state: e.dataset.state,
+      diagnosis: e.dataset.diagnosis,
+      text: e.textContent,
+      column: document.querySelector('#turn-mirror').dataset.column,
+      marked: document.querySelector('#turn-mirror .turn-at')?.textContent ?? null,
+    }));
+  };
+  const progress = () => page.$eval('#turn-progress', (e) => e.dataset.solved);
+  let t = await turn('O3 - Y');
+  check(t.state === 'pass', `Your turn: delta3 = O3 - Y is ${t.state}: ${t.text}`);
+  await page.waitForFunction(() => location.hash.includes('solved=delta3'));
+  await page.click('#turn-steps [data-step="delta2"]');
+  await page.waitForFunction(() => location.hash.includes('turn=delta2'));
+  t = await turn('W2 @ delta3 * dsigmoid(Z2)');
+  check(
+    t.state === 'fail' && t.diagnosis === 'transpose' && t.column === '4' && t.marked === '@',
+    `Your turn: a missing transpose: ${JSON.stringify(t)}`,
+  );
+  t = await turn("(W2^T · delta3) ⊙ softmax'(Z2)");
+  check(t.state === 'fail' && t.diagnosis === 'E1' && t.text.includes('erratum E1'), `Your turn: E1: ${t.text}`);
+  t = await turn('(W2^T · delta3 ⊙ sigmoid(Z2)');
+  check(
+    t.state === 'error' && t.column === '1' && t.marked === '(' && t.text.includes('never closed'),
+    `Your turn: an open parenthesis: ${JSON.stringify(t)}`,
+  );
+  t = await turn('W2.T @ delta3 * dsigmoid(Z2) $');
+  check(
+    t.state === 'error' && t.column === '30' && t.marked === '$',
+    `Your turn: a bad character: ${JSON.stringify(t)}`,
+  );
+  const hints = [];
+  for (let k = 0; k < 3; ++k) {
+    await page.click('#turn-hint');
+    hints.push(await page.$$eval('#turn-hints li', (l) => l.map((e) => e.textContent)));
+  }
+  check(
+    hints[0].length === 1 &&
+      hints[0][0].includes('W2, delta3, Z2') &&
+      hints[1].length === 2 &&
+      hints[1][1].includes('W2 (10, 64)') &&
+      hints[2].length === 3 &&
+      hints[2][2].includes("sigmoid'(Z2)") &&
+      (await page.$eval('#turn-hint', (e) => e.disabled)),
+    `Your turn: hints one at a time: ${JSON.stringify(hints)}`,
+  );
+  t = await turn("(W2^T · delta3) ⊙ sigmoid'(Z2)");
+  check(t.state === 'pass' && t.column === '', `Your turn: delta2's answer is ${t.state}: ${t.text}`);
+  if (opt('--screenshots')) {
+    await turn('W2 @ delta3 * dsigmoid(Z2)');
+    await page.locator('#yourturn').screenshot({ path: path.join(opt('--screenshots'), 'explorer-yourturn.png') });
+  }
+  await page.waitForFunction(() => location.hash.includes('solved=delta3.delta2'));
+  const hash = await page.evaluate(() => location.hash);
+  await reopen(hash);
+  check(
+    (await progress()) === 'delta3.delta2' &&
+      (await page.$eval('#turn-steps .current', (e) => e.dataset.step)) === 'delta2' &&
+      !(await page.$eval('#turn-body', (e) => e.hidden)),
+    `Your turn: after a reload of ${hash}, solved ${await progress()}`,
+  );
+  console.log(
+    'Your turn: a pass, [transpose] at column 4, E1, columns of syntax errors, 3 hints, progress in the hash',
+  );
+
   // 5. drawing: a stroke runs forward and backward on the drawn digit
   // at the last step (backward at W0), where the three-way check runs finite differences: they
   // wait for the end of the stroke
@@ -586,7 +658,7 @@ try {
     // engine's printing and rules, the tape's labels, tensor names, numbers, the engine's messages.
     const kOutput =
       '#rule pre, #rule .formula, #tape .title, figcaption, #graph .gtitle, #graph .grule, #graph .gval, ' +
-      '#tooltip, #probs .prob, #check td, code';
+      '#tooltip, #probs .prob, #check td, code, #turn-result pre, #turn-mirror';
     // Identifiers: the article's and the engine's names (W0, Z1, O3, delta3, Delta0, grad, dC, C, Y,
     // cost), the tutorials' (01_neuron), a link's key=value and a field's value quoted back.
     const kIdentifier = /\b(?:[WZO]\d|[Dd]elta\d|grad|dC|cost|[CY]|\d\d_[a-z_]+)\b/g;
@@ -715,6 +787,19 @@ try {
     await openIn(zh, '#seed=42&lang=fr');
     check((await zh.evaluate(() => location.hash)).endsWith('&lang=zh'), 'lang=fr: not the browser language');
     await noEnglish('lang=fr, the browser language instead');
+    // Your turn: a step's question, a graded mistake with the engine's report, an error's column,
+    // every hint
+    await openIn(zh, zhHash('&step=0&turn=delta2'));
+    await noEnglish('Your turn, closed hints');
+    for (const expr of ['W2 @ delta3 * dsigmoid(Z2)', '(W2^T · delta3']) {
+      await zh.fill('#turn-input', expr);
+      await zh.press('#turn-input', 'Enter');
+      await noEnglish(`Your turn: ${expr}`);
+    }
+    for (let k = 0; k < 3; ++k) await zh.click('#turn-hint');
+    await noEnglish('Your turn: three hints');
+    await zh.click('#turn-steps [data-step="W1"]');
+    await noEnglish("Your turn: W1's update");
     // the browser's language chooses when the link does not
     await openIn(zh, '#seed=42');
     check((await zh.evaluate(() => location.hash)).endsWith('&lang=zh'), 'a zh-CN browser: not Chinese');
@@ -923,7 +1008,7 @@ try {
   check(errors.length === 0, `console errors: ${errors.join(' | ')}`);
   console.log(
     `ok: loads in ${loadMs} ms with no console error; golden values, keyboard order (${total} steps), ` +
-      'E1 at delta2, hash, small graphs (01_neuron, 13_your_network), drawing' +
+      'E1 at delta2, hash, small graphs (01_neuron, 13_your_network), Your turn, drawing' +
       (digest ? ', training digest' : ''),
   );
 } finally {

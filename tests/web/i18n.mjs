@@ -16,7 +16,8 @@ const { kStrings, kLanguages, t, setLanguage, browserLanguage, tParts } = i18n;
 const problems = [];
 const check = (cond, why) => cond || problems.push(why);
 const cjk = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/;
-const params = (s) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+// the names a string fills in (a translation may name one twice, as Chinese word order asks)
+const params = (s) => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
 
 check(JSON.stringify(kLanguages) === '["en","zh"]', `languages: ${kLanguages}`);
 const [en, zh] = [kStrings.en, kStrings.zh];
@@ -38,7 +39,7 @@ const html = readFileSync(path.join(root, 'web', 'index.html'), 'utf8');
 const used = [...html.matchAll(/data-i18n(?:-[a-z-]+)?="([^"]+)"/g)].map((m) => m[1]);
 check(used.length > 30, `web/index.html names ${used.length} keys`);
 for (const k of used) check(k in en, `web/index.html's key '${k}' is not in the tables`);
-for (const file of ['page.js', 'graph.js', 'draw.js']) {
+for (const file of ['page.js', 'graph.js', 'draw.js', 'yourturn.js']) {
   const code = readFileSync(path.join(root, 'web', file), 'utf8');
   for (const m of code.matchAll(/\bt\('(\w+)'/g)) check(m[1] in en, `web/${file}: t('${m[1]}') is not in the tables`);
 }
