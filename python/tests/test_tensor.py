@@ -70,6 +70,7 @@ def test_from_numpy_shares_the_arrays_memory_both_ways():
 
 
 def test_from_numpy_keeps_the_array_alive_and_then_lets_it_go():
+    # R46 (docs/reliability.md): the shared array lives as long as the Tensor, then goes.
     a = np.full(1000, 2.0)
     alive = weakref.ref(a)
     refs = sys.getrefcount(a)
@@ -116,6 +117,7 @@ def raises(kind, f, *words):
 
 
 def test_from_numpy_refuses_what_it_cannot_share_and_says_why():
+    # R46: one exception naming the dtype or the layout, and what copies instead.
     raises(TypeError, lambda: sg.from_numpy(np.arange(3)), "from_numpy:", "dtype is int64",
            "float64", "sg.as_tensor(a)")
     raises(TypeError, lambda: sg.from_numpy(np.zeros(3, np.float32)), "dtype is float32")

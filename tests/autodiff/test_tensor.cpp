@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(resize_keeps_the_allocation) {
   BOOST_TEST(to_string(t.shape()) == "(10, 10)");
 }
 
-// Note [Borrowed tensors]: a tensor over memory it does not own.
+// Note [Borrowed tensors]: a tensor over memory it does not own (R46 in docs/reliability.md).
 BOOST_AUTO_TEST_CASE(a_borrowed_tensor_reads_and_writes_the_memory_it_borrows) {
   std::array<double, 6> memory{1, 2, 3, 4, 5, 6};
   Tensor t = Tensor::borrow(Shape::matrix(2, 3), memory.data());
