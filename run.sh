@@ -101,6 +101,12 @@ if [ -x scripts/fetch-mnist ]; then scripts/fetch-mnist; fi
 # The programs (the tutorials, the labs, the explorer's packer); `meson test` builds what else its
 # tests run.
 targets=programs build build --buildtype=release -Dwerror=true -Dtests=true
+# The Python module (docs/python.md), which `programs` does not include: the main job builds it
+# with the rest, and the notebook serves it. Where pybind11 or Python's headers are missing
+# meson said so while configuring and there is no such target; the notebook then says so too.
+if [ "$mode" = run ] || [ "$mode" = notebook ]; then
+    if ninja -C build -t query python_module >/dev/null 2>&1; then targets=python_module build build; fi
+fi
 
 # The notebook (docs/python.md): Jupyter on 127.0.0.1 (port STEPGRAD_NOTEBOOK_PORT, default 8888)
 # with notebooks/ and the module stepgrad from build/python.

@@ -31,12 +31,92 @@ void throw_shape_error(std::string_view op, const Shape& a, const Shape& b, std:
   throw ShapeError(fmt::format("{}: shapes {} and {} do not fit: {}", op, a, b, why));
 }
 
-Tensor::Tensor(const Shape& shape, double fill) : shape_(shape), data_(shape.size(), fill) {
+namespace {
+void check_shape(const Shape& shape) {
   if (shape.rank < 0 || shape.rank > 2 || (shape.rank == 0 && shape.size() != 1) ||
       (shape.rank == 1 && shape.cols != 1)) {
     throw ShapeError(
         fmt::format("Tensor: invalid shape rank {} ({} x {})", shape.rank, shape.rows, shape.cols));
   }
+}
+}  // namespace
+
+Tensor::Tensor(const Shape& shape, double fill)
+    : shape_(shape), data_(shape.size(), fill), ptr_(data_.data()), size_(data_.size()) {
+  check_shape(shape);
+}
+
+// Note [Borrowed tensors]: a copy owns its values, whether `other` owns or borrows them.
+Tensor::Tensor(const Tensor& other)
+    : shape_(other.shape_),
+      data_(other.ptr_, other.ptr_ + other.size_),
+      ptr_(data_.data()),
+      size_(other.size_) {}
+
+Tensor& Tensor::operator=(const Tensor& other) {
+  if (this == &other) return *this;
+  if (borrowed_) {  // the borrow ends; its memory is not written
+    owner_.reset();
+    borrowed_ = false;
+  }
+  data_.assign(other.ptr_, other.ptr_ + other.size_);  // keeps the allocation when big enough
+  shape_ = other.shape_;
+  ptr_ = data_.data();
+  size_ = other.size_;
+  return *this;
+}
+
+Tensor::Tensor(Tensor&& other) noexcept
+    : shape_(other.shape_),
+      data_(std::move(other.data_)),
+      ptr_(other.borrowed_ ? other.ptr_ : data_.data()),
+      size_(other.size_),
+      owner_(std::move(other.owner_)),
+      borrowed_(other.borrowed_) {
+  other.become_empty();
+}
+
+Tensor& Tensor::operator=(Tensor&& other) noexcept {
+  if (this == &other) return *this;
+  shape_ = other.shape_;
+  data_ = std::move(other.data_);
+  ptr_ = other.borrowed_ ? other.ptr_ : data_.data();
+  size_ = other.size_;
+  owner_ = std::move(other.owner_);
+  borrowed_ = other.borrowed_;
+  other.become_empty();
+  return *this;
+}
+
+void Tensor::become_empty() {
+  data_.clear();
+  shape_ = Shape::vector(0);
+  ptr_ = data_.data();
+  size_ = 0;
+  owner_.reset();
+  borrowed_ = false;
+}
+
+Tensor Tensor::borrow(const Shape& shape, double* data, std::shared_ptr<const void> owner) {
+  check_shape(shape);
+  if (data == nullptr && shape.size() > 0) {
+    throw std::invalid_argument("Tensor::borrow: no memory (a null pointer) for " +
+                                to_string(shape));
+  }
+  Tensor t(Shape::vector(0));  // allocates nothing
+  t.shape_ = shape;
+  t.ptr_ = data;
+  t.size_ = shape.size();
+  t.owner_ = std::move(owner);
+  t.borrowed_ = true;
+  return t;
+}
+
+void Tensor::throw_resize_borrowed(const Shape& shape) const {
+  throw ShapeError(fmt::format(
+      "resize: this tensor {} is over borrowed memory of {} doubles and cannot become {}; "
+      "copy it first",
+      shape_, size_, shape));
 }
 
 Tensor Tensor::vector(std::initializer_list<double> values) {
@@ -45,7 +125,7 @@ Tensor Tensor::vector(std::initializer_list<double> values) {
 
 Tensor Tensor::vector(std::span<const double> values) {
   Tensor t(Shape::vector(values.size()));
-  std::copy(values.begin(), values.end(), t.data_.begin());
+  std::copy(values.begin(), values.end(), t.ptr_);
   return t;
 }
 
@@ -58,7 +138,7 @@ Tensor Tensor::matrix(std::initializer_list<std::initializer_list<double>> rows)
       throw ShapeError(
           fmt::format("Tensor::matrix: row {} has {} values, row 0 has {}", r, row.size(), cols));
     }
-    std::copy(row.begin(), row.end(), t.data_.begin() + static_cast<std::ptrdiff_t>(r * cols));
+    std::copy(row.begin(), row.end(), t.ptr_ + r * cols);
     ++r;
   }
   return t;
@@ -68,10 +148,10 @@ double Tensor::item() const {
   if (size() != 1)
     throw ShapeError(
         fmt::format("item: tensor of shape {} has {} elements, not 1", shape_, size()));
-  return data_[0];
+  return ptr_[0];
 }
 
-void Tensor::fill(double v) { std::fill(data_.begin(), data_.end(), v); }
+void Tensor::fill(double v) { std::fill(ptr_, ptr_ + size_, v); }
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   if (a.rank() != 2 || b.rank() == 0 || a.cols() != b.rows()) {

@@ -2,9 +2,11 @@
 // plain matrix functions that hand-written code (the article's delta equations) uses.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <new>
 #include <span>
 #include <stdexcept>
@@ -73,10 +75,31 @@ struct CacheLineAllocator {
   }
 };
 
+// Note [Borrowed tensors]
+// A Tensor normally owns its doubles (a vector with Note [Aligned storage]). Tensor::borrow makes
+// one over memory that something else owns: a numpy array's, in the Python module
+// (python/stepgrad_module.cpp, Note [Tensors and numpy]). Reads and writes go to that memory, so
+// each side sees the other's writes. The borrow holds `owner` (any shared_ptr, released when the
+// last tensor holding it goes; null when the caller keeps the memory alive longer than the
+// tensor) and moves with the tensor.
+// Value semantics do not change: copying a Tensor, by construction or assignment, copies its
+// values into storage of its own, so a copy of a borrowed tensor owns its values and holds no
+// owner, and assigning to a borrowed tensor ends its borrow (the borrowed memory is not written).
+// resize() to the same number of elements reshapes a borrowed tensor in place; to any other size
+// it throws ShapeError (borrowed memory cannot grow or shrink; copy the tensor first). Borrowed
+// memory need only be aligned for double: the kernels load unaligned (kernels_fast.cpp).
+
 class Tensor {
  public:
-  Tensor() : data_(1, 0.0) {}  ///< the scalar 0
+  Tensor() : data_(1, 0.0), ptr_(data_.data()), size_(1) {}  ///< the scalar 0
   explicit Tensor(const Shape& shape, double fill = 0.0);
+  /// Copies own their values (Note [Borrowed tensors]).
+  Tensor(const Tensor& other);
+  Tensor& operator=(const Tensor& other);
+  /// A move takes the values, or the borrow, and leaves `other` empty, of shape (0,).
+  Tensor(Tensor&& other) noexcept;
+  Tensor& operator=(Tensor&& other) noexcept;
+  ~Tensor() = default;
 
   static Tensor scalar(double v) { return Tensor(Shape::scalar(), v); }
   static Tensor zeros(std::size_t n) { return Tensor(Shape::vector(n)); }
@@ -103,42 +126,63 @@ class Tensor {
     for (std::size_t i = 0; i < n; ++i) t[i] = static_cast<double>(f(i));
     return t;
   }
+  /// A tensor over shape.size() row-major doubles at `data`, which it does not own: valid while
+  /// `owner` holds them, or while the caller does when `owner` is null (Note [Borrowed tensors]).
+  static Tensor borrow(const Shape& shape, double* data, std::shared_ptr<const void> owner = {});
 
   const Shape& shape() const { return shape_; }
   int rank() const { return shape_.rank; }
   std::size_t rows() const { return shape_.rows; }
   std::size_t cols() const { return shape_.cols; }
-  std::size_t size() const { return data_.size(); }
+  std::size_t size() const { return size_; }
+  /// True for a tensor over memory it does not own (Note [Borrowed tensors]).
+  bool borrowed() const { return borrowed_; }
 
-  double* data() { return data_.data(); }
-  const double* data() const { return data_.data(); }
-  std::span<double> values() { return data_; }
-  std::span<const double> values() const { return data_; }
+  double* data() { return ptr_; }
+  const double* data() const { return ptr_; }
+  std::span<double> values() { return {ptr_, size_}; }
+  std::span<const double> values() const { return {ptr_, size_}; }
 
   /// Flat (row-major) element access, unchecked.
-  double& operator[](std::size_t i) { return data_[i]; }
-  double operator[](std::size_t i) const { return data_[i]; }
+  double& operator[](std::size_t i) { return ptr_[i]; }
+  double operator[](std::size_t i) const { return ptr_[i]; }
   /// Row r, column c, unchecked.
-  double& operator()(std::size_t r, std::size_t c) { return data_[r * shape_.cols + c]; }
-  double operator()(std::size_t r, std::size_t c) const { return data_[r * shape_.cols + c]; }
+  double& operator()(std::size_t r, std::size_t c) { return ptr_[r * shape_.cols + c]; }
+  double operator()(std::size_t r, std::size_t c) const { return ptr_[r * shape_.cols + c]; }
 
   /// The only value of a one-element tensor; throws ShapeError otherwise.
   double item() const;
 
   /// Gives the tensor a new shape, keeping its allocation when it is big enough (a reused
-  /// tape does not allocate). The values are unspecified afterwards.
+  /// tape does not allocate). The values are unspecified afterwards. A borrowed tensor keeps its
+  /// memory and may only change shape, not size (Note [Borrowed tensors]).
   void resize(const Shape& shape) {
+    const std::size_t n = shape.size();
+    if (n != size_) {
+      if (borrowed_) throw_resize_borrowed(shape);
+      data_.resize(n);
+      ptr_ = data_.data();
+      size_ = n;
+    }
     shape_ = shape;
-    data_.resize(shape.size());
   }
   void fill(double v);
 
   /// Exact (bitwise for finite values) equality of shape and values.
-  bool operator==(const Tensor&) const = default;
+  bool operator==(const Tensor& other) const {
+    return shape_ == other.shape_ && std::equal(ptr_, ptr_ + size_, other.ptr_);
+  }
 
  private:
+  [[noreturn]] void throw_resize_borrowed(const Shape& shape) const;
+  void become_empty();  // what a move leaves: owning, no values, shape (0,)
+
   Shape shape_;
-  std::vector<double, CacheLineAllocator<double>> data_;
+  std::vector<double, CacheLineAllocator<double>> data_;  // the values, unless borrowed
+  double* ptr_;                                           // data_.data(), or the borrowed memory
+  std::size_t size_;                                      // shape_.size()
+  std::shared_ptr<const void> owner_;  // what keeps borrowed memory alive (may be null)
+  bool borrowed_ = false;
 };
 
 // ---- Plain matrix functions: the vocabulary of the hand-derived equations in nn/. ----

@@ -2,14 +2,24 @@
 // pybind11. Only the public API is bound (autodiff/*.hpp, nn/*.hpp, io/mnist.hpp), one Python
 // name per C++ name where Python allows it.
 //
-// Note [Tensors and numpy]: a Tensor exposes its memory through the buffer protocol, so
-// `numpy.asarray(t)` and `t.numpy()` are views of the Tensor's own doubles (no copy; writing into
-// the view writes into the Tensor). The other way, a Tensor owns its memory (a std::vector), so an
-// array becomes a Tensor by one copy of its doubles, and every function that takes a Tensor takes
-// an array-like too. Parameter.value is a view of the weights (they live as long as their
-// Parameter); Var.value and Var.grad are copies, because the tape reuses its nodes' memory after
-// clear(). The training loops take whole arrays and copy one sample at a time into tensors they
-// reuse, with the GIL released.
+// Note [Tensors and numpy]: both ways without a copy, in PyTorch's vocabulary.
+// - A Tensor exposes its memory through the buffer protocol: `numpy.asarray(t)` and `t.numpy()`
+//   are views of the Tensor's doubles (writing into the view writes into the Tensor).
+// - `sg.from_numpy(a)` (torch.from_numpy) is a Tensor over the array's own doubles, a borrowed
+//   Tensor (Note [Borrowed tensors] in autodiff/tensor.hpp): writes go through both ways, and the
+//   Tensor holds a reference to the array, released with the GIL held, so the memory lives as
+//   long as the Tensor. Only a float64 (native byte order), C-contiguous, aligned, writeable
+//   array of rank 0-2 can be shared; anything else raises TypeError (dtype) or ValueError
+//   (layout, rank, read-only), naming what is wrong. `sg.as_tensor(a)` (torch.as_tensor) shares
+//   what from_numpy would and copies the rest; `sg.Tensor(a)` (torch.tensor) always copies.
+// - A function that takes a Tensor reads an array given in its place as sg.as_tensor(array):
+//   shared when it can be, so read-only arguments cost no copy. That is safe because copies own
+//   their values: what keeps a tensor (Parameter, Tape.input, Tape.variable) copies it once into
+//   its own memory, as it always did. The training loops (TrainingStep.step/train, evaluate)
+//   read the rows of X and Y in place too, with the GIL released: do not write into X or Y from
+//   another thread meanwhile (numpy's own rule for any reader).
+// Parameter.value is a view of the weights (they live as long as their Parameter); Var.value and
+// Var.grad are copies, because the tape reuses its nodes' memory after clear().
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -91,11 +101,109 @@ Shape shape_of(const py::array& a, const char* what) {
   }
 }
 
-// Note [Tensors and numpy]: the one copy from an array into a Tensor.
+// Note [Tensors and numpy]: sg.Tensor(array), a copy.
 Tensor to_tensor(const Array& a) {
   Tensor t(shape_of(a, "Tensor"));
   if (t.size() > 0) std::memcpy(t.data(), a.data(), t.size() * sizeof(double));
   return t;
+}
+
+// Why a Tensor cannot share a's memory (Note [Tensors and numpy]), with the exception to raise;
+// an empty message when it can.
+struct Refusal {
+  PyObject* type = nullptr;
+  std::string message;
+};
+
+std::string tuple_of(const py::ssize_t* values, py::ssize_t n) {
+  std::vector<std::uint64_t> v;
+  for (py::ssize_t i = 0; i < n; ++i) v.push_back(static_cast<std::uint64_t>(values[i]));
+  return tuple_text(v);
+}
+
+Refusal refusal(const py::array& a) {
+  const std::string copies = "; sg.as_tensor(a) or sg.Tensor(a) copies it";
+  if (!py::isinstance<py::array_t<double>>(a)) {
+    return {PyExc_TypeError,
+            fmt::format("the array's dtype is {}, and a Tensor shares only float64 memory{}",
+                        py::str(a.dtype()).cast<std::string>(), copies)};
+  }
+  if (a.ndim() > 2) {
+    return {PyExc_ValueError,
+            fmt::format("a Tensor has rank 0, 1 or 2; this array has {} dimensions", a.ndim())};
+  }
+  if ((a.flags() & py::array::c_style) == 0) {
+    return {PyExc_ValueError,
+            fmt::format("the array is not C-contiguous (shape {}, strides {}), and a Tensor shares "
+                        "only row-major memory{}",
+                        tuple_of(a.shape(), a.ndim()), tuple_of(a.strides(), a.ndim()), copies)};
+  }
+  if ((a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_) == 0) {
+    return {PyExc_ValueError,
+            fmt::format("the array's memory is not aligned for float64{}", copies)};
+  }
+  if (!a.writeable()) {
+    return {PyExc_ValueError,
+            fmt::format("the array is read-only, and a Tensor writes into the memory it shares{}",
+                        copies)};
+  }
+  return {};
+}
+
+// The reference a borrowed Tensor holds on its array: released with the GIL held, wherever the
+// Tensor goes (the module releases the GIL in loops).
+std::shared_ptr<const void> hold(const py::array& a) {
+  return {a.inc_ref().ptr(), [](const void* p) {
+            const py::gil_scoped_acquire gil;
+            py::handle(static_cast<PyObject*>(const_cast<void*>(p))).dec_ref();
+          }};
+}
+
+// A Tensor over a's own doubles; a must pass refusal().
+Tensor share(py::array a) {
+  return Tensor::borrow(shape_of(a, "from_numpy"), static_cast<double*>(a.mutable_data()), hold(a));
+}
+
+// sg.from_numpy(a): shares a's memory, or raises what refusal() says.
+Tensor from_numpy(const py::object& obj) {
+  if (!py::isinstance<py::array>(obj)) {
+    throw py::type_error(
+        fmt::format("from_numpy: expected a numpy.ndarray, got {}",
+                    py::str(py::type::handle_of(obj).attr("__name__")).cast<std::string>()));
+  }
+  const auto a = py::reinterpret_borrow<py::array>(obj);
+  const Refusal r = refusal(a);
+  if (r.type != nullptr) {
+    PyErr_SetString(r.type, ("from_numpy: " + r.message).c_str());
+    throw py::error_already_set();
+  }
+  return share(a);
+}
+
+// sg.as_tensor(a), and what a function taking a Tensor does with an array: shares when
+// from_numpy would, copies otherwise (lists, other dtypes and layouts, read-only arrays).
+Tensor as_tensor(const py::object& obj) {
+  if (py::isinstance<py::array>(obj)) {
+    const auto a = py::reinterpret_borrow<py::array>(obj);
+    if (refusal(a).type == nullptr) return share(a);
+  }
+  return to_tensor(obj.cast<Array>());
+}
+
+// Note [Tensors and numpy]: the conversion pybind11 tries when an array is given for a Tensor
+// argument. py::implicitly_convertible<py::array, Tensor> would call sg.Tensor(array), a copy;
+// this registers, through the same list pybind11 keeps (detail::type_info's
+// implicit_conversions), a conversion that calls as_tensor. nullptr means "not convertible",
+// and pybind11 then raises its TypeError naming the accepted types.
+PyObject* array_to_tensor(PyObject* obj, PyTypeObject* /*type*/) {
+  if (!py::isinstance<py::array>(obj)) return nullptr;
+  try {
+    return py::cast(as_tensor(py::reinterpret_borrow<py::object>(obj))).release().ptr();
+  } catch (const py::error_already_set&) {
+    return nullptr;
+  } catch (const std::exception&) {
+    return nullptr;
+  }
 }
 
 // Copies a's values into t, which keeps its shape (and its memory, so views of it stay valid).
@@ -131,12 +239,13 @@ Samples samples_of(const Array& X, const Array& Y) {
           static_cast<std::size_t>(X.shape(1)), static_cast<std::size_t>(Y.shape(1))};
 }
 
-void load_row(const double* row, Tensor& t, std::size_t n) {
-  if (t.size() != n) t.resize(Shape::vector(n));
-  std::memcpy(t.data(), row, n * sizeof(double));
+// Row i of X (or the one sample x): a vector over the array's memory, read in place. The
+// array outlives the call that reads it; the tensor only reads (Note [Tensors and numpy]).
+Tensor row_of(const double* data, std::size_t i, std::size_t n) {
+  return Tensor::borrow(Shape::vector(n), const_cast<double*>(data + i * n));
 }
 
-// A TrainingStep (nn/step.hpp) with its input tensors, reused from step to step.
+// A TrainingStep (nn/step.hpp), reused from step to step.
 class PyTrainingStep {
  public:
   StepResult step(Network& net, const Array& x, const Array& y, Engine engine, Recipe recipe,
@@ -144,10 +253,10 @@ class PyTrainingStep {
     if (x.ndim() != 1 || y.ndim() != 1) {
       throw ShapeError("TrainingStep.step: x is one sample (784,), y its one-hot label (10,)");
     }
-    load_row(x.data(), x_, static_cast<std::size_t>(x.shape(0)));
-    load_row(y.data(), y_, static_cast<std::size_t>(y.shape(0)));
+    const Tensor x_row = row_of(x.data(), 0, static_cast<std::size_t>(x.shape(0)));
+    const Tensor y_row = row_of(y.data(), 0, static_cast<std::size_t>(y.shape(0)));
     py::gil_scoped_release release;
-    return step_.step(net, x_, y_, engine, recipe, lr);
+    return step_.step(net, x_row, y_row, engine, recipe, lr);
   }
 
   // Per-sample SGD over the rows of X, Y in order; returns the running mean cost (eq. 7) and
@@ -161,9 +270,8 @@ class PyTrainingStep {
     {
       py::gil_scoped_release release;
       for (std::size_t i = 0; i < s.n; ++i) {
-        load_row(s.x + i * s.x_cols, x_, s.x_cols);
-        load_row(s.y + i * s.y_cols, y_, s.y_cols);
-        const StepResult r = step_.step(net, x_, y_, engine, recipe, lr);
+        const StepResult r =
+            step_.step(net, row_of(s.x, i, s.x_cols), row_of(s.y, i, s.y_cols), engine, recipe, lr);
         cost += r.cost_sum;
         correct += r.correct;
       }
@@ -174,7 +282,6 @@ class PyTrainingStep {
 
  private:
   TrainingStep step_;
-  Tensor x_, y_;
 };
 
 // The forward pass over the rows of X: mean cost (eq. 7) and accuracy, GIL released.
@@ -185,10 +292,9 @@ std::pair<double, double> evaluate_arrays(const Network& net, const Array& X, co
   std::size_t correct = 0;
   {
     py::gil_scoped_release release;
-    Tensor x, y;
     for (std::size_t i = 0; i < s.n; ++i) {
-      load_row(s.x + i * s.x_cols, x, s.x_cols);
-      load_row(s.y + i * s.y_cols, y, s.y_cols);
+      const Tensor x = row_of(s.x, i, s.x_cols);
+      const Tensor y = row_of(s.y, i, s.y_cols);
       const ForwardValues a = forward_pass(net, x);
       cost += article_cost(a.O3, y);
       correct += argmax(a.O3) == argmax(y) ? 1U : 0U;
@@ -246,7 +352,8 @@ PYBIND11_MODULE(stepgrad, m) {
   // ---- Tensor -----------------------------------------------------------------------------------
   py::class_<Tensor>(m, "Tensor", py::buffer_protocol(),
                      "rank 0-2, row-major doubles; numpy.asarray(t) is a view (no copy)")
-      .def(py::init(&to_tensor), "array"_a, "a Tensor holding a copy of the array's values")
+      .def(py::init(&to_tensor), "array"_a,
+           "a Tensor holding a copy of the array's values (torch.tensor)")
       .def_buffer([](Tensor& t) {
         return py::buffer_info(t.data(), sizeof(double), py::format_descriptor<double>::format(),
                                t.rank(), numpy_shape(t.shape()), numpy_strides(t.shape()));
@@ -264,16 +371,30 @@ PYBIND11_MODULE(stepgrad, m) {
       .def_property_readonly(
           "shape", [](const Tensor& t) { return py::tuple(py::cast(numpy_shape(t.shape()))); })
       .def_property_readonly("rank", &Tensor::rank)
+      .def_property_readonly("borrowed", &Tensor::borrowed,
+                             "True for a Tensor over an array's memory (from_numpy, as_tensor)")
       .def_property_readonly("size", &Tensor::size)
       .def("item", &Tensor::item)
       .def("__len__", [](const Tensor& t) { return t.rank() == 0 ? 1 : t.rows(); })
       .def("__eq__", [](const Tensor& a, const Tensor& b) { return a == b; })
       .def("__repr__", &format_tensor)
       .def("__str__", &format_tensor);
-  py::implicitly_convertible<py::array, Tensor>();
+  // Note [Tensors and numpy]: an array given for a Tensor is shared when it can be (as_tensor);
+  // registered first, so it is tried before the copying conversions of lists and floats.
+  py::detail::get_type_info(typeid(Tensor))->implicit_conversions.push_back(&array_to_tensor);
   py::implicitly_convertible<py::list, Tensor>();
   py::implicitly_convertible<py::float_, Tensor>();
 
+  m.def("from_numpy", &from_numpy, "array"_a,
+        "a Tensor over the array's own memory (torch.from_numpy): float64, C-contiguous, "
+        "writeable, rank 0-2; it keeps the array alive, and writes go through both ways");
+  m.def(
+      "as_tensor",
+      [](const py::object& obj) -> py::object {
+        if (py::isinstance<Tensor>(obj)) return obj;  // as torch.as_tensor: the same tensor
+        return py::cast(as_tensor(obj));
+      },
+      "data"_a, "from_numpy's Tensor when the array can be shared, else a copy (torch.as_tensor)");
   m.def(
       "show", [](const std::string& name, const Tensor& t) { return show(name, t); }, "name"_a,
       "t"_a, "'name (shape)' and the values, as the tutorials print a tensor");

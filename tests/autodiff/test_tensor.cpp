@@ -1,11 +1,15 @@
 // Tensor: shapes, element access, the plain matrix functions, and their shape errors.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <utility>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
 #include <stepgrad/autodiff/tensor.hpp>
+#include "common/alloc_counter.hpp"
 #include "common/check.hpp"
 
 using namespace stepgrad;
@@ -67,6 +71,128 @@ BOOST_AUTO_TEST_CASE(resize_keeps_the_allocation) {
   t.resize(Shape::matrix(10, 10));
   BOOST_TEST(t.data() == before);
   BOOST_TEST(to_string(t.shape()) == "(10, 10)");
+}
+
+// Note [Borrowed tensors]: a tensor over memory it does not own (R50 in docs/reliability.md).
+BOOST_AUTO_TEST_CASE(a_borrowed_tensor_reads_and_writes_the_memory_it_borrows) {
+  std::array<double, 6> memory{1, 2, 3, 4, 5, 6};
+  Tensor t = Tensor::borrow(Shape::matrix(2, 3), memory.data());
+  BOOST_TEST(t.borrowed());
+  BOOST_TEST(t.data() == memory.data());
+  BOOST_TEST(t(1, 0) == 4.0);
+  t(1, 2) = 60.0;  // the tensor writes into the memory
+  BOOST_TEST(memory[5] == 60.0);
+  memory[0] = 10.0;  // and sees the memory's writes
+  BOOST_TEST(t[0] == 10.0);
+  BOOST_TEST(t == Tensor::matrix({{10, 2, 3}, {4, 5, 60}}));
+  BOOST_TEST(matmul(t, Tensor::vector({1, 0, 0})) == Tensor::vector({10, 4}));
+  t.fill(0.5);
+  BOOST_TEST(memory[3] == 0.5);
+  BOOST_CHECK_THROW(Tensor::borrow(Shape{1, 3, 2}, memory.data()), ShapeError);
+  BOOST_CHECK_THROW(Tensor::borrow(Shape::vector(2), nullptr), std::invalid_argument);
+  {
+    const stepgrad::testing::AllocationCounter allocations;
+    const Tensor v = Tensor::borrow(Shape::vector(6), memory.data());
+    BOOST_TEST(sum(v) == 3.0);
+    BOOST_TEST(allocations.count() == 0);  // borrowing copies nothing
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_copy_of_a_borrowed_tensor_owns_its_values) {
+  std::array<double, 3> memory{1, 2, 3};
+  Tensor t = Tensor::borrow(Shape::vector(3), memory.data());
+  Tensor copy = t;
+  BOOST_TEST(!copy.borrowed());
+  BOOST_TEST(copy.data() != memory.data());
+  BOOST_TEST(copy == t);
+  copy[0] = -1.0;
+  BOOST_TEST(memory[0] == 1.0);
+  Tensor assigned = Tensor::zeros(2, 2);
+  assigned = t;
+  BOOST_TEST(!assigned.borrowed());
+  BOOST_TEST(assigned == Tensor::vector({1, 2, 3}));
+  // Assigning to a borrowed tensor ends the borrow; the borrowed memory is not written.
+  t = Tensor::vector({7, 8, 9});
+  BOOST_TEST(!t.borrowed());
+  BOOST_TEST(t == Tensor::vector({7, 8, 9}));
+  BOOST_TEST(memory[0] == 1.0);
+  Tensor u = Tensor::borrow(Shape::vector(3), memory.data());
+  const Tensor other = Tensor::vector({4, 5, 6});
+  u = other;  // the same by copy assignment
+  BOOST_TEST(!u.borrowed());
+  BOOST_TEST(memory[2] == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(a_borrow_holds_its_owner_until_the_last_tensor_that_borrows_goes) {
+  auto memory = std::make_shared<std::vector<double>>(std::vector<double>{1, 2, 3, 4});
+  const std::weak_ptr<std::vector<double>> watch = memory;
+  const double* values = memory->data();
+  Tensor copy;
+  {
+    Tensor t = Tensor::borrow(Shape::vector(4), memory->data(), memory);
+    memory.reset();  // the tensor is now the memory's only owner
+    BOOST_TEST(!watch.expired());
+    Tensor moved = std::move(t);  // the borrow moves with the tensor
+    BOOST_TEST(moved.borrowed());
+    BOOST_TEST(!t.borrowed());  // NOLINT(bugprone-use-after-move): a moved-from tensor is empty
+    BOOST_TEST(t.size() == 0u);
+    BOOST_TEST(to_string(t.shape()) == "(0,)");
+    Tensor assigned;
+    assigned = std::move(moved);
+    BOOST_TEST(assigned.borrowed());
+    BOOST_TEST(!watch.expired());
+    assigned[3] = 40.0;
+    BOOST_TEST(values[3] == 40.0);
+    copy = assigned;  // a copy holds no owner
+  }
+  BOOST_TEST(watch.expired());                        // released with the last borrowing tensor
+  BOOST_TEST(copy == Tensor::vector({1, 2, 3, 40}));  // the copy does not read freed memory
+}
+
+BOOST_AUTO_TEST_CASE(a_borrowed_tensor_may_change_its_shape_but_not_its_size) {
+  std::array<double, 6> memory{};
+  Tensor t = Tensor::borrow(Shape::vector(6), memory.data());
+  t.resize(Shape::matrix(2, 3));  // same size: reshaped in place, still borrowed
+  BOOST_TEST(t.borrowed());
+  BOOST_TEST(t.data() == memory.data());
+  t(1, 0) = 3.0;
+  BOOST_TEST(memory[3] == 3.0);
+  const std::string m = shape_error_of([&t] { t.resize(Shape::vector(7)); });
+  BOOST_TEST(m ==
+             "resize: this tensor (2, 3) is over borrowed memory of 6 doubles and cannot "
+             "become (7,); copy it first");
+  BOOST_TEST(to_string(t.shape()) == "(2, 3)");  // unchanged by the refusal
+  BOOST_TEST(t.data() == memory.data());
+  // An output of the right size is written through; of another size, refused.
+  std::array<double, 2> out_memory{};
+  Tensor out = Tensor::borrow(Shape::vector(2), out_memory.data());
+  matvec(Tensor::matrix({{1, 2}, {3, 4}}), Tensor::vector({1, 1}), out);
+  BOOST_TEST(out_memory[1] == 7.0);
+  BOOST_CHECK_THROW(matvec(Tensor::zeros(3, 2), Tensor::vector({1, 1}), out), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(moves_take_the_allocation_and_leave_an_empty_tensor) {
+  Tensor a(Shape::matrix(4, 4), 1.0);
+  const double* storage = a.data();
+  Tensor b = std::move(a);
+  BOOST_TEST(b.data() == storage);
+  BOOST_TEST(a.size() == 0u);  // NOLINT(bugprone-use-after-move)
+  a.resize(Shape::vector(3));  // a moved-from tensor is reusable
+  a.fill(2.0);
+  BOOST_TEST(a == Tensor::vector({2, 2, 2}));
+  Tensor c;
+  c = std::move(b);
+  BOOST_TEST(c.data() == storage);
+  BOOST_TEST(sum(c) == 16.0);
+  Tensor d(Shape::matrix(4, 4));
+  const double* d_storage = d.data();
+  {
+    const stepgrad::testing::AllocationCounter allocations;
+    d = c;  // a copy into a tensor big enough keeps its allocation
+    BOOST_TEST(allocations.count() == 0);
+  }
+  BOOST_TEST(d.data() == d_storage);
+  BOOST_TEST(d == c);
 }
 
 BOOST_AUTO_TEST_CASE(matmul_matches_hand_computed_products) {
