@@ -37,12 +37,14 @@ oldest_node_packages=(libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 libssl
 
 say() { printf '==> %s\n' "$*"; }
 
-# ./run.sh explore's port, checked before anything is installed or built (R43 in
+# The port of ./run.sh explore (STEPGRAD_EXPLORE_PORT) and ./run.sh notebook
+# (STEPGRAD_NOTEBOOK_PORT), checked before anything is installed or built (R43 in
 # docs/reliability.md): a whole number from 1 to 65535, not privileged for a user who cannot bind
 # it, and free on 127.0.0.1 (something answering there means it is taken). One line and exit 2.
 explore_port=${STEPGRAD_EXPLORE_PORT:-8000}
-check_explore_port() {
-    local p=$explore_port bad=''
+notebook_port=${STEPGRAD_NOTEBOOK_PORT:-8888}
+check_port() {  # check_port VALUE VARIABLE
+    local p=$1 bad=''
     local lowest_free=1024  # the first port a user may bind (the kernel's setting, where it says)
     [ -r /proc/sys/net/ipv4/ip_unprivileged_port_start ] &&
         lowest_free=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
@@ -54,10 +56,14 @@ check_explore_port() {
         bad="already in use on 127.0.0.1 (choose another)"
     fi
     [ -z "$bad" ] && return 0
-    echo "run.sh: STEPGRAD_EXPLORE_PORT='${p:0:40}': $bad" >&2
+    echo "run.sh: $2='${p:0:40}': $bad" >&2
     exit 2
 }
-if [ "$mode" = explore ]; then check_explore_port; explore_port=$((10#$explore_port)); fi
+if [ "$mode" = explore ]; then check_port "$explore_port" STEPGRAD_EXPLORE_PORT; explore_port=$((10#$explore_port)); fi
+if [ "$mode" = notebook ]; then
+    check_port "$notebook_port" STEPGRAD_NOTEBOOK_PORT
+    export STEPGRAD_NOTEBOOK_PORT=$((10#$notebook_port))
+fi
 
 install_missing() {
     local missing=() p
