@@ -20,6 +20,20 @@ void tape_sgd_step(Tape& tape, Network& net, const Tensor& x, const Tensor& y, d
   tape_gradients(tape, net, x, y);
   for (Parameter* p : net.parameters()) p->sgd_step(lr);
 }
+
+// n synthetic samples, one per column, seeds first, first + 1, ...
+struct Batch {
+  Tensor X, Y;
+};
+Batch synthetic_batch(std::size_t n, std::uint32_t first) {
+  Batch b{Tensor::zeros(784, n), Tensor::zeros(10, n)};
+  for (std::size_t k = 0; k < n; ++k) {
+    const testing::Sample s = testing::synthetic_sample(first + static_cast<std::uint32_t>(k));
+    for (std::size_t i = 0; i < 784; ++i) b.X(i, k) = s.x[i];
+    for (std::size_t i = 0; i < 10; ++i) b.Y(i, k) = s.y[i];
+  }
+  return b;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(deltas)
@@ -75,13 +89,7 @@ BOOST_AUTO_TEST_CASE(fixed_deltas_equal_the_tapes_gradients) {
 
 BOOST_AUTO_TEST_CASE(minibatch_deltas_are_the_mean_of_the_samples) {
   Network net(NetworkOptions{.bias = true});
-  Tensor X = Tensor::zeros(784, 4);
-  Tensor Y = Tensor::zeros(10, 4);
-  for (std::size_t k = 0; k < 4; ++k) {
-    const testing::Sample s = testing::synthetic_sample(static_cast<std::uint32_t>(40 + k));
-    for (std::size_t i = 0; i < 784; ++i) X(i, k) = s.x[i];
-    for (std::size_t i = 0; i < 10; ++i) Y(i, k) = s.y[i];
-  }
+  const auto [X, Y] = synthetic_batch(4, 40);
   Tape tape;
   tape_gradients(tape, net, X, Y);
   const Deltas d = backward_pass(net, forward_pass(net, X), Y, Recipe::fixed);
@@ -211,13 +219,15 @@ BOOST_AUTO_TEST_CASE(the_article_recipe_trains_differently) {
 // every column of a minibatch; delta1 follows from it by eq. (10), and delta3 is untouched.
 BOOST_AUTO_TEST_CASE(article_rescaled_has_the_articles_direction_and_the_true_size) {
   Network net(NetworkOptions{.seed = 5});
-  Tensor X = Tensor::zeros(784, 3);
-  Tensor Y = Tensor::zeros(10, 3);
-  for (std::size_t k = 0; k < 3; ++k) {
-    const testing::Sample s = testing::synthetic_sample(static_cast<std::uint32_t>(70 + k));
-    for (std::size_t i = 0; i < 784; ++i) X(i, k) = s.x[i];
-    for (std::size_t i = 0; i < 10; ++i) Y(i, k) = s.y[i];
-  }
+  // r (rescaled) has t's (true) length and w's (article) direction; E1 made w shorter.
+  const auto check = [](const Tensor& r, const Tensor& w, const Tensor& t) {
+    const auto dot = [](const Tensor& u, const Tensor& v) { return sum(hadamard(u, v)); };
+    const auto norm = [&](const Tensor& u) { return std::sqrt(dot(u, u)); };
+    BOOST_TEST(std::abs(norm(r) / norm(t) - 1.0) < 1e-12);
+    BOOST_TEST(std::abs(dot(r, w) / (norm(r) * norm(w)) - 1.0) < 1e-12);
+    BOOST_TEST(norm(w) / norm(t) < 0.5);  // the rescale is not a no-op
+  };
+  const auto [X, Y] = synthetic_batch(3, 70);
   const ForwardValues a = forward_pass(net, X);
   const Deltas article = delta_vectors(net, a, Y, Recipe::article);
   const Deltas truth = delta_vectors(net, a, Y, Recipe::fixed);
@@ -230,22 +240,20 @@ BOOST_AUTO_TEST_CASE(article_rescaled_has_the_articles_direction_and_the_true_si
       w[i] = article.delta2(i, k);
       t[i] = truth.delta2(i, k);
     }
-    const auto dot = [](const Tensor& u, const Tensor& v) { return sum(hadamard(u, v)); };
-    const auto norm = [&](const Tensor& u) { return std::sqrt(dot(u, u)); };
-    BOOST_TEST_CONTEXT("column " << k) {
-      BOOST_TEST(std::abs(norm(r) / norm(t) - 1.0) < 1e-12);
-      BOOST_TEST(std::abs(dot(r, w) / (norm(r) * norm(w)) - 1.0) < 1e-12);
-      BOOST_TEST(norm(w) / norm(t) < 0.5);  // E1 shrinks it: the rescale is not a no-op
-    }
+    BOOST_TEST_CONTEXT("column " << k) { check(r, w, t); }
   }
   const Tensor delta1 =
       hadamard(matmul(transpose(net.W1.value), rescaled.delta2),
                map(a.Z1, [](double z) { return activation_prime(Activation::sigmoid, z); }));
   BOOST_TEST(testing::close(rescaled.delta1, delta1, 1e-14, 0.0, "delta1", "eq. (10)"));
-  // One sample (a vector) takes the same path as a column.
+  // One sample, a vector: the same rule.
   const testing::Sample s = testing::synthetic_sample(70);
-  const Deltas one = delta_vectors(net, forward_pass(net, s.x), s.y, Recipe::article_rescaled);
-  for (std::size_t i = 0; i < 64; ++i) BOOST_TEST(one.delta2[i] == rescaled.delta2(i, 0));
+  const ForwardValues one = forward_pass(net, s.x);
+  BOOST_TEST_CONTEXT("one sample") {
+    check(delta_vectors(net, one, s.y, Recipe::article_rescaled).delta2,
+          delta_vectors(net, one, s.y, Recipe::article).delta2,
+          delta_vectors(net, one, s.y, Recipe::fixed).delta2);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_zero_delta2_is_left_zero_by_the_rescale) {
