@@ -192,7 +192,7 @@ TensorStats stats(const Tensor& t) {
 
 std::string summary(const Tensor& t, const PrintOptions& opts) {
   const TensorStats s = stats(t);
-  const int p = opts.precision;
+  const int p = opts.digits;
   std::string out = fmt::format("{} min {:.{}g} max {:.{}g} mean {:.{}g} norm {:.{}g}", t.shape(),
                                 s.min, p, s.max, p, s.mean, p, s.norm, p);
   if (s.nan > 0 || s.inf > 0) out += fmt::format(" NaN {} Inf {}", s.nan, s.inf);

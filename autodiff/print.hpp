@@ -19,6 +19,7 @@ namespace stepgrad {
 
 struct PrintOptions {
   int precision = 4;            ///< digits after the point (fixed) or of the mantissa (scientific)
+  int digits = 4;               ///< significant digits of summary()'s min, max, mean and norm
   std::size_t edgeitems = 3;    ///< rows/columns shown at each edge of a summarised tensor
   std::size_t threshold = 100;  ///< summarise tensors with more elements than this
   bool summarise = true;        ///< false prints every element (the tutorials' --full)
@@ -46,7 +47,7 @@ int main_guard(Body&& body, std::FILE* err = stderr) {
   return 1;
 }
 
-/// The options `{}` uses; tutorials change them once (--full, --precision).
+/// The options `{}` uses; tutorials change them once (--full, --precision, --digits).
 PrintOptions& default_print_options();
 
 /// numpy's str(): rows in brackets, `...` between edge items, fixed or scientific notation
@@ -85,7 +86,7 @@ struct TensorStats {
 };
 TensorStats stats(const Tensor& t);
 /// "(128,) min -0.3101 max 0.4213 mean 0.0102 norm 1.2345" (+ "NaN 3 Inf 1" when present), with
-/// opts.precision significant digits.
+/// opts.digits significant digits.
 std::string summary(const Tensor& t, const PrintOptions& opts = default_print_options());
 
 // Note [Relative error]

@@ -114,8 +114,14 @@ void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses) {
   if ((uses & kData) != 0u) add_data_option(app, o.data);
   if ((uses & kNoFull) == 0u)
     app.add_flag("--full", o.full, "print whole matrices instead of numpy-style summaries");
-  add_whole(app, "--precision", o.precision, "digits printed after the decimal point", 1, 17);
+  add_whole(app, "--precision", o.precision,
+            "digits printed after the decimal point of each value (of the mantissa in 1.2e-05)", 1,
+            17);
   if ((uses & kTrace) != 0u) {
+    add_whole(app, "--digits", o.digits,
+              "significant digits of a summary: the min, max, mean and norm printed for a tensor "
+              "too large to show whole",
+              1, 17);
     CLI::Option* trace =
         app.add_flag("--trace", o.trace,
                      "print each tape node as the sweeps compute it, with its backward rule");
@@ -161,6 +167,7 @@ void apply_print_options(const CommonOptions& o) {
   PrintOptions& p = default_print_options();
   p.summarise = !o.full;
   p.precision = o.precision;
+  p.digits = o.digits;
 }
 
 }  // namespace stepgrad::cli

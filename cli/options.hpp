@@ -97,13 +97,14 @@ struct OutputOptions {
 void add_output_options(CLI::App& app, OutputOptions& o, const std::string& files,
                         const std::string& no_plots_help = "skip the PNG plots");
 
-/// How a printed tensor looks (--full, --precision) and what the step tutorials show of their
-/// tape (--trace, --step, --dot), with the article's sample and seed.
+/// How a printed tensor looks (--full, --precision, --digits) and what the step tutorials show of
+/// their tape (--trace, --step, --dot), with the article's sample and seed.
 struct CommonOptions {
   std::uint32_t seed = 42;          ///< np.random.seed for the weights (and shuffling)
   std::size_t sample = 0;           ///< which image
   bool full = false;                ///< print whole matrices, not summaries
-  int precision = 4;                ///< digits printed after the point
+  int precision = 4;                ///< digits printed after the point of each value
+  int digits = 4;                   ///< significant digits of a summary (min, max, mean, norm)
   std::string data = "data/mnist";  ///< the MNIST folder
   bool trace = false;               ///< print each tape node as it is computed and differentiated
   bool step = false;                ///< the step debugger (implies --trace): attach_tracer
@@ -121,7 +122,8 @@ enum Uses : unsigned {
 };
 
 /// Adds --full (unless kNoFull) and --precision, and the options in `uses`, bound to `o`:
-/// --seed, --sample, --data, --full, --precision, --trace, --step, --dot, in that order.
+/// --seed, --sample, --data, --full, --precision, then with kTrace --digits (the summaries a
+/// trace prints), --trace, --step, --dot, in that order.
 void add_common_options(CLI::App& app, CommonOptions& o, unsigned uses);
 
 /// The check of an option naming a file the program writes (--dot, --dump, --predictions):
@@ -136,7 +138,7 @@ CLI::Validator output_file(bool folder_made);
 /// folder is made when the file is written (write_dot).
 void add_dot_option(CLI::App& app, CommonOptions& o);
 
-/// Applies --full and --precision to the shared printer.
+/// Applies --full, --precision and --digits to the shared printer.
 void apply_print_options(const CommonOptions& o);
 
 }  // namespace stepgrad::cli

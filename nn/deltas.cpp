@@ -1,6 +1,7 @@
 // The hand-derived equations, line by line. Equation numbers are those of docs/derivation.md.
 #include <stepgrad/nn/deltas.hpp>
 
+#include <cmath>
 #include <stdexcept>
 
 #include <stepgrad/autodiff/functions.hpp>
@@ -46,6 +47,17 @@ Tensor column_mean(const Tensor& delta) {
 
 }  // namespace
 
+double rescale_factor(const double* right, const double* wrong, std::size_t count,
+                      std::size_t stride) {
+  double rr = 0.0;
+  double ww = 0.0;
+  for (std::size_t i = 0; i < count; ++i) {
+    rr += right[i * stride] * right[i * stride];
+    ww += wrong[i * stride] * wrong[i * stride];
+  }
+  return ww == 0.0 ? 1.0 : std::sqrt(rr) / std::sqrt(ww);
+}
+
 Tensor article_softmax_derivative(const Tensor& z) {
   const Tensor s = fn::softmax(z);
   return map(s, [](double v) { return v * (1.0 - v); });
@@ -78,10 +90,18 @@ Deltas delta_vectors(const Network& net, const ForwardValues& a, const Tensor& y
   Deltas d;
   d.delta3 = a.O3 - y;  // eq. (8)
   const Tensor w2t_delta3 = matmul(transpose(net.W2.value), d.delta3);
-  if (recipe == Recipe::article) {
+  if (uses_article_eq9(recipe)) {
     d.delta2 = hadamard(w2t_delta3, article_softmax_derivative(a.Z2));  // eq. (9) as published (E1)
   } else {
     d.delta2 = hadamard(w2t_delta3, activate_prime(act, a.Z2));  // eq. (9)
+  }
+  if (recipe == Recipe::article_rescaled) {  // the article's direction, the true size
+    const Tensor truth = hadamard(w2t_delta3, activate_prime(act, a.Z2));
+    const std::size_t cols = truth.rank() == 2 ? truth.cols() : 1;
+    for (std::size_t c = 0; c < cols; ++c) {
+      const double f = rescale_factor(truth.data() + c, d.delta2.data() + c, truth.rows(), cols);
+      for (std::size_t r = 0; r < truth.rows(); ++r) d.delta2.data()[r * cols + c] *= f;
+    }
   }
   d.delta1 =
       hadamard(matmul(transpose(net.W1.value), d.delta2), activate_prime(act, a.Z1));  // eq. (10)

@@ -15,15 +15,31 @@ namespace stepgrad {
 /// word people type and keep: `--recipe fixed`, the options line in every saved model.npz,
 /// the explorer's links (#recipe=fixed), the PyTorch twin's flag and the benchmarks' names
 /// (docs/architecture.md, "Names").
+/// `article_rescaled` is an experiment, not a recipe anyone published: the article's delta2
+/// (its direction) rescaled, for each sample, to the length of the true delta2 (its size), so
+/// that a run separates what E1 costs by the size of the steps from what it costs by their
+/// direction (docs/12_recipes.md).
 enum class Recipe : std::uint8_t {
   article,  ///< eq. (9) with softmax's element-wise "derivative" of Z2 (erratum E1)
   fixed,    ///< eq. (9) with A'(Z2), as the general rule says: the article's code, E1 fixed
+  article_rescaled,  ///< the article's delta2 times |delta2 true| / |delta2 article|, per sample
 };
 template <>
 struct EnumNames<Recipe> {
-  static constexpr std::array<std::pair<std::string_view, Recipe>, 2> values{
-      {{"article", Recipe::article}, {"fixed", Recipe::fixed}}};
+  static constexpr std::array<std::pair<std::string_view, Recipe>, 3> values{
+      {{"article", Recipe::article},
+       {"fixed", Recipe::fixed},
+       {"article-rescaled", Recipe::article_rescaled}}};
 };
+
+/// Whether `recipe` uses the article's eq. (9) (erratum E1): article and article_rescaled.
+constexpr bool uses_article_eq9(Recipe recipe) { return recipe != Recipe::fixed; }
+
+/// The factor that gives `wrong` the length of `right` (|right| / |wrong|, Frobenius norms, each
+/// a sum of squares in element order), 1 when `wrong` is all zero: article_rescaled's delta2 is
+/// factor · delta2_article. Reads `count` elements `stride` apart (one column of a minibatch).
+double rescale_factor(const double* right, const double* wrong, std::size_t count,
+                      std::size_t stride = 1);
 
 /// The values of one forward pass, eqs. (1)-(4): the weighted sums Z and the activations O.
 /// Vectors (one sample) or matrices with one sample per column.

@@ -64,10 +64,15 @@ const Tensor& FusedDeltasStep::step(Network& net, const Tensor& x, const Tensor&
 
   delta3_.resize(O3_.shape());
   for (std::size_t i = 0; i < O3_.size(); ++i) delta3_[i] = O3_[i] - y[i];  // eq. (8)
-  if (recipe == Recipe::article) {  // eq. (9) as published: softmax's diagonal (erratum E1)
+  if (uses_article_eq9(recipe)) {  // eq. (9) as published: softmax's diagonal (erratum E1)
     fn::softmax(Z2_, softmax_z2_);
     for (double& s : softmax_z2_.values()) s = s * (1.0 - s);
     back(net.W2, delta3_, opt.activation, O2_, &softmax_z2_, delta2_);
+    if (recipe == Recipe::article_rescaled) {  // the article's direction, the true size
+      back(net.W2, delta3_, opt.activation, O2_, nullptr, true_delta2_);
+      const double f = rescale_factor(true_delta2_.data(), delta2_.data(), delta2_.size());
+      for (double& v : delta2_.values()) v *= f;
+    }
   } else {
     back(net.W2, delta3_, opt.activation, O2_, nullptr, delta2_);  // eq. (9)
   }

@@ -19,6 +19,7 @@ class FusedDeltasStep {
   Tensor Z1_, O1_, Z2_, O2_, Z3_, O3_;  // (128,) (64,) (10,): eqs. (2)-(4)
   Tensor delta3_, delta2_, delta1_;     // eqs. (8)-(10)
   Tensor softmax_z2_;                   // the article's eq. (9) needs softmax(Z2)
+  Tensor true_delta2_;                  // article_rescaled: the length delta2 is given
 };
 
 }  // namespace stepgrad

@@ -2,15 +2,16 @@
 #include <stepgrad/nn/step.hpp>
 
 #include <stdexcept>
+#include <string>
 
 namespace stepgrad {
 
 StepResult TrainingStep::step(Network& net, const Tensor& x, const Tensor& y, Engine engine,
                               Recipe recipe, double lr) {
-  if (engine == Engine::tape && recipe == Recipe::article) {
+  if (engine == Engine::tape && uses_article_eq9(recipe)) {
     throw std::invalid_argument(
-        "step: the article's recipe has no tape engine (its eq. 9 is not "
-        "a derivative); use Engine::deltas");
+        "step: the " + std::string(to_string(recipe)) +
+        " recipe has no tape engine (its eq. 9 is not a derivative); use Engine::deltas");
   }
   const std::size_t count = x.rank() == 2 ? x.cols() : 1;
   const double n = static_cast<double>(count);

@@ -25,10 +25,10 @@ struct EnumNames<Engine> {
       {{"tape", Engine::tape}, {"deltas", Engine::deltas}}};
 };
 
-/// The engine that runs `recipe`: `engine` for fixed, the deltas for the article's recipe (its
+/// The engine that runs `recipe`: `engine` for fixed, the deltas for the article's recipes (their
 /// eq. 9 is not a derivative, so no tape computes it).
 constexpr Engine effective_engine(Recipe recipe, Engine engine) {
-  return recipe == Recipe::article ? Engine::deltas : engine;
+  return uses_article_eq9(recipe) ? Engine::deltas : engine;
 }
 
 /// What one step saw, before it changed the weights.

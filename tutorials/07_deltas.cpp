@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   cli::add_common_options(app, opts, cli::kArticleSample);
   Recipe recipe = Recipe::fixed;
   cli::add_choice(app, "--recipe", recipe,
-                  "fixed: the correct eq. (9); article: the article's code (erratum E1)");
+                  "fixed: the correct eq. (9); article: the article's code (erratum E1); "
+                  "article-rescaled: the article's delta2 with the true one's length");
   return cli::run_with_sample(
       app, opts, argc, argv, [&](const cli::ArticleSample& sample, Network& net) {
         const int p = opts.precision;
@@ -50,9 +51,13 @@ int main(int argc, char** argv) {
         if (recipe == Recipe::fixed) {
           print_value("eq. (9)", "delta2 = (W2^T · delta3) ⊙ sigmoid'(Z2)",
                       "(64,) = ((64, 10) · (10,)) ⊙ (64,)", "delta2", d.delta2);
-        } else {
+        } else if (recipe == Recipe::article) {
           print_value("eq. (9)", "delta2 = (W2^T · delta3) ⊙ s (1 - s)",
                       "s = softmax(Z2): the article's code (E1)", "delta2", d.delta2);
+        } else {
+          print_value("eq. (9)", "delta2 = f (W2^T · delta3) ⊙ s (1 - s)",
+                      "the article's, rescaled: f = |true delta2| / |article's|", "delta2",
+                      d.delta2);
         }
         fmt::print("\n");
         print_value("eq. (10)", "delta1 = (W1^T · delta2) ⊙ sigmoid'(Z1)",
@@ -104,7 +109,7 @@ int main(int argc, char** argv) {
                                         : fmt::format("DIFFER: max |a-b| {:.2e}, max rel {:.2e}",
                                                       c.max_abs, c.max_rel));
         }
-        if (recipe == Recipe::article)
+        if (uses_article_eq9(recipe))
           fmt::print(
               "The article's delta2 and everything below it differ from the true gradient: see\n"
               "09_gradcheck for by how much.\n");

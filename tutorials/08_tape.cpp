@@ -30,7 +30,7 @@ namespace {
 std::string summarise(const Tensor& t, const cli::CommonOptions& o) {
   const TensorStats s = stats(t);
   const bool zero_mean = std::abs(s.mean) <= 1e-12 * std::max(std::abs(s.min), std::abs(s.max));
-  const int p = o.precision;  // significant digits
+  const int p = o.digits;  // significant digits (--digits)
   std::string out = fmt::format("{} min {:.{}g} max {:.{}g} mean {:.{}g} norm {:.{}g}", t.shape(),
                                 s.min, p, s.max, p, zero_mean ? 0.0 : s.mean, p, s.norm, p);
   if (s.nan > 0 || s.inf > 0) out += fmt::format(" NaN {} Inf {}", s.nan, s.inf);

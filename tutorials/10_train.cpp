@@ -92,7 +92,8 @@ struct Settings {
 void add_options(CLI::App& app, Settings& s) {
   TrainOptions& o = s.train;
   cli::add_choice(app, "--recipe", o.recipe,
-                  "article: the article's code (erratum E1); fixed: correct gradients");
+                  "article: the article's code (erratum E1); fixed: correct gradients; "
+                  "article-rescaled: the article's delta2 with the true delta2's length");
   cli::add_choice(app, "--engine", o.engine, "who computes the fixed recipe's gradients");
   cli::add_choice(app, "--split", s.split,
                   "article: the notebook's 49,000/21,000 split; standard: 60,000/10,000");
@@ -121,16 +122,17 @@ void add_options(CLI::App& app, Settings& s) {
 // that computes the steps.
 void settle(CLI::App& app, Settings& s) {
   TrainOptions& o = s.train;
-  if (o.recipe == Recipe::article && app.count("--engine") > 0 && o.engine == Engine::tape) {
+  if (uses_article_eq9(o.recipe) && app.count("--engine") > 0 && o.engine == Engine::tape) {
     throw std::invalid_argument(
-        "--engine tape: the article recipe is the article's hand-derived deltas; --engine "
-        "applies to --recipe fixed");
+        fmt::format("--engine tape: the {} recipe is the article's hand-derived deltas; --engine "
+                    "applies to --recipe fixed",
+                    to_string(o.recipe)));
   }
   if (s.dataset == DatasetKind::fashion && app.count("--data") == 0) {
     s.data = default_data_dir(s.dataset).string();
     app.get_option("--data")->default_str(s.data);
   }
-  if (o.recipe == Recipe::article) {
+  if (uses_article_eq9(o.recipe)) {
     o.engine = o.effective_engine();
     app.get_option("--engine")->default_str(std::string(to_string(o.engine)));
   }

@@ -1,11 +1,16 @@
 // 12_recipes: what erratum E1 cost the article. Trains the article's recipe over several seeds
-// (its notebook was never seeded, so its ~60% is one draw from a spread) and the corrected one,
-// with and without biases and with fan-in initialisation, and both recipes at a learning rate 15
-// times larger (the factor by which E1 shrinks the first layers' steps), on the same split, and
-// prints them side by side per epoch; writes out/recipes.csv and out/recipes.png.
+// (its notebook was never seeded, so its ~60% is one draw from a spread) and, at the first seed,
+// the controls: the article's recipe with biases, and with its delta2 rescaled at every step to
+// the true delta2's length (Recipe::article_rescaled: its direction, the right size); the
+// corrected recipe alone, with biases and with fan-in initialisation; both recipes at a learning
+// rate 15 times larger (the factor by which E1 shrinks the first layers' steps) and the corrected
+// one at 1/15 of it. Prints them side by side per epoch; writes out/recipes.csv and
+// out/recipes.png.
 // Run: build/tutorials/12_recipes [--seeds 5] [--limit N] [--jobs 2]
 // Docs: docs/12_recipes.md (中文: docs/zh/12_recipes.md)
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -35,7 +40,8 @@ constexpr double kLrFactor = 15.0;
 struct Config {
   std::string name;
   TrainOptions options;
-  std::vector<EpochMetrics> epochs;  // filled by the run
+  std::vector<EpochMetrics> epochs;      // filled by the run
+  std::array<double, 3> largest_bias{};  // max |b_l| after the run (with biases)
 };
 
 void train_one(Config& c, const Split& s) {
@@ -43,6 +49,11 @@ void train_one(Config& c, const Split& s) {
   Trainer t(net, c.options);
   for (std::size_t e = 1; e <= c.options.epochs; ++e)
     c.epochs.push_back(t.run_epoch(s.train, s.test, e));
+  if (c.options.network.bias) {
+    for (std::size_t l = 0; l < 3; ++l)
+      for (double b : net.bias(l).value.values())
+        c.largest_bias[l] = std::max(c.largest_bias[l], std::abs(b));
+  }
 }
 
 // Runs every config, `jobs` at a time (each run is independent and single-threaded).
@@ -116,10 +127,17 @@ void add_options(CLI::App& app, Settings& s) {
   cli::add_output_options(app, s.out, "recipes.csv and recipes.png", "skip the PNG plot");
 }
 
-// The runs: the article's recipe once per seed, then the fixed recipe, with a bias, with fan-in
-// initialisation, and both recipes at kLrFactor times the rate.
-std::vector<Config> make_configs(const Settings& st) {
+// The runs: the article's recipe once per seed, then at the first seed the controls at the
+// base rate (the article's recipe with biases and with its delta2 rescaled to the true size; the
+// fixed recipe alone, with biases, with fan-in initialisation), then both recipes at kLrFactor
+// times the rate and the fixed one at 1 / kLrFactor. `base` is how many runs are at the base rate.
+struct Runs {
   std::vector<Config> configs;
+  std::size_t base = 0;
+};
+Runs make_configs(const Settings& st) {
+  Runs runs;
+  std::vector<Config>& configs = runs.configs;
   for (std::size_t k = 0; k < st.seeds; ++k) {
     TrainOptions o;
     o.recipe = Recipe::article;
@@ -127,6 +145,13 @@ std::vector<Config> make_configs(const Settings& st) {
     o.network.seed = st.first_seed + static_cast<std::uint32_t>(k);
     configs.push_back({fmt::format("article seed {}", o.network.seed), o, {}});
   }
+  const TrainOptions article = configs[0].options;
+  TrainOptions article_bias = article;
+  article_bias.network.bias = true;
+  configs.push_back({"article + bias", article_bias, {}});
+  TrainOptions rescaled = article;
+  rescaled.recipe = Recipe::article_rescaled;
+  configs.push_back({"article rescaled", rescaled, {}});
   TrainOptions fixed;
   fixed.epochs = st.epochs;
   fixed.network.seed = st.first_seed;
@@ -137,13 +162,17 @@ std::vector<Config> make_configs(const Settings& st) {
   TrainOptions fan_in = fixed;
   fan_in.network.init = InitScale::fan_in;
   configs.push_back({"fixed, fan-in", fan_in, {}});
-  TrainOptions article_fast = configs[0].options;
+  runs.base = configs.size();
+  TrainOptions article_fast = article;
   article_fast.lr *= kLrFactor;
   configs.push_back({fmt::format("article, lr x{:g}", kLrFactor), article_fast, {}});
   TrainOptions fixed_fast = fixed;
   fixed_fast.lr *= kLrFactor;
   configs.push_back({fmt::format("fixed, lr x{:g}", kLrFactor), fixed_fast, {}});
-  return configs;
+  TrainOptions fixed_slow = fixed;
+  fixed_slow.lr /= kLrFactor;
+  configs.push_back({fmt::format("fixed, lr /{:g}", kLrFactor), fixed_slow, {}});
+  return runs;
 }
 
 // The article's recipe over the seeds, per epoch, next to the notebook's figures.
@@ -194,13 +223,10 @@ void print_article_spread(const std::vector<const Config*>& article, const Setti
       final_test.min, final_test.max);
 }
 
-// Test accuracy per epoch of the first article run and of the corrected runs, side by side.
-void print_side_by_side(const std::vector<Config>& configs, const Settings& st) {
-  fmt::print("Test accuracy after each epoch, seed {} (lr {:g}, and {:g} for the last two):\n{:>5}",
-             st.first_seed, configs[0].options.lr, configs[0].options.lr * kLrFactor, "epoch");
-  std::vector<const Config*> side{&configs[0]};
-  for (std::size_t k = st.seeds; k < configs.size(); ++k) side.push_back(&configs[k]);
-  for (const Config* c : side) fmt::print(" {:>16}", c == &configs[0] ? "article" : c->name);
+// Test accuracy per epoch of `side`, side by side, and the final test cost of each.
+void print_table(const std::vector<const Config*>& side, const Settings& st) {
+  fmt::print("{:>5}", "epoch");
+  for (const Config* c : side) fmt::print(" {:>16}", c == side[0] ? "article" : c->name);
   fmt::print("\n");
   for (std::size_t e = 0; e < st.epochs; ++e) {
     fmt::print("{:>5}", e + 1);
@@ -209,7 +235,35 @@ void print_side_by_side(const std::vector<Config>& configs, const Settings& st) 
   }
   fmt::print("{:>5}", "cost");
   for (const Config* c : side) fmt::print(" {:>16.4f}", c->epochs.back().test_cost);
-  fmt::print("\n(cost: the final test cost, eq. (7))\n");
+  fmt::print("\n");
+}
+
+// The first article run and the controls at the base rate, then the runs at other rates.
+void print_side_by_side(const Runs& runs, const Settings& st) {
+  const std::vector<Config>& configs = runs.configs;
+  std::vector<const Config*> base{&configs[0]};
+  for (std::size_t k = st.seeds; k < runs.base; ++k) base.push_back(&configs[k]);
+  std::vector<const Config*> rates{&configs[0]};
+  for (std::size_t k = runs.base; k < configs.size(); ++k) rates.push_back(&configs[k]);
+  const double lr = configs[0].options.lr;
+  fmt::print("Test accuracy after each epoch, seed {}, lr {:g}:\n", st.first_seed, lr);
+  print_table(base, st);
+  fmt::print(
+      "\nThe same at {:g} times and 1/{:g} of that rate (lr {:.3g} and {:.3g}), the article's run "
+      "at\n"
+      "lr {:g} first:\n",
+      kLrFactor, kLrFactor, lr * kLrFactor, lr / kLrFactor, lr);
+  print_table(rates, st);
+  fmt::print(
+      "(cost: the final test cost, eq. (7); article rescaled: the article's delta2 with the\n"
+      "true delta2's length at every step, its direction with the right size)\n");
+  fmt::print("\nThe biases after {} epochs, largest |b| of each layer (they start at 0):\n",
+             st.epochs);
+  for (const Config& c : configs) {
+    if (!c.options.network.bias) continue;
+    fmt::print("{:>16}: b0 {:.4f}, b1 {:.4f}, b2 {:.4f}\n", c.name, c.largest_bias[0],
+               c.largest_bias[1], c.largest_bias[2]);
+  }
 }
 
 // recipes.csv: every run's every epoch.
@@ -279,7 +333,8 @@ int main(int argc, char** argv) {
     const Split s = load_split(st.data, SplitKind::article, st.limit);
     fmt::print("data: {}\n", s.description);
 
-    std::vector<Config> configs = make_configs(st);
+    Runs runs = make_configs(st);
+    std::vector<Config>& configs = runs.configs;
     fmt::print("training {} runs of {} epochs, {} at a time\n\n", configs.size(), st.epochs,
                st.jobs);
     train_all(configs, s, st.jobs);
@@ -287,7 +342,7 @@ int main(int argc, char** argv) {
     std::vector<const Config*> article;
     for (std::size_t k = 0; k < st.seeds; ++k) article.push_back(&configs[k]);
     print_article_spread(article, st);
-    print_side_by_side(configs, st);
+    print_side_by_side(runs, st);
 
     write_file_atomic(outputs.path("recipes.csv"), recipes_csv(configs));
     const std::string plot_line = st.out.no_plots ? "" : draw(outputs, configs, article, st);

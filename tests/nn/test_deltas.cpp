@@ -20,6 +20,20 @@ void tape_sgd_step(Tape& tape, Network& net, const Tensor& x, const Tensor& y, d
   tape_gradients(tape, net, x, y);
   for (Parameter* p : net.parameters()) p->sgd_step(lr);
 }
+
+// n synthetic samples, one per column, seeds first, first + 1, ...
+struct Batch {
+  Tensor X, Y;
+};
+Batch synthetic_batch(std::size_t n, std::uint32_t first) {
+  Batch b{Tensor::zeros(784, n), Tensor::zeros(10, n)};
+  for (std::size_t k = 0; k < n; ++k) {
+    const testing::Sample s = testing::synthetic_sample(first + static_cast<std::uint32_t>(k));
+    for (std::size_t i = 0; i < 784; ++i) b.X(i, k) = s.x[i];
+    for (std::size_t i = 0; i < 10; ++i) b.Y(i, k) = s.y[i];
+  }
+  return b;
+}
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(deltas)
@@ -75,13 +89,7 @@ BOOST_AUTO_TEST_CASE(fixed_deltas_equal_the_tapes_gradients) {
 
 BOOST_AUTO_TEST_CASE(minibatch_deltas_are_the_mean_of_the_samples) {
   Network net(NetworkOptions{.bias = true});
-  Tensor X = Tensor::zeros(784, 4);
-  Tensor Y = Tensor::zeros(10, 4);
-  for (std::size_t k = 0; k < 4; ++k) {
-    const testing::Sample s = testing::synthetic_sample(static_cast<std::uint32_t>(40 + k));
-    for (std::size_t i = 0; i < 784; ++i) X(i, k) = s.x[i];
-    for (std::size_t i = 0; i < 10; ++i) Y(i, k) = s.y[i];
-  }
+  const auto [X, Y] = synthetic_batch(4, 40);
   Tape tape;
   tape_gradients(tape, net, X, Y);
   const Deltas d = backward_pass(net, forward_pass(net, X), Y, Recipe::fixed);
@@ -207,8 +215,61 @@ BOOST_AUTO_TEST_CASE(the_article_recipe_trains_differently) {
   BOOST_TEST(compare(fixed.W0.value, article.W0.value).max_abs > 1e-4);
 }
 
+// article_rescaled: delta2 points where the article's does and is as long as the true one, in
+// every column of a minibatch; delta1 follows from it by eq. (10), and delta3 is untouched.
+BOOST_AUTO_TEST_CASE(article_rescaled_has_the_articles_direction_and_the_true_size) {
+  Network net(NetworkOptions{.seed = 5});
+  // r (rescaled) has t's (true) length and w's (article) direction; E1 made w shorter.
+  const auto check = [](const Tensor& r, const Tensor& w, const Tensor& t) {
+    const auto dot = [](const Tensor& u, const Tensor& v) { return sum(hadamard(u, v)); };
+    const auto norm = [&](const Tensor& u) { return std::sqrt(dot(u, u)); };
+    BOOST_TEST(std::abs(norm(r) / norm(t) - 1.0) < 1e-12);
+    BOOST_TEST(std::abs(dot(r, w) / (norm(r) * norm(w)) - 1.0) < 1e-12);
+    BOOST_TEST(norm(w) / norm(t) < 0.5);  // the rescale is not a no-op
+  };
+  const auto [X, Y] = synthetic_batch(3, 70);
+  const ForwardValues a = forward_pass(net, X);
+  const Deltas article = delta_vectors(net, a, Y, Recipe::article);
+  const Deltas truth = delta_vectors(net, a, Y, Recipe::fixed);
+  const Deltas rescaled = delta_vectors(net, a, Y, Recipe::article_rescaled);
+  BOOST_TEST(testing::identical(rescaled.delta3, truth.delta3));
+  for (std::size_t k = 0; k < 3; ++k) {
+    Tensor r = Tensor::zeros(64), w = Tensor::zeros(64), t = Tensor::zeros(64);
+    for (std::size_t i = 0; i < 64; ++i) {
+      r[i] = rescaled.delta2(i, k);
+      w[i] = article.delta2(i, k);
+      t[i] = truth.delta2(i, k);
+    }
+    BOOST_TEST_CONTEXT("column " << k) { check(r, w, t); }
+  }
+  const Tensor delta1 =
+      hadamard(matmul(transpose(net.W1.value), rescaled.delta2),
+               map(a.Z1, [](double z) { return activation_prime(Activation::sigmoid, z); }));
+  BOOST_TEST(testing::close(rescaled.delta1, delta1, 1e-14, 0.0, "delta1", "eq. (10)"));
+  // One sample, a vector: the same rule.
+  const testing::Sample s = testing::synthetic_sample(70);
+  const ForwardValues one = forward_pass(net, s.x);
+  BOOST_TEST_CONTEXT("one sample") {
+    check(delta_vectors(net, one, s.y, Recipe::article_rescaled).delta2,
+          delta_vectors(net, one, s.y, Recipe::article).delta2,
+          delta_vectors(net, one, s.y, Recipe::fixed).delta2);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_zero_delta2_is_left_zero_by_the_rescale) {
+  const double zero[3] = {0.0, 0.0, 0.0};
+  const double right[3] = {1.0, 2.0, 2.0};
+  const double wrong[3] = {0.0, 0.0, 1.5};
+  BOOST_TEST(rescale_factor(right, zero, 3) == 1.0);
+  BOOST_TEST(rescale_factor(right, wrong, 3) == 2.0);
+  BOOST_TEST(rescale_factor(right, wrong, 2, 1) == 1.0);  // only the first two: wrong is zero
+}
+
 BOOST_AUTO_TEST_CASE(recipes_parse_and_print) {
   BOOST_TEST(parse_enum<Recipe>("article", "recipe") == Recipe::article);
+  BOOST_TEST(parse_enum<Recipe>("article-rescaled", "recipe") == Recipe::article_rescaled);
+  BOOST_TEST(uses_article_eq9(Recipe::article_rescaled));
+  BOOST_TEST(!uses_article_eq9(Recipe::fixed));
   BOOST_TEST(to_string(Recipe::fixed) == "fixed");
   BOOST_CHECK_THROW(parse_enum<Recipe>("numpy", "recipe"), std::invalid_argument);
 }

@@ -13,7 +13,7 @@ using namespace stepgrad;
 BOOST_AUTO_TEST_SUITE(fused)
 
 BOOST_AUTO_TEST_CASE(the_fused_step_gives_the_oracles_bits) {
-  for (Recipe recipe : {Recipe::fixed, Recipe::article}) {
+  for (Recipe recipe : {Recipe::fixed, Recipe::article, Recipe::article_rescaled}) {
     for (const NetworkOptions& opt :
          {NetworkOptions{}, NetworkOptions{.bias = true, .activation = Activation::tanh, .seed = 3},
           NetworkOptions{.bias = true,
@@ -52,6 +52,11 @@ BOOST_AUTO_TEST_CASE(the_fused_step_allocates_nothing_after_the_first) {
   const testing::AllocationCounter counter;
   for (const testing::Sample& s : samples) step.step(net, s.x, s.y, Recipe::article, 0.001);
   BOOST_TEST(counter.count() == 0);
+  step.step(net, first.x, first.y, Recipe::article_rescaled, 0.001);  // sizes its one buffer
+  const testing::AllocationCounter rescaled;
+  for (const testing::Sample& s : samples)
+    step.step(net, s.x, s.y, Recipe::article_rescaled, 0.001);
+  BOOST_TEST(rescaled.count() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -98,6 +98,8 @@ BOOST_AUTO_TEST_CASE(the_article_recipe_has_no_tape_engine) {
   const testing::Sample s = testing::synthetic_sample(1);
   BOOST_CHECK_THROW(step.step(net, s.x, s.y, Engine::tape, Recipe::article, 0.05),
                     std::invalid_argument);
+  BOOST_CHECK_THROW(step.step(net, s.x, s.y, Engine::tape, Recipe::article_rescaled, 0.05),
+                    std::invalid_argument);
   BOOST_TEST(testing::identical(net.W0.value, before.W0.value));
 }
 

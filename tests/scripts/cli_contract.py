@@ -141,13 +141,16 @@ def check_printing_options(root, exes, a_file):
         if not has_mnist:
             return
         # Options that used to do nothing: each changes the output.
-        for name, args, sign in (("05_forward", ["--full"], "O0 (784,)\n["),
-                                 ("08_tape", ["--full"], "grad (128, 784)"),
-                                 ("08_tape", ["--precision", "7"], None),
-                                 ("09_gradcheck", ["--elements", "20", "--precision", "9"], None)):
+        # (program, the run it is compared with, the options added, a text they must print)
+        for name, base, added, sign in (("05_forward", [], ["--full"], "O0 (784,)\n["),
+                                        ("08_tape", [], ["--full"], "grad (128, 784)"),
+                                        ("08_tape", [], ["--digits", "7"], None),
+                                        ("08_tape", ["--full"], ["--precision", "7"], "0.0000000"),
+                                        ("09_gradcheck", ["--elements", "20"], ["--precision", "9"],
+                                         None)):
             if name not in exes:
                 continue
-            base = [a for a in args if a in ("--elements", "20")]
+            args = base + added
             plain, changed = go(name, base), go(name, args)
             expect(plain != changed, f"{name} {' '.join(args)}: the output did not change")
             if sign is not None:
