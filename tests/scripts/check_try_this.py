@@ -23,8 +23,7 @@ scripts/regen-golden rewrites it) or names a program's --check. `<details>` and 
 stand alone at the start of a line with a blank line after `<summary>...</summary>` and before
 `</details>`, so that GitHub renders the Markdown inside; `<details>` never nests. An
 exercise that asks the learner to edit a tutorial's C++ ("tutorials/NN_*.cpp") fails, but for
-13_your_network, whose exercises may be about writing C++. The pages of NOT_YET (the training
-steps 09-12, whose answers need full training runs) have no answers yet, and are listed.
+13_your_network, whose exercises may be about writing C++.
 Exits 0 when every exercise has its answer, 1 listing the ones that do not.
 """
 import os
@@ -36,10 +35,6 @@ SUMMARY = {"docs": "<details><summary>Answer</summary>", "zh": "<details><summar
 ITEM = re.compile(r"^(\d+)\. ")
 CPP_EDIT = re.compile(r"tutorials/\d\d_\w+\.cpp")
 MAY_EDIT_CPP = {"13_your_network.md"}
-# Pages whose exercises train the full network (their answers cost minutes of training in
-# docs_output) and have no answers yet: listed, so that the list can only shrink (a page on it
-# with an answer fails until it is taken off).
-NOT_YET = {"12_recipes.md"}
 
 
 def section(text):
@@ -61,11 +56,6 @@ def check_page(path, summary):
     if lines is None:  # the steps 01-13 have one; a page added before them may not
         return [] if re.match(r"00_", name) else [f"{path}: no '## Try this' section"]
     problems = []
-    if name in NOT_YET:  # none yet; the first answer takes the page off the list
-        if summary in (line.strip() for line in lines):
-            return [f"{path}: has answers: give every exercise its answer and take {name} "
-                    "off NOT_YET"]
-        return []
     exercises = []  # [number, its text, its answer's lines (None: no answer yet)]
     inside = None   # the answer's lines while in <details>
     fence = False   # in a fenced block (program output, code): no exercise, no tag
