@@ -116,9 +116,8 @@ export const kStrings = {
     // Your turn (web/yourturn.js)
     turnTitle: 'Your turn: write the backward pass',
     turnIntro:
-      "Type each quantity as an expression over the tape's tensors. Both spellings work: " +
-      "(W2^T · delta3) ⊙ sigmoid'(Z2) and W2.T @ delta3 * dsigmoid(Z2); outer(u, v) or u ⊗ v, " +
-      "softmax, softmax', exp, log, numbers, + - / and parentheses. The graded sample is the one explained above.",
+      "Type each quantity as an expression over the tape's tensors. Both spellings work: {a} and {b}; " +
+      'also numbers, parentheses and {more}. The graded sample is the one explained above.',
     turnOpen: 'Your turn',
     turnClose: 'close',
     turnCheck: 'Check',
@@ -243,9 +242,8 @@ export const kStrings = {
     // 轮到你了（web/yourturn.js）
     turnTitle: '轮到你了：亲手写出反向传播',
     turnIntro:
-      '把每个量写成磁带上各个张量的表达式。两种写法都可以：' +
-      "(W2^T · delta3) ⊙ sigmoid'(Z2) 或 W2.T @ delta3 * dsigmoid(Z2)；还可以用 outer(u, v) 或 u ⊗ v、" +
-      "softmax、softmax'、exp、log、数字、+ - / 和括号。评分所用的样本就是上面正在讲解的那个样本。",
+      '把每个量写成磁带上各个张量的表达式。两种写法都可以：{a} 或 {b}；还可以用数字、括号和 {more}。' +
+      '评分所用的样本就是上面正在讲解的那个样本。',
     turnOpen: '轮到你了',
     turnClose: '收起',
     turnCheck: '检查',

@@ -141,7 +141,14 @@ export class YourTurn {
   render() {
     const e = this.el;
     this.titleEl.textContent = t('turnTitle');
-    this.introEl.textContent = t('turnIntro');
+    const code = (text) => h('code', { textContent: text });
+    this.introEl.replaceChildren(
+      ...tParts('turnIntro', {
+        a: code("(W2^T · delta3) ⊙ sigmoid'(Z2)"),
+        b: code('W2.T @ delta3 * dsigmoid(Z2)'),
+        more: code("+ - /  outer(u, v)  u ⊗ v  softmax  softmax'  exp  log"),
+      }),
+    );
     e.section.ariaLabel = t('turnTitle');
     e.check.textContent = t('turnCheck');
     e.hintButton.textContent = t('turnHint');
