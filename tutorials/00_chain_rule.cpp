@@ -1,8 +1,8 @@
 // 00_chain_rule: backpropagation on scalars, before any matrix. The chain rule on f = (x + y) · z
 // by hand and on a tape; CS231n's gate patterns (add distributes, multiply swaps, max routes);
 // why a weight's gradient delta · O^T has the weight's shape; forward mode against reverse mode.
-// Run: build/tutorials/00_chain_rule [--precision N] [--trace] [--step] [--dot FILE] [--w W]
-//      [--n N]         (--trace, --step and --dot show section 1's tape)
+// Run: build/tutorials/00_chain_rule [--precision N] [--trace] [--step] [--dot FILE] [--z Z]
+//      [--w W] [--n N]   (--trace, --step and --dot show section 1's tape)
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -35,9 +35,9 @@ bool same(double a, double b) {
 }
 
 // ---- 1. The chain rule on f = (x + y) · z ----
-void chain_rule(const cli::CommonOptions& opts) {
+void chain_rule(const cli::CommonOptions& opts, double z) {
   const int p = opts.precision;
-  const double x = -2.0, y = 5.0, z = -4.0;
+  const double x = -2.0, y = 5.0;
   fmt::print("1. The chain rule: f = (x + y) · z at x = {}, y = {}, z = {}\n", x, y, z);
   const double q = x + y, f = q * z;
   fmt::print("By hand, forward:  q = x + y = {}, f = q · z = {}\n", num(q, p), num(f, p));
@@ -286,7 +286,8 @@ int main(int argc, char** argv) {
                "00_chain_rule");
   cli::CommonOptions opts;
   cli::add_common_options(app, opts, cli::kTrace | cli::kNoFull);
-  double w = -1.0;
+  double z = -4.0, w = -1.0;
+  cli::add_real(app, "--z", z, "z in section 1's f = (x + y) · z, x = -2, y = 5", -100, 100);
   cli::add_real(app, "--w", w, "w in section 2's f = 2 · (x · y + max(z, w)), z = 2", -100, 100);
   std::size_t inputs = 4;
   cli::add_whole(app, "--n", inputs,
@@ -294,7 +295,7 @@ int main(int argc, char** argv) {
   return cli::run(app, argc, argv, [&] {
     cli::apply_print_options(opts);
     cli::print_header(app);
-    chain_rule(opts);
+    chain_rule(opts, z);
     gate_patterns(opts, w);
     shapes();
     modes(opts, inputs);

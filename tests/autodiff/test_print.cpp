@@ -127,8 +127,14 @@ BOOST_AUTO_TEST_CASE(inline_values_show_small_tensors_whole_on_one_line) {
   BOOST_TEST(inline_values(Tensor::zeros(kSmallTensor)).find("...") == std::string::npos);
   BOOST_TEST(inline_values(Tensor::zeros(kSmallTensor + 1)) == "(17,)");
   BOOST_TEST(describe(Tensor::zeros(kSmallTensor + 1)).starts_with("(17,) min 0 max 0"));
+  // a summary's digits are its own option (--digits), significant digits, not --precision's
+  BOOST_TEST(summary(Tensor::vector({1.0 / 3}), two) ==
+             "(1,) min 0.3333 max 0.3333 mean 0.3333 norm 0.3333");
+  two.digits = 2;
   BOOST_TEST(summary(Tensor::vector({1.0 / 3}), two) ==
              "(1,) min 0.33 max 0.33 mean 0.33 norm 0.33");
+  BOOST_TEST(summary(Tensor::vector({1234.5}), two) ==
+             "(1,) min 1.2e+03 max 1.2e+03 mean 1.2e+03 norm 1.2e+03");
 }
 
 // 01_neuron's tape: the rules read as the article's chain rule, with the numbers plugged in.

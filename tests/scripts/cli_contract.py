@@ -279,10 +279,11 @@ def main():
                     expect_clean_error(exe, ["--batch", "0"], cwd, "out of range")
                 if re.search(r"--n\b", helptext):
                     expect_clean_error(exe, ["--n", "13"], cwd, "out of range")
-                if re.search(r"--w\b", helptext):
-                    for bad in ("abc", "nan", "1e9"):
-                        expect_clean_error(exe, ["--w", bad], cwd, f"--w {bad}",
-                                           says=["--w: expected a number from "], no_work=True)
+                for real in ("--w", "--z"):  # 00_chain_rule's scalars
+                    if re.search(re.escape(real) + r"\b", helptext):
+                        for bad in ("abc", "nan", "1e9"):
+                            expect_clean_error(exe, [real, bad], cwd, f"{real} {bad}",
+                                               says=[f"{real}: expected a number from "], no_work=True)
                 if "--data" in helptext:
                     expect_clean_error(exe, ["--data", empty], cwd, "empty data folder")
                     expect_clean_error(exe, ["--data", corrupt], cwd, "corrupt data files")

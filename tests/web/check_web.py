@@ -164,7 +164,7 @@ def check_errors(root: pathlib.Path, build: pathlib.Path):
     """A bad recipe and a corrupt subset file (a count whose size overflows wasm32's size_t) give
     the engine's one-line messages, and repeating them does not grow the engine's memory."""
     out = web_api(root, build, "errors")
-    if out["badRecipe"] != "recipe 'bogus': choose article or fixed":
+    if out["badRecipe"] != "recipe 'bogus': choose article, fixed or article-rescaled":
         fail(f"train with recipe 'bogus': {out['badRecipe']!r}")
     if out["badData"] != "data: the file is short":
         fail(f"a subset file claiming 5443610 images: {out['badData']!r}")
