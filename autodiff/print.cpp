@@ -244,7 +244,9 @@ std::string format_comparison(std::string_view name_a, const Tensor& a, std::str
                   c.shape, c.max_abs, format_index(c.shape, c.worst_abs), c.max_rel,
                   format_index(c.shape, c.worst_rel), c.finite ? "" : " (NaN or Inf present)");
   std::vector<std::size_t> rows;
-  for (std::size_t i = 0; i < std::min<std::size_t>(3, a.size()); ++i) rows.push_back(i);
+  // a small tensor whole; a larger one's first three elements, then its worst
+  const std::size_t first = a.size() <= 5 ? a.size() : 3;
+  for (std::size_t i = 0; i < first; ++i) rows.push_back(i);
   for (std::size_t i : {c.worst_abs, c.worst_rel})
     if (std::find(rows.begin(), rows.end(), i) == rows.end()) rows.push_back(i);
   out += fmt::format("  {:>12} {:>17} {:>17} {:>10} {:>10}\n", "index", name_a, name_b, "|a-b|",
@@ -255,6 +257,12 @@ std::string format_comparison(std::string_view name_a, const Tensor& a, std::str
     out +=
         fmt::format("  {:>12} {:>17.9e} {:>17.9e} {:>10.2e} {:>10.2e}\n", format_index(c.shape, i),
                     a[i], b[i], diff, denom == 0.0 ? 0.0 : diff / denom);
+  }
+  // which rows, when not all: the table is a sample, and says of what
+  if (rows.size() < a.size()) {
+    out +=
+        fmt::format("  (rows: the first {} of the {} elements, then the largest |a-b| and rel)\n",
+                    first, a.size());
   }
   out.pop_back();
   return out;

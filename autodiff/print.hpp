@@ -111,7 +111,9 @@ Comparison compare(const Tensor& a, const Tensor& b, double floor = 0.0);
 bool allclose(const Tensor& a, const Tensor& b, double atol, double rtol);
 
 /// Side by side: one line of statistics (max |a-b|, max relative error, where), then a small
-/// table of the elements that matter (the first ones and the worst ones) in both tensors.
+/// table of the elements that matter in both tensors: all of a tensor of up to 5 elements, else
+/// the first three, then those of the largest |a-b| and the largest relative error, and a line
+/// saying so.
 std::string format_comparison(std::string_view name_a, const Tensor& a, std::string_view name_b,
                               const Tensor& b, double floor = 0.0);
 

@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
         "   The article keeps only J's diagonal and drops every -s_i s_j (erratum E3). For a\n");
     fmt::print("   gradient g arriving from above, backward needs J^T g, not s (1 - s) ⊙ g:\n");
     const Tensor g = Tensor::vector({0.1, -0.4, 0.2, 0.3});
+    fmt::print("{}\n", show("g", g));
     fmt::print("{}\n\n", format_comparison("s (1 - s) ⊙ g", hadamard(diagonal, g), "J^T g",
                                            matmul(transpose(J), g)));
 

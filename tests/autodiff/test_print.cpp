@@ -116,6 +116,21 @@ BOOST_AUTO_TEST_CASE(side_by_side_comparison_shows_both_tensors_at_the_worst_ind
   BOOST_TEST(text == want);
 }
 
+// issue 26: a table that shows some of the elements says which
+BOOST_AUTO_TEST_CASE(a_comparison_that_shows_some_elements_says_which) {
+  const Tensor a = Tensor::vector({1, 2, 3, 4, 5, 6});
+  Tensor b = a;
+  b[4] = 5.5;
+  const std::string text = format_comparison("delta", a, "grad", b);
+  BOOST_TEST(
+      text.ends_with("          (4,)   5.000000000e+00   5.500000000e+00   5.00e-01   9.09e-02\n"
+                     "  (rows: the first 3 of the 6 elements, then the largest |a-b| and rel)"));
+  BOOST_TEST(format_comparison("a", a, "b", a).find("(rows:") != std::string::npos);
+  BOOST_TEST(
+      format_comparison("a", Tensor::vector({1, 2}), "b", Tensor::vector({1, 2})).find("(rows:") ==
+      std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(inline_values_show_small_tensors_whole_on_one_line) {
   BOOST_TEST(inline_values(Tensor::vector({0.21306})) == "0.2131");
   BOOST_TEST(inline_values(Tensor::scalar(1)) == "1.0000");
