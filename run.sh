@@ -160,16 +160,22 @@ fi
 # ---- ./run.sh test ----
 passed=0
 failed=0
-# Adds a meson test run's results (from its JSON log) to the totals.
+# Adds a meson test run's results (from its JSON log) to the totals. A run that left no readable
+# log (meson stopped before any test) counts as one failure, so the last line is always printed.
 count_results() {
     local counts
     counts=$(python3 - "$1/meson-logs/testlog.json" <<'PY'
 import json, sys
 ok = bad = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line)["result"]
-    if r in ("OK", "EXPECTEDFAIL", "SKIP"): ok += r != "SKIP"
-    else: bad += 1
+try:
+    for line in open(sys.argv[1]):
+        r = json.loads(line)["result"]
+        if r in ("OK", "EXPECTEDFAIL", "SKIP"): ok += r != "SKIP"
+        else: bad += 1
+except (OSError, ValueError, KeyError) as e:
+    print(f"run.sh: no test results in {sys.argv[1]} ({e.__class__.__name__}): counted as a failure",
+          file=sys.stderr)
+    bad += 1
 print(ok, bad)
 PY
 )
@@ -179,14 +185,16 @@ PY
 
 status=0
 say "tests: release build"
+rm -f build/meson-logs/testlog.json  # this run's results only
 meson test -C build --print-errorlogs --num-processes 2 || status=1
 count_results build
 
 # The sanitizer build compiles only what it runs: the unit-test executables.
-targets="tests/test_autodiff tests/test_io tests/test_nn tests/test_cli bench/test_dense_step" \
+targets="tests/test_autodiff tests/test_io tests/test_nn tests/test_cli tests/test_labs bench/test_dense_step" \
     build build-san --buildtype=debugoptimized -Dwerror=true -Dnative=false -Dtests=true \
     -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all
 say "tests: sanitizer build (unit tests)"
+rm -f build-san/meson-logs/testlog.json
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
     meson test -C build-san --no-rebuild --print-errorlogs --num-processes 2 --suite unit ||
     status=1
