@@ -36,6 +36,9 @@ const kMaxSeed = 4294967295; // the engine's seed is a uint32: embind would sile
 const kImageScale = 4; // the input image's pixels are 4 x 4 on the screen
 const kTileColumns = 16; // W0's rows are drawn as images, 16 to a row, one pixel apart
 const kLrRange = [1e-9, 100]; // the learning rates 10_train --lr takes
+// While training runs, the page takes the worker's weights (and redraws at them) at most ten times
+// a second: on a machine of two cores the rest of the time goes to training and to your pen.
+const kApplyEveryMs = 100;
 
 const yourTurn = new YourTurn(); // its state: turn= and solved= in the hash
 const state = {
@@ -76,6 +79,7 @@ const state = {
     frame: 0,
     loops: 0, // the worker's running loops, as it last said (0 or 1)
     failed: null, // the worker's error, once it failed
+    appliedAt: 0, // when the page last took the worker's weights
     points: [], // the accuracy curve: [{steps, accuracy}]
     marks: [],
     rate: 0,
@@ -720,6 +724,11 @@ function giveBack(training, m) {
 /** At a frame: the worker's newest weights into the page's model, and the page redrawn at them. */
 function applyUpdate(training) {
   training.frame = 0;
+  if (training.running && performance.now() - training.appliedAt < kApplyEveryMs) {
+    training.frame = requestAnimationFrame(() => applyUpdate(training)); // (the worker trains on)
+    return;
+  }
+  training.appliedAt = performance.now();
   const m = training.pending;
   training.pending = null;
   if (!m) return;
