@@ -676,7 +676,9 @@ try {
     );
     const medianLag = lags[Math.floor(lags.length / 2)];
     check(medianLag < 100, `a stroke while training: median wait ${medianLag} ms (${lags.join(', ')})`);
-    console.log(`never waiting: a stroke while training, ${lags.length} updates, median wait ${medianLag.toFixed(1)} ms`);
+    console.log(
+      `never waiting: a stroke while training, ${lags.length} updates, median wait ${medianLag.toFixed(1)} ms`,
+    );
     check(
       (await page.$eval('#status', (e) => e.textContent)).startsWith('your drawing'),
       'the stroke while training reached the tape',

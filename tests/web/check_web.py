@@ -166,12 +166,17 @@ def check_errors(root: pathlib.Path, build: pathlib.Path):
     out = web_api(root, build, "errors")
     if out["badRecipe"] != "recipe 'bogus': choose article, fixed or article-rescaled":
         fail(f"train with recipe 'bogus': {out['badRecipe']!r}")
+    want = "setWeight: W0 needs a Float64Array of 100352 numbers"
+    for k in ["badWeights", "badWeightsArray"]:
+        if out[k] != want:
+            fail(f"setWeights with {k}: {out[k]!r}, not {want!r}")
     if out["badData"] != "data: the file is short":
         fail(f"a subset file claiming 5443610 images: {out['badData']!r}")
     for k in ["badRecipeHeapGrowth", "badDataHeapGrowth"]:
         if out[k] != 0:
             fail(f"{k}: the engine's memory grew {out[k]} bytes over 100 failing calls (a leak)")
-    print("ok: bad recipe and corrupt data give one-line errors and leak nothing")
+    print("ok: bad recipe, corrupt data and weights of the wrong size or type give one-line errors "
+          "and leak nothing")
 
 
 def decode(s):
@@ -252,12 +257,15 @@ def check_train(root: pathlib.Path, build: pathlib.Path, train: str):
             native = np.load(out / "model.npz")
             js = web_api(root, build, "train", seed, recipe, lr, k)
             what = f"seed {seed} recipe {recipe} lr {lr}, {k} steps"
-            for l, w in enumerate(js["weights"]):
-                mine = decode(w)
-                theirs = np.asarray(native[f"W{l}"], dtype="<f8").ravel()
-                if mine.tobytes() != theirs.tobytes():
-                    fail(f"{what}: W{l} differs from 10_train's (max |a-b| {np.abs(mine - theirs).max():.3e})")
-            print(f"ok: {what}: W0, W1, W2 equal 10_train's bit for bit")
+            # and handed over halfway to another run (weightsInto, setWeights: the page's worker)
+            for how in ["weights", "handedOver"]:
+                for l, w in enumerate(js[how]):
+                    mine = decode(w)
+                    theirs = np.asarray(native[f"W{l}"], dtype="<f8").ravel()
+                    if mine.tobytes() != theirs.tobytes():
+                        fail(f"{what} ({how}): W{l} differs from 10_train's "
+                             f"(max |a-b| {np.abs(mine - theirs).max():.3e})")
+            print(f"ok: {what}: W0, W1, W2 equal 10_train's bit for bit, also handed over halfway")
 
 
 def native_digest(root: pathlib.Path, train: str, seed: int, recipe: str, lr: float, k: int) -> str:
