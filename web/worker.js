@@ -9,8 +9,8 @@
 // bytes); {type: 'reset', gen, seed, recipe, lr} (a new run from the initial weights; gen names it,
 // and every message back carries it); {type: 'set', recipe, lr}; {type: 'run', running};
 // {type: 'step', n} (n more steps); {type: 'ack', weights} (the buffers back); {type: 'sync', id}.
-// Messages to the page: {type: 'update', gen, seed, recipe, lr, steps, running, loops, synced,
-// points (or null when unchanged), weights: [W0, W1, W2] (or null when unchanged)};
+// Messages to the page: {type: 'update', gen, seed, recipe, lr, steps, running, loops, synced
+// (the last sync id answered), points (or null when unchanged), weights: [W0, W1, W2]};
 // {type: 'error', message}.
 import { StepGrad } from './stepgrad.js';
 
