@@ -43,6 +43,7 @@ import fcntl
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -120,6 +121,27 @@ def same_summary(native, page):
         return rest_same and abs(float(native[k])) < 1e-15 and abs(float(page[k])) < 1e-15
     except ValueError:
         return False
+
+
+def check_documented_sizes(root: pathlib.Path, build: pathlib.Path):
+    """docs/explorer.md's speed table (bench/web.sh --docs) names the sizes of a build like this
+    one: the data exactly (its bytes are MNIST's), the wasm within 10 % (it grows with the engine
+    and the bindings). Past that, the table is stale: run bench/web.sh --docs."""
+    sys.path.insert(0, str(root / "bench"))
+    import web_table
+    text = (root / "docs" / "explorer.md").read_text(encoding="utf-8")
+    m = web_table.BLOCK.search(text)
+    line = [l for l in (m["table"] if m else "").splitlines() if l.startswith("bytes: ")]
+    if not line:
+        fail("docs/explorer.md has no speed table with a bytes line (bench/web.sh --docs writes it)")
+    wasm, _, data = (int(n.replace(",", "")) for n in re.findall(r"[\d,]{2,}(?= [+=])", line[0]))
+    built = {"wasm": (build / "stepgrad_wasm.wasm").stat().st_size,
+             "data": (build / "mnist-subset.bin").stat().st_size}
+    if data != built["data"] or abs(wasm - built["wasm"]) > 0.1 * built["wasm"]:
+        fail(f"docs/explorer.md's speed table says wasm {wasm:,} and data {data:,} bytes; this build has "
+             f"{built['wasm']:,} and {built['data']:,}: run bench/web.sh --docs")
+    print(f"ok: docs/explorer.md's sizes are this build's (wasm {wasm:,} of {built['wasm']:,} bytes, "
+          f"data {data:,})")
 
 
 def check_golden(root: pathlib.Path, build: pathlib.Path):
@@ -347,6 +369,7 @@ def main():
             skip("no MNIST in data/mnist (scripts/fetch-mnist)")
     if command == "golden":
         check_golden(root, build)
+        check_documented_sizes(root, build)
     elif command == "dump":
         check_dump(root, build, sys.argv[4])
     elif command == "train":
