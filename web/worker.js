@@ -4,6 +4,8 @@
 // worker sends its weights to the page's model after each slice of training, and the page gives
 // the buffers back once it has taken them. At most one set of weights is on its way, so a busy
 // page never makes a queue of them, and the buffers move (transfer), never copied per message.
+// R51 and R52 in docs/reliability.md: the page never waits for training; its model holds the
+// worker's weights bit for bit.
 //
 // Messages from the page (one at a time, in order): {type: 'init', data} (the MNIST subset's
 // bytes); {type: 'reset', gen, seed, recipe, lr} (a new run from the initial weights; gen names it,

@@ -616,8 +616,9 @@ try {
     await page.click('#train-play');
   }
 
-  // 5c. never waiting (issue 24, item 2): training runs in a Web Worker. Each check here failed on
-  // the page that trained on its own thread (40 ms of steps and an evaluation per frame).
+  // 5c. never waiting (issue 24, item 2; R51 in docs/reliability.md): training runs in a Web
+  // Worker. Each check here failed on the page that trained on its own thread (40 ms of steps and
+  // an evaluation per frame).
   {
     await reopen('#seed=42&sample=0&recipe=fixed&step=21');
     await page.fill('#lr', '0.01');
@@ -715,7 +716,7 @@ try {
     });
     check(got === digest, `300 steps in the page: SHA-256 ${got}, 10_train's ${digest}`);
     // the same 300 steps by the page's own button, trained in the worker: the page's model holds
-    // the worker's weights bit for bit
+    // the worker's weights bit for bit (R52)
     await reopen('#seed=42&sample=0&recipe=fixed&step=0');
     await page.fill('#lr', '0.001');
     await page.dispatchEvent('#lr', 'change');
