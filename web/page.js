@@ -80,6 +80,7 @@ const state = {
     loops: 0, // the worker's running loops, as it last said (0 or 1)
     failed: null, // the worker's error, once it failed
     appliedAt: 0, // when the page last took the worker's weights
+    waitedForLink: 0, // frames it waited for a new link to be read
     points: [], // the accuracy curve: [{steps, accuracy}]
     marks: [],
     rate: 0,
@@ -724,11 +725,15 @@ function giveBack(training, m) {
 /** At a frame: the worker's newest weights into the page's model, and the page redrawn at them. */
 function applyUpdate(training) {
   training.frame = 0;
-  if (training.running && performance.now() - training.appliedAt < kApplyEveryMs) {
+  // A new link (the address bar) whose hashchange has not run yet: redrawing now would write the
+  // old view's hash over it. The handler reads it and redraws first (a few frames at most).
+  const linkPending = location.hash !== state.shownHash && training.waitedForLink++ < 30;
+  if (linkPending || (training.running && performance.now() - training.appliedAt < kApplyEveryMs)) {
     training.frame = requestAnimationFrame(() => applyUpdate(training)); // (the worker trains on)
     return;
   }
   training.appliedAt = performance.now();
+  training.waitedForLink = 0;
   const m = training.pending;
   training.pending = null;
   if (!m) return;
