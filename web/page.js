@@ -738,13 +738,17 @@ function applyUpdate(training) {
   training.pending = null;
   if (!m) return;
   if (m.gen === training.gen) {
-    training.trainer.setWeights(m.weights, m.steps);
+    // the same run at the same step has the same weights: then only the panel changes (points)
+    const moved = m.steps !== training.trainer.steps;
+    if (moved) training.trainer.setWeights(m.weights, m.steps);
     Object.assign(training.trainer, { recipe: m.recipe, lr: m.lr });
     if (m.points) training.points = m.points;
     training.loops = m.loops;
     renderTraining(training, state.engine, m.weights[0]);
-    explain(); // the tape, the check and the drawn digit follow the weights
-    render();
+    if (moved) {
+      explain(); // the tape, the check and the drawn digit follow the weights
+      render();
+    }
     for (const s of training.syncs.filter((s) => s.id <= m.synced)) s.resolve();
     training.syncs = training.syncs.filter((s) => s.id > m.synced);
   }
