@@ -332,12 +332,36 @@ class Explorer {
     check_index(l, kLayerSizes.size() - 1, "weight: l is 0, 1 or 2");
     return to_js(net_.weight(l).value);
   }
+  /// The same numbers copied into `out`, a Float64Array of W_l's size, allocating nothing: the
+  /// training worker fills the buffers the page gave back (web/worker.js).
+  void weight_into(std::size_t l, const val& out) {
+    const Tensor& w = weight_tensor(l, out, "weightInto");
+    out.call<void>("set", val(emscripten::typed_memory_view(w.size(), w.data())));
+  }
+  /// Overwrites W_l with `values` (a Float64Array of its size), bit for bit: the page's model
+  /// takes the weights its training worker computed. The explained tape is stale after it.
+  void set_weight(std::size_t l, const val& values) {
+    Tensor& w = weight_tensor(l, values, "setWeight");
+    val(emscripten::typed_memory_view(w.size(), w.data())).call<void>("set", values);
+    explained_ = false;
+    ++weights_version_;
+  }
 
  private:
   static NetworkOptions options(std::uint32_t seed) {
     NetworkOptions o;
     o.seed = seed;
     return o;
+  }
+  // W_l, after checking l and that `array` has as many elements as it.
+  Tensor& weight_tensor(std::size_t l, const val& array, const std::string& what) {
+    check_index(l, kLayerSizes.size() - 1, what + ": l is 0, 1 or 2");
+    Tensor& w = net_.weight(l).value;
+    const bool doubles = array["constructor"].strictlyEquals(val::global("Float64Array"));
+    if (!doubles || array["length"].as<std::size_t>() != w.size())
+      throw std::invalid_argument(what + ": W" + std::to_string(l) + " needs a Float64Array of " +
+                                  std::to_string(w.size()) + " numbers");
+    return w;
   }
   void check_explained() const {
     if (!explained_) throw std::logic_error("call explain() first");
@@ -558,6 +582,8 @@ EMSCRIPTEN_BINDINGS(stepgrad) {
       .function("train", &Explorer::train)
       .function("evaluate", &Explorer::evaluate)
       .function("weight", &Explorer::weight)
+      .function("weightInto", &Explorer::weight_into)
+      .function("setWeight", &Explorer::set_weight)
       .function("grade", &Explorer::grade)
       .function("turnHint", &Explorer::turn_hint);
   emscripten::class_<stepgrad::SmallGraph>("SmallGraph")

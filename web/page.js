@@ -35,8 +35,10 @@ const kEquation = {
 const kMaxSeed = 4294967295; // the engine's seed is a uint32: embind would silently wrap a larger one
 const kImageScale = 4; // the input image's pixels are 4 x 4 on the screen
 const kTileColumns = 16; // W0's rows are drawn as images, 16 to a row, one pixel apart
-const kEvalEvery = 500; // training steps between two points of the accuracy curve
 const kLrRange = [1e-9, 100]; // the learning rates 10_train --lr takes
+// While training runs, the page takes the worker's weights (and redraws at them) at most ten times
+// a second: on a machine of two cores the rest of the time goes to training and to your pen.
+const kApplyEveryMs = 100;
 
 const yourTurn = new YourTurn(); // its state: turn= and solved= in the hash
 const state = {
@@ -57,6 +59,8 @@ const state = {
   // (24 forward passes at W0); they run when the stroke ends.
   stroking: false,
   strokeMs: [], // the page update of each frame of the strokes, for bench/web.sh
+  strokeLagMs: [], // the same frames' wait from the pointer event to the update's end
+  strokeSince: null, // the first pointer event's time not answered yet
   engine: null, // the StepGrad
   explanation: null, // the explained sample
   steps: [], // [{node, phase: 'forward'|'backward'}]
@@ -65,7 +69,25 @@ const state = {
   graphView: null, // the small graph (GraphView)
   playing: null, // the play button's timer
   // the page's one model: the training run whose current weights everything is explained at
-  training: { trainer: null, running: false, frame: 0, points: [], marks: [], rate: 0, lr: 0.01 },
+  // (trained in a Web Worker, web/worker.js; see "training" below)
+  training: {
+    trainer: null, // the page's model: a Trainer that never steps, at the worker's weights
+    worker: null,
+    gen: 0, // the run the page shows (the worker's messages of an older one are ignored)
+    running: false, // as the ▶ train button says
+    pending: null, // the worker's newest update, applied at the next frame
+    frame: 0,
+    loops: 0, // the worker's running loops, as it last said (0 or 1)
+    failed: null, // the worker's error, once it failed
+    appliedAt: 0, // when the page last took the worker's weights
+    waitedForLink: 0, // frames it waited for a new link to be read
+    points: [], // the accuracy curve: [{steps, accuracy}]
+    marks: [],
+    rate: 0,
+    lr: 0.01,
+    syncs: [], // settled()'s promises: [{id, resolve}]
+    syncId: 0,
+  },
 };
 
 /** Shows the page in `lang` ('en' or 'zh'; web/i18n.js): its fixed words now, the rest at the next render. */
@@ -653,51 +675,113 @@ function togglePlay() {
 }
 
 // ---- training ----
+// The training runs in a Web Worker (web/worker.js) with an engine of its own, so that a stroke
+// on the pad never waits for it. The page's one model is `training.trainer`, a Trainer on the
+// page's engine that never steps: it takes the weights the worker sends, bit for bit, and the
+// tape, the check and the drawn digit are explained at them. The worker sends its weights after
+// each slice of training, at most one set on its way; the page applies the newest at the next
+// frame and gives the buffers back (transferred both ways, never copied into a message).
+function startWorker(training, engine) {
+  const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = ({ data }) => onWorkerMessage(training, data);
+  worker.onerror = (e) => onWorkerMessage(training, { type: 'error', message: e.message });
+  worker.postMessage({ type: 'init', data: engine.data });
+  training.worker = worker;
+}
 /** A new training run from the initial weights of the page's seed: the page's one model. */
 function newTrainer(training, engine) {
   training.trainer?.dispose();
   training.trainer = engine.trainer({ seed: state.seed, recipe: state.recipe, lr: training.lr });
-  training.points = [{ steps: 0, accuracy: training.trainer.evaluate().accuracy }];
+  training.points = []; // until the worker's first evaluation arrives
+  training.gen += 1;
+  const { seed, recipe } = state;
+  training.worker.postMessage({ type: 'reset', gen: training.gen, seed, recipe, lr: training.lr });
 }
-function trainSome(training, n) {
-  training.trainer.step(n);
-  const last = training.points[training.points.length - 1].steps;
-  if (training.trainer.steps - last >= kEvalEvery) {
-    training.points.push({ steps: training.trainer.steps, accuracy: training.trainer.evaluate().accuracy });
+function onWorkerMessage(training, m) {
+  if (m.type === 'error') {
+    // the worker's engine failed: training stops, and the page says why (it sends no more)
+    training.failed = m.message;
+    training.running = false;
+    $('train-play').textContent = t('train');
+    $('lr-error').textContent = t('error', { message: m.message });
+    return;
   }
+  const now = performance.now();
+  if (m.gen !== training.gen) {
+    giveBack(training, m); // a run the page no longer shows
+    return;
+  }
+  if (training.pending) giveBack(training, training.pending); // (the worker sends one at a time)
+  training.pending = m;
+  if (training.running) measureRate(training, m.steps, now);
+  if (!training.frame) training.frame = requestAnimationFrame(() => applyUpdate(training));
+}
+function giveBack(training, m) {
+  training.worker.postMessage(
+    { type: 'ack', weights: m.weights },
+    m.weights.map((w) => w.buffer),
+  );
+}
+/** At a frame: the worker's newest weights into the page's model, and the page redrawn at them. */
+function applyUpdate(training) {
+  training.frame = 0;
+  // A new link (the address bar) whose hashchange has not run yet: redrawing now would write the
+  // old view's hash over it. The handler reads it and redraws first (a few frames at most).
+  const linkPending = location.hash !== state.shownHash && training.waitedForLink++ < 30;
+  if (linkPending || (training.running && performance.now() - training.appliedAt < kApplyEveryMs)) {
+    training.frame = requestAnimationFrame(() => applyUpdate(training)); // (the worker trains on)
+    return;
+  }
+  training.appliedAt = performance.now();
+  training.waitedForLink = 0;
+  const m = training.pending;
+  training.pending = null;
+  if (!m) return;
+  if (m.gen === training.gen) {
+    // the same run at the same step has the same weights: then only the panel changes (points)
+    const moved = m.steps !== training.trainer.steps;
+    if (moved) training.trainer.setWeights(m.weights, m.steps);
+    Object.assign(training.trainer, { recipe: m.recipe, lr: m.lr });
+    if (m.points) training.points = m.points;
+    training.loops = m.loops;
+    renderTraining(training, state.engine, m.weights[0]);
+    if (moved) {
+      explain(); // the tape, the check and the drawn digit follow the weights
+      render();
+    }
+    for (const s of training.syncs.filter((s) => s.id <= m.synced)) s.resolve();
+    training.syncs = training.syncs.filter((s) => s.id > m.synced);
+  }
+  giveBack(training, m);
 }
 /**
- * The real throughput: steps over wall time across the frames of the last 3 s, everything a
- * frame does included (the steps, the evaluations, re-explaining, redrawing, the browser's own).
+ * The real throughput: steps over wall time across the worker's updates of the last 3 s,
+ * everything the worker does included (the steps, the evaluations, sending the weights).
  */
-function measureRate(training) {
-  const now = performance.now();
+function measureRate(training, steps, now) {
   const marks = training.marks; // started by setTraining
-  marks.push({ t: now, steps: training.trainer.steps });
+  marks.push({ t: now, steps });
   while (marks.length > 2 && now - marks[0].t > 3000) marks.shift();
   const first = marks[0];
-  training.rate = now > first.t ? ((training.trainer.steps - first.steps) * 1000) / (now - first.t) : 0;
+  training.rate = now > first.t ? ((steps - first.steps) * 1000) / (now - first.t) : 0;
 }
-function trainLoop() {
-  state.training.frame = 0;
-  if (!state.training.running) return;
-  const t0 = performance.now();
-  while (performance.now() - t0 < 40) trainSome(state.training, 100);
-  measureRate(state.training);
-  renderTraining(state.training, state.engine);
-  explain(); // the tape, the check and the drawn digit follow the weights
-  render();
-  state.training.frame = requestAnimationFrame(trainLoop);
-}
-/** Starts or pauses training; one loop however often it is clicked. */
+/** Starts or pauses training; the worker runs one loop however often it is clicked. */
 function setTraining(running) {
   const training = state.training;
   training.running = running;
   training.marks = [{ t: performance.now(), steps: training.trainer.steps }]; // the rate starts anew
   training.rate = 0;
   $('train-play').textContent = t(running ? 'pause' : 'train');
-  if (running && !training.frame) training.frame = requestAnimationFrame(trainLoop);
-  if (!running) render(); // the check's finite differences, held while training ran
+  if (running) sendSettings(training);
+  if (!training.failed) training.worker.postMessage({ type: 'run', running });
+  if (!running) {
+    renderTraining(training, state.engine); // no rate while paused
+    render(); // the check's finite differences, held while training ran
+  }
+}
+/** The recipe and learning rate the next steps take. */
+function sendSettings(training) {
+  training.worker.postMessage({ type: 'set', recipe: state.recipe, lr: training.lr });
 }
 /** After the seed or the recipe changed: a new seed is a new model, a recipe applies from now on. */
 function applyToTraining() {
@@ -707,6 +791,7 @@ function applyToTraining() {
     newTrainer(training, engine);
   }
   training.trainer.recipe = state.recipe;
+  sendSettings(training);
   renderTraining(training, engine);
 }
 /** Marks a field as holding a value the page refused (or no longer). */
@@ -725,10 +810,10 @@ function readLr() {
   if (ok) state.training.lr = lr;
   return ok;
 }
-/** The training's line of text, its accuracy curve, and W0's rows as images. */
-function renderTraining(training, engine) {
+/** The training's line of text, its accuracy curve, and W0's rows as images (w0: W0's values). */
+function renderTraining(training, engine, w0 = training.trainer.weights()[0]) {
   const run = training.trainer;
-  const acc = training.points[training.points.length - 1].accuracy;
+  const acc = training.points.at(-1)?.accuracy; // undefined until the worker's first evaluation
   // while it runs: the real throughput of the last seconds (measureRate), not one chunk's speed
   const rate = training.running && training.rate > 0 ? t('trainRate', { rate: Math.round(training.rate) }) : '';
   $('train-info').textContent = t('trainInfo', {
@@ -737,14 +822,14 @@ function renderTraining(training, engine) {
     lr: run.lr,
     steps: run.steps,
     passes: (run.steps / engine.trainSize).toFixed(1),
-    accuracy: (100 * acc).toFixed(1),
+    accuracy: acc === undefined ? '…' : (100 * acc).toFixed(1),
     testSize: engine.testSize,
     rate,
   });
-  $('train-info').dataset.accuracy = String(acc);
+  $('train-info').dataset.accuracy = acc === undefined ? '' : String(acc);
   drawCurve($('curve'), training.points);
   const [pixels, hidden] = engine.sizes.layers;
-  paint($('tiles'), { name: 'W0', shape: [hidden, pixels] }, run.weights()[0], 'value', engine);
+  paint($('tiles'), { name: 'W0', shape: [hidden, pixels] }, w0, 'value', engine);
 }
 function drawCurve(c, points) {
   const ctx = c.getContext('2d');
@@ -764,7 +849,7 @@ function drawCurve(c, points) {
     ctx.stroke();
     ctx.fillText(`${a * 100}%`, 2, y + 4);
   }
-  const maxSteps = Math.max(2000, points[points.length - 1].steps);
+  const maxSteps = Math.max(2000, points.at(-1)?.steps ?? 0);
   ctx.fillText(t('curveSteps', { steps: maxSteps }), pad + W - 60, c.height - 6);
   ctx.fillText(t('curveTitle'), pad + 4, 20);
   ctx.strokeStyle = '#c33';
@@ -882,7 +967,12 @@ function wireDrawing() {
       state.stroking = pad.down;
       explain();
       render();
-      if (state.stroking) state.strokeMs.push(performance.now() - t);
+      if (state.stroking) {
+        state.strokeMs.push(performance.now() - t);
+        // the wait from the first pointer event this update answers to its end (bench/web.sh)
+        if (state.strokeSince !== null) state.strokeLagMs.push(performance.now() - state.strokeSince);
+      }
+      state.strokeSince = null;
     },
     () => {
       // the stroke ended: the finite differences too
@@ -890,6 +980,8 @@ function wireDrawing() {
       if (state.drawn) render();
     },
   );
+  // the pointer event's time: when the browser received it (the page may still be busy then)
+  $('draw').addEventListener('pointermove', (e) => (state.strokeSince ??= e.timeStamp));
   $('draw-label').addEventListener('change', () => {
     if (state.drawn) pad.changed();
   });
@@ -917,11 +1009,8 @@ function wireTraining() {
   });
   $('train-step').addEventListener('click', () => {
     if (!readLr()) return;
-    training.trainer.lr = training.lr;
-    trainSome(training, 100);
-    renderTraining(training, engine);
-    explain();
-    render();
+    sendSettings(training);
+    training.worker.postMessage({ type: 'step', n: 100 }); // the worker sends the weights after
   });
   $('train-reset').addEventListener('click', () => {
     setTraining(false);
@@ -936,6 +1025,7 @@ function wireTraining() {
       return;
     }
     training.trainer.lr = training.lr;
+    sendSettings(training);
     renderTraining(training, engine);
   });
 }
@@ -957,6 +1047,7 @@ async function main() {
   const ignored = readHash();
   const requestedStep = state.step;
   readLr();
+  startWorker(state.training, state.engine);
   newTrainer(state.training, state.engine);
   explain();
   wireTape();
@@ -991,6 +1082,15 @@ async function main() {
     sg: state.engine,
     state,
     training: state.training,
+    /** Resolves once the worker has done what it was asked so far and the page shows it. */
+    settled() {
+      const training = state.training;
+      return new Promise((resolve) => {
+        const id = ++training.syncId;
+        training.syncs.push({ id, resolve });
+        training.worker.postMessage({ type: 'sync', id });
+      });
+    },
     readyMs: ready,
     get graph() {
       return state.graphView;
@@ -1003,6 +1103,8 @@ async function main() {
     },
     /** The page update (engine, copies, redraw) of each frame of the strokes drawn so far, ms. */
     strokeMs: state.strokeMs,
+    /** The same frames' wait from the first pointer event they answer to the update's end, ms. */
+    strokeLagMs: state.strokeLagMs,
     /** Runs the engine again and redraws the page; returns the milliseconds it took. */
     update() {
       const t = performance.now();

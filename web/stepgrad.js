@@ -183,6 +183,10 @@ export class StepGrad {
     return explorer;
   }
 
+  /** The MNIST subset's bytes (mnist-subset.bin), as loaded: what a worker's engine loads too. */
+  get data() {
+    return this.data_;
+  }
   get trainSize() {
     return this.explorer_.trainSize();
   }
@@ -267,6 +271,24 @@ export class Trainer {
   /** [W0, W1, W2], Float64Arrays, row-major (out x in). */
   weights() {
     return [0, 1, 2].map((l) => this.explorer_.weight(l));
+  }
+  /**
+   * The same numbers copied into `arrays` ([W0, W1, W2], Float64Arrays of their sizes, as
+   * weights() gives them), allocating nothing; returns them. Without arrays, new ones.
+   */
+  weightsInto(arrays) {
+    if (!arrays) return this.weights();
+    arrays.forEach((a, l) => this.engine_.call(() => this.explorer_.weightInto(l, a)));
+    return arrays;
+  }
+  /**
+   * Takes another run's weights, bit for bit ([W0, W1, W2] as weights() gives them), and its
+   * count of steps: this run then explains (and trains on) from there. The page's model takes
+   * its training worker's weights this way (web/worker.js).
+   */
+  setWeights(arrays, steps = this.steps) {
+    arrays.forEach((a, l) => this.engine_.call(() => this.explorer_.setWeight(l, a)));
+    this.steps = steps;
   }
   /** A sample explained at this run's current weights (see StepGrad.explain). */
   explain({ sample, pixels, label, recipe = this.recipe, reuse = false } = {}) {

@@ -43,6 +43,7 @@ import fcntl
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -122,6 +123,27 @@ def same_summary(native, page):
         return False
 
 
+def check_documented_sizes(root: pathlib.Path, build: pathlib.Path):
+    """docs/explorer.md's speed table (bench/web.sh --docs) names the sizes of a build like this
+    one: the data exactly (its bytes are MNIST's), the wasm within 10 % (it grows with the engine
+    and the bindings). Past that, the table is stale: run bench/web.sh --docs."""
+    sys.path.insert(0, str(root / "bench"))
+    import web_table
+    text = (root / "docs" / "explorer.md").read_text(encoding="utf-8")
+    m = web_table.BLOCK.search(text)
+    line = [l for l in (m["table"] if m else "").splitlines() if l.startswith("bytes: ")]
+    if not line:
+        fail("docs/explorer.md has no speed table with a bytes line (bench/web.sh --docs writes it)")
+    wasm, _, data = (int(n.replace(",", "")) for n in re.findall(r"[\d,]{2,}(?= [+=])", line[0]))
+    built = {"wasm": (build / "stepgrad_wasm.wasm").stat().st_size,
+             "data": (build / "mnist-subset.bin").stat().st_size}
+    if data != built["data"] or abs(wasm - built["wasm"]) > 0.1 * built["wasm"]:
+        fail(f"docs/explorer.md's speed table says wasm {wasm:,} and data {data:,} bytes; this build has "
+             f"{built['wasm']:,} and {built['data']:,}: run bench/web.sh --docs")
+    print(f"ok: docs/explorer.md's sizes are this build's (wasm {wasm:,} of {built['wasm']:,} bytes, "
+          f"data {data:,})")
+
+
 def check_golden(root: pathlib.Path, build: pathlib.Path):
     golden = {n: (root / "tests" / "golden" / f"{n}.txt").read_text(encoding="utf-8")
               for n in ["05_forward", "07_deltas", "08_tape", "09_gradcheck"]}
@@ -166,12 +188,17 @@ def check_errors(root: pathlib.Path, build: pathlib.Path):
     out = web_api(root, build, "errors")
     if out["badRecipe"] != "recipe 'bogus': choose article, fixed or article-rescaled":
         fail(f"train with recipe 'bogus': {out['badRecipe']!r}")
+    want = "setWeight: W0 needs a Float64Array of 100352 numbers"
+    for k in ["badWeights", "badWeightsArray"]:
+        if out[k] != want:
+            fail(f"setWeights with {k}: {out[k]!r}, not {want!r}")
     if out["badData"] != "data: the file is short":
         fail(f"a subset file claiming 5443610 images: {out['badData']!r}")
     for k in ["badRecipeHeapGrowth", "badDataHeapGrowth"]:
         if out[k] != 0:
             fail(f"{k}: the engine's memory grew {out[k]} bytes over 100 failing calls (a leak)")
-    print("ok: bad recipe and corrupt data give one-line errors and leak nothing")
+    print("ok: bad recipe, corrupt data and weights of the wrong size or type give one-line errors "
+          "and leak nothing")
 
 
 def decode(s):
@@ -252,12 +279,15 @@ def check_train(root: pathlib.Path, build: pathlib.Path, train: str):
             native = np.load(out / "model.npz")
             js = web_api(root, build, "train", seed, recipe, lr, k)
             what = f"seed {seed} recipe {recipe} lr {lr}, {k} steps"
-            for l, w in enumerate(js["weights"]):
-                mine = decode(w)
-                theirs = np.asarray(native[f"W{l}"], dtype="<f8").ravel()
-                if mine.tobytes() != theirs.tobytes():
-                    fail(f"{what}: W{l} differs from 10_train's (max |a-b| {np.abs(mine - theirs).max():.3e})")
-            print(f"ok: {what}: W0, W1, W2 equal 10_train's bit for bit")
+            # and handed over halfway to another run (weightsInto, setWeights: the page's worker)
+            for how in ["weights", "handedOver"]:
+                for l, w in enumerate(js[how]):
+                    mine = decode(w)
+                    theirs = np.asarray(native[f"W{l}"], dtype="<f8").ravel()
+                    if mine.tobytes() != theirs.tobytes():
+                        fail(f"{what} ({how}): W{l} differs from 10_train's "
+                             f"(max |a-b| {np.abs(mine - theirs).max():.3e})")
+            print(f"ok: {what}: W0, W1, W2 equal 10_train's bit for bit, also handed over halfway")
 
 
 def native_digest(root: pathlib.Path, train: str, seed: int, recipe: str, lr: float, k: int) -> str:
@@ -339,6 +369,7 @@ def main():
             skip("no MNIST in data/mnist (scripts/fetch-mnist)")
     if command == "golden":
         check_golden(root, build)
+        check_documented_sizes(root, build)
     elif command == "dump":
         check_dump(root, build, sys.argv[4])
     elif command == "train":

@@ -76,6 +76,17 @@ if (command === 'golden') {
   const [seed, recipe, lr, steps] = [Number(args[0]), args[1], Number(args[2]), Number(args[3])];
   const w = sg.train({ seed, recipe, lr, steps });
   out.weights = w.map(b64);
+  // the same steps handed over halfway, as the page's worker hands its weights to the page's
+  // model: weightsInto() into arrays of ours, setWeights() into a fresh run, which trains on
+  const first = sg.trainer({ seed, recipe, lr });
+  const second = sg.trainer({ seed: seed + 1, recipe, lr }); // other initial weights, overwritten
+  first.step(Math.floor(steps / 2));
+  const arrays = first.weights().map((a) => new Float64Array(a.length));
+  second.setWeights(first.weightsInto(arrays), first.steps);
+  second.step(steps - second.steps);
+  out.handedOver = second.weights().map(b64);
+  first.dispose();
+  second.dispose();
 } else if (command === 'errors') {
   // Bad input gives the engine's message, and the engine's memory does not grow when the same
   // failing call repeats (the explorer it made is deleted; memory grows only when it leaks).
@@ -100,6 +111,10 @@ if (command === 'golden') {
   const badData = () => new StepGrad(sg.module, corrupt);
   out.badData = message(badData);
   out.badDataHeapGrowth = heapGrowth(() => message(badData));
+  const t = sg.trainer();
+  out.badWeights = message(() => t.setWeights([new Float64Array(3)]));
+  out.badWeightsArray = message(() => t.setWeights([Array.from(t.weights()[0])]));
+  t.dispose();
   const badRecipe = () => sg.train({ recipe: 'bogus', steps: 1 });
   out.badRecipe = message(badRecipe);
   out.badRecipeHeapGrowth = heapGrowth(() => message(badRecipe));
