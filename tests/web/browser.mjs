@@ -11,6 +11,7 @@ import { readFileSync, statSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { checkLayout } from './layout.mjs';
 
 const [root, build] = process.argv.slice(2, 4).map((p) => path.resolve(p));
 const rest = process.argv.slice(4);
@@ -629,6 +630,10 @@ try {
     check(got === digest, `300 steps in the page: SHA-256 ${got}, 10_train's ${digest}`);
   }
 
+  // 9. layout, teaching and accessibility (issue 24): tests/web/layout.mjs
+  if (opt('--screenshots')) mkdirSync(opt('--screenshots'), { recursive: true });
+  console.log(await checkLayout({ browser, base, check, shots: opt('--screenshots') }));
+
   // 8. the page in Chinese (issue 28): in every state the page reaches (each step forward and
   // backward, E1, play, the small graphs and their refusal, training, the draw pad, an error
   // line, the notice line, a tooltip) no English word of the page's own is left, and its numbers
@@ -658,7 +663,7 @@ try {
     // engine's printing and rules, the tape's labels, tensor names, numbers, the engine's messages.
     const kOutput =
       '#rule pre, #rule .formula, #tape .title, figcaption, #graph .gtitle, #graph .grule, #graph .gval, ' +
-      '#tooltip, #probs .prob, #check td, code, #turn-result pre, #turn-mirror';
+      '#tooltip, #probs .prob, #check td, code, #turn-result pre, #turn-mirror, .values';
     // Identifiers: the article's and the engine's names (W0, Z1, O3, delta3, Delta0, grad, dC, C, Y,
     // cost), the tutorials' (01_neuron), a link's key=value and a field's value quoted back.
     const kIdentifier = /\b(?:[WZO]\d|[Dd]elta\d|grad|dC|cost|[CY]|\d\d_[a-z_]+)\b/g;
@@ -673,7 +678,10 @@ try {
     // (fixed, article, lr, en, zh) and the link's edit format (LEAF.INDEX:NUMBER). The language
     // switch names English in English.
     const kNames = new Set(
-      ['stepgrad MNIST SGD XOR WebAssembly softmax delta', 'Home End Enter fixed article lr en zh LEAF INDEX NUMBER']
+      [
+        'stepgrad MNIST SGD XOR WebAssembly softmax sigmoid delta',
+        'Home End Enter fixed article lr en zh LEAF INDEX NUMBER',
+      ]
         .join(' ')
         .split(' '),
     );
