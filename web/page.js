@@ -483,7 +483,7 @@ function litPrint(explanation, key, engine) {
       pixels: shown(colIdx).join(', '),
       count: lit.length,
     }),
-    text: printBlock(block),
+    text: printBlock(block, 3), // 4 significant digits, as the engine prints
   };
 }
 function relErr(a, b) {
