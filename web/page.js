@@ -194,12 +194,15 @@ function paintNumber(canvas, text) {
   ctx.fillText(text, 4, 20);
   return () => 0;
 }
+/** The size on the screen of one element of a heat map of rows x cols: [width, height]. */
+function heatCell(rows, cols) {
+  return [cols === 1 ? 14 : Math.max(1, Math.floor(256 / cols)), Math.max(1, Math.min(18, Math.floor(256 / rows)))];
+}
 /** Vectors as columns (the article's column vectors), matrices as heat maps. */
 function paintHeatMap(canvas, shape, values) {
   const [rows, cols] = shape.length === 2 ? shape : [shape[0] ?? 1, 1];
   const ctx = canvas.getContext('2d');
-  const cw = cols === 1 ? 14 : Math.max(1, Math.floor(256 / cols));
-  const ch = Math.max(1, Math.min(18, Math.floor(256 / rows)));
+  const [cw, ch] = heatCell(rows, cols);
   setSize(canvas, cols * cw, rows * ch);
   const img = imageData(ctx, cols, rows);
   fillColours(new Uint32Array(img.data.buffer), 0, values, 0, rows * cols, maxAbs(values));
@@ -219,7 +222,8 @@ function viewSize(node, kind, { imageRows: rows, imageCols: cols }) {
   if (node.name === 'W0') return [kTileColumns * (cols + 1), Math.ceil(node.shape[0] / kTileColumns) * (rows + 1)];
   const [r, c] = node.shape.length === 2 ? node.shape : [node.shape[0] ?? 1, 1];
   if (r * c === 1) return [120, 28];
-  return [c * (c === 1 ? 14 : Math.max(1, Math.floor(256 / c))), r * Math.max(1, Math.min(18, Math.floor(256 / r)))];
+  const [cw, ch] = heatCell(r, c);
+  return [c * cw, r * ch];
 }
 /** Node `node`'s value or grad (`kind`) on `canvas`, the way that suits it. */
 function paint(canvas, node, values, kind, engine) {
@@ -243,6 +247,7 @@ function stepsOf(explanation) {
 // repainted only when its array changed (W0-W2's values stay the same arrays until the weights
 // change), and a value or gradient not shown is not even copied from the engine.
 function makeCards(tape, nodes, engine, onClick) {
+  $('main').append($('side')); // out of the tape (placeSide) before the tape is emptied
   tape.textContent = '';
   const list = nodes.map((n) => {
     const value = makeView(n, 'value', engine);
@@ -437,9 +442,9 @@ function edges(n, edge = 3) {
   return n <= 2 * edge ? all : [...all.slice(0, edge), null, ...all.slice(n - edge)];
 }
 /**
- * Rows of values (null: "...") in columns, as numpy prints a tensor: one format for all, 4
- * decimals (or `decimals`), or scientific when the magnitudes call for it (the engine's printing is per tensor,
- * and formatNumber per element: a block of a tensor needs its own).
+ * Rows of values (null: "...") in columns, as numpy prints a tensor: one format for all, fixed
+ * with `decimals` decimals, or scientific when the magnitudes call for it. (The engine prints a
+ * whole tensor, formatNumber one element: a block of a tensor needs its own.)
  */
 function printBlock(rows, decimals = 4) {
   const all = rows.flatMap((r) => r || []).filter((v) => v !== null && v !== 0);
@@ -965,7 +970,8 @@ function drawCurve(c, points) {
     ctx.moveTo(x, 8 + H);
     ctx.lineTo(x, 8 + H + 4);
     ctx.stroke();
-    ctx.fillText(String(s), x, 8 + H + 15);
+    const half = ctx.measureText(String(s)).width / 2; // the last one inside the canvas
+    ctx.fillText(String(s), Math.min(x, c.width - half - 2), 8 + H + 15);
   }
   ctx.textAlign = 'right';
   ctx.fillText(t('curveAxis'), pad + W, c.height - 3);
@@ -1031,6 +1037,7 @@ function wireTape() {
   $('prev').addEventListener('click', () => go(state.step - 1));
   $('next').addEventListener('click', () => go(state.step + 1));
   $('play').addEventListener('click', togglePlay);
+  kNarrow.addEventListener('change', () => render()); // the side panel beside the tape or under the card
   document.addEventListener('keydown', (ev) => {
     // A focused control keeps its keys: Space on a button presses that button, not play; arrows
     // move in a field or a list; Enter follows a link. Alt, Ctrl and Meta keys are the browser's

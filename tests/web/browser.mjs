@@ -158,7 +158,10 @@ try {
   await page.waitForFunction(() => document.querySelector('#check').dataset.node === 'Z2');
   const relFixed = Number(await page.$eval('#check', (e) => e.dataset.deltaRel));
   check(relFixed <= 1e-12, `fixed recipe: delta2 vs grad Z2 max rel ${relFixed}`);
-  if (opt('--screenshots')) await shot('explorer-backward-fixed.png');
+  if (opt('--screenshots')) {
+    await page.evaluate(() => window.scrollTo(0, 0)); // the keyboard's walk scrolled to its cards
+    await shot('explorer-backward-fixed.png');
+  }
   await page.selectOption('#recipe', 'article');
   await page.waitForFunction(() => Number(document.querySelector('#check').dataset.deltaRel) > 1e-12);
   const relArticle = Number(await page.$eval('#check', (e) => e.dataset.deltaRel));
@@ -1027,5 +1030,7 @@ try {
 async function shot(name, full = false) {
   const dir = opt('--screenshots');
   mkdirSync(dir, { recursive: true });
+  // the whole page from its top (stepping scrolls to the current card; the side panel sticks)
+  if (full) await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(dir, name), fullPage: full });
 }

@@ -161,6 +161,21 @@ export async function checkLayout({ browser, base, check, shots }) {
       check(c.top >= -1 && c.top < height, `${at}: the current card at ${Math.round(c.top)}`);
     }
   }
+  // a window made narrower, then wider again: the side panel under the current card, then beside
+  const sideAt = () =>
+    page.evaluate(() => {
+      const side = document.querySelector('#side');
+      return side.previousElementSibling?.classList.contains('current') ? 'under the card' : side.parentElement.id;
+    });
+  await open('#seed=42&sample=0&recipe=fixed&step=21');
+  const placed = [await sideAt()];
+  await page.setViewportSize({ width: 500, height: 900 });
+  await page.waitForFunction(() => document.querySelector('#side').parentElement.id === 'tape');
+  placed.push(await sideAt());
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.waitForFunction(() => document.querySelector('#side').parentElement.id === 'main');
+  placed.push(await sideAt());
+  check(placed.join() === 'main,under the card,main', `the side panel as the window changes: ${placed}`);
   if (shots) {
     // a phone: the last step, the rule and the check right under W0's card
     await page.setViewportSize({ width: 390, height: 844 });
