@@ -66,6 +66,14 @@ export async function checkLayout({ browser, base, check, shots }) {
       };
       const out = [];
       const px = Math.round;
+      // nothing behind a scroll bar anywhere: no box that scrolls holds more than it shows
+      for (const e of document.body.querySelectorAll('*')) {
+        if (!shown(e) || !scrolls(e) || e.id === 'side') continue; // #side: its own height, scrolled
+        if (e.scrollWidth > e.clientWidth + 1)
+          out.push(
+            `${e.tagName.toLowerCase()}#${e.id}.${e.className} scrolls: ${e.scrollWidth} px in ${e.clientWidth}`,
+          );
+      }
       const where = (e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}`;
       for (const e of document.body.querySelectorAll('*')) {
         if (!shown(e) || inScroller(e, document.body)) continue;
@@ -120,7 +128,7 @@ export async function checkLayout({ browser, base, check, shots }) {
     await page.setViewportSize({ width, height: 900 });
     for (const [hash, what] of [
       ['#seed=42&sample=0&recipe=fixed&step=0', 'End: backward W0'],
-      [`#seed=42&sample=0&recipe=article&step=0`, `backward Z2, E1`],
+      [`#seed=42&sample=0&recipe=article&step=0&graph=xor&turn=delta2`, `backward Z2, E1, XOR, Your turn`],
     ]) {
       await open(hash);
       // stepping from the top of the page: the current card is scrolled into the window
@@ -385,7 +393,7 @@ export async function checkLayout({ browser, base, check, shots }) {
   let worst = Infinity;
   for (const hash of [
     '#seed=42&sample=0&recipe=fixed&step=3&graph=neuron',
-    `#seed=42&sample=0&recipe=article&step=${z2}&graph=xor`,
+    `#seed=42&sample=0&recipe=article&step=${z2}&graph=xor&turn=delta2`,
   ]) {
     await open(hash);
     if (hash.includes('xor')) {
