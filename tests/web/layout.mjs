@@ -1,5 +1,6 @@
-// The explorer's layout, what it teaches and its accessibility (issue 24), in headless Chromium;
-// browser.mjs runs it with its browser and its server (section 9).
+// The explorer's layout, what it teaches and its accessibility (issue 24; R53 in
+// docs/reliability.md), in headless Chromium; browser.mjs runs it with its browser and its server
+// (section 9).
 //   - layout: at 390, 900, 1280, 1440 and 1920 px no page wider than the window, nothing outside
 //     the window but inside a box that scrolls, no part of the tape under the side panel, the rule
 //     printout and the check inside their panels, the check not below the whole tape, and the
