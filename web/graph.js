@@ -130,6 +130,10 @@ export class GraphView {
     host.append(wrap);
     this.svg = svg;
     this.wrap = wrap;
+    // the boxes wrap to the window's width (a phone's too): the edges follow them
+    this.resized?.disconnect();
+    this.resized = new ResizeObserver(() => this.edges_());
+    this.resized.observe(wrap);
     requestAnimationFrame(() => this.edges_());
   }
   box_(n) {
@@ -218,6 +222,9 @@ export class GraphView {
     if (this.refused) this.onRefused?.(t('leafKeeps', this.refused));
   }
   edges_() {
+    // the picture's size without the old edges' (which would keep a wider picture wide)
+    this.svg.setAttribute('width', '0');
+    this.svg.setAttribute('height', '0');
     const base = this.wrap.getBoundingClientRect();
     this.svg.setAttribute('width', String(this.wrap.scrollWidth));
     this.svg.setAttribute('height', String(this.wrap.scrollHeight));

@@ -94,7 +94,6 @@ export const kStrings = {
       'on {testSize}{rate}',
     trainRate: ', {rate} samples/s',
     curve: 'test accuracy curve',
-    curveSteps: '{steps} steps',
     curveTitle: 'test accuracy',
     tiles: "W0's rows as 28x28 tiles",
     smallGraphs: 'small graphs',
@@ -136,6 +135,35 @@ export const kStrings = {
     turnHintShapes: 'Shapes: {pairs}; {step} is {shape}.',
     turnHintFormula: 'The formula: {formula}',
     turnProgress: 'solved {n} of {total}',
+    // layout (issue 24)
+    keys:
+      'Keys, when no field, list, button or link has the focus: right and left arrows one step on and back, ' +
+      'Home and End the first and the last step, Space play and pause.',
+    e1Explain:
+      "Why: layer 2 is a sigmoid layer, so eq. (9) is {right}; the article's code multiplies by softmax's " +
+      '"derivative" {wrong} instead, which is far smaller and differs from unit to unit. delta1, Delta1 and Delta0 ' +
+      'are computed from delta2 and are wrong too; delta3 and Delta2 come before it and agree. The recipe fixed ' +
+      'agrees with the tape. More: {link}.',
+    e1Link: '{file}, E1',
+    litNone: 'The image is blank: every pixel is 0.',
+    litImage:
+      'The lit region of the {rows}x{cols} image, to 2 decimals: rows {r0}-{r1}, columns {c0}-{c1} (counting ' +
+      'from 0); every pixel outside it is 0.',
+    litGradW0:
+      'Rows {rows} of {units}, at the columns of pixels {pixels} (counting from 0): the first and the last of ' +
+      "O0's {count} pixels that are not 0. Every other column is 0: row k is delta1[k] O0ᵀ, and O0 is 0 there.",
+    viewLabel: '{name} {shape}: {how}',
+    drawnImage: 'the image, white 0 to black 1',
+    drawnTiles: 'its {rows} rows as 28x28 tiles, red positive, blue negative',
+    drawnHeat: 'a heat map, red positive, blue negative',
+    drawnColumn: 'a column, red positive, blue negative',
+    drawnNumber: 'its one number',
+    tilesCaption:
+      "W0's 128 rows, one per unit of layer 1, each as the 28x28 image of the weights it gives the pixels: red " +
+      'positive, blue negative, white 0, each tile on its own scale. They change as the network trains.',
+    curveAxis: 'training steps',
+    curveValues: 'test accuracy by training steps: {points}',
+    curvePoint: '{steps} steps {accuracy}%',
   },
   zh: {
     title: 'stepgrad 探索器：一步一步看原文的网络',
@@ -221,7 +249,6 @@ export const kStrings = {
       '在 {testSize} 张测试图像上的准确率为 {accuracy}%{rate}',
     trainRate: '，每秒 {rate} 个样本',
     curve: '测试准确率曲线',
-    curveSteps: '{steps} 步',
     curveTitle: '测试准确率',
     tiles: 'W0 的各行，画成 28x28 的小块',
     smallGraphs: '小计算图',
@@ -262,6 +289,35 @@ export const kStrings = {
     turnHintShapes: '形状：{pairs}；{step} 的形状是 {shape}。',
     turnHintFormula: '公式：{formula}',
     turnProgress: '已完成 {n}/{total}',
+    // layout (issue 24)
+    keys:
+      '按键（焦点不在输入框、列表、按钮或链接上时）：右、左方向键前进、后退一步，Home 和 End 键到第一步、' +
+      '最后一步，空格键播放、暂停。',
+    e1Explain:
+      '原因：第 2 层是 sigmoid 层，所以式 (9) 是 {right}；原文的代码乘的却是 softmax 的“导数” {wrong}，' +
+      '它小得多，而且各个单元之间差别不一。delta1、Delta1 和 Delta0 都由 delta2 算出，因此也是错的；' +
+      'delta3 和 Delta2 在它之前，是对的。修正方案（fixed）与磁带相符。详见 {link}。',
+    e1Link: '{file}，E1',
+    litNone: '图像是空白的：每个像素都是 0。',
+    litImage:
+      '{rows}x{cols} 图像中有笔迹的区域，保留 2 位小数：第 {r0}-{r1} 行、第 {c0}-{c1} 列（从 0 数起）；' +
+      '区域外的像素都是 0。',
+    litGradW0:
+      '{units} 行中的第 {rows} 行，只取第 {pixels} 号像素（从 0 数起）所在的列：O0 的 {count} 个非 0 像素中的' +
+      '头几个和最后几个。' +
+      '其余各列都是 0：第 k 行是 delta1[k] O0ᵀ，而 O0 在那里是 0。',
+    viewLabel: '{name} {shape}：{how}',
+    drawnImage: '图像，白为 0，黑为 1',
+    drawnTiles: '它的 {rows} 行，画成 28x28 的小块，红为正，蓝为负',
+    drawnHeat: '热力图，红为正，蓝为负',
+    drawnColumn: '一列，红为正，蓝为负',
+    drawnNumber: '它唯一的数',
+    tilesCaption:
+      'W0 的 128 行，每行对应第 1 层的一个单元，画成它给各像素的权重组成的 28x28 图像：红为正，蓝为负，' +
+      '白为 0，每个小块各用自己的比例。网络训练时它们随之变化。',
+    curveAxis: '训练步数',
+    curveValues: '测试准确率随训练步数的变化：{points}',
+    curvePoint: '{steps} 步 {accuracy}%',
   },
 };
 

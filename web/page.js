@@ -68,6 +68,8 @@ const state = {
   cards: null, // the tape's cards: {names, list: [{card, value, grad}]}
   graphView: null, // the small graph (GraphView)
   playing: null, // the play button's timer
+  stepToSay: false, // the learner stepped: the live region says the step (announce)
+  saidMeaning: null, // what the live region last said the status line means
   // the page's one model: the training run whose current weights everything is explained at
   // (trained in a Web Worker, web/worker.js; see "training" below)
   training: {
@@ -214,12 +216,15 @@ function paintNumber(canvas, text) {
   ctx.fillText(text, 4, 20);
   return () => 0;
 }
+/** The size on the screen of one element of a heat map of rows x cols: [width, height]. */
+function heatCell(rows, cols) {
+  return [cols === 1 ? 14 : Math.max(1, Math.floor(256 / cols)), Math.max(1, Math.min(18, Math.floor(256 / rows)))];
+}
 /** Vectors as columns (the article's column vectors), matrices as heat maps. */
 function paintHeatMap(canvas, shape, values) {
   const [rows, cols] = shape.length === 2 ? shape : [shape[0] ?? 1, 1];
   const ctx = canvas.getContext('2d');
-  const cw = cols === 1 ? 14 : Math.max(1, Math.floor(256 / cols));
-  const ch = Math.max(1, Math.min(18, Math.floor(256 / rows)));
+  const [cw, ch] = heatCell(rows, cols);
   setSize(canvas, cols * cw, rows * ch);
   const img = imageData(ctx, cols, rows);
   fillColours(new Uint32Array(img.data.buffer), 0, values, 0, rows * cols, maxAbs(values));
@@ -229,6 +234,18 @@ function paintHeatMap(canvas, shape, values) {
     const c = Math.floor(x / cw);
     return r < rows && c < cols ? r * cols + c : -1;
   };
+}
+/**
+ * The size in pixels of node's view, as paint() makes it: set before it is painted (a view off the
+ * screen is painted when it scrolls into sight), so that the tape's layout does not change then.
+ */
+function viewSize(node, kind, { imageRows: rows, imageCols: cols }) {
+  if (node.name === 'O0' && kind === 'value') return [cols * kImageScale, rows * kImageScale];
+  if (node.name === 'W0') return [kTileColumns * (cols + 1), Math.ceil(node.shape[0] / kTileColumns) * (rows + 1)];
+  const [r, c] = node.shape.length === 2 ? node.shape : [node.shape[0] ?? 1, 1];
+  if (r * c === 1) return [120, 28];
+  const [cw, ch] = heatCell(r, c);
+  return [c * cw, r * ch];
 }
 /** Node `node`'s value or grad (`kind`) on `canvas`, the way that suits it. */
 function paint(canvas, node, values, kind, engine) {
@@ -252,6 +269,7 @@ function stepsOf(explanation) {
 // repainted only when its array changed (W0-W2's values stay the same arrays until the weights
 // change), and a value or gradient not shown is not even copied from the engine.
 function makeCards(tape, nodes, engine, onClick) {
+  $('main').append($('side')); // out of the tape (placeSide) before the tape is emptied
   tape.textContent = '';
   const list = nodes.map((n) => {
     const value = makeView(n, 'value', engine);
@@ -303,7 +321,16 @@ function showView(v, node, get) {
   v.fig.hidden = !get;
   v.node = node;
   v.get = get;
-  if (!get || !v.visible) return;
+  if (v.labelLang !== state.lang) {
+    v.canvas.setAttribute('aria-label', viewLabel(node, v.key));
+    v.labelLang = state.lang;
+  }
+  if (!get) return;
+  v.described = false; // describe() fills in its values when the page is not busy
+  if (!v.visible) {
+    setSize(v.canvas, ...viewSize(node, v.kind, v.engine.sizes));
+    return;
+  }
   const values = get();
   // W0-W2's values are the same array until the weights change: already drawn. (Every other
   // array is refilled by each explanation, reuse: true.)
@@ -311,16 +338,40 @@ function showView(v, node, get) {
   v.values = values;
   v.at = paint(v.canvas, node, values, v.kind, v.engine);
 }
+/** A view's name: the tensor, its shape and how it is drawn ("grad W0 (128, 784): 128 tiles ..."). */
+function viewLabel(node, key) {
+  let how = 'drawnHeat';
+  if (node.name === 'O0' && key === 'O0') how = 'drawnImage';
+  else if (node.name === 'W0') how = 'drawnTiles';
+  else if (node.shape.reduce((a, b) => a * b, 1) === 1) how = 'drawnNumber';
+  else if (node.shape.length === 1) how = 'drawnColumn';
+  return t('viewLabel', { name: key, shape: node.shapeText, how: t(how, { rows: node.shape[0] }) });
+}
+/**
+ * The values of every view shown, as text (aria-describedby): the engine's printing when the
+ * tensor is small (100 elements or fewer, printed whole), its summary otherwise. Not while a
+ * stroke or training runs: then at their end.
+ */
+function describe(cards, explanation) {
+  for (const c of cards.list) {
+    for (const v of [c.value, c.grad]) {
+      if (!v.get || v.described) continue;
+      const small = v.node.shape.reduce((a, b) => a * b, 1) <= 100;
+      v.desc.textContent = small ? explanation.show(v.key) : `${v.key} ${explanation.summary(v.key)}`;
+      v.described = true;
+    }
+  }
+}
+let viewIds = 0;
 function makeView(node, kind, engine) {
-  const canvas = h('canvas');
-  const fig = h(
-    'figure',
-    {},
-    canvas,
-    h('figcaption', { textContent: kind === 'grad' ? `grad ${node.name}` : node.name }),
-  );
+  // a picture with a name, and its values as text for a screen reader (the engine's summary)
+  const desc = h('span', { className: 'sr-only values', id: `view-values-${++viewIds}` });
+  const canvas = h('canvas', { role: 'img' });
+  canvas.setAttribute('aria-describedby', desc.id);
+  const key = kind === 'grad' ? `grad ${node.name}` : node.name;
+  const fig = h('figure', {}, canvas, h('figcaption', { textContent: key }), desc);
   // visible: assumed until the observer's first report (so that the first render paints all)
-  const v = { fig, canvas, kind, engine, values: null, node, at: () => -1, visible: true, get: null };
+  const v = { fig, canvas, desc, key, kind, engine, values: null, node, at: () => -1, visible: true, get: null };
   viewOf.set(fig, v);
   onScreen.observe(fig);
   canvas.addEventListener('mousemove', (ev) => {
@@ -375,11 +426,92 @@ function renderRule(el, explanation, { node: n, phase }) {
     parts.push(
       h('h2', { textContent: t('backward') }),
       h('p', { className: 'formula', textContent: r.rule }),
-      h('pre', { className: 'numbers', textContent: r.numbers }),
+      printout(r.numbers, 'numbers'),
     );
   }
-  const text = phase === 'forward' ? explanation.show(n.name) : explanation.show('grad ' + n.name);
-  el.replaceChildren(...parts, h('pre', { textContent: text }));
+  const key = phase === 'forward' ? n.name : `grad ${n.name}`;
+  // O0 and grad W0: their summarised printing would show the image's corners, all 0; the lit
+  // region instead, saying which rows and columns it is
+  const lit = key === 'O0' || key === 'grad W0' ? litPrint(explanation, key, state.engine) : null;
+  if (lit) {
+    el.replaceChildren(
+      ...parts,
+      printout(`${key} ${explanation.summary(key)}`),
+      h('p', { className: 'region', textContent: lit.region }),
+      Object.assign(printout(lit.text, 'lit'), {
+        style: `--chars: ${Math.max(...lit.text.split('\n').map((l) => l.length))}`,
+      }),
+    );
+  } else {
+    el.replaceChildren(...parts, printout(explanation.show(key)));
+  }
+}
+/**
+ * A printout that wraps at the panel's width: a line of its own per printed line, so that a
+ * wrapped line's rest is indented under it and not taken for the next row (the text is the same).
+ */
+function printout(text, className = '') {
+  const lines = text.split('\n');
+  return h(
+    'pre',
+    { className },
+    ...lines.map((l, k) => h('span', { className: 'line', textContent: k < lines.length - 1 ? `${l}\n` : l })),
+  );
+}
+/** Indices 0..n-1, or the first and last `edge` of them with null between (numpy's summary). */
+function edges(n, edge = 3) {
+  const all = Array.from({ length: n }, (_, i) => i);
+  return n <= 2 * edge ? all : [...all.slice(0, edge), null, ...all.slice(n - edge)];
+}
+/**
+ * Rows of values (null: "...") in columns, as numpy prints a tensor: one format for all, fixed
+ * with `decimals` decimals, or scientific when the magnitudes call for it. (The engine prints a
+ * whole tensor, formatNumber one element: a block of a tensor needs its own.)
+ */
+function printBlock(rows, decimals = 4) {
+  const all = rows.flatMap((r) => r || []).filter((v) => v !== null && v !== 0);
+  const mags = all.map(Math.abs);
+  const [lo, hi] = [Math.min(...mags), Math.max(...mags)];
+  const sci = all.length > 0 && (lo < 1e-4 || hi >= 1e8 || hi / lo > 1e3);
+  const fmt = (v) => (v === 0 ? '0' : sci ? v.toExponential(decimals) : v.toFixed(decimals));
+  const cells = rows.map((r) => r && r.map((v) => (v === null ? '...' : fmt(v))));
+  const width = Math.max(...cells.flat().map((c) => (c ? c.length : 0)));
+  const lines = cells.map((r, k) => `${k ? ' ' : '['}${r ? `[${r.map((c) => c.padStart(width)).join(' ')}]` : '...'}`);
+  return `${lines.join('\n')}]`;
+}
+/**
+ * The lit region of the image for O0, the columns of its lit pixels for grad W0 (row k of grad W0
+ * is delta1[k] O0ᵀ: 0 wherever O0 is 0): {region: which rows and columns, in words; text}.
+ */
+function litPrint(explanation, key, engine) {
+  const { imageRows: rows, imageCols: cols } = engine.sizes;
+  const image = explanation.node('O0').value;
+  const lit = [];
+  for (let i = 0; i < image.length; ++i) if (image[i] !== 0) lit.push(i);
+  if (!lit.length) return { region: t('litNone'), text: '' };
+  if (key === 'O0') {
+    const rs = lit.map((i) => Math.floor(i / cols));
+    const cs = lit.map((i) => i % cols);
+    const [r0, r1, c0, c1] = [Math.min(...rs), Math.max(...rs), Math.min(...cs), Math.max(...cs)];
+    const block = [];
+    for (let r = r0; r <= r1; ++r) block.push(Array.from({ length: c1 - c0 + 1 }, (_, c) => image[r * cols + c0 + c]));
+    return { region: t('litImage', { r0, r1, c0, c1, rows, cols }), text: printBlock(block, 2) };
+  }
+  const g = explanation.node('W0').grad;
+  const units = g.length / image.length;
+  const rowIdx = edges(units);
+  const colIdx = edges(lit.length).map((k) => (k === null ? null : lit[k]));
+  const block = rowIdx.map((r) => r !== null && colIdx.map((j) => (j === null ? null : g[r * image.length + j])));
+  const shown = (list) => list.filter((x) => x !== null);
+  return {
+    region: t('litGradW0', {
+      rows: shown(rowIdx).join(', '),
+      units,
+      pixels: shown(colIdx).join(', '),
+      count: lit.length,
+    }),
+    text: printBlock(block, 3), // 4 significant digits, as the engine prints
+  };
 }
 function relErr(a, b) {
   const d = Math.max(Math.abs(a), Math.abs(b));
@@ -460,8 +592,28 @@ function renderCheck(el, n, hand, recipe, { idx, cmp, fd }, engine) {
   }
   el.replaceChildren(
     h('h2', { textContent: t('checkHeading', { node: n.name, hand, recipe: t(`recipeName_${recipe}`) }) }),
-    h('table', {}, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows)),
+    h('div', { className: 'scroll-x' }, h('table', {}, h('thead', {}, h('tr', {}, ...head)), h('tbody', {}, ...rows))),
     verdict,
+    ...(ok ? [] : [e1Explained()]),
+  );
+}
+/** Erratum E1 in a few sentences, with the link to its page (docs/errata.md, built beside the page). */
+function e1Explained() {
+  const code = (text) => h('code', { textContent: text });
+  const file = state.lang === 'zh' ? 'docs/zh/errata.md' : 'docs/errata.md';
+  const link = h(
+    'a',
+    { href: state.lang === 'zh' ? 'errata-zh.html#e1' : 'errata.html#e1', id: 'e1-link' },
+    ...tParts('e1Link', { file: code(file) }),
+  );
+  return h(
+    'p',
+    { className: 'e1' },
+    ...tParts('e1Explain', {
+      right: code("delta2 = (W2ᵀ · delta3) ⊙ sigmoid'(Z2)"),
+      wrong: code('s ⊙ (1 - s), s = softmax(Z2)'),
+      link,
+    }),
   );
 }
 /**
@@ -532,7 +684,45 @@ function render() {
   }
   renderInfo($('stepinfo'), $('status'), state);
   renderProbs($('probs'), state);
+  placeSide(state.cards.list[n.index].card);
+  const busy = state.stroking || state.training.running;
+  if (!busy) describe(state.cards, explanation);
+  announce(busy);
   writeHash();
+}
+// Below 700 px the tape is one column: the rule and the check go right under the current card
+// (not under the whole tape); wider, they are the column beside it.
+const kNarrow = matchMedia('(max-width: 700px)');
+function placeSide(card) {
+  const side = $('side');
+  if (kNarrow.matches) {
+    if (card.nextElementSibling !== side) card.after(side);
+  } else if (side.parentElement !== $('main')) {
+    $('main').append(side);
+  }
+}
+/** Shows the current card: the step's node (and below 700 px the rule and check under it). */
+function scrollToCurrent() {
+  const card = state.cards.list[state.steps[state.step].node.index].card;
+  card.scrollIntoView({ block: kNarrow.matches ? 'start' : 'nearest', inline: 'nearest' });
+}
+/**
+ * The live region (#announce): the status line when its meaning changes (another image or sample,
+ * a label chosen or not, trained or not, another answer, another language), not at every frame of
+ * a stroke or of training (`busy`: said when they end); and the step when the learner steps.
+ */
+function announce(busy) {
+  const { explanation, drawn, drawnLabel, sample, lang } = state;
+  const best = state.engine.argmax(explanation.node('O3').value);
+  const meaning = [drawn ? 'drawn' : sample, drawn ? drawnLabel : '', explanation.request.steps > 0, best, lang].join();
+  const says = [];
+  if (state.stepToSay) says.push($('stepinfo').textContent);
+  state.stepToSay = false;
+  if (!busy && meaning !== state.saidMeaning) {
+    says.push($('status').textContent);
+    state.saidMeaning = meaning;
+  }
+  if (says.length) $('announce').textContent = says.join(t('noticeJoin'));
 }
 
 // ---- state ----
@@ -567,7 +757,9 @@ function explain() {
 }
 function go(step) {
   state.step = Math.max(0, Math.min(state.steps.length - 1, step));
+  state.stepToSay = true;
   render();
+  scrollToCurrent();
 }
 function writeHash() {
   if (state.graphView) state.graphEdits = state.graphView.editsText();
@@ -836,8 +1028,9 @@ function drawCurve(c, points) {
   ctx.fillStyle = '#fff';
   ctx.fillRect(0, 0, c.width, c.height);
   const pad = 30;
+  const bottom = 34; // the steps' ticks and the axis' name
   const W = c.width - pad - 8;
-  const H = c.height - pad - 8;
+  const H = c.height - bottom - 8;
   ctx.strokeStyle = '#ccc';
   ctx.fillStyle = '#555';
   ctx.font = '11px sans-serif';
@@ -850,8 +1043,31 @@ function drawCurve(c, points) {
     ctx.fillText(`${a * 100}%`, 2, y + 4);
   }
   const maxSteps = Math.max(2000, points.at(-1)?.steps ?? 0);
-  ctx.fillText(t('curveSteps', { steps: maxSteps }), pad + W - 60, c.height - 6);
+  // the x axis: ticks at a round number of steps, at most 6 of them, and the axis' name
+  const every = [1, 2, 5]
+    .flatMap((m) => [100, 1000, 10000, 100000, 1000000, 10000000].map((p) => m * p))
+    .sort((x, y) => x - y)
+    .find((k) => maxSteps / k <= 6);
+  ctx.textAlign = 'center';
+  for (let s = 0; s <= maxSteps; s += every) {
+    const x = pad + (W * s) / maxSteps;
+    ctx.beginPath();
+    ctx.moveTo(x, 8 + H);
+    ctx.lineTo(x, 8 + H + 4);
+    ctx.stroke();
+    const half = ctx.measureText(String(s)).width / 2; // the last one inside the canvas
+    ctx.fillText(String(s), Math.min(x, c.width - half - 2), 8 + H + 15);
+  }
+  ctx.textAlign = 'right';
+  ctx.fillText(t('curveAxis'), pad + W, c.height - 3);
+  ctx.textAlign = 'left';
   ctx.fillText(t('curveTitle'), pad + 4, 20);
+  // the same points as text, for a screen reader (the canvas' aria-describedby)
+  $('curve-values').textContent = t('curveValues', {
+    points: points
+      .map((p) => t('curvePoint', { steps: p.steps, accuracy: (100 * p.accuracy).toFixed(1) }))
+      .join(t('noticeJoin')),
+  });
   ctx.strokeStyle = '#c33';
   ctx.lineWidth = 2;
   ctx.beginPath();
@@ -906,10 +1122,14 @@ function wireTape() {
   $('prev').addEventListener('click', () => go(state.step - 1));
   $('next').addEventListener('click', () => go(state.step + 1));
   $('play').addEventListener('click', togglePlay);
+  kNarrow.addEventListener('change', () => render()); // the side panel beside the tape or under the card
   document.addEventListener('keydown', (ev) => {
-    // a focused control keeps its keys: Space on a button presses that button, not play
-    const t = ev.target;
-    if (t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLButtonElement) return;
+    // A focused control keeps its keys: Space on a button presses that button, not play; arrows
+    // move in a field or a list; Enter follows a link. Alt, Ctrl and Meta keys are the browser's
+    // (Alt+Left is Back) and a key composing text (an input method) is the text's.
+    if (ev.defaultPrevented || ev.isComposing || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const focused = ev.target instanceof Element ? ev.target : null;
+    if (focused?.closest('input, select, textarea, button, a[href], summary, [contenteditable], [tabindex]')) return;
     const keys = {
       ArrowRight: () => go(state.step + 1),
       ArrowLeft: () => go(state.step - 1),

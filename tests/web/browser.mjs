@@ -13,6 +13,7 @@ import { readFileSync, statSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { checkLayout } from './layout.mjs';
 
 const [root, build] = process.argv.slice(2, 4).map((p) => path.resolve(p));
 const rest = process.argv.slice(4);
@@ -162,7 +163,10 @@ try {
   await page.waitForFunction(() => document.querySelector('#check').dataset.node === 'Z2');
   const relFixed = Number(await page.$eval('#check', (e) => e.dataset.deltaRel));
   check(relFixed <= 1e-12, `fixed recipe: delta2 vs grad Z2 max rel ${relFixed}`);
-  if (opt('--screenshots')) await shot('explorer-backward-fixed.png');
+  if (opt('--screenshots')) {
+    await page.evaluate(() => window.scrollTo(0, 0)); // the keyboard's walk scrolled to its cards
+    await shot('explorer-backward-fixed.png');
+  }
   await page.selectOption('#recipe', 'article');
   await page.waitForFunction(() => Number(document.querySelector('#check').dataset.deltaRel) > 1e-12);
   const relArticle = Number(await page.$eval('#check', (e) => e.dataset.deltaRel));
@@ -742,6 +746,10 @@ try {
     );
   }
 
+  // 9. layout, teaching and accessibility (issue 24): tests/web/layout.mjs
+  if (opt('--screenshots')) mkdirSync(opt('--screenshots'), { recursive: true });
+  console.log(await checkLayout({ browser, base, check, shots: opt('--screenshots') }));
+
   // 8. the page in Chinese (issue 28): in every state the page reaches (each step forward and
   // backward, E1, play, the small graphs and their refusal, training, the draw pad, an error
   // line, the notice line, a tooltip) no English word of the page's own is left, and its numbers
@@ -771,7 +779,7 @@ try {
     // engine's printing and rules, the tape's labels, tensor names, numbers, the engine's messages.
     const kOutput =
       '#rule pre, #rule .formula, #tape .title, figcaption, #graph .gtitle, #graph .grule, #graph .gval, ' +
-      '#tooltip, #probs .prob, #check td, code, #turn-result pre, #turn-mirror';
+      '#tooltip, #probs .prob, #check td, code, #turn-result pre, #turn-mirror, .values';
     // Identifiers: the article's and the engine's names (W0, Z1, O3, delta3, Delta0, grad, dC, C, Y,
     // cost), the tutorials' (01_neuron), a link's key=value and a field's value quoted back.
     const kIdentifier = /\b(?:[WZO]\d|[Dd]elta\d|grad|dC|cost|[CY]|\d\d_[a-z_]+)\b/g;
@@ -786,7 +794,10 @@ try {
     // (fixed, article, lr, en, zh) and the link's edit format (LEAF.INDEX:NUMBER). The language
     // switch names English in English.
     const kNames = new Set(
-      ['stepgrad MNIST SGD XOR WebAssembly softmax delta', 'Home End Enter fixed article lr en zh LEAF INDEX NUMBER']
+      [
+        'stepgrad MNIST SGD XOR WebAssembly softmax sigmoid delta',
+        'Home End Enter fixed article lr en zh LEAF INDEX NUMBER',
+      ]
         .join(' ')
         .split(' '),
     );
@@ -1174,5 +1185,7 @@ try {
 async function shot(name, full = false) {
   const dir = opt('--screenshots');
   mkdirSync(dir, { recursive: true });
+  // the whole page from its top (stepping scrolls to the current card; the side panel sticks)
+  if (full) await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(dir, name), fullPage: full });
 }
