@@ -28,6 +28,8 @@ has none). The native programs here therefore run with GLIBC_TUNABLES=glibc.cpu.
 which selects glibc's plain build; then the page's numbers and the native ones agree bit for bit.
 (The golden files were written with the FMA build: there, a mean that is 0 up to rounding prints
 as 0 natively and as about 1e-17 in the page, and the check allows exactly that.)
+tanh is another matter: glibc's and musl's are different algorithms, so stepgrad computes its own
+(fn::tanh, Note [One tanh for the page and the programs] in autodiff/functions.cpp; libm_bits.py).
 
 The Node.js used is $STEPGRAD_NODE, else `node` from PATH; it must be one web/package.json's
 "engines" accepts (the oldest, Debian 12's 18, runs these checks too: tests/meson.build).
