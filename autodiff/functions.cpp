@@ -1,5 +1,5 @@
 // The sigmoid of a tensor, softmax and log-softmax with the max shift (eq. 6; R6 in
-// docs/reliability.md), and tanh with the same bits natively and in the page.
+// docs/reliability.md), and tanh with the same bits natively and in the page (R54).
 #include <stepgrad/autodiff/functions.hpp>
 
 #include <algorithm>
