@@ -26,10 +26,12 @@ namespace stepgrad::fn {
 // -ffp-contract=off (meson.build; WebAssembly has no fused multiply-add) every platform rounds
 // each of them the same way, so native and page compute the same bits whatever their libm, and
 // the page's numbers are the ones it always showed (equal to musl's tanh: libm_bits.py checks
-// it in the wasm build). Error against mpmath at 160 bits on 20,000 of those arguments: at most
-// 1.94 ulps, as musl's and glibc's own tanh; 12.2% of results are not the correctly rounded
-// double (glibc's tanh: 14.4%). The native programs' tanh moved in the last bit; what they
-// print at their default 4 digits did not (the golden output is unchanged).
+// it in the wasm build). Its error is that of musl's and glibc's own tanh: at most 1.94 ulps
+// against mpmath at 160 bits on 20,000 of those arguments (libm_bits.py --ulps), 2.003 against
+// long double's tanhl on 200,000 (tests/autodiff/test_ops.cpp; musl's comment: up to 2 ulps in
+// [0.1, 0.2554]); 12.2% of results are not the correctly rounded double (glibc's tanh: 14.4%). The
+// native programs' tanh moved in the last bit; what they print at their default 4 digits did not
+// (the golden output is unchanged).
 //
 // fdlibm's expm1: Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved. Developed at
 // SunPro, a Sun Microsystems, Inc. business. Permission to use, copy, modify, and distribute this

@@ -30,7 +30,7 @@ inline double sigmoid_prime(double x) {
 }
 
 /// tanh(x), the same bits on every platform: musl's algorithm (the page's libm) in plain
-/// arithmetic, within 2 ulps of the exact value (Note [One tanh for the page and the programs]).
+/// arithmetic, within 2.1 ulps of the exact value (Note [One tanh for the page and the programs]).
 /// Every tanh of stepgrad's is this one: the tape's op, the networks' activation, tanh_prime.
 double tanh(double x);
 
