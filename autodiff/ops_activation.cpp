@@ -43,8 +43,9 @@ const RegisterOp register_sigmoid{
 
 Var tanh(Var x) {
   static constexpr auto op = elementwise(
-      "tanh", [](double v) { return std::tanh(v); },  // y = tanh x
-      [](double, double t) { return 1.0 - t * t; },   // y' = 1 - y²
+      "tanh", [](double v) { return fn::tanh(v); },  // y = tanh x (Note [One tanh for the
+                                                     // page and the programs])
+      [](double, double t) { return 1.0 - t * t; },  // y' = 1 - y²
       "grad {a} += grad {out} ⊙ (1 - {out}²)");
   return op(x);
 }

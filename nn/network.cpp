@@ -75,7 +75,7 @@ double activation(Activation a, double z) {
     case Activation::sigmoid:
       return fn::sigmoid(z);
     case Activation::tanh:
-      return std::tanh(z);
+      return fn::tanh(z);
     case Activation::relu:
       return fn::relu(z);
   }

@@ -1,13 +1,14 @@
 // The explorer in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core from
 // web/node_modules; nothing downloads a browser), served from build-web/ on 127.0.0.1.
-//   node browser.mjs ROOT BUILD_WEB [--digest HEX] [--screenshots DIR] [--bench]
+//   node browser.mjs ROOT BUILD_WEB [--digest HEX] [--small JSON] [--screenshots DIR] [--bench]
 // Checks: no console error; the page prints seed 42 sample 0 as the golden output does; the
 // keyboard visits the tape forward then backward in order; the recipe switch makes delta2
 // disagree (erratum E1); the URL hash restores a view; a seed past uint32 is refused; "Your turn"
 // grades typed deltas and names the mistakes; drawing runs the engine; training in the Web Worker
 // never holds the page (one loop whatever is clicked, a stroke answered while it trains); K
 // training steps in the page, by the JS API and by the page's own button (the worker), give the
-// weights whose SHA-256 is --digest (10_train's, from check_web.py).
+// weights whose SHA-256 is --digest (10_train's, from check_web.py); the small graphs equal
+// 13_your_network and 01_neuron at 17 digits (--small: their outputs, from check_web.py).
 // --screenshots writes the pictures of docs/explorer.md; --bench prints the page's speed as JSON.
 import { readFileSync, statSync, mkdirSync } from 'node:fs';
 import http from 'node:http';
@@ -378,6 +379,94 @@ try {
   for (const [name, want] of Object.entries(after))
     same(g[`${name} (param)`].values, want, `XOR ${name} after one step`);
   console.log(`small graphs: 01_neuron's numbers, ${compared} numbers and the SGD step of 13_your_network's XOR`);
+
+  // 5b. The small graphs at 17 digits (R54): on seeds no other check uses, every value, gradient
+  // and stepped weight of the page's XOR graph is 13_your_network --precision 17's as printed, and
+  // on other inputs and weights every number of the neuron is 01_neuron --precision 17's (--small:
+  // the programs' outputs, from check_web.py). Each of the page's doubles is printed in the
+  // notation the program chose for that tensor (fixed or scientific, 17 digits), exactly (toFixed
+  // and toExponential round the double's exact value). Before fn::tanh (Note [One tanh for the
+  // page and the programs]) glibc's tanh and the page's differed here.
+  if (opt('--small')) {
+    const natives = JSON.parse(readFileSync(opt('--small'), 'utf8'));
+    const seventeen = (v, like) => {
+      if (!/e/.test(like)) return v.toFixed(17);
+      const [m, e] = v.toExponential(17).split('e');
+      return `${m}e${e[0]}${e.slice(1).padStart(2, '0')}`; // fmt's e-05, not JavaScript's e-5
+    };
+    let numbers = 0;
+    const compare = (mine, theirs, what) => {
+      check(theirs && mine && mine.length === theirs.length, `${what}: page ${mine}, native ${theirs}`);
+      const printed = mine.map((v, k) => seventeen(v, theirs[k]));
+      const differ = printed.filter((t, k) => t !== theirs[k]).length;
+      check(
+        differ === 0,
+        `${what}: ${differ} of ${printed.length} differ at 17 digits: page ${printed}, native ${theirs}`,
+      );
+      numbers += mine.length;
+    };
+    const graph = (kind, seed, edits, lr) =>
+      page.evaluate(
+        ([kind, seed, edits, lr]) => {
+          const gr = window.explorer.sg.smallGraph(kind, { seed });
+          try {
+            for (const [leaf, values] of Object.entries(edits)) values.forEach((v, i) => gr.set(leaf, i, v));
+            const nodes = gr.run(17).map((n) => ({
+              label: n.label,
+              name: n.name,
+              value: Array.from(n.value),
+              grad: n.grad && Array.from(n.grad),
+            }));
+            if (!lr) return { nodes };
+            gr.step(lr);
+            const after = Object.fromEntries(['W0', 'b0', 'W1', 'b1'].map((p) => [p, Array.from(gr.leaf(p))]));
+            return { nodes, after };
+          } finally {
+            gr.dispose();
+          }
+        },
+        [kind, seed, edits, lr],
+      );
+    for (const [seed, text] of Object.entries(natives.xor)) {
+      const part = (from, to) => text.slice(text.indexOf(from), text.indexOf(to));
+      const want = {
+        value: blocks(part('Forward: the tape', 'Backward: dC'), /^ {2}(.+?) {2}\((?:\d+(?:, \d+)?,?)?\)$/),
+        grad: blocks(part('Backward: dC', 'The step'), /^ {2}grad (.+?) {2}\(/),
+        after: blocks(part('The step', 'Training until'), /^ {2}(\S+) {2}\(/),
+      };
+      const lr = Number(/W <- W - (\S+) grad W/.exec(text)[1]);
+      const got = await graph('xor', Number(seed), {}, lr);
+      const what = `XOR seed ${seed}`;
+      const byName = Object.fromEntries(got.nodes.map((n) => [n.name, n]));
+      check(got.nodes.length === Object.keys(want.value).length, `${what}: ${got.nodes.length} nodes`);
+      for (const n of got.nodes) {
+        compare(n.value, want.value[n.label], `${what}: ${n.label}`);
+        if (n.grad && want.grad[n.name]) compare(n.grad, want.grad[n.name], `${what}: grad ${n.name}`);
+      }
+      check(
+        Object.keys(want.grad).length === 11 && Object.keys(want.grad).every((k) => byName[k]?.grad),
+        `${what}: the gradients printed are ${Object.keys(want.grad)}`,
+      );
+      for (const [p, w] of Object.entries(want.after)) compare(got.after[p], w, `${what}: ${p} after one step`);
+    }
+    for (const { inputs, weights, text } of natives.neuron) {
+      const want = blocks(text, /^(\S+) \(\d+(?:, \d+)?,?\)$/);
+      const [, Z, O] = /Z = (\S+), O = (\S+): the same/.exec(text);
+      const gradZ = /sigmoid'\(Z\) = O \(1 - O\) = (\S+);/.exec(text)[1];
+      const { nodes } = await graph('neuron', 42, { O0: inputs, W: weights }, 0);
+      const [o0, w, z, o] = nodes;
+      const what = `neuron O0 = ${inputs}, W = ${weights}`;
+      check(nodes.length === 4 && [o0, w, z, o].map((n) => n.name).join() === 'O0,W,Z,O', `${what}: nodes`);
+      compare(o0.value, want.O0, `${what}: O0`);
+      compare(w.value, want.W, `${what}: W`);
+      compare(w.grad, want.grad_W, `${what}: grad W`);
+      compare([...z.value, ...o.value, ...z.grad], [Z, O, gradZ], `${what}: Z, O, grad Z`);
+    }
+    console.log(
+      `small graphs at 17 digits: ${numbers} numbers (XOR seeds ${Object.keys(natives.xor)}, ` +
+        `${natives.neuron.length} neurons) equal 13_your_network's and 01_neuron's`,
+    );
+  }
   if (opt('--screenshots')) {
     await reopen('#seed=42&sample=0&recipe=fixed&step=0&graph=xor');
     await page.locator('#graphs').screenshot({
