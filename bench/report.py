@@ -33,6 +33,8 @@ TARGET_TRAIN_RSS_MB = 150
 # in the same run.
 DENSE = "sgd_step/dense_fused"  # the fast dense fused step (bench/dense_step.hpp), issue 30's yardstick
 DENSE_PLAIN = "sgd_step/dense_fused_plain"
+COLD_TAPE, COLD_DELTAS, COLD_DENSE = ("sgd_step_cold/engine:tape/recipe:fixed",
+                                      "sgd_step_cold/engine:deltas/recipe:fixed", "sgd_step_cold/dense_fused")
 BLAS128 = "blas_products/batch:128"
 TARGET16_VS_DENSE = 1.0
 TARGET16_VS_NUMPY = 12
@@ -108,7 +110,8 @@ def load_bench(path):
     for run in doc.get("benchmarks", []):
         if run.get("run_type") != "iteration":
             continue
-        name = run.get("run_name", run["name"])
+        # A benchmark with its own MinTime is named ".../min_time:0.250" by Google Benchmark.
+        name = re.sub(r"/min_time:[0-9.]+$", "", run.get("run_name", run["name"]))
         benches.setdefault(name, Bench(name)).add(run)
     return doc.get("context", {}), benches
 
@@ -158,6 +161,10 @@ def round_ratios(rounds):
         ("deltas / dense fused step", DELTAS, DENSE),
         ("deltas, article recipe / dense fused step", ARTICLE, DENSE),
         ("dense fused step / its plain loops", DENSE, DENSE_PLAIN),
+        ("tape / dense fused step, both cold", COLD_TAPE, COLD_DENSE),
+        ("deltas / dense fused step, both cold", COLD_DELTAS, COLD_DENSE),
+        ("tape cold / tape", COLD_TAPE, TAPE),
+        ("dense fused step cold / dense fused step", COLD_DENSE, DENSE),
         ("tape / numpy", TAPE, "numpy"),
         ("deltas / numpy", DELTAS, "numpy"),
         ("deltas, article recipe / numpy", ARTICLE, "numpy"),
@@ -177,7 +184,7 @@ def round_ratios(rounds):
             if ra and rb:
                 values.append(ra / rb)
         out.append((label, values))
-    names = [TAPE, DELTAS, ARTICLE, DENSE, DENSE_PLAIN, "numpy"]
+    names = [TAPE, DELTAS, ARTICLE, DENSE, DENSE_PLAIN, COLD_TAPE, COLD_DELTAS, COLD_DENSE, "numpy"]
     rates = [(n, [r for r in (rate(bs, nr, n) for bs, nr in rounds) if r]) for n in names]
     return out, rates
 

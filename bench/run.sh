@@ -183,7 +183,7 @@ for ((r = 1; r <= rounds; r++)); do
     say "bench/run.sh: round $r of $rounds"
     for b in "${round_builds[@]}"; do
         out="$results/round-$r-$(basename "$b")"
-        "$b/bench/stepgrad_bench" --benchmark_filter='^sgd_step/' \
+        "$b/bench/stepgrad_bench" --benchmark_filter='^sgd_step' \
             --benchmark_enable_random_interleaving=true --benchmark_min_time=1 \
             --benchmark_out="$out.json" --benchmark_out_format=json >"$out.txt" 2>&1 || {
             cat "$out.txt" >&2
