@@ -110,7 +110,7 @@ def load_bench(path):
     for run in doc.get("benchmarks", []):
         if run.get("run_type") != "iteration":
             continue
-        # A benchmark with its own MinTime is named ".../min_time:0.250" by Google Benchmark.
+        # A benchmark with its own MinTime is named ".../min_time:0.100" by Google Benchmark.
         name = re.sub(r"/min_time:[0-9.]+$", "", run.get("run_name", run["name"]))
         benches.setdefault(name, Bench(name)).add(run)
     return doc.get("context", {}), benches
@@ -198,7 +198,8 @@ def spread(values):
 def print_rounds(label, rounds, isa):
     ratios, rates = round_ratios(rounds)
     print(f"interleaved rounds, {label} build ({isa}): {len(rounds)} rounds; each round is one fresh "
-          "process of the same binary timing the per-sample steps in random order, then numpy")
+          "process of the same binary timing the per-sample steps, their repetitions in random order, "
+          "then numpy; a round's figure is the median of its repetitions")
     rows = []
     for name, values in rates:
         if not values:

@@ -171,8 +171,9 @@ if [ "$run_train" -eq 1 ]; then
 fi
 
 # ---- interleaved rounds ------------------------------------------------------------------------
-# Each round: one fresh process of the same binary times every per-sample step once, in random
-# order (a fresh process also places the weights in new memory), then numpy runs once. With
+# Each round: one fresh process of the same binary times every per-sample step 5 times for 0.2 s,
+# the 5 x 8 repetitions in random order (a fresh process also places the weights in new memory),
+# then numpy runs 3 times; a round's figure is the median of its repetitions. With
 # --avx2 the two builds alternate round by round, so a slow minute of the machine falls on both.
 round_args=()
 numpy_ok=0
@@ -183,8 +184,8 @@ for ((r = 1; r <= rounds; r++)); do
     say "bench/run.sh: round $r of $rounds"
     for b in "${round_builds[@]}"; do
         out="$results/round-$r-$(basename "$b")"
-        "$b/bench/stepgrad_bench" --benchmark_filter='^sgd_step' \
-            --benchmark_enable_random_interleaving=true --benchmark_min_time=1 \
+        "$b/bench/stepgrad_bench" --benchmark_filter='^sgd_step' --benchmark_repetitions=5 \
+            --benchmark_enable_random_interleaving=true --benchmark_min_time=0.2 \
             --benchmark_out="$out.json" --benchmark_out_format=json >"$out.txt" 2>&1 || {
             cat "$out.txt" >&2
             say "bench/run.sh: stepgrad_bench failed in round $r ($b)"
@@ -192,7 +193,7 @@ for ((r = 1; r <= rounds; r++)); do
         }
         numpy_json=-
         if [ "$numpy_ok" -eq 1 ] &&
-            "$python" bench/article_numpy.py --samples 2000 --runs 1 --json "$out-numpy.json" \
+            "$python" bench/article_numpy.py --samples 2000 --runs 3 --json "$out-numpy.json" \
                 >"$out-numpy.txt" 2>&1; then
             numpy_json="$out-numpy.json"
         fi

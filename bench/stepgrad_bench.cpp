@@ -157,8 +157,8 @@ const BenchData& data() {
 // W0 is 784 KiB and this machine's L2 1 MiB per core: between two steps W0 stays in L2 unless
 // something else runs on the core. The sgd_step_cold/ benchmarks make that happen on purpose:
 // before each step, untimed, they write a 2 MiB buffer (twice L2), which leaves W0 (and the image,
-// and the small layers) in L3 at best. The sweep is slower than the step, so these run 0.25 s of
-// timed steps, not the usual second. They show what the step costs when the core is shared, as it is
+// and the small layers) in L3 at best. The sweep is slower than the step, so these run 0.1 s of
+// timed steps per repetition. They show what the step costs when the core is shared, as it is
 // on a busy machine, and why the engines' figures swing more than the dense step's
 // (bench/README.md, "Why the figures swing").
 void evict_caches(benchmark::State& state) {
@@ -399,11 +399,11 @@ void register_benchmarks() {
         fmt::format("sgd_step_cold/engine:{}/recipe:fixed", engine_name(engine));
     benchmark::RegisterBenchmark(name.c_str(), [engine](benchmark::State& s) {
       train_steps(s, engine, Recipe::fixed, 1, true);
-    })->Unit(benchmark::kMicrosecond)->MinTime(0.25);
+    })->Unit(benchmark::kMicrosecond)->MinTime(0.1);
   }
   benchmark::RegisterBenchmark("sgd_step_cold/dense_fused", [](benchmark::State& s) {
     dense_steps<bench::FastDenseFusedStep>(s, true);
-  })->Unit(benchmark::kMicrosecond)->MinTime(0.25);
+  })->Unit(benchmark::kMicrosecond)->MinTime(0.1);
   for (const Engine engine : {Engine::tape, Engine::deltas}) {
     for (const std::size_t batch : {std::size_t{32}, std::size_t{128}}) {
       const std::string name =
