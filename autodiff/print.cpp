@@ -150,7 +150,11 @@ std::string explain_backward(Tape& tape, std::size_t i, const PrintOptions& opts
     args.push_back(fmt::arg("attrs", n.op->attrs_text != nullptr ? n.op->attrs_text(n) : ""));
     const std::string numbers = fmt::vformat(r.pattern, args);
     if (!out.empty()) out += '\n';
-    out += fmt::format("{} = {} = {}", tape.rule(i, k), numbers, describe(r.result, opts));
+    // A rule that only passes a gradient on (grad p += grad s) has no arithmetic to show:
+    // its numbers are its result, written once.
+    const std::string result = describe(r.result, opts);
+    out += numbers == result ? fmt::format("{} = {}", tape.rule(i, k), result)
+                             : fmt::format("{} = {} = {}", tape.rule(i, k), numbers, result);
   }
   return out;
 }

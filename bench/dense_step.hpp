@@ -1,7 +1,11 @@
-// The dense fused step: issue 16's yardstick. The article's per-sample SGD step (fixed recipe,
-// sigmoid, no biases) written as plain C++ loops over dense arrays, the way a careful programmer
-// would fuse it by hand: every column of W0 is visited, zero pixels included, but W0 is touched
-// once per step. stepgrad_bench prints each engine's speed as a ratio to it (bench/README.md).
+// The dense fused step: the yardstick of every per-sample benchmark (issues 16 and 30). The
+// article's per-sample SGD step (fixed recipe, sigmoid, no biases) with every column of W0
+// visited, zero pixels included, but W0 touched once per step. Two versions, as llm.c keeps
+// them: DenseFusedStep, plain C++ loops a reader opens first, and FastDenseFusedStep, the same
+// numbers as fast as we can write them (SIMD registers, several rows at a time, the library's
+// fastest kernels for the small layers). bench/test_dense_step.cpp checks the two equal bit for
+// bit, and both equal to FusedDeltasStep. stepgrad_bench prints each engine's speed as a ratio to
+// the fast one (bench/README.md).
 #pragma once
 
 #include <cstddef>
@@ -44,6 +48,37 @@ class DenseFusedStep {
   Tensor delta3_, delta2_, delta1_;     // eqs. (8)-(10)
   Tensor O0_pending_;                   // (784,): the last sample's O0 ...
   Tensor delta1_pending_;               // (128,): ... and delta1, for W0's update
+  double lr_pending_ = 0.0;
+};
+
+// Note [The fastest dense step]
+// What makes a dense step fast on this machine, measured (bench/README.md, "The yardstick"): W0
+// is 98% of the step's arithmetic and 0.8 MB, so the step is a pass over W0 streamed from L2,
+// each row updated with the last sample's delta1 and multiplied by this sample's O0 while it is
+// in registers (Note [One pass over W0]). The 32 partial sums of Note [Summation order] live in
+// SIMD registers (4 with AVX-512, 8 with AVX2), two rows at a time with AVX-512 so that each
+// block of O0 and of the last O0 is loaded once for both; the rest of the step (W1, W2, the
+// sigmoids, softmax) calls the same fast kernels as FusedDeltasStep (matvec, matvec_transposed,
+// sub_outer, the vectorised sigmoid), which are as fast on dense vectors as plain loops can be.
+class FastDenseFusedStep {
+ public:
+  /// Copies W0, W1, W2 of `net` (the article's network: no biases, sigmoid).
+  explicit FastDenseFusedStep(const Network& net);
+
+  /// DenseFusedStep::step's numbers, bit for bit.
+  const Tensor& step(const Tensor& x, const Tensor& y, double lr);
+  /// DenseFusedStep::finish.
+  void finish();
+
+  const Tensor& W0() const { return W0_; }  ///< (128, 784)
+  const Tensor& W1() const { return W1_; }  ///< (64, 128)
+  const Tensor& W2() const { return W2_; }  ///< (10, 64)
+
+ private:
+  Tensor W0_, W1_, W2_;
+  Tensor Z1_, O1_, Z2_, O2_, Z3_, O3_;
+  Tensor delta3_, delta2_, delta1_;
+  Tensor O0_pending_, delta1_pending_;
   double lr_pending_ = 0.0;
 };
 

@@ -1,12 +1,16 @@
 #!/usr/bin/python3
 """bench/run.sh's table: stepgrad_bench's repetitions, the numpy reference and a 10_train run.
 
-Usage: report.py --bench BENCH.json [--numpy NUMPY.json] [--time TIME.txt] [--metrics METRICS.csv]
+Usage: report.py [--bench BENCH.json] [--numpy NUMPY.json] [--time TIME.txt] [--metrics METRICS.csv]
+                 [--round LABEL BENCH.json NUMPY.json]...
 
 BENCH.json is Google Benchmark's --benchmark_out (JSON, with repetitions), NUMPY.json what
 article_numpy.py --json writes, TIME.txt what /usr/bin/time -v -o writes for 10_train, and
-METRICS.csv that run's metrics.csv. Needs only Python's standard library. Speeds are reported,
-never judged: the issue's targets are printed beside them for reference.
+METRICS.csv that run's metrics.csv. Each --round is one round of interleaved rounds (bench/run.sh
+--rounds): the per-sample steps timed in one fresh process, then numpy (or "-" for none), LABEL
+naming the build; the rounds of each label get one table of ratios with their spread. Needs only
+Python's standard library. Speeds are reported, never judged: the issues' targets are printed
+beside them for reference.
 """
 import argparse
 import csv
@@ -27,13 +31,22 @@ TARGET_TRAIN_WALL = 10.0
 TARGET_TRAIN_RSS_MB = 150
 # Issue 16's (the same run on each CPU family, AVX2 and AVX-512): ratios to references measured
 # in the same run.
-DENSE = "sgd_step/dense_fused_reference"
+DENSE = "sgd_step/dense_fused"  # the fast dense fused step (bench/dense_step.hpp), issue 30's yardstick
+DENSE_PLAIN = "sgd_step/dense_fused_plain"
+COLD_TAPE, COLD_DELTAS, COLD_DENSE = ("sgd_step_cold/engine:tape/recipe:fixed",
+                                      "sgd_step_cold/engine:deltas/recipe:fixed", "sgd_step_cold/dense_fused")
 BLAS128 = "blas_products/batch:128"
 TARGET16_VS_DENSE = 1.0
 TARGET16_VS_NUMPY = 12
 TARGET16_OF_BLAS = 0.8
 TARGET16_TRAIN_WALL = 6.0
 TARGET16_TRAIN_RSS_MB = 100
+# Issue 30's (medians of interleaved rounds, on AVX-512 and AVX2 builds).
+TARGET30_VS_DENSE = 1.5
+TARGET30_VS_NUMPY = 15
+TAPE = "sgd_step/engine:tape/recipe:fixed"
+DELTAS = "sgd_step/engine:deltas/recipe:fixed"
+ARTICLE = "sgd_step/engine:deltas/recipe:article"
 
 
 def fmt_rate(v):
@@ -97,7 +110,8 @@ def load_bench(path):
     for run in doc.get("benchmarks", []):
         if run.get("run_type") != "iteration":
             continue
-        name = run.get("run_name", run["name"])
+        # A benchmark with its own MinTime is named ".../min_time:0.100" by Google Benchmark.
+        name = re.sub(r"/min_time:[0-9.]+$", "", run.get("run_name", run["name"]))
         benches.setdefault(name, Bench(name)).add(run)
     return doc.get("context", {}), benches
 
@@ -138,13 +152,112 @@ def table(rows, header):
         print(line(r))
 
 
+def round_ratios(rounds):
+    """The ratios of issue 30, one value per round: [(label, [ratio per round])], and the
+    samples/s of each benchmark per round. A round is (benches, numpy samples/s or None); within a
+    round each ratio compares two figures measured minutes apart at most, in one process."""
+    pairs = [
+        ("tape / dense fused step", TAPE, DENSE),
+        ("deltas / dense fused step", DELTAS, DENSE),
+        ("deltas, article recipe / dense fused step", ARTICLE, DENSE),
+        ("dense fused step / its plain loops", DENSE, DENSE_PLAIN),
+        ("tape / dense fused step, both cold", COLD_TAPE, COLD_DENSE),
+        ("deltas / dense fused step, both cold", COLD_DELTAS, COLD_DENSE),
+        ("tape cold / tape", COLD_TAPE, TAPE),
+        ("dense fused step cold / dense fused step", COLD_DENSE, DENSE),
+        ("tape / numpy", TAPE, "numpy"),
+        ("deltas / numpy", DELTAS, "numpy"),
+        ("deltas, article recipe / numpy", ARTICLE, "numpy"),
+    ]
+
+    def rate(benches, numpy_rate, name):
+        if name == "numpy":
+            return numpy_rate
+        b = benches.get(name)
+        return b.median() if b and not b.error else None
+
+    out = []
+    for label, a, b in pairs:
+        values = []
+        for benches, numpy_rate in rounds:
+            ra, rb = rate(benches, numpy_rate, a), rate(benches, numpy_rate, b)
+            if ra and rb:
+                values.append(ra / rb)
+        out.append((label, values))
+    names = [TAPE, DELTAS, ARTICLE, DENSE, DENSE_PLAIN, COLD_TAPE, COLD_DELTAS, COLD_DENSE, "numpy"]
+    rates = [(n, [r for r in (rate(bs, nr, n) for bs, nr in rounds) if r]) for n in names]
+    return out, rates
+
+
+def spread(values):
+    """(median, min, max, (max - min) / median) of a list of positive numbers."""
+    med = statistics.median(values)
+    return med, min(values), max(values), (max(values) - min(values)) / med
+
+
+def print_rounds(label, rounds, isa):
+    ratios, rates = round_ratios(rounds)
+    print(f"interleaved rounds, {label} build ({isa}): {len(rounds)} rounds; each round is one fresh "
+          "process of the same binary timing the per-sample steps, their repetitions in random order, "
+          "then numpy; a round's figure is the median of its repetitions")
+    rows = []
+    for name, values in rates:
+        if not values:
+            continue
+        med, lo, hi, rel = spread(values)
+        rows.append([name if name != "numpy" else "numpy, the article's code", fmt_rate(med),
+                     f"{fmt_rate(lo)}-{fmt_rate(hi)}", f"{100 * rel:.0f}%"])
+    table(rows, ["samples/s per round", "median", "min-max", "spread"])
+    print()
+    rows = []
+    for name, values in ratios:
+        if not values:
+            continue
+        med, lo, hi, rel = spread(values)
+        rows.append([name, fmt_ratio(med), f"{fmt_ratio(lo)}-{fmt_ratio(hi)}", f"{100 * rel:.0f}%",
+                     " ".join(f"{v:.2f}" for v in values)])
+    table(rows, ["ratio within each round", "median", "min-max", "spread", "per round"])
+    print("  spread = (max - min) / median over the rounds")
+    med = dict((name, statistics.median(v)) for name, v in ratios if v)
+    print()
+    print(f"issue 30 targets, {label} build ({isa}; medians of the rounds; never asserted)")
+    for name, goal in [("tape / dense fused step", TARGET30_VS_DENSE),
+                       ("deltas / dense fused step", TARGET30_VS_DENSE),
+                       ("tape / numpy", TARGET30_VS_NUMPY), ("deltas / numpy", TARGET30_VS_NUMPY)]:
+        v = med.get(name)
+        state = "not measured" if v is None else ("met" if v >= goal else "not yet")
+        shown = "-" if v is None else f"{v:.2f}x"
+        print(f"  {name:44} {shown:>12}   {'>= ' + str(goal) + 'x':<12} {state}")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bench", required=True)
+    ap.add_argument("--bench")
     ap.add_argument("--numpy")
     ap.add_argument("--time")
     ap.add_argument("--metrics")
+    ap.add_argument("--round", nargs=3, action="append", default=[],
+                    metavar=("LABEL", "BENCH", "NUMPY"))
     args = ap.parse_args()
+    if not args.bench and not args.round:
+        ap.error("needs --bench or --round")
+    if args.bench:
+        report_table(args)
+    by_label = {}
+    for label, bench_path, numpy_path in args.round:
+        context, benches = load_bench(bench_path)
+        numpy_rate = None
+        if numpy_path != "-":
+            with open(numpy_path, encoding="utf-8") as f:
+                numpy_rate = statistics.median(json.load(f)["cpu_samples_per_second"])
+        by_label.setdefault(label, ([], context))[0].append((benches, numpy_rate))
+    for label, (rounds, context) in by_label.items():
+        print()
+        print_rounds(label, rounds, context.get("build_isa", "?"))
+    return 0
+
+
+def report_table(args):
 
     context, benches = load_bench(args.bench)
     numpy = None
@@ -164,7 +277,7 @@ def main():
     print("  samples/s: median over the repetitions, from CPU time (Google Benchmark's items_per_second);")
     print("  min-max and CV: over the repetitions; wall: the same on the wall clock; "
           "x numpy: samples/s over numpy's median;")
-    print("  x dense: samples/s over the dense fused step's median (bench/dense_step.hpp); "
+    print("  x dense: samples/s over the fast dense fused step's median (bench/dense_step.hpp); "
           "blas_products: OpenBLAS's dgemm alone on a minibatch step's products")
     print()
     rows = []
@@ -326,7 +439,6 @@ def main():
            higher_is_better=False, unit=" s")
     target("10_train peak RSS", train["rss_mb"] if ok_train else None, TARGET16_TRAIN_RSS_MB,
            higher_is_better=False, unit=" MB")
-    return 0
 
 
 if __name__ == "__main__":

@@ -5,14 +5,18 @@
 #   bench/run.sh --build build-rel       another build folder (default: build)
 #   bench/run.sh --repetitions 9         more repetitions per benchmark (default: 5)
 #   bench/run.sh --no-train              skip the full 10_train run
+#   bench/run.sh --rounds 9              interleaved rounds of the per-sample steps (default: 7; 0: none)
+#   bench/run.sh --avx2                  the rounds also on an AVX2 build (BUILD-avx2, set up if needed)
 #   bench/run.sh -- --benchmark_filter=sgd_step   pass the rest to stepgrad_bench
 #
 # It builds bench/stepgrad_bench and tutorials/10_train, runs stepgrad_bench with repetitions
 # (randomly interleaved), the article's numpy code (bench/article_numpy.py), and one full
 # `10_train --no-plots` under /usr/bin/time -v, then prints the machine, the date and one table
-# with medians, spreads and ratios (bench/report.py). The raw outputs stay in BUILD/bench/last-run/.
-# Speed is reported, never asserted: on a shared machine only medians and ratios from the same
-# run mean much.
+# with medians, spreads and ratios (bench/report.py). Then the interleaved rounds: each round is a
+# fresh process of the same binary timing the per-sample steps in random order, then numpy; the
+# ratios are taken within each round and reported as medians with their spread. The raw outputs
+# stay in BUILD/bench/last-run/. Speed is reported, never asserted: on a shared machine only
+# medians and ratios from the same run mean much.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,6 +25,8 @@ cd "$root"
 build=build
 repetitions=5
 run_train=1
+rounds=7
+avx2=0
 bench_args=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -29,7 +35,10 @@ while [ $# -gt 0 ]; do
         --repetitions) repetitions=${2:?--repetitions needs a number}; shift 2 ;;
         --repetitions=*) repetitions=${1#--repetitions=}; shift ;;
         --no-train) run_train=0; shift ;;
-        -h|--help) sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        --rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
+        --rounds=*) rounds=${1#--rounds=}; shift ;;
+        --avx2) avx2=1; shift ;;
+        -h|--help) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
         --) shift; bench_args=("$@"); break ;;
         *) echo "bench/run.sh: unknown argument '$1' (--help lists them)" >&2; exit 2 ;;
     esac
@@ -41,6 +50,13 @@ fi
 case "$repetitions" in
     ''|*[!0-9]*|0) echo "bench/run.sh: --repetitions: expected a positive number, found '$repetitions'" >&2; exit 2 ;;
 esac
+case "$rounds" in
+    ''|*[!0-9]*) echo "bench/run.sh: --rounds: expected a number, found '$rounds'" >&2; exit 2 ;;
+esac
+if [ "$avx2" -eq 1 ] && [ "$rounds" -eq 0 ]; then
+    echo "bench/run.sh: --avx2 needs rounds (--rounds 1 or more)" >&2
+    exit 2
+fi
 
 python=/usr/bin/python3
 if [ ! -x "$python" ]; then
@@ -75,6 +91,21 @@ if ! ninja -C "$build" bench/stepgrad_bench >>"$results/build.txt" 2>&1 || [ ! -
     tail -n 20 "$results/build.txt" >&2
     say "bench/run.sh: no $build/bench/stepgrad_bench: is Google Benchmark installed? (apt-get install libbenchmark-dev, then meson setup --reconfigure $build)"
     exit 1
+fi
+if [ "$avx2" -eq 1 ]; then
+    # An AVX2 build of the same sources: no AVX-512 instruction in the binary (bench/README.md).
+    build_avx2="$build-avx2"
+    if [ ! -f "$build_avx2/build.ninja" ]; then
+        say "bench/run.sh: setting up $build_avx2 (release, -march=x86-64-v3)"
+        meson setup "$build_avx2" --buildtype=release -Dtests=true -Dnative=false \
+            -Dcpp_args=-march=x86-64-v3 >&2
+    fi
+    say "bench/run.sh: building $build_avx2"
+    if ! ninja -C "$build_avx2" bench/stepgrad_bench >>"$results/build.txt" 2>&1; then
+        tail -n 20 "$results/build.txt" >&2
+        say "bench/run.sh: the AVX2 build failed"
+        exit 1
+    fi
 fi
 train_out=$(mktemp -d "${TMPDIR:-/tmp}/stepgrad-bench-train.XXXXXX")
 trap 'rm -rf "$train_out"' EXIT
@@ -139,8 +170,39 @@ if [ "$run_train" -eq 1 ]; then
     fi
 fi
 
-# ---- the table ---------------------------------------------------------------------------------
-"$python" bench/report.py --bench "$results/bench.json" "${numpy_args[@]}" "${train_args[@]}" |
-    tee "$results/report.txt"
+# ---- interleaved rounds ------------------------------------------------------------------------
+# Each round: one fresh process of the same binary times every per-sample step 5 times for 0.2 s,
+# the 5 x 8 repetitions in random order (a fresh process also places the weights in new memory),
+# then numpy runs 3 times; a round's figure is the median of its repetitions. With
+# --avx2 the two builds alternate round by round, so a slow minute of the machine falls on both.
+round_args=()
+numpy_ok=0
+[ ${#numpy_args[@]} -gt 0 ] && numpy_ok=1
+round_builds=("$build")
+[ "$avx2" -eq 1 ] && round_builds+=("$build_avx2")
+for ((r = 1; r <= rounds; r++)); do
+    say "bench/run.sh: round $r of $rounds"
+    for b in "${round_builds[@]}"; do
+        out="$results/round-$r-$(basename "$b")"
+        "$b/bench/stepgrad_bench" --benchmark_filter='^sgd_step' --benchmark_repetitions=5 \
+            --benchmark_enable_random_interleaving=true --benchmark_min_time=0.2 \
+            --benchmark_out="$out.json" --benchmark_out_format=json >"$out.txt" 2>&1 || {
+            cat "$out.txt" >&2
+            say "bench/run.sh: stepgrad_bench failed in round $r ($b)"
+            exit 1
+        }
+        numpy_json=-
+        if [ "$numpy_ok" -eq 1 ] &&
+            "$python" bench/article_numpy.py --samples 2000 --runs 3 --json "$out-numpy.json" \
+                >"$out-numpy.txt" 2>&1; then
+            numpy_json="$out-numpy.json"
+        fi
+        round_args+=(--round "$b" "$out.json" "$numpy_json")
+    done
+done
+
+# ---- the tables --------------------------------------------------------------------------------
+"$python" bench/report.py --bench "$results/bench.json" "${numpy_args[@]}" "${train_args[@]}" \
+    "${round_args[@]}" | tee "$results/report.txt"
 echo
 echo "raw outputs: $results/"

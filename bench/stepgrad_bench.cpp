@@ -7,9 +7,10 @@
 //   build/bench/stepgrad_bench --benchmark_filter=sgd_step       the per-sample SGD steps
 //   build/bench/stepgrad_bench --data=/path/to/mnist             another MNIST folder
 //
-// Two references run beside the engines: sgd_step/dense_fused_reference, the per-sample step as
-// plain dense loops (dense_step.hpp), and blas_products, OpenBLAS's dgemm alone on a minibatch
-// step's products. The context names the CPU and the vector instructions it has and the build
+// Three references run beside the engines: sgd_step/dense_fused, the per-sample step as a dense
+// fused step as fast as we can write it (dense_step.hpp: the yardstick), sgd_step/dense_fused_plain,
+// the same numbers in plain loops, and blas_products, OpenBLAS's dgemm alone on a minibatch step's
+// products. The context names the CPU and the vector instructions it has and the build
 // uses (cpu_model, cpu_isa, build_isa).
 //
 // The data: the article's split of the real MNIST (data/mnist, looked for in the working folder
@@ -152,6 +153,22 @@ const BenchData& data() {
   return d;
 }
 
+// Note [Cold caches]
+// W0 is 784 KiB and this machine's L2 1 MiB per core: between two steps W0 stays in L2 unless
+// something else runs on the core. The sgd_step_cold/ benchmarks make that happen on purpose:
+// before each step, untimed, they write a 2 MiB buffer (twice L2), which leaves W0 (and the image,
+// and the small layers) in L3 at best. The sweep is slower than the step, so these run 0.1 s of
+// timed steps per repetition. They show what the step costs when the core is shared, as it is
+// on a busy machine, and why the engines' figures swing more than the dense step's
+// (bench/README.md, "Why the figures swing").
+void evict_caches(benchmark::State& state) {
+  static std::vector<double> sweep((std::size_t{2} << 20) / sizeof(double));
+  state.PauseTiming();
+  for (double& v : sweep) v += 1.0;
+  benchmark::DoNotOptimize(sweep.data());
+  state.ResumeTiming();
+}
+
 std::vector<std::size_t> iota_order(std::size_t n) {
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
@@ -162,7 +179,8 @@ std::vector<std::size_t> iota_order(std::size_t n) {
 // kCycle training samples. Each run of the function starts from a fresh network (the article's
 // nn_init, seed 42) built outside the timed loop; the weights then change step by step, as in
 // training.
-void train_steps(benchmark::State& state, Engine engine, Recipe recipe, std::size_t batch) {
+void train_steps(benchmark::State& state, Engine engine, Recipe recipe, std::size_t batch,
+                 bool cold = false) {
   const Subset& train = data().split.train;
   const std::size_t cycle = std::min(kCycle, train.size()) / batch * batch;
   if (cycle == 0) {
@@ -180,6 +198,7 @@ void train_steps(benchmark::State& state, Engine engine, Recipe recipe, std::siz
   std::size_t correct = 0;
   std::size_t first = 0;
   for (auto _ : state) {
+    if (cold) evict_caches(state);  // Note [Cold caches]
     trainer.step(train, order, first, batch, cost_sum, correct);
     benchmark::DoNotOptimize(correct);
     first += batch;
@@ -193,14 +212,16 @@ void train_steps(benchmark::State& state, Engine engine, Recipe recipe, std::siz
       samples > 0 ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0;
 }
 
-// The dense fused step (dense_step.hpp), issue 16's yardstick, on the samples and with the
-// per-sample work of train_steps(): fill x and y, the step, the sample's cost (eq. 7) and
-// prediction. Every engine's per-sample step is compared with this in bench/report.py.
-void dense_steps(benchmark::State& state) {
+// The dense fused step (dense_step.hpp), the yardstick, on the samples and with the per-sample
+// work of train_steps(): fill x and y, the step, the sample's cost (eq. 7) and prediction. Every
+// engine's per-sample step is compared with the fast one (Step = FastDenseFusedStep) in
+// bench/report.py; the plain one (DenseFusedStep) shows what the fast one gains.
+template <class Step>
+void dense_steps(benchmark::State& state, bool cold = false) {
   const Subset& train = data().split.train;
   const std::size_t cycle = std::min(kCycle, train.size());
   const Network net;
-  bench::DenseFusedStep dense(net);
+  Step dense(net);
   const double lr = TrainOptions{}.lr;
   Tensor x;
   Tensor y;
@@ -208,6 +229,7 @@ void dense_steps(benchmark::State& state) {
   std::size_t correct = 0;
   std::size_t i = 0;
   for (auto _ : state) {
+    if (cold) evict_caches(state);  // Note [Cold caches]
     train.input(i, x);
     train.one_hot(i, y);
     const Tensor& O3 = dense.step(x, y, lr);
@@ -365,8 +387,23 @@ void register_benchmarks() {
       train_steps(s, c.engine, c.recipe, 1);
     })->Unit(benchmark::kMicrosecond);
   }
-  benchmark::RegisterBenchmark("sgd_step/dense_fused_reference", dense_steps)
-      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("sgd_step/dense_fused", [](benchmark::State& s) {
+    dense_steps<bench::FastDenseFusedStep>(s);
+  })->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("sgd_step/dense_fused_plain", [](benchmark::State& s) {
+    dense_steps<bench::DenseFusedStep>(s);
+  })->Unit(benchmark::kMicrosecond);
+  // The same steps with W0 out of L2 before each one (Note [Cold caches]).
+  for (const Engine engine : {Engine::tape, Engine::deltas}) {
+    const std::string name =
+        fmt::format("sgd_step_cold/engine:{}/recipe:fixed", engine_name(engine));
+    benchmark::RegisterBenchmark(name.c_str(), [engine](benchmark::State& s) {
+      train_steps(s, engine, Recipe::fixed, 1, true);
+    })->Unit(benchmark::kMicrosecond)->MinTime(0.1);
+  }
+  benchmark::RegisterBenchmark("sgd_step_cold/dense_fused", [](benchmark::State& s) {
+    dense_steps<bench::FastDenseFusedStep>(s, true);
+  })->Unit(benchmark::kMicrosecond)->MinTime(0.1);
   for (const Engine engine : {Engine::tape, Engine::deltas}) {
     for (const std::size_t batch : {std::size_t{32}, std::size_t{128}}) {
       const std::string name =

@@ -481,7 +481,11 @@ PYBIND11_MODULE(stepgrad, m) {
            "a leaf with a gradient")
       .def("param", &Tape::param, "p"_a, py::keep_alive<0, 1>(), py::keep_alive<1, 2>(),
            "a leaf pointing to a Parameter (no copy); backward accumulates into its grad")
-      .def("backward", py::overload_cast<Var, double>(&Tape::backward), "loss"_a, "seed"_a = 1.0)
+      .def("backward", py::overload_cast<Var, double>(&Tape::backward), "loss"_a, "seed"_a = 1.0,
+           "one sweep; a second over the same recording, while the leaves hold the first's "
+           "gradients, is refused (R46)")
+      .def("backward_accumulating", &Tape::backward_accumulating, "loss"_a, "seed"_a = 1.0,
+           "a sweep that adds to the gradients on purpose (PyTorch's retain_graph=True)")
       .def("clear", &Tape::clear)
       .def("zero_grad", &Tape::zero_grad)
       .def("__len__", &Tape::size)

@@ -58,6 +58,27 @@ def test_gradcheck_passes_on_the_tape_and_fails_on_a_wrong_gradient():
     assert np.allclose(good, reports[0].numeric, rtol=1e-7, atol=1e-12)
 
 
+def test_a_second_backward_is_refused_and_backward_accumulating_adds():
+    """R46 from Python: a second backward() over one recording would double W's gradient, so it is
+    refused with the fixes named, the gradient untouched; backward_accumulating() adds on purpose."""
+    W = sg.Parameter("W", np.array([[1.0, -2.0], [0.5, 3.0]]))
+    tape = sg.Tape()
+    loss = sg.sum(sg.matmul(tape.param(W), tape.input(np.array([2.0, 1.0]), "x")))
+    tape.backward(loss)
+    once = W.grad
+    try:
+        loss.backward()
+    except RuntimeError as e:
+        assert "backward_accumulating()" in str(e) and "zero_grad()" in str(e), str(e)
+    else:
+        raise AssertionError("a second backward() was not refused")
+    assert np.array_equal(W.grad, once)
+    tape.backward_accumulating(loss)
+    assert np.array_equal(W.grad, 2 * once)
+    tape.backward_accumulating(loss, seed=0.5)
+    assert np.array_equal(W.grad, 2.5 * once)
+
+
 def test_the_listing_is_08_tapes():
     net = sg.Network()
     x = np.zeros(784)

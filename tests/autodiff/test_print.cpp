@@ -173,6 +173,25 @@ BOOST_AUTO_TEST_CASE(explain_backward_plugs_the_numbers_into_each_rule) {
              "grad Z += grad O ⊙ O (1 - O) = 1.000000 ⊙ 0.213094 = 0.213094");
 }
 
+// An add or a sub only passes the gradient on: the rule shows its number once, not "= 2.0000 =
+// 2.0000" (00_chain_rule's gate patterns).
+BOOST_AUTO_TEST_CASE(a_rule_that_passes_the_gradient_on_shows_its_number_once) {
+  Tape tape;
+  const Var p = tape.variable(Tensor::scalar(-12.0), "p");
+  const Var m = tape.variable(Tensor::scalar(2.0), "m");
+  const Var s = add(p, m).named("s");
+  const Var d = sub(p, m).named("d");
+  const Var t = scale(s, 2.0).named("t");
+  const Var f = add(t, d).named("f");
+  tape.backward(f);
+  BOOST_TEST(explain_backward(tape, s.index()) ==
+             "grad p += grad s = 2.0000\ngrad m += grad s = 2.0000");
+  BOOST_TEST(explain_backward(tape, d.index()) ==
+             "grad p += grad d = 1.0000\ngrad m += -grad d = -1.0000");
+  // A rule with arithmetic still shows it.
+  BOOST_TEST(explain_backward(tape, t.index()) == "grad s += 2 * grad t = 2 * 1.0000 = 2.0000");
+}
+
 BOOST_AUTO_TEST_CASE(explain_backward_names_every_input_and_shows_big_operands_by_shape) {
   Tape tape;
   const Var a = tape.variable(Tensor::vector({2, 3}), "a");
