@@ -1042,6 +1042,8 @@ try {
         switched[3] === 'first',
       `the switch to English: ${switched}`,
     );
+    // the worker's last update drawn first, so that nothing is drawn in English after the clear
+    await settled(zh);
     await zh.evaluate(() => window.canvasTexts.clear()); // what was drawn in English
     await zh.click('#lang-switch button[data-lang="zh"]');
     await noEnglish('switched back');
