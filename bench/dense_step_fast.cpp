@@ -6,7 +6,6 @@
 #include <stdexcept>
 
 #include <stepgrad/autodiff/functions.hpp>
-#include <stepgrad/autodiff/kernels.hpp>
 
 #include "dense_step.hpp"
 
@@ -17,12 +16,23 @@ namespace {
 namespace stdx = std::experimental;
 using Vec = stdx::native_simd<double>;  // 8 doubles with AVX-512, 4 with AVX2
 constexpr std::size_t kVec = Vec::size();
-constexpr std::size_t kLanes = kernels::kLanes;  // Note [Summation order]
+constexpr std::size_t kLanes = 32;                 // Note [Summation order] in autodiff/kernels.hpp
 constexpr std::size_t kGroupRegs = kLanes / kVec;  // registers holding the 32 partial sums
 static_assert(kLanes % kVec == 0 && 8 % kVec == 0);
 // Rows at a time: as many as keep every partial sum in a register (32 AVX-512 registers hold two
 // rows' 8 sums and the loaded blocks; 16 AVX2 registers hold one row's 8).
 constexpr std::size_t kRows = kVec >= 8 ? 2 : 1;
+
+// combine_lanes of Note [Summation order], as dense_step.cpp's combine() writes it: element l of
+// the four groups of 8 partial sums first, (0 + 16) + (8 + 24), a register at a time, then the 8
+// results pairwise.
+template <class T>
+T combine_groups(const T& g0, const T& g1, const T& g2, const T& g3) {
+  return (g0 + g2) + (g1 + g3);
+}
+double combine_eight(const double* v) {
+  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+}
 
 Vec load(const double* p) { return Vec(p, stdx::element_aligned); }
 void store(const Vec& v, double* p) { v.copy_to(p, stdx::element_aligned); }
@@ -62,11 +72,11 @@ void w0_rows(std::size_t i0, double* __restrict w, double lr, const double* __re
   for (std::size_t r = 0; r < kRows; ++r) {
     double v[8];
     for (std::size_t h = 0; h < kParts; ++h) {
-      store(kernels::combine_groups(acc[r][h], acc[r][kParts + h], acc[r][2 * kParts + h],
-                                    acc[r][3 * kParts + h]),
+      store(combine_groups(acc[r][h], acc[r][kParts + h], acc[r][2 * kParts + h],
+                           acc[r][3 * kParts + h]),
             v + h * kVec);
     }
-    z[i0 + r] = kernels::combine_eight(v);
+    z[i0 + r] = combine_eight(v);
   }
 }
 
@@ -116,8 +126,8 @@ const Tensor& FastDenseFusedStep::step(const Tensor& x, const Tensor& y, double 
   fn::softmax(Z3_, O3_);
 
   for (std::size_t i = 0; i < n3; ++i) delta3_[i] = O3_[i] - y[i];  // eq. (8)
-  back(W2_, delta3_, O2_, delta2_);                                   // eq. (9)
-  back(W1_, delta2_, O1_, delta1_);                                   // eq. (10)
+  back(W2_, delta3_, O2_, delta2_);                                 // eq. (9)
+  back(W1_, delta2_, O1_, delta1_);                                 // eq. (10)
 
   sub_outer(W2_, lr, delta3_, O2_);  // eqs. (11)-(12); W0's waits for the next step
   sub_outer(W1_, lr, delta2_, O1_);

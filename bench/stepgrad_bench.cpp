@@ -8,10 +8,10 @@
 //   build/bench/stepgrad_bench --data=/path/to/mnist             another MNIST folder
 //
 // Three references run beside the engines: sgd_step/dense_fused, the per-sample step as a dense
-// fused step as fast as we can write it (dense_step.hpp: the yardstick), sgd_step/dense_fused_plain,
-// the same numbers in plain loops, and blas_products, OpenBLAS's dgemm alone on a minibatch step's
-// products. The context names the CPU and the vector instructions it has and the build
-// uses (cpu_model, cpu_isa, build_isa).
+// fused step as fast as we can write it (dense_step.hpp: the yardstick),
+// sgd_step/dense_fused_plain, the same numbers in plain loops, and blas_products, OpenBLAS's dgemm
+// alone on a minibatch step's products. The context names the CPU and the vector instructions it
+// has and the build uses (cpu_model, cpu_isa, build_isa).
 //
 // The data: the article's split of the real MNIST (data/mnist, looked for in the working folder
 // and then in the source tree), loaded once and shared by every benchmark. When it is missing the
@@ -397,13 +397,17 @@ void register_benchmarks() {
   for (const Engine engine : {Engine::tape, Engine::deltas}) {
     const std::string name =
         fmt::format("sgd_step_cold/engine:{}/recipe:fixed", engine_name(engine));
-    benchmark::RegisterBenchmark(name.c_str(), [engine](benchmark::State& s) {
-      train_steps(s, engine, Recipe::fixed, 1, true);
-    })->Unit(benchmark::kMicrosecond)->MinTime(0.1);
+    benchmark::RegisterBenchmark(
+        name.c_str(),
+        [engine](benchmark::State& s) { train_steps(s, engine, Recipe::fixed, 1, true); })
+        ->Unit(benchmark::kMicrosecond)
+        ->MinTime(0.1);
   }
-  benchmark::RegisterBenchmark("sgd_step_cold/dense_fused", [](benchmark::State& s) {
-    dense_steps<bench::FastDenseFusedStep>(s, true);
-  })->Unit(benchmark::kMicrosecond)->MinTime(0.1);
+  benchmark::RegisterBenchmark(
+      "sgd_step_cold/dense_fused",
+      [](benchmark::State& s) { dense_steps<bench::FastDenseFusedStep>(s, true); })
+      ->Unit(benchmark::kMicrosecond)
+      ->MinTime(0.1);
   for (const Engine engine : {Engine::tape, Engine::deltas}) {
     for (const std::size_t batch : {std::size_t{32}, std::size_t{128}}) {
       const std::string name =
