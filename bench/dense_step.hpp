@@ -53,13 +53,14 @@ class DenseFusedStep {
 
 // Note [The fastest dense step]
 // What makes a dense step fast on this machine, measured (bench/README.md, "The yardstick"): W0
-// is 98% of the step's arithmetic and 0.8 MB, so the step is a pass over W0 streamed from L2,
-// each row updated with the last sample's delta1 and multiplied by this sample's O0 while it is
-// in registers (Note [One pass over W0]). The 32 partial sums of Note [Summation order] live in
-// SIMD registers (4 with AVX-512, 8 with AVX2), two rows at a time with AVX-512 so that each
-// block of O0 and of the last O0 is loaded once for both; the rest of the step (W1, W2, the
-// sigmoids, softmax) calls the same fast kernels as FusedDeltasStep (matvec, matvec_transposed,
-// sub_outer, the vectorised sigmoid), which are as fast on dense vectors as plain loops can be.
+// is about 90% of the step's arithmetic (200,704 of 227,200 multiply-adds) and 0.8 MB, so the step
+// is a pass over W0 streamed from L2, each row updated with the last sample's delta1 and multiplied
+// by this sample's O0 while it is in registers (Note [One pass over W0]). The 32 partial sums of
+// Note [Summation order] live in SIMD registers (4 with AVX-512, 8 with AVX2), two rows at a time
+// with AVX-512 so that each block of O0 and of the last O0 is loaded once for both; the rest of the
+// step (W1, W2, the sigmoids, softmax) calls the same fast kernels as FusedDeltasStep (matvec,
+// matvec_transposed, sub_outer, the vectorised sigmoid), which are as fast on dense vectors as
+// plain loops can be.
 class FastDenseFusedStep {
  public:
   /// Copies W0, W1, W2 of `net` (the article's network: no biases, sigmoid).

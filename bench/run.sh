@@ -178,6 +178,10 @@ fi
 round_args=()
 numpy_ok=0
 [ ${#numpy_args[@]} -gt 0 ] && numpy_ok=1
+round_data=()  # the rounds time the same data as the table: a --data=DIR given after --
+for arg in ${bench_args[@]+"${bench_args[@]}"}; do
+    case "$arg" in --data=*) round_data+=("$arg") ;; esac
+done
 round_builds=("$build")
 [ "$avx2" -eq 1 ] && round_builds+=("$build_avx2")
 for ((r = 1; r <= rounds; r++)); do
@@ -186,7 +190,8 @@ for ((r = 1; r <= rounds; r++)); do
         out="$results/round-$r-$(basename "$b")"
         "$b/bench/stepgrad_bench" --benchmark_filter='^sgd_step' --benchmark_repetitions=5 \
             --benchmark_enable_random_interleaving=true --benchmark_min_time=0.2 \
-            --benchmark_out="$out.json" --benchmark_out_format=json >"$out.txt" 2>&1 || {
+            --benchmark_out="$out.json" --benchmark_out_format=json ${round_data[@]+"${round_data[@]}"} \
+            >"$out.txt" 2>&1 || {
             cat "$out.txt" >&2
             say "bench/run.sh: stepgrad_bench failed in round $r ($b)"
             exit 1

@@ -158,9 +158,11 @@ const BenchData& data() {
 // something else runs on the core. The sgd_step_cold/ benchmarks make that happen on purpose:
 // before each step, untimed, they write a 2 MiB buffer (twice L2), which leaves W0 (and the image,
 // and the small layers) in L3 at best. The sweep is slower than the step, so these run 0.1 s of
-// timed steps per repetition. They show what the step costs when the core is shared, as it is
-// on a busy machine, and why the engines' figures swing more than the dense step's
-// (bench/README.md, "Why the figures swing").
+// timed steps per repetition. Pausing the timer around the sweep reads the clock twice, a fraction
+// of a microsecond that falls partly in the timed step: the cold figures overstate the cost a
+// little. They show what the step costs when the core is shared, as it is on a busy machine, and
+// why the engines' figures swing more than the dense step's (bench/README.md, "Why the figures
+// swing").
 void evict_caches(benchmark::State& state) {
   static std::vector<double> sweep((std::size_t{2} << 20) / sizeof(double));
   state.PauseTiming();

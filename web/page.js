@@ -960,6 +960,7 @@ function measureRate(training, steps, now) {
 /** Starts or pauses training; the worker runs one loop however often it is clicked. */
 function setTraining(running) {
   const training = state.training;
+  if (training.failed) running = false; // a worker that failed runs nothing: ▶ stays ▶
   training.running = running;
   training.marks = [{ t: performance.now(), steps: training.trainer.steps }]; // the rate starts anew
   training.rate = 0;
@@ -1201,7 +1202,10 @@ function wireDrawing() {
     },
   );
   // the pointer event's time: when the browser received it (the page may still be busy then)
-  $('draw').addEventListener('pointermove', (e) => (state.strokeSince ??= e.timeStamp));
+  // the wait of a stroke's first frame counts from a move with a button down, not from hovering
+  $('draw').addEventListener('pointermove', (e) => {
+    if (e.buttons) state.strokeSince ??= e.timeStamp;
+  });
   $('draw-label').addEventListener('change', () => {
     if (state.drawn) pad.changed();
   });
