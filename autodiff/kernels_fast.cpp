@@ -165,8 +165,10 @@ constexpr std::size_t kGroups = kLanes / kBlock;
 constexpr std::size_t kRows = kParts == 1 ? 8 : 4;
 // Rows at a time in sub_outer (Note [Registers on every CPU]).
 constexpr std::size_t kUpdateRows = 8;
-// Registers of outputs at a time in matvec_transposed.
-constexpr std::size_t kTransposedRegs = 4;
+// Registers of outputs at a time in matvec_transposed: 4 machine registers, each term's broadcast
+// shared by them; 1 portable Block (WebAssembly), which is four 128-bit registers already: with
+// 4 Blocks V8 spilled them, and the page trained 8-10% slower (two interleaved rounds under Node).
+constexpr std::size_t kTransposedRegs = STEPGRAD_STD_SIMD ? 4 : 1;
 
 template <std::size_t R>
 void matvec_rows(std::size_t i0, std::size_t k, const double* a, const double* b, double beta,

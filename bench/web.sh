@@ -27,10 +27,16 @@ load=$(cut -d' ' -f1 /proc/loadavg)
 export STEPGRAD_BENCH_HEADER="bench/web.sh, $(date -u +%F), ${cpu:-unknown processor} ($cores core$([ "$cores" -eq 1 ] || echo s), load average $load at the start)"
 
 page=$(node "$root/tests/web/browser.mjs" "$root" "$web" --bench | grep "^{" | head -1)
-native_rate() {  # samples/s of one epoch over the first 2,000 samples of the article split
-    "$native/tutorials/10_train" --data "$root/data/mnist" --limit 2000 --epochs 1 --no-plots \
-        --recipe "$1" --out "$tmp/$1" >/dev/null
-    tail -1 "$tmp/$1/metrics.csv" | cut -d, -f7  # samples_per_second
+# samples/s of one epoch over the first 2,000 samples of the article split: the median of 5 runs
+# (one epoch is about 30 ms, so a single run catches the machine's moments)
+native_rate() {
+    local rates=()
+    for _ in 1 2 3 4 5; do
+        "$native/tutorials/10_train" --data "$root/data/mnist" --limit 2000 --epochs 1 --no-plots \
+            --recipe "$1" --out "$tmp/$1" >/dev/null
+        rates+=("$(tail -1 "$tmp/$1/metrics.csv" | cut -d, -f7)")  # samples_per_second
+    done
+    python3 -c 'import statistics, sys; print(statistics.median(float(r) for r in sys.argv[1:]))' "${rates[@]}"
 }
 fixed=$(native_rate fixed)
 article=$(native_rate article)
