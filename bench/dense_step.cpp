@@ -1,7 +1,9 @@
 // The dense fused step (dense_step.hpp): plain loops, every weight visited, W0 once per step.
 #include "dense_step.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include <stepgrad/autodiff/functions.hpp>
 
@@ -15,9 +17,9 @@ constexpr std::size_t kLanes = 32;  // Note [Summation order] in autodiff/kernel
 double combine(const double* lane) {
   double v[8];
   for (std::size_t l = 0; l < 8; ++l) {
-    v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]);
+    v[l] = combine_groups(lane[l], lane[8 + l], lane[16 + l], lane[24 + l]);
   }
-  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+  return combine_eight(v);
 }
 
 // The loops are plain; __restrict (no array overlaps another) lets the compiler keep the 32
@@ -95,7 +97,7 @@ void sub_outer(std::size_t m, std::size_t k, double* __restrict w, double lr,
 
 }  // namespace
 
-DenseFusedStep::DenseFusedStep(const Network& net)
+DenseStepState::DenseStepState(const Network& net, const char* who)
     : W0_(net.W0.value),
       W1_(net.W1.value),
       W2_(net.W2.value),
@@ -112,16 +114,32 @@ DenseFusedStep::DenseFusedStep(const Network& net)
       delta1_pending_(Tensor::zeros(kLayerSizes[1])) {
   const NetworkOptions& opt = net.options();
   if (opt.bias || opt.activation != Activation::sigmoid) {
-    throw std::invalid_argument("DenseFusedStep: the article's network only (no biases, sigmoid)");
+    throw std::invalid_argument(std::string(who) +
+                                ": the article's network only (no biases, sigmoid)");
   }
+}
+
+void DenseStepState::require_sample(const Tensor& x, const Tensor& y, const char* who) {
+  if (x.size() != kLayerSizes[0] || y.size() != kLayerSizes[3]) {
+    throw std::invalid_argument(std::string(who) + "::step: needs x (784,) and y (10,)");
+  }
+}
+
+void DenseStepState::keep_pending(const Tensor& x, double lr) {
+  std::copy(delta1_.values().begin(), delta1_.values().end(), delta1_pending_.data());
+  std::copy(x.values().begin(), x.values().end(), O0_pending_.data());
+  lr_pending_ = lr;
+}
+
+void DenseStepState::clear_pending() {
+  lr_pending_ = 0.0;
+  delta1_pending_.fill(0.0);
 }
 
 const Tensor& DenseFusedStep::step(const Tensor& x, const Tensor& y, double lr) {
   constexpr std::size_t n0 = kLayerSizes[0], n1 = kLayerSizes[1], n2 = kLayerSizes[2],
                         n3 = kLayerSizes[3];
-  if (x.size() != n0 || y.size() != n3) {
-    throw std::invalid_argument("DenseFusedStep::step: needs x (784,) and y (10,)");
-  }
+  require_sample(x, y, "DenseFusedStep");
   // eq. (2), with the last step's W0 update in the same pass (Note [One pass over W0]). Before
   // the first step delta1_pending_ is 0 and W0 - lr · 0 is W0, bit for bit.
   update_then_multiply<n1, n0>(W0_.data(), lr_pending_, delta1_pending_.data(), O0_pending_.data(),
@@ -139,17 +157,14 @@ const Tensor& DenseFusedStep::step(const Tensor& x, const Tensor& y, double lr) 
   // eqs. (11)-(12) after every delta, from the weights before the update; W0's waits.
   sub_outer(n3, n2, W2_.data(), lr, delta3_.data(), O2_.data());
   sub_outer(n2, n1, W1_.data(), lr, delta2_.data(), O1_.data());
-  std::copy(delta1_.values().begin(), delta1_.values().end(), delta1_pending_.data());
-  std::copy(x.values().begin(), x.values().end(), O0_pending_.data());
-  lr_pending_ = lr;
+  keep_pending(x, lr);
   return O3_;
 }
 
 void DenseFusedStep::finish() {
   constexpr std::size_t n0 = kLayerSizes[0], n1 = kLayerSizes[1];
   sub_outer(n1, n0, W0_.data(), lr_pending_, delta1_pending_.data(), O0_pending_.data());
-  lr_pending_ = 0.0;
-  delta1_pending_.fill(0.0);
+  clear_pending();
 }
 
 }  // namespace stepgrad::bench

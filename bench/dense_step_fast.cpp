@@ -2,9 +2,6 @@
 // numbers, bit for bit, with W0's pass in SIMD registers.
 #include <experimental/simd>
 
-#include <algorithm>
-#include <stdexcept>
-
 #include <stepgrad/autodiff/functions.hpp>
 
 #include "dense_step.hpp"
@@ -22,17 +19,6 @@ static_assert(kLanes % kVec == 0 && 8 % kVec == 0);
 // Rows at a time: as many as keep every partial sum in a register (32 AVX-512 registers hold two
 // rows' 8 sums and the loaded blocks; 16 AVX2 registers hold one row's 8).
 constexpr std::size_t kRows = kVec >= 8 ? 2 : 1;
-
-// combine_lanes of Note [Summation order], as dense_step.cpp's combine() writes it: element l of
-// the four groups of 8 partial sums first, (0 + 16) + (8 + 24), a register at a time, then the 8
-// results pairwise.
-template <class T>
-T combine_groups(const T& g0, const T& g1, const T& g2, const T& g3) {
-  return (g0 + g2) + (g1 + g3);
-}
-double combine_eight(const double* v) {
-  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
-}
 
 Vec load(const double* p) { return Vec(p, stdx::element_aligned); }
 void store(const Vec& v, double* p) { v.copy_to(p, stdx::element_aligned); }
@@ -88,33 +74,9 @@ void back(const Tensor& w, const Tensor& upstream, const Tensor& o, Tensor& delt
 
 }  // namespace
 
-FastDenseFusedStep::FastDenseFusedStep(const Network& net)
-    : W0_(net.W0.value),
-      W1_(net.W1.value),
-      W2_(net.W2.value),
-      Z1_(Tensor::zeros(kLayerSizes[1])),
-      O1_(Tensor::zeros(kLayerSizes[1])),
-      Z2_(Tensor::zeros(kLayerSizes[2])),
-      O2_(Tensor::zeros(kLayerSizes[2])),
-      Z3_(Tensor::zeros(kLayerSizes[3])),
-      O3_(Tensor::zeros(kLayerSizes[3])),
-      delta3_(Tensor::zeros(kLayerSizes[3])),
-      delta2_(Tensor::zeros(kLayerSizes[2])),
-      delta1_(Tensor::zeros(kLayerSizes[1])),
-      O0_pending_(Tensor::zeros(kLayerSizes[0])),
-      delta1_pending_(Tensor::zeros(kLayerSizes[1])) {
-  const NetworkOptions& opt = net.options();
-  if (opt.bias || opt.activation != Activation::sigmoid) {
-    throw std::invalid_argument(
-        "FastDenseFusedStep: the article's network only (no biases, sigmoid)");
-  }
-}
-
 const Tensor& FastDenseFusedStep::step(const Tensor& x, const Tensor& y, double lr) {
   constexpr std::size_t n0 = kLayerSizes[0], n1 = kLayerSizes[1], n3 = kLayerSizes[3];
-  if (x.size() != n0 || y.size() != n3) {
-    throw std::invalid_argument("FastDenseFusedStep::step: needs x (784,) and y (10,)");
-  }
+  require_sample(x, y, "FastDenseFusedStep");
   for (std::size_t i = 0; i < n1; i += kRows) {  // eq. (2), W0's last update in the same pass
     w0_rows<n1, n0>(i, W0_.data(), lr_pending_, delta1_pending_.data(), O0_pending_.data(),
                     x.data(), Z1_.data());
@@ -131,16 +93,13 @@ const Tensor& FastDenseFusedStep::step(const Tensor& x, const Tensor& y, double 
 
   sub_outer(W2_, lr, delta3_, O2_);  // eqs. (11)-(12); W0's waits for the next step
   sub_outer(W1_, lr, delta2_, O1_);
-  std::copy(delta1_.values().begin(), delta1_.values().end(), delta1_pending_.data());
-  std::copy(x.values().begin(), x.values().end(), O0_pending_.data());
-  lr_pending_ = lr;
+  keep_pending(x, lr);
   return O3_;
 }
 
 void FastDenseFusedStep::finish() {
   sub_outer(W0_, lr_pending_, delta1_pending_, O0_pending_);
-  lr_pending_ = 0.0;
-  delta1_pending_.fill(0.0);
+  clear_pending();
 }
 
 }  // namespace stepgrad::bench

@@ -127,6 +127,13 @@ export class Explanation {
   }
 }
 
+/** The bytes at `url`, or an Error naming it and the HTTP status. */
+export async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`stepgrad: cannot fetch ${url}: ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
 /** The engine and the MNIST subset. */
 export class StepGrad {
   /**
@@ -137,10 +144,7 @@ export class StepGrad {
     const options = wasmBinary ? { wasmBinary } : {};
     const modulePromise = createStepgrad(options);
     if (!data) {
-      const url = dataUrl ?? new URL('mnist-subset.bin', import.meta.url);
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`stepgrad: cannot fetch ${url}: ${response.status}`);
-      data = new Uint8Array(await response.arrayBuffer());
+      data = await fetchBytes(dataUrl ?? new URL('mnist-subset.bin', import.meta.url));
     }
     return new StepGrad(await modulePromise, data);
   }

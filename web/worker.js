@@ -14,7 +14,7 @@
 // Messages to the page: {type: 'update', gen, seed, recipe, lr, steps, running, loops, synced
 // (the last sync id answered), points (or null when unchanged), weights: [W0, W1, W2]};
 // {type: 'error', message}.
-import { StepGrad } from './stepgrad.js';
+import { StepGrad, fetchBytes } from './stepgrad.js';
 
 const kEvalEvery = 500; // the accuracy curve's points are at multiples of 500 steps
 const kEvalAllUpTo = 5000; // every one of them up to 5,000 steps: the curve's steep start
@@ -139,10 +139,8 @@ onmessage = async ({ data: m }) => {
   try {
     if (m.type === 'init') {
       ready = (async () => {
-        const url = new URL('stepgrad_wasm.wasm', import.meta.url);
-        const response = await fetch(url);
-        if (!response.ok) throw new Error(`stepgrad: cannot fetch ${url}: ${response.status}`);
-        sg = await StepGrad.load({ data: m.data, wasmBinary: new Uint8Array(await response.arrayBuffer()) });
+        const wasmBinary = await fetchBytes(new URL('stepgrad_wasm.wasm', import.meta.url));
+        sg = await StepGrad.load({ data: m.data, wasmBinary });
       })();
       await ready;
       return;

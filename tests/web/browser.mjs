@@ -111,6 +111,20 @@ try {
   // training runs in a Web Worker: this waits until the worker has done what the page asked of it
   // so far and the page shows its weights (window.explorer.settled())
   const settled = (p = page) => p.evaluate(() => window.explorer.settled());
+  // a stroke drawn with the mouse on the pad, scrolled to the window's middle, with one frame of
+  // the page after each move: point(k) = [x, y] in the pad's pixels for k = 0 .. moves
+  const drawStroke = async (point, moves) => {
+    await page.$eval('#draw', (e) => e.scrollIntoView({ block: 'center' }));
+    const pad = await (await page.$('#draw')).boundingBox();
+    const moveTo = ([x, y]) => page.mouse.move(pad.x + x, pad.y + y);
+    await moveTo(point(0));
+    await page.mouse.down();
+    for (let k = 0; k <= moves; ++k) {
+      await moveTo(point(k));
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+    }
+    await page.mouse.up();
+  };
   const loadMs = await open('#seed=42&sample=0&recipe=fixed&step=0');
   const info = () => page.$eval('#stepinfo', (e) => `${e.dataset.phase} ${e.dataset.node}`);
 
@@ -755,16 +769,8 @@ try {
     // drawn digit and the redraw, a few ms) waits for the next frame only: a median of 17-19 ms
     // at the same load. The bound, a median under 60 ms, leaves three times that for a loaded
     // 2-core machine (the worker takes one core) and stays above the old page's 40 ms floor.
-    await page.$eval('#draw', (e) => e.scrollIntoView({ block: 'center' }));
-    const box = await (await page.$('#draw')).boundingBox();
     await page.evaluate(() => (window.explorer.strokeLagMs.length = 0));
-    await page.mouse.move(box.x + 100, box.y + 40);
-    await page.mouse.down();
-    for (let k = 0; k <= 30; ++k) {
-      await page.mouse.move(box.x + 100 + 50 * Math.sin(k / 6), box.y + 40 + 5 * k);
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
-    }
-    await page.mouse.up();
+    await drawStroke((k) => [100 + 50 * Math.sin(k / 6), 40 + 5 * k], 30);
     const lags = (await page.evaluate(() => window.explorer.strokeLagMs.slice())).sort((a, b) => a - b);
     const during = await training();
     check(
@@ -1190,15 +1196,7 @@ try {
         await page.click('#train-play'); // ▶ train runs through the stroke
         await page.waitForTimeout(1000);
       }
-      await page.$eval('#draw', (e) => e.scrollIntoView({ block: 'center' }));
-      const pad = await (await page.$('#draw')).boundingBox();
-      await page.mouse.move(pad.x + 100, pad.y + 40);
-      await page.mouse.down();
-      for (let k = 0; k <= 60; ++k) {
-        await page.mouse.move(pad.x + 100 + 60 * Math.sin(k / 10), pad.y + 40 + 3 * k);
-        await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
-      }
-      await page.mouse.up();
+      await drawStroke((k) => [100 + 60 * Math.sin(k / 10), 40 + 3 * k], 60);
       const [ms, lag, running] = await page.evaluate(() => [
         window.explorer.strokeMs.slice(),
         window.explorer.strokeLagMs.slice(),
