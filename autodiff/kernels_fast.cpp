@@ -260,24 +260,55 @@ void sub_outer_rows(std::size_t i0, std::size_t n, double lr, const double* u, c
 
 // y (m) = A^T · b for A (k,m): term p of each sum goes to lane p % kLanes, exactly as dot()
 // does on the rows of a stored A^T, so A^T · b has the same bits whether A^T is stored or not
-// (the tape stores W, the hand-derived code forms W^T). C registers of outputs at a time: each
-// lane's sum (the terms p = l, l + 32, ...) runs in a register, and the lanes are
-// combined as they come, in combine_lanes' order, vectorised across the outputs.
+// (the tape stores W, the hand-derived code forms W^T; a column-major W0 is W0^T stored, Note
+// [Column-major storage] in tensor.hpp). C registers of outputs at a time: each lane's sum (the
+// terms p = l, l + 32, ...) runs in a register, and the lanes are combined as they come, in
+// combine_lanes' order, vectorised across the outputs.
 //
 // kRounds > 0: k <= 32 kRounds, each lane holds at most kRounds terms, and the loops unroll (W1^T
 // and W2^T of the article's network: 64 and 10 terms). C registers of outputs at a time share
-// each term's broadcast of b[p].
+// each term's broadcast of b[p]. kRounds == 0 (W0 · O0, 784 terms): `lit` lists each lane's
+// terms with b[p] != 0, in ascending order, found once for all the outputs.
+struct LaneTerms {
+  const std::uint32_t* terms;  // lane l's terms: terms[first[l]] .. terms[first[l + 1] - 1]
+  std::array<std::uint32_t, kLanes + 1> first;
+};
+
+LaneTerms lit_terms(const double* b, std::size_t k) {
+  thread_local std::vector<std::uint32_t> terms;
+  if (terms.size() < k) terms.resize(k);  // once per size
+  LaneTerms lt{terms.data(), {}};
+  std::size_t count = 0;
+  for (std::size_t lane = 0; lane < kLanes; ++lane) {
+    lt.first[lane] = static_cast<std::uint32_t>(count);
+    for (std::size_t p = lane; p < k; p += kLanes) {  // without a branch, as nonzero_blocks
+      terms[count] = static_cast<std::uint32_t>(p);
+      count += b[p] != 0.0 ? std::size_t{1} : std::size_t{0};
+    }
+  }
+  lt.first[kLanes] = static_cast<std::uint32_t>(count);
+  return lt;
+}
+
 template <std::size_t kRounds, std::size_t C>
 void matvec_transposed_cols(std::size_t i0, std::size_t m, std::size_t k, const double* a,
-                            const double* b, double beta, double* y) {
+                            const double* b, const LaneTerms* lit, double beta, double* y) {
   // The sum of the terms p = lane, lane + 32, ... for the outputs i0 .. i0 + C kVec.
+  const auto add_term = [&](std::size_t p, Vec* s) {
+    const Vec bp(b[p]);
+    for (std::size_t c = 0; c < C; ++c) s[c] += load_vec(a + p * m + i0 + c * kVec) * bp;
+  };
   const auto lane_sum = [&](std::size_t lane, Vec* s) {
     for (std::size_t c = 0; c < C; ++c) s[c] = Vec(0.0);
-    const std::size_t end = kRounds > 0 ? std::min(k, lane + kRounds * kLanes) : k;
-    for (std::size_t p = lane; p < end; p += kLanes) {
-      if (b[p] == 0.0) continue;  // Note [Sparse inputs]
-      const Vec bp(b[p]);
-      for (std::size_t c = 0; c < C; ++c) s[c] += load_vec(a + p * m + i0 + c * kVec) * bp;
+    if constexpr (kRounds == 0) {
+      for (std::uint32_t t = lit->first[lane]; t < lit->first[lane + 1]; ++t) {
+        add_term(lit->terms[t], s);
+      }
+    } else {
+      const std::size_t end = std::min(k, lane + kRounds * kLanes);
+      for (std::size_t p = lane; p < end; p += kLanes) {
+        if (b[p] != 0.0) add_term(p, s);  // Note [Sparse inputs]
+      }
     }
   };
   // combine_lanes, vectorised across the outputs: v[c][l] from lanes l, 8 + l, 16 + l, 24 + l.
@@ -301,11 +332,19 @@ template <std::size_t kRounds>
 void matvec_transposed_rounds(std::size_t m, std::size_t k, const double* a, const double* b,
                               double beta, double* y) {
   constexpr std::size_t C = kTransposedRegs;
+  LaneTerms lit_storage{};
+  const LaneTerms* lit = nullptr;
+  if constexpr (kRounds == 0) {
+    lit_storage = lit_terms(b, k);
+    lit = &lit_storage;
+  }
   std::size_t i0 = 0;
   for (; i0 + C * kVec <= m; i0 += C * kVec) {
-    matvec_transposed_cols<kRounds, C>(i0, m, k, a, b, beta, y);
+    matvec_transposed_cols<kRounds, C>(i0, m, k, a, b, lit, beta, y);
   }
-  for (; i0 + kVec <= m; i0 += kVec) matvec_transposed_cols<kRounds, 1>(i0, m, k, a, b, beta, y);
+  for (; i0 + kVec <= m; i0 += kVec) {
+    matvec_transposed_cols<kRounds, 1>(i0, m, k, a, b, lit, beta, y);
+  }
   for (; i0 < m; ++i0) {  // the last m % kVec outputs, one at a time, in the same order
     double lane[kLanes] = {};
     for (std::size_t p = 0; p < k; ++p) {
@@ -601,6 +640,20 @@ void outer(std::size_t m, std::size_t n, double alpha, const double* u, const do
 void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
                double* w) {
   const Blocks blocks = nonzero_blocks(v, n);  // Note [Sparse inputs]
+  // The rows where u is not zero: the others stay as they are (w - lr · (0 · v[j]) == w). When u
+  // is an image (a column-major W0's update, Note [Column-major storage] in tensor.hpp), that is
+  // a fifth of the rows; otherwise all of them, kUpdateRows at a time.
+  thread_local std::vector<std::uint32_t> rows;
+  if (rows.size() < m) rows.resize(m);  // once per size
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < m; ++i) {  // without a branch, as nonzero_blocks
+    rows[count] = static_cast<std::uint32_t>(i);
+    count += u[i] != 0.0 ? std::size_t{1} : std::size_t{0};
+  }
+  if (count < m) {
+    for (std::size_t r = 0; r < count; ++r) sub_outer_rows<1>(rows[r], n, lr, u, v, blocks, w);
+    return;
+  }
   std::size_t i = 0;
   for (; i + kUpdateRows <= m; i += kUpdateRows) {
     sub_outer_rows<kUpdateRows>(i, n, lr, u, v, blocks, w);

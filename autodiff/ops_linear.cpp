@@ -5,6 +5,8 @@
 #include <stepgrad/autodiff/op_helpers.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 
+#include <cassert>
+
 namespace stepgrad {
 
 Var matmul(Var a, Var b) {
@@ -14,9 +16,11 @@ Var matmul(Var a, Var b) {
     throw_shape_error("matmul", sa, sb, "need (m, k) · (k, n) or (m, k) · (k,)");
   }
   Tape& t = a.tape();
+  // A (a weight) may be column-major, B may not: Note [Column-major storage] in tensor.hpp.
+  assert(b.value().layout() == Layout::row_major);
   Node& c = t.record(sb.rank == 1 ? Shape::vector(sa.rows) : Shape::matrix(sa.rows, sb.cols), a, b);
-  kernels::gemm(false, false, sa.rows, sb.cols, sa.cols, a.value().data(), b.value().data(), 0.0,
-                c.value().data());
+  kernels::gemm(stored_transposed(a.value()), false, sa.rows, sb.cols, sa.cols, a.value().data(),
+                b.value().data(), 0.0, c.value().data());
   constexpr auto backward = [](Tape& tape, Node& out) {
     Node& in_a = tape.node(out.a);
     Node& in_b = tape.node(out.b);
@@ -40,8 +44,9 @@ Var matmul(Var a, Var b) {
     }
     if (in_b.requires_grad) {
       auto [gb, beta] = in_b.gradient().for_accumulation(in_b.value().shape());
-      // dB += A^T · G
-      kernels::gemm(true, false, k, cols, rows, in_a.value().data(), g.data(), beta, gb.data());
+      // dB += A^T · G (a column-major A holds A^T row-major)
+      kernels::gemm(!stored_transposed(in_a.value()), false, k, cols, rows, in_a.value().data(),
+                    g.data(), beta, gb.data());
     }
   };
   constexpr auto numbers = [](Tape& tape, Node& out, int k) -> RuleNumbers {

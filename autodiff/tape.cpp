@@ -42,7 +42,7 @@ void Gradient::start_outer(const Tensor& u, const Tensor& v) {
 }
 
 void Gradient::subtract_outer(Tensor& value, double lr) const {
-  kernels::sub_outer(u_.size(), v_.size(), lr, u_.data(), v_.data(), value.data());
+  stepgrad::sub_outer(value, lr, u_, v_);  // either layout (Note [Column-major storage])
 }
 
 void Gradient::write_out() {
@@ -56,10 +56,16 @@ void Parameter::sgd_step(double lr) {
   if (grad_.is_outer()) {     // Note [Outer-product gradients]
     grad_.subtract_outer(value, lr);
   } else {
-    const Tensor& g = grad_.get(value.shape());
+    const Tensor& g = grad_.get(value.shape());  // row-major
     double* w = value.data();
     const double* gd = g.data();
-    for (std::size_t i = 0, n = value.size(); i < n; ++i) w[i] -= lr * gd[i];
+    if (stored_transposed(value)) {  // Note [Column-major storage]
+      const std::size_t rows = value.rows(), cols = value.cols();
+      for (std::size_t c = 0; c < cols; ++c)
+        for (std::size_t r = 0; r < rows; ++r) w[c * rows + r] -= lr * gd[r * cols + c];
+    } else {
+      for (std::size_t i = 0, n = value.size(); i < n; ++i) w[i] -= lr * gd[i];
+    }
   }
   grad_.clear();
 }

@@ -51,7 +51,8 @@ Tensor::Tensor(const Tensor& other)
     : shape_(other.shape_),
       data_(other.ptr_, other.ptr_ + other.size_),
       ptr_(data_.data()),
-      size_(other.size_) {}
+      size_(other.size_),
+      layout_(other.layout_) {}
 
 Tensor& Tensor::operator=(const Tensor& other) {
   if (this == &other) return *this;
@@ -63,6 +64,7 @@ Tensor& Tensor::operator=(const Tensor& other) {
   shape_ = other.shape_;
   ptr_ = data_.data();
   size_ = other.size_;
+  layout_ = other.layout_;
   return *this;
 }
 
@@ -72,7 +74,8 @@ Tensor::Tensor(Tensor&& other) noexcept
       ptr_(other.borrowed_ ? other.ptr_ : data_.data()),
       size_(other.size_),
       owner_(std::move(other.owner_)),
-      borrowed_(other.borrowed_) {
+      borrowed_(other.borrowed_),
+      layout_(other.layout_) {
   other.become_empty();
 }
 
@@ -84,6 +87,7 @@ Tensor& Tensor::operator=(Tensor&& other) noexcept {
   size_ = other.size_;
   owner_ = std::move(other.owner_);
   borrowed_ = other.borrowed_;
+  layout_ = other.layout_;
   other.become_empty();
   return *this;
 }
@@ -95,6 +99,38 @@ void Tensor::become_empty() {
   size_ = 0;
   owner_.reset();
   borrowed_ = false;
+  layout_ = Layout::row_major;
+}
+
+void Tensor::set_layout(Layout layout) {
+  if (rank() < 2 || layout == layout_) return;
+  // Element (r, c) is at r * cols + c row-major, at c * rows + r column-major.
+  const std::vector<double> old(ptr_, ptr_ + size_);
+  const std::size_t rows = shape_.rows, cols = shape_.cols;
+  for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t c = 0; c < cols; ++c) {
+      if (layout == Layout::column_major) {
+        ptr_[c * rows + r] = old[r * cols + c];
+      } else {
+        ptr_[r * cols + c] = old[c * rows + r];
+      }
+    }
+  }
+  layout_ = layout;
+}
+
+bool Tensor::operator==(const Tensor& other) const {
+  if (shape_ != other.shape_) return false;
+  if (layout_ == other.layout_) return std::equal(ptr_, ptr_ + size_, other.ptr_);
+  // One of each: compare element (r, c) with element (r, c).
+  const Tensor& row = layout_ == Layout::row_major ? *this : other;
+  const Tensor& col = layout_ == Layout::row_major ? other : *this;
+  for (std::size_t r = 0; r < shape_.rows; ++r) {
+    for (std::size_t c = 0; c < shape_.cols; ++c) {
+      if (row.ptr_[r * shape_.cols + c] != col.ptr_[c * shape_.rows + r]) return false;
+    }
+  }
+  return true;
 }
 
 Tensor Tensor::borrow(const Shape& shape, double* data, std::shared_ptr<const void> owner) {
@@ -221,7 +257,8 @@ void matvec(const Tensor& a, const Tensor& b, Tensor& out) {
     throw_shape_error("matvec", a.shape(), b.shape(), "need (m, k) · (k,)");
   }
   out.resize(Shape::vector(a.rows()));
-  kernels::gemm(false, false, a.rows(), 1, a.cols(), a.data(), b.data(), 0.0, out.data());
+  kernels::gemm(stored_transposed(a), false, a.rows(), 1, a.cols(), a.data(), b.data(), 0.0,
+                out.data());
 }
 
 void matvec_transposed(const Tensor& a, const Tensor& b, Tensor& out) {
@@ -229,7 +266,8 @@ void matvec_transposed(const Tensor& a, const Tensor& b, Tensor& out) {
     throw_shape_error("matvec_transposed", a.shape(), b.shape(), "need (k, m)^T · (k,)");
   }
   out.resize(Shape::vector(a.cols()));
-  kernels::gemm(true, false, a.cols(), 1, a.rows(), a.data(), b.data(), 0.0, out.data());
+  kernels::gemm(!stored_transposed(a), false, a.cols(), 1, a.rows(), a.data(), b.data(), 0.0,
+                out.data());
 }
 
 void sub_outer(Tensor& w, double lr, const Tensor& u, const Tensor& v) {
@@ -237,7 +275,11 @@ void sub_outer(Tensor& w, double lr, const Tensor& u, const Tensor& v) {
     throw_shape_error("sub_outer", w.shape(), Shape::matrix(u.size(), v.size()),
                       "W must be (u.size(), v.size())");
   }
-  kernels::sub_outer(w.rows(), w.cols(), lr, u.data(), v.data(), w.data());
+  if (stored_transposed(w)) {  // W^T -= lr · (v ⊗ u): the same products, v[j] · u[i] == u[i] · v[j]
+    kernels::sub_outer(w.cols(), w.rows(), lr, v.data(), u.data(), w.data());
+  } else {
+    kernels::sub_outer(w.rows(), w.cols(), lr, u.data(), v.data(), w.data());
+  }
 }
 
 double sum(const Tensor& a) {

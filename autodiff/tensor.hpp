@@ -1,8 +1,10 @@
-// Tensor: dense, row-major doubles of rank 0 (scalar), 1 (vector) or 2 (matrix), and the
-// plain matrix functions that hand-written code (the article's delta equations) uses.
+// Tensor: dense doubles of rank 0 (scalar), 1 (vector) or 2 (matrix), row-major (but for
+// Note [Column-major storage]), and the plain matrix functions that hand-written code (the
+// article's delta equations) uses.
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -75,6 +77,25 @@ struct CacheLineAllocator {
   }
 };
 
+// Note [Column-major storage]
+// A matrix's elements normally lie row by row (row-major, numpy's default order 'C'). Stored
+// column by column instead (column-major, numpy's order 'F'), W0's column j, the 128 weights that
+// pixel j feeds, is one contiguous run. A per-sample step reads and updates W0 only where the
+// image is lit (Note [Sparse inputs] in kernels.hpp): row-major, that is an 8-double piece of
+// each of W0's 128 rows for every block of 8 pixels holding a lit one (39% of the blocks, so 39%
+// of W0); column-major, it is the lit pixels' columns and nothing else (19% of W0), in runs the
+// SIMD registers take whole. ColumnMajorW0 (nn/step.hpp) stores W0 so while a training loop runs
+// per-sample steps; bench/README.md ("Issue 30") has the measurements.
+// set_layout() rearranges the elements in place, in the same memory (a borrowed tensor keeps its
+// borrow); the shape and the value of each element (r, c) do not change. The functions that take
+// either layout say so: matvec, matvec_transposed, sub_outer, operator==, and the tape's matmul
+// and sgd_step. Each computes the same bits either way (Note [Summation order] in kernels.hpp).
+// Everything else (element access, printing, files, the gradient check) expects row-major: a
+// tensor is column-major only inside the loop that asked for it. Element access checks that in
+// builds with assertions (the sanitizer build). A copy keeps its source's layout; resize() and
+// a move's leftover are row-major. Vectors and scalars are always row-major.
+enum class Layout : std::uint8_t { row_major, column_major };
+
 // Note [Borrowed tensors]
 // A Tensor normally owns its doubles (a vector with Note [Aligned storage]). Tensor::borrow makes
 // one over memory that something else owns: a numpy array's, in the Python module
@@ -137,26 +158,44 @@ class Tensor {
   std::size_t size() const { return size_; }
   /// True for a tensor over memory it does not own (Note [Borrowed tensors]).
   bool borrowed() const { return borrowed_; }
+  /// How the elements lie in memory (Note [Column-major storage]).
+  Layout layout() const { return layout_; }
+  /// Rearranges a matrix's elements in place into `layout`; a vector or scalar stays row-major.
+  void set_layout(Layout layout);
 
+  /// The elements in memory order: row-major unless set_layout() said otherwise.
   double* data() { return ptr_; }
   const double* data() const { return ptr_; }
   std::span<double> values() { return {ptr_, size_}; }
   std::span<const double> values() const { return {ptr_, size_}; }
 
-  /// Flat (row-major) element access, unchecked.
-  double& operator[](std::size_t i) { return ptr_[i]; }
-  double operator[](std::size_t i) const { return ptr_[i]; }
-  /// Row r, column c, unchecked.
-  double& operator()(std::size_t r, std::size_t c) { return ptr_[r * shape_.cols + c]; }
-  double operator()(std::size_t r, std::size_t c) const { return ptr_[r * shape_.cols + c]; }
+  /// Flat (row-major) element access, unchecked (but for the layout, with assertions on).
+  double& operator[](std::size_t i) {
+    assert(layout_ == Layout::row_major);
+    return ptr_[i];
+  }
+  double operator[](std::size_t i) const {
+    assert(layout_ == Layout::row_major);
+    return ptr_[i];
+  }
+  /// Row r, column c, unchecked (but for the layout, with assertions on).
+  double& operator()(std::size_t r, std::size_t c) {
+    assert(layout_ == Layout::row_major);
+    return ptr_[r * shape_.cols + c];
+  }
+  double operator()(std::size_t r, std::size_t c) const {
+    assert(layout_ == Layout::row_major);
+    return ptr_[r * shape_.cols + c];
+  }
 
   /// The only value of a one-element tensor; throws ShapeError otherwise.
   double item() const;
 
   /// Gives the tensor a new shape, keeping its allocation when it is big enough (a reused
-  /// tape does not allocate). The values are unspecified afterwards. A borrowed tensor keeps its
-  /// memory and may only change shape, not size (Note [Borrowed tensors]).
+  /// tape does not allocate). The values are unspecified afterwards, and row-major. A borrowed
+  /// tensor keeps its memory and may only change shape, not size (Note [Borrowed tensors]).
   void resize(const Shape& shape) {
+    layout_ = Layout::row_major;
     const std::size_t n = shape.size();
     if (n != size_) {
       if (borrowed_) throw_resize_borrowed(shape);
@@ -168,10 +207,8 @@ class Tensor {
   }
   void fill(double v);
 
-  /// Exact (bitwise for finite values) equality of shape and values.
-  bool operator==(const Tensor& other) const {
-    return shape_ == other.shape_ && std::equal(ptr_, ptr_ + size_, other.ptr_);
-  }
+  /// Exact (bitwise for finite values) equality of shape and values, in either layout.
+  bool operator==(const Tensor& other) const;
 
  private:
   [[noreturn]] void throw_resize_borrowed(const Shape& shape) const;
@@ -183,6 +220,7 @@ class Tensor {
   std::size_t size_;                                      // shape_.size()
   std::shared_ptr<const void> owner_;  // what keeps borrowed memory alive (may be null)
   bool borrowed_ = false;
+  Layout layout_ = Layout::row_major;  // Note [Column-major storage]
 };
 
 // ---- Plain matrix functions: the vocabulary of the hand-derived equations in nn/. ----
@@ -204,6 +242,8 @@ void sub_scaled(Tensor& a, double c, const Tensor& b);
 
 // ---- The same products without allocating: a per-sample step's working set. ----
 
+// These three take A and W in either layout (Note [Column-major storage]), with the same bits.
+
 /// out = A · b for A (m, k) and b (k,); out becomes (m,), keeping its allocation.
 void matvec(const Tensor& a, const Tensor& b, Tensor& out);
 /// out = A^T · b for A (k, m) and b (k,), without forming A^T; out becomes (m,).
@@ -211,6 +251,10 @@ void matvec_transposed(const Tensor& a, const Tensor& b, Tensor& out);
 /// W -= lr · (u ⊗ v), in place: an SGD step whose gradient is one sample's outer product
 /// (Delta = delta ⊗ O, eq. 11), without writing the (m, n) matrix out.
 void sub_outer(Tensor& w, double lr, const Tensor& u, const Tensor& v);
+/// Whether A's memory holds A^T row-major: A is a column-major matrix (for the kernels' trans_a).
+inline bool stored_transposed(const Tensor& a) {
+  return a.rank() == 2 && a.layout() == Layout::column_major;
+}
 /// f applied to each element.
 template <class F>
 Tensor map(const Tensor& a, F f) {

@@ -199,6 +199,8 @@ void train_steps(benchmark::State& state, Engine engine, Recipe recipe, std::siz
   double cost_sum = 0.0;
   std::size_t correct = 0;
   std::size_t first = 0;
+  // W0 as Trainer::run_epoch stores it while it runs steps (Note [W0 column by column]).
+  const ColumnMajorW0 layout(net, batch == 1);
   for (auto _ : state) {
     if (cold) evict_caches(state);  // Note [Cold caches]
     trainer.step(train, order, first, batch, cost_sum, correct);

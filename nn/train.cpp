@@ -117,12 +117,15 @@ EpochMetrics Trainer::run_epoch(const Subset& train, const Subset& test, std::si
   const auto t0 = std::chrono::steady_clock::now();
   constexpr std::size_t kReportEvery = 2048;
   std::size_t next_report = kReportEvery;
-  for (std::size_t first = 0; first < n; first += options_.batch) {
-    const std::size_t count = std::min(options_.batch, n - first);
-    step(train, order_, first, count, cost_sum, correct);
-    if (progress && first + count >= next_report) {
-      progress(first + count, n);
-      next_report += kReportEvery;
+  {
+    const ColumnMajorW0 layout(net_, options_.batch == 1);  // Note [W0 column by column]
+    for (std::size_t first = 0; first < n; first += options_.batch) {
+      const std::size_t count = std::min(options_.batch, n - first);
+      step(train, order_, first, count, cost_sum, correct);
+      if (progress && first + count >= next_report) {
+        progress(first + count, n);
+        next_report += kReportEvery;
+      }
     }
   }
   m.seconds = seconds_since(t0);

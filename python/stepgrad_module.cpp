@@ -269,6 +269,7 @@ class PyTrainingStep {
     std::size_t correct = 0;
     {
       py::gil_scoped_release release;
+      const ColumnMajorW0 layout(net, true);  // Note [W0 column by column]
       for (std::size_t i = 0; i < s.n; ++i) {
         const StepResult r =
             step_.step(net, row_of(s.x, i, s.x_cols), row_of(s.y, i, s.y_cols), engine, recipe, lr);

@@ -260,6 +260,7 @@ class Explorer {
     net_.zero_grad();  // explain() left the tape's gradients in the Parameters
     double cost = 0.0;
     std::size_t correct = 0;
+    const ColumnMajorW0 layout(net_, true);  // Note [W0 column by column]
     for (std::size_t k = 0; k < count; ++k) {
       const std::size_t i = (first + k) % samples.size();
       samples.input(i, tx_);

@@ -182,6 +182,15 @@ BOOST_AUTO_TEST_CASE(the_fast_kernels_give_the_reference_bits_for_every_per_samp
         reference.sub_outer(m, k, 0.001, g.data(), x.data(), want_w.data());
         chosen.sub_outer(m, k, 0.001, g.data(), x.data(), got_w.data());
         BOOST_TEST(testing::identical(got_w, want_w));
+        // A stored W^T (a column-major W, Note [Column-major storage]): W · x, and the update
+        // W^T -= lr · (x ⊗ g), which skips the rows where x is zero: W's bits either way.
+        Tensor from_wt_x(Shape::vector(m)), ref_wt = transpose(w), got_wt = transpose(w);
+        chosen.gemm(true, false, m, 1, k, ref_wt.data(), x.data(), 0.0, from_wt_x.data());
+        BOOST_TEST(testing::identical(from_wt_x, want));
+        reference.sub_outer(k, m, 0.001, x.data(), g.data(), ref_wt.data());
+        chosen.sub_outer(k, m, 0.001, x.data(), g.data(), got_wt.data());
+        BOOST_TEST(testing::identical(got_wt, ref_wt));
+        BOOST_TEST(testing::identical(got_wt, transpose(want_w)));
         Tensor want_o(Shape::matrix(m, k)), got_o(Shape::matrix(m, k));
         reference.outer(m, k, 1.0, g.data(), x.data(), 0.0, want_o.data());
         chosen.outer(m, k, 1.0, g.data(), x.data(), 0.0, got_o.data());

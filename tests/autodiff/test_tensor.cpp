@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <stepgrad/autodiff/random.hpp>
 #include <stepgrad/autodiff/tensor.hpp>
 #include "common/alloc_counter.hpp"
 #include "common/check.hpp"
@@ -62,6 +63,71 @@ BOOST_AUTO_TEST_CASE(matrices_are_row_major) {
   BOOST_TEST(m[1] == 2.0);
   BOOST_TEST(m.size() == 6u);
   BOOST_CHECK_THROW(Tensor::matrix({{1, 2}, {3}}), ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(a_column_major_matrix_holds_the_same_elements_column_by_column) {
+  // Note [Column-major storage]: set_layout rearranges in place, in the same memory.
+  Tensor a = Tensor::matrix({{1, 2, 3}, {4, 5, 6}});
+  const Tensor row_major = a;
+  const double* memory = a.data();
+  a.set_layout(Layout::column_major);
+  BOOST_TEST((a.layout() == Layout::column_major));
+  BOOST_TEST(a.data() == memory);
+  BOOST_TEST((a.shape() == Shape::matrix(2, 3)));
+  const std::vector<double> by_column{1, 4, 2, 5, 3, 6};
+  BOOST_TEST(std::vector<double>(a.values().begin(), a.values().end()) == by_column,
+             boost::test_tools::per_element());
+  BOOST_TEST((a == row_major));  // the same elements, in either layout
+  BOOST_TEST((row_major == a));
+  Tensor other = a;
+  other.values()[1] = 40.0;  // element (1, 0)
+  BOOST_TEST(!(other == row_major));
+  BOOST_TEST((other.layout() == Layout::column_major));  // a copy keeps the layout
+  a.set_layout(Layout::row_major);
+  BOOST_TEST(testing::identical(a, row_major));
+  BOOST_TEST(a.data() == memory);
+
+  // A borrowed matrix keeps its borrow; the memory it borrows holds the new order.
+  std::vector<double> mem{1, 2, 3, 4, 5, 6};
+  Tensor b = Tensor::borrow(Shape::matrix(3, 2), mem.data());
+  b.set_layout(Layout::column_major);
+  BOOST_TEST(b.borrowed());
+  BOOST_TEST(mem == (std::vector<double>{1, 3, 5, 2, 4, 6}), boost::test_tools::per_element());
+  b.resize(Shape::matrix(2, 3));  // the values are unspecified then, and row-major
+  BOOST_TEST((b.layout() == Layout::row_major));
+
+  // Vectors are always row-major; a move's leftover is row-major.
+  Tensor v = Tensor::vector({1, 2, 3});
+  v.set_layout(Layout::column_major);
+  BOOST_TEST((v.layout() == Layout::row_major));
+  Tensor c = Tensor::matrix({{1, 2}, {3, 4}});
+  c.set_layout(Layout::column_major);
+  const Tensor moved = std::move(c);
+  BOOST_TEST((moved.layout() == Layout::column_major));
+  BOOST_TEST((c.layout() == Layout::row_major));  // NOLINT(bugprone-use-after-move): on purpose
+}
+
+BOOST_AUTO_TEST_CASE(the_per_sample_products_and_update_take_either_layout_with_the_same_bits) {
+  RandomState rng(3);
+  const Tensor w = rng.randn(12, 70);
+  Tensor x = Tensor::zeros(70);
+  for (std::size_t j = 20; j < 45; j += 3) x[j] = rng.random_sample();
+  const Tensor g = Tensor::vector(rng.randn(12, 1).values());
+  Tensor cm = w;
+  cm.set_layout(Layout::column_major);
+  Tensor want, got;
+  matvec(w, x, want);
+  matvec(cm, x, got);
+  BOOST_TEST(testing::identical(got, want));
+  matvec_transposed(w, g, want);
+  matvec_transposed(cm, g, got);
+  BOOST_TEST(testing::identical(got, want));
+  Tensor updated = w;
+  sub_outer(updated, 0.01, g, x);
+  sub_outer(cm, 0.01, g, x);
+  BOOST_TEST((cm.layout() == Layout::column_major));
+  cm.set_layout(Layout::row_major);
+  BOOST_TEST(testing::identical(cm, updated));
 }
 
 BOOST_AUTO_TEST_CASE(resize_keeps_the_allocation) {

@@ -91,6 +91,63 @@ BOOST_AUTO_TEST_CASE(
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_column_major_w0_takes_the_same_steps_bit_for_bit) {
+  // Note [W0 column by column]: each engine, each recipe it runs, with and without biases.
+  struct Case {
+    Engine engine;
+    Recipe recipe;
+    NetworkOptions opt;
+  };
+  for (const Case& c :
+       {Case{Engine::tape, Recipe::fixed, {}}, Case{Engine::deltas, Recipe::fixed, {}},
+        Case{Engine::deltas, Recipe::article, {}},
+        Case{Engine::deltas, Recipe::article_rescaled, {}},
+        Case{Engine::tape, Recipe::fixed, {.bias = true, .activation = Activation::tanh}},
+        Case{Engine::deltas, Recipe::fixed, {.bias = true, .activation = Activation::relu}}}) {
+    BOOST_TEST_CONTEXT(to_string(c.engine)
+                       << " " << to_string(c.recipe) << " " << c.opt.describe()) {
+      Network row(c.opt);
+      Network col(c.opt);
+      TrainingStep by_row;
+      TrainingStep by_col;
+      {
+        const ColumnMajorW0 layout(col, true);
+        BOOST_TEST((col.W0.value.layout() == Layout::column_major));
+        for (std::uint32_t k = 0; k < 8; ++k) {
+          const testing::Sample s = testing::synthetic_sample(200 + k);
+          const StepResult a = by_row.step(row, s.x, s.y, c.engine, c.recipe, 0.05);
+          const StepResult b = by_col.step(col, s.x, s.y, c.engine, c.recipe, 0.05);
+          BOOST_TEST(a.cost_sum == b.cost_sum);  // the same bits
+          BOOST_TEST(a.correct == b.correct);
+        }
+      }
+      BOOST_TEST((col.W0.value.layout() == Layout::row_major));
+      for (std::size_t p = 0; p < row.parameters().size(); ++p) {
+        BOOST_TEST(testing::identical(col.parameters()[p]->value, row.parameters()[p]->value),
+                   row.parameters()[p]->name);
+      }
+      BOOST_TEST(!testing::close(row.W0.value, Network(c.opt).W0.value, 1e-6));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(w0_is_row_major_again_when_a_step_throws_or_for_a_minibatch) {
+  Network net;
+  const Tensor before = net.W0.value;
+  TrainingStep step;
+  const testing::Sample s = testing::synthetic_sample(3);
+  try {
+    const ColumnMajorW0 layout(net, true);
+    step.step(net, s.x, s.y, Engine::tape, Recipe::article, 0.05);  // throws: no tape engine
+    BOOST_FAIL("the article recipe ran on the tape");
+  } catch (const std::invalid_argument&) {
+  }
+  BOOST_TEST((net.W0.value.layout() == Layout::row_major));
+  BOOST_TEST(testing::identical(net.W0.value, before));
+  const ColumnMajorW0 minibatch(net, false);
+  BOOST_TEST((net.W0.value.layout() == Layout::row_major));
+}
+
 BOOST_AUTO_TEST_CASE(the_article_recipe_has_no_tape_engine) {
   Network net;
   const Network before;
