@@ -20,7 +20,10 @@ const kEvalEvery = 500; // the accuracy curve's points are at multiples of 500 s
 const kEvalAllUpTo = 5000; // every one of them up to 5,000 steps: the curve's steep start
 const kEvalGapMs = 500; // after that, while running, one evaluation per 500 ms at most
 const kSliceMs = 12; // the running loop reads its messages and sends weights this often
-const kStepsPerCall = 100; // steps per call into the engine
+// Steps per call into the engine: a call stores W0 column by column and back (Note [W0 column by
+// column] in nn/step.hpp), so fewer, longer calls: 500 gave ▶ train 31-35k samples/s where 100
+// gave 25-29k (bench/web.sh, alternating, 2026-12-07). One call is about 15 ms, one slice.
+const kStepsPerCall = 500;
 
 let sg = null;
 let run = null; // the Trainer: the run the page shows
