@@ -39,6 +39,12 @@ void check_shape(const Shape& shape) {
         fmt::format("Tensor: invalid shape rank {} ({} x {})", shape.rank, shape.rows, shape.cols));
   }
 }
+
+// Where element (r, c) of a matrix of shape s lies in memory in `layout` (Note [Column-major
+// storage]).
+std::size_t offset(Layout layout, const Shape& s, std::size_t r, std::size_t c) {
+  return layout == Layout::column_major ? c * s.rows + r : r * s.cols + c;
+}
 }  // namespace
 
 Tensor::Tensor(const Shape& shape, double fill)
@@ -104,16 +110,10 @@ void Tensor::become_empty() {
 
 void Tensor::set_layout(Layout layout) {
   if (rank() < 2 || layout == layout_) return;
-  // Element (r, c) is at r * cols + c row-major, at c * rows + r column-major.
   const std::vector<double> old(ptr_, ptr_ + size_);
-  const std::size_t rows = shape_.rows, cols = shape_.cols;
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (std::size_t c = 0; c < cols; ++c) {
-      if (layout == Layout::column_major) {
-        ptr_[c * rows + r] = old[r * cols + c];
-      } else {
-        ptr_[r * cols + c] = old[c * rows + r];
-      }
+  for (std::size_t r = 0; r < shape_.rows; ++r) {
+    for (std::size_t c = 0; c < shape_.cols; ++c) {
+      ptr_[offset(layout, shape_, r, c)] = old[offset(layout_, shape_, r, c)];
     }
   }
   layout_ = layout;
@@ -122,12 +122,11 @@ void Tensor::set_layout(Layout layout) {
 bool Tensor::operator==(const Tensor& other) const {
   if (shape_ != other.shape_) return false;
   if (layout_ == other.layout_) return std::equal(ptr_, ptr_ + size_, other.ptr_);
-  // One of each: compare element (r, c) with element (r, c).
-  const Tensor& row = layout_ == Layout::row_major ? *this : other;
-  const Tensor& col = layout_ == Layout::row_major ? other : *this;
   for (std::size_t r = 0; r < shape_.rows; ++r) {
     for (std::size_t c = 0; c < shape_.cols; ++c) {
-      if (row.ptr_[r * shape_.cols + c] != col.ptr_[c * shape_.rows + r]) return false;
+      if (ptr_[offset(layout_, shape_, r, c)] != other.ptr_[offset(other.layout_, shape_, r, c)]) {
+        return false;
+      }
     }
   }
   return true;
