@@ -162,6 +162,8 @@ class Tensor {
   Layout layout() const { return layout_; }
   /// Rearranges a matrix's elements in place into `layout`; a vector or scalar stays row-major.
   void set_layout(Layout layout);
+  /// The elements in row-major order, copied into `out` (size() doubles), in either layout.
+  void copy_row_major(std::span<double> out) const;
 
   /// The elements in memory order: row-major unless set_layout() said otherwise.
   double* data() { return ptr_; }

@@ -1,4 +1,5 @@
 // Tensor: shapes, element access, the plain matrix functions, and their shape errors.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -105,6 +106,35 @@ BOOST_AUTO_TEST_CASE(a_column_major_matrix_holds_the_same_elements_column_by_col
   const Tensor moved = std::move(c);
   BOOST_TEST((moved.layout() == Layout::column_major));
   BOOST_TEST((c.layout() == Layout::row_major));  // NOLINT(bugprone-use-after-move): on purpose
+}
+
+BOOST_AUTO_TEST_CASE(set_layout_and_copy_row_major_move_every_element_whatever_the_shape) {
+  // Both go tile by tile (16 x 16): shapes smaller than a tile, a tile, and ending mid-tile.
+  for (const auto& [rows, cols] :
+       {std::array<std::size_t, 2>{1, 1}, {3, 17}, {16, 16}, {37, 50}, {50, 33}, {784, 128}}) {
+    BOOST_TEST_CONTEXT(rows << " x " << cols) {
+      RandomState rng(static_cast<std::uint32_t>(rows * 1000 + cols));
+      const Tensor a = rng.randn(rows, cols);
+      Tensor cm = a;
+      cm.set_layout(Layout::column_major);
+      bool placed = true;  // element (r, c) at c * rows + r
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = 0; c < cols; ++c)
+          placed = placed && cm.data()[c * rows + r] == a(r, c);
+      BOOST_TEST(placed);
+      std::vector<double> out(a.size(), 0.0);
+      cm.copy_row_major(out);  // W0 written out row-major, its layout unchanged
+      BOOST_TEST(std::equal(out.begin(), out.end(), a.data()));
+      BOOST_TEST((cm.layout() == Layout::column_major));
+      std::fill(out.begin(), out.end(), 0.0);
+      a.copy_row_major(out);
+      BOOST_TEST(std::equal(out.begin(), out.end(), a.data()));
+      BOOST_CHECK_THROW(cm.copy_row_major(std::span<double>(out).first(out.size() - 1)),
+                        ShapeError);
+      cm.set_layout(Layout::row_major);
+      BOOST_TEST(testing::identical(cm, a));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(the_per_sample_products_and_update_take_either_layout_with_the_same_bits) {
