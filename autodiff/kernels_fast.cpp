@@ -235,25 +235,25 @@ void matvec(std::size_t m, std::size_t k, const double* a, const double* b, doub
   for (; i < m; ++i) matvec_rows<1>(i, k, a, b, beta, groups, tail, y);
 }
 
-// Rows i0 .. i0+R of sub_outer(): W[i] -= lr · (u[i] v) in the columns `blocks` lists, one
-// register per block and row, each block of v loaded once for R rows.
+// Rows rows[0] .. rows[R-1] of sub_outer(): W[i] -= lr · (u[i] v) in the columns `blocks` lists,
+// one register per block and row, each block of v loaded once for R rows.
 template <std::size_t R>
-void sub_outer_rows(std::size_t i0, std::size_t n, double lr, const double* u, const double* v,
-                    const Blocks& blocks, double* w) {
+void sub_outer_rows(const std::uint32_t* rows, std::size_t n, double lr, const double* u,
+                    const double* v, const Blocks& blocks, double* w) {
   std::array<double, R> d;
-  for (std::size_t r = 0; r < R; ++r) d[r] = u[i0 + r];
+  std::array<double*, R> wr;
+  for (std::size_t r = 0; r < R; ++r) {
+    d[r] = u[rows[r]];
+    wr[r] = w + std::size_t{rows[r]} * n;
+  }
   for (std::uint32_t q : blocks.full) {
     const std::size_t j = q * kBlock;
     const Block vq = load(v + j);
-    for (std::size_t r = 0; r < R; ++r) {
-      double* wr = w + (i0 + r) * n + j;
-      store_to(load(wr) - lr * (d[r] * vq), wr);
-    }
+    for (std::size_t r = 0; r < R; ++r) store_to(load(wr[r] + j) - lr * (d[r] * vq), wr[r] + j);
   }
   if (blocks.tail) {
     for (std::size_t r = 0; r < R; ++r) {
-      double* wr = w + (i0 + r) * n;
-      for (std::size_t j = n / kBlock * kBlock; j < n; ++j) wr[j] -= lr * (d[r] * v[j]);
+      for (std::size_t j = n / kBlock * kBlock; j < n; ++j) wr[r][j] -= lr * (d[r] * v[j]);
     }
   }
 }
@@ -642,7 +642,7 @@ void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const d
   const Blocks blocks = nonzero_blocks(v, n);  // Note [Sparse inputs]
   // The rows where u is not zero: the others stay as they are (w - lr · (0 · v[j]) == w). When u
   // is an image (a column-major W0's update, Note [Column-major storage] in tensor.hpp), that is
-  // a fifth of the rows; otherwise all of them, kUpdateRows at a time.
+  // a fifth of the rows; otherwise all of them. kUpdateRows at a time, wherever they are.
   thread_local std::vector<std::uint32_t> rows;
   if (rows.size() < m) rows.resize(m);  // once per size
   std::size_t count = 0;
@@ -650,15 +650,11 @@ void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const d
     rows[count] = static_cast<std::uint32_t>(i);
     count += u[i] != 0.0 ? std::size_t{1} : std::size_t{0};
   }
-  if (count < m) {
-    for (std::size_t r = 0; r < count; ++r) sub_outer_rows<1>(rows[r], n, lr, u, v, blocks, w);
-    return;
+  std::size_t r = 0;
+  for (; r + kUpdateRows <= count; r += kUpdateRows) {
+    sub_outer_rows<kUpdateRows>(rows.data() + r, n, lr, u, v, blocks, w);
   }
-  std::size_t i = 0;
-  for (; i + kUpdateRows <= m; i += kUpdateRows) {
-    sub_outer_rows<kUpdateRows>(i, n, lr, u, v, blocks, w);
-  }
-  for (; i < m; ++i) sub_outer_rows<1>(i, n, lr, u, v, blocks, w);
+  for (; r < count; ++r) sub_outer_rows<1>(rows.data() + r, n, lr, u, v, blocks, w);
 }
 
 bool sigmoid_vectorised() {
