@@ -60,8 +60,10 @@ class TrainingStep {
 // storage] in tensor.hpp): the lit pixels' columns of W0, all that a step reads and writes there,
 // are then contiguous, and the step is about 1.4x as fast (bench/README.md, "Issue 30"). Both
 // engines take either layout with the same bits, so nothing else changes: the loops of
-// Trainer::run_epoch, the explorer's train() and Python's TrainingStep.train each hold a
-// ColumnMajorW0 around their steps, and everything outside them sees W0 row-major.
+// Trainer::run_epoch and Python's TrainingStep.train each hold a ColumnMajorW0 around their
+// steps, and everything outside them sees W0 row-major. The explorer's engine, called for a slice
+// of steps every few milliseconds, keeps W0 column-major between its calls instead (Note [The
+// explorer's W0 stays column-major] in web/bindings.cpp).
 
 /// While it lives, net.W0 is column-major (Note [W0 column by column]); row-major again when it
 /// ends, also by an exception. Only for one-sample steps (`per_sample` false does nothing): a

@@ -118,9 +118,10 @@ class Explorer {
     recipe_ = parse_enum<Recipe>(recipe, "recipe");
     image_input(p, x_);
     one_hot(label, y_);
-    forward_ = tape_gradients(tape_, net_, x_, y_);  // the tape: forward, then backward(C)
-    activations_ = forward_pass(net_, x_);           // eqs. (1)-(4) by hand
-    deltas_ = backward_pass(net_, activations_, y_, recipe_);  // eqs. (8)-(11)
+    Network& model = net();
+    forward_ = tape_gradients(tape_, model, x_, y_);  // the tape: forward, then backward(C)
+    activations_ = forward_pass(model, x_);           // eqs. (1)-(4) by hand
+    deltas_ = backward_pass(model, activations_, y_, recipe_);  // eqs. (8)-(11)
     explained_ = true;
     ++explain_id_;
   }
@@ -217,7 +218,7 @@ class Explorer {
     GradCheckOptions defaults;
     Tensor result;
     if (target == "W0" || target == "W1" || target == "W2") {
-      Parameter& w = net_.weight(static_cast<std::size_t>(target[1] - '0'));
+      Parameter& w = net().weight(static_cast<std::size_t>(target[1] - '0'));
       for (const std::size_t i : idx) check_index(i, w.value.size(), kPastTheEnd);
       const LossFn loss = [&] { return cross_entropy(forward_pass(net_, x_).Z3, y_); };
       result = numerical_gradient(loss, w.value, defaults.h, idx);
@@ -226,7 +227,7 @@ class Explorer {
       const std::size_t l = static_cast<std::size_t>(target[1] - '0');
       Tensor z = l == 1 ? activations_.Z1 : l == 2 ? activations_.Z2 : activations_.Z3;
       for (const std::size_t i : idx) check_index(i, z.size(), kPastTheEnd);
-      const LossFn loss = [&, l] { return cross_entropy(forward_from(net_, l, z), y_); };
+      const LossFn loss = [&, l] { return cross_entropy(forward_from(net(), l, z), y_); };
       result = numerical_gradient(loss, z, defaults.h, idx);
     } else {
       throw std::invalid_argument("finite_differences: the target is W0-W2 or Z1-Z3");
@@ -260,7 +261,8 @@ class Explorer {
     net_.zero_grad();  // explain() left the tape's gradients in the Parameters
     double cost = 0.0;
     std::size_t correct = 0;
-    const ColumnMajorW0 layout(net_, true);  // Note [W0 column by column]
+    // Note [W0 column by column], kept between calls: Note [The explorer's W0 stays column-major]
+    net_.W0.value.set_layout(Layout::column_major);
     for (std::size_t k = 0; k < count; ++k) {
       const std::size_t i = (first + k) % samples.size();
       samples.input(i, tx_);
@@ -275,8 +277,8 @@ class Explorer {
     return out;
   }
   /// Accuracy and mean article cost on the test subset, as 10_train scores its test set.
-  val evaluate() const {
-    const Evaluation e = stepgrad::evaluate(net_, data_.test.samples);
+  val evaluate() {
+    const Evaluation e = stepgrad::evaluate(net(), data_.test.samples);
     val out = val::object();
     out.set("accuracy", e.accuracy);
     out.set("cost", e.cost);
@@ -329,20 +331,28 @@ class Explorer {
   }
 
   /// W0, W1 or W2 (l = 0, 1, 2) as a Float64Array, row-major (out x in).
-  val weight(std::size_t l) const {
+  val weight(std::size_t l) {
     check_index(l, kLayerSizes.size() - 1, "weight: l is 0, 1 or 2");
-    return to_js(net_.weight(l).value);
+    return to_js(net().weight(l).value);
   }
   /// The same numbers copied into `out`, a Float64Array of W_l's size, allocating nothing: the
   /// training worker fills the buffers the page gave back (web/worker.js).
   void weight_into(std::size_t l, const val& out) {
     const Tensor& w = weight_tensor(l, out, "weightInto");
-    out.call<void>("set", val(emscripten::typed_memory_view(w.size(), w.data())));
+    if (w.layout() == Layout::row_major) {
+      out.call<void>("set", val(emscripten::typed_memory_view(w.size(), w.data())));
+      return;
+    }
+    // W0 column-major between train() calls: written out row-major, W0 left as it is.
+    row_major_.resize(w.size());  // once
+    w.copy_row_major(row_major_);
+    out.call<void>("set", val(emscripten::typed_memory_view(w.size(), row_major_.data())));
   }
   /// Overwrites W_l with `values` (a Float64Array of its size), bit for bit: the page's model
   /// takes the weights its training worker computed. The explained tape is stale after it.
   void set_weight(std::size_t l, const val& values) {
     Tensor& w = weight_tensor(l, values, "setWeight");
+    w.set_layout(Layout::row_major);  // the values come row-major
     val(emscripten::typed_memory_view(w.size(), w.data())).call<void>("set", values);
     explained_ = false;
     ++weights_version_;
@@ -381,7 +391,7 @@ class Explorer {
   const labs::ArticleChecks& article_checks() {
     check_explained();
     if (!checks_ || checks_id_ != explain_id_) {
-      checks_ = std::make_unique<labs::ArticleChecks>(labs::article_checks(net_, x_, y_, 0.001));
+      checks_ = std::make_unique<labs::ArticleChecks>(labs::article_checks(net(), x_, y_, 0.001));
       checks_id_ = explain_id_;
     }
     return *checks_;
@@ -402,9 +412,21 @@ class Explorer {
     throw std::invalid_argument("no tensor named '" + key + "'");
   }
 
+  // Note [The explorer's W0 stays column-major]
+  // train() stores W0 column-major (Note [W0 column by column] in nn/step.hpp) and leaves it so:
+  // the training worker calls it every slice (about 13 ms), and storing W0 row-major and back in
+  // each call cost about a tenth of the steps' time (Node, 2026-12-07: 500 steps per call 30-32k
+  // samples/s, 5,000 per call 34k; kept column-major, 37k either way). Everything else that reads
+  // the network goes through net(), which stores W0 row-major first (nothing, when it is
+  // already); weight_into() writes W0's values out row-major without changing its layout.
+  Network& net() {
+    net_.W0.value.set_layout(Layout::row_major);
+    return net_;
+  }
   Network net_;
-  TrainingStep step_;  // train()'s engine, as Trainer's (its own tape and buffers)
-  Tape tape_;          // the explained sample's tape
+  std::vector<double> row_major_;  // weight_into()'s W0, row-major
+  TrainingStep step_;              // train()'s engine, as Trainer's (its own tape and buffers)
+  Tape tape_;                      // the explained sample's tape
   TapeForward forward_;
   ForwardValues activations_;
   Deltas deltas_;

@@ -283,15 +283,17 @@ def check_train(root: pathlib.Path, build: pathlib.Path, train: str):
             native = np.load(out / "model.npz")
             js = web_api(root, build, "train", seed, recipe, lr, k)
             what = f"seed {seed} recipe {recipe} lr {lr}, {k} steps"
-            # and handed over halfway to another run (weightsInto, setWeights: the page's worker)
-            for how in ["weights", "handedOver"]:
+            # and handed over halfway to another run (weightsInto, setWeights: the page's worker),
+            # which also trains on after it (evaluating between)
+            for how in ["weights", "handedOver", "trainedOn"]:
                 for l, w in enumerate(js[how]):
                     mine = decode(w)
                     theirs = np.asarray(native[f"W{l}"], dtype="<f8").ravel()
                     if mine.tobytes() != theirs.tobytes():
                         fail(f"{what} ({how}): W{l} differs from 10_train's "
                              f"(max |a-b| {np.abs(mine - theirs).max():.3e})")
-            print(f"ok: {what}: W0, W1, W2 equal 10_train's bit for bit, also handed over halfway")
+            print(f"ok: {what}: W0, W1, W2 equal 10_train's bit for bit, also handed over halfway "
+                  "and trained on")
 
 
 def native_digest(root: pathlib.Path, train: str, seed: int, recipe: str, lr: float, k: int) -> str:

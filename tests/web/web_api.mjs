@@ -80,11 +80,15 @@ if (command === 'golden') {
   // model: weightsInto() into arrays of ours, setWeights() into a fresh run, which trains on
   const first = sg.trainer({ seed, recipe, lr });
   const second = sg.trainer({ seed: seed + 1, recipe, lr }); // other initial weights, overwritten
-  first.step(Math.floor(steps / 2));
   const arrays = first.weights().map((a) => new Float64Array(a.length));
+  first.step(Math.floor(steps / 2)); // W0 column by column from here (web/bindings.cpp)
   second.setWeights(first.weightsInto(arrays), first.steps);
   second.step(steps - second.steps);
   out.handedOver = second.weights().map(b64);
+  // the run that handed over trains on, as the worker does after each send and evaluation
+  first.evaluate();
+  first.step(steps - first.steps);
+  out.trainedOn = first.weights().map(b64);
   first.dispose();
   second.dispose();
 } else if (command === 'errors') {
