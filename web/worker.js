@@ -18,11 +18,14 @@ import { StepGrad, fetchBytes } from './stepgrad.js';
 
 const kEvalEvery = 500; // the accuracy curve's points are at multiples of 500 steps
 const kEvalAllUpTo = 5000; // every one of them up to 5,000 steps: the curve's steep start
-const kEvalGapMs = 500; // after that, while running, one evaluation per 500 ms at most
+// After that, while running, one evaluation per second at most: one is a forward pass over the
+// 1,000 test images, ~50 ms (Node, 2026-12-07), so about 5% of the running time (it was 10% at
+// two a second).
+const kEvalGapMs = 1000;
 const kSliceMs = 12; // the running loop reads its messages and sends weights this often
-// Steps per call into the engine: a call stores W0 column by column and back (Note [W0 column by
-// column] in nn/step.hpp), so fewer, longer calls: 500 gave ▶ train 31-35k samples/s where 100
-// gave 25-29k (bench/web.sh, alternating, 2026-12-07). One call is about 15 ms, one slice.
+// Steps per call into the engine: about 13 ms of them, one slice. The engine keeps W0 column by
+// column between calls (Note [The explorer's W0 stays column-major] in web/bindings.cpp), so a
+// call costs nothing beyond its steps: 50, 500 and 5,000 steps per call train equally fast.
 const kStepsPerCall = 500;
 
 let sg = null;
