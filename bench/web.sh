@@ -3,9 +3,10 @@
 # and by the page's own ▶ train button (the Web Worker, its evaluations and the weights it sends
 # included), forward + backward of one digit, a stroke's page update (idle and while ▶ train
 # runs), page load, bytes, in headless Chromium; beside them the native engine's training rate on
-# the same 2,000 samples (10_train), in the same run. The table's first line names the date, the
-# machine and its load; bench/web_table.py prints it. Needs the built explorer (./run.sh builds
-# build-web/), web/node_modules (cd web && npm ci), chromium, and a native build with 10_train.
+# the same 2,000 samples (10_train), in the same run (the button and the native engine in rounds).
+# The table's first line names the date, the machine and its load; bench/web_table.py prints it.
+# About 2.5 minutes. Needs the built explorer (./run.sh builds build-web/), web/node_modules (cd
+# web && npm ci), chromium, and a native build with 10_train.
 #   bench/web.sh [--docs] [BUILD_WEB]   STEPGRAD_NATIVE_BUILD=build-rel picks the native build
 # --docs also writes the table into docs/explorer.md and docs/zh/explorer.md (their "Speed"
 # block); the web_speed_doc test checks that block's shape. Run it on an idle machine.
@@ -27,18 +28,25 @@ load=$(cut -d' ' -f1 /proc/loadavg)
 export STEPGRAD_BENCH_HEADER="bench/web.sh, $(date -u +%F), ${cpu:-unknown processor} ($cores core$([ "$cores" -eq 1 ] || echo s), load average $load at the start)"
 
 page=$(node "$root/tests/web/browser.mjs" "$root" "$web" --bench | grep "^{" | head -1)
-# samples/s of one epoch over the first 2,000 samples of the article split: the median of 5 runs
-# (one epoch is about 30 ms, so a single run catches the machine's moments)
-native_rate() {
-    local rates=()
-    for _ in 1 2 3 4 5; do
-        "$native/tutorials/10_train" --data "$root/data/mnist" --limit 2000 --epochs 1 --no-plots \
-            --recipe "$1" --out "$tmp/$1" >/dev/null
-        rates+=("$(tail -1 "$tmp/$1/metrics.csv" | cut -d, -f7)")  # samples_per_second
-    done
-    python3 -c 'import statistics, sys; print(statistics.median(float(r) for r in sys.argv[1:]))' "${rates[@]}"
+# The page's ▶ train button beside the native engine, in rounds (the machine's speed drifts over
+# seconds to minutes, so each round measures both, one after the other): each round runs
+# `10_train --limit 2000 --epochs 10` for each recipe (an epoch over the first 2,000 samples of
+# the article split is about 25 ms, so the round's native rate is the median of its 10 epochs),
+# then the button for each recipe in a fresh Chromium (bench/web_button.mjs: 5 s after 2 s of
+# warming up). One JSON line per round: {fixed: [epochs' samples/s], article: [...],
+# buttonFixed, buttonArticle}; bench/web_table.py takes the medians.
+rounds=3
+epochs() {
+    "$native/tutorials/10_train" --data "$root/data/mnist" --limit 2000 --epochs 10 --no-plots \
+        --recipe "$1" --out "$tmp/$1" >/dev/null
+    tail -n +2 "$tmp/$1/metrics.csv" | cut -d, -f7 | paste -sd, -  # samples_per_second
 }
-fixed=$(native_rate fixed)
-article=$(native_rate article)
-python3 "$root/bench/web_table.py" format "$page" "$fixed" "$article" | tee "$tmp/table"
+: > "$tmp/rounds"
+for _ in $(seq "$rounds"); do
+    fixed=$(epochs fixed)
+    article=$(epochs article)
+    button=$(node "$root/bench/web_button.mjs" "$root" "$web" | grep "^{" | head -1)
+    echo "{\"fixed\": [$fixed], \"article\": [$article], \"button\": $button}" >> "$tmp/rounds"
+done
+python3 "$root/bench/web_table.py" format "$page" "$tmp/rounds" | tee "$tmp/table"
 if $docs; then python3 "$root/bench/web_table.py" docs "$root" "$tmp/table"; fi

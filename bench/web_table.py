@@ -2,10 +2,13 @@
 """The explorer's speed table (docs/explorer.md, "Speed"): bench/web.sh prints it, writes it into
 the docs with --docs, and the web_speed_doc test checks the docs' copy.
 
-  web_table.py format PAGE_JSON FIXED ARTICLE      the table, from browser.mjs --bench's JSON and
-                                                   10_train's samples/s of each recipe (beside
-                                                   them in the same run); the first line names
-                                                   the date, the machine and its load
+  web_table.py format PAGE_JSON ROUNDS_FILE       the table, from browser.mjs --bench's JSON and
+                                                   bench/web.sh's rounds (a JSON line each: the
+                                                   10 epochs' samples/s of 10_train for each
+                                                   recipe, then the ▶ train button's rates,
+                                                   {fixed, article, button: {buttonFixed,
+                                                   buttonArticle}}); the first line names the
+                                                   date, the machine and its load
   web_table.py docs SOURCE_ROOT TABLE_FILE         puts the table into the block of
                                                    docs/explorer.md and docs/zh/explorer.md
   web_table.py check SOURCE_ROOT                   the docs' block is such a table
@@ -23,6 +26,7 @@ is not.
 import json
 import os
 import re
+import statistics
 import sys
 
 BEGIN = "<!-- bench/web.sh --docs writes this block; the web_speed_doc test checks its shape -->\n"
@@ -34,6 +38,7 @@ BUTTON_TARGET = 0.5
 LAG_TARGET_MS = 50.0
 
 LABEL = 44  # the labels' column width
+ROUNDS_LABEL = "  ▶ each round, page/native: fixed; article"
 
 
 def row(label, page, native="", ratio="", rest=""):
@@ -50,12 +55,18 @@ def verdict(ok):
     return "met" if ok else "NOT met"
 
 
-def table(p, fixed, article, header):
-    """The table's lines. Rates are rounded to whole samples/s first, and the ratios are of the
-    rounded numbers, so that `check` can recompute them from the text."""
-    fixed, article = round(fixed), round(article)
+def table(p, rounds, header):
+    """The table's lines. The native rates are the medians of every round's epochs, the button's
+    the medians of the rounds' (and each round's ratio is its button over its own epochs'
+    median). Rates are rounded to whole samples/s first, and the ratios are of the rounded
+    numbers, so that `check` can recompute them from the text."""
+    med = statistics.median
+    fixed = round(med([r for rd in rounds for r in rd["fixed"]]))
+    article = round(med([r for rd in rounds for r in rd["article"]]))
     rates = {k: round(p[k]) for k in ["fixedRate", "articleRate"]}
-    button = {k: round(p[k]["rate"]) for k in ["buttonFixed", "buttonArticle"]}
+    button = {k: round(med([rd["button"][k] for rd in rounds])) for k in ["buttonFixed", "buttonArticle"]}
+    each = {k: " ".join(f"{rd['button'][b] / med(rd[k]):.2f}" for rd in rounds)
+            for k, b in [("fixed", "buttonFixed"), ("article", "buttonArticle")]}
     ratio = lambda page, native: f"{page / native:.2f}"  # noqa: E731
     b = p["bytes"]
     lag = p["strokeTraining"]["lag"]
@@ -71,6 +82,7 @@ def table(p, fixed, article, header):
             ratio(button["buttonFixed"], fixed)),
         row("▶ train button, recipe article, samples/s", f"{button['buttonArticle']}", f"{article}",
             ratio(button["buttonArticle"], article)),
+        f"{ROUNDS_LABEL:{LABEL}s} {each['fixed']}; {each['article']}",
         row("forward + backward of one digit, ms (engine)", f"{p['engineMs']:.2f}", f"{1000 / fixed:.3f}"),
         row("  + copying every value, gradient, delta, ms", f"{p['explainMs']:.2f}"),
         row("  page update at step Z1 (engine+copies+draw)", f"{p['updateForwardMs']:.2f}"),
@@ -129,46 +141,50 @@ def check_table(lines):
             rates[key] = (page, native)
             if native <= 0 or page <= 0 or f"{page / native:.2f}" != ratio:
                 bad.append(f"line {3 + k}: {page} / {native} is not {ratio}")
-    m = want(6, lab("forward + backward of one digit, ms (engine)") + r" +" + NUM + r" +" + NUM,
+    m = want(6, lab(ROUNDS_LABEL) + r" (\d+\.\d\d(?: \d+\.\d\d)*); (\d+\.\d\d(?: \d+\.\d\d)*)",
+             "the rounds' line (each round's ratio, fixed; article)")
+    if m and len(m[1].split()) != len(m[2].split()):
+        bad.append("line 7: not as many rounds for fixed as for article")
+    m = want(7, lab("forward + backward of one digit, ms (engine)") + r" +" + NUM + r" +" + NUM,
              "the engine's line")
     if m and "fixed" in rates and f"{1000 / rates['fixed'][1]:.3f}" != m[2]:
-        bad.append(f"line 7: the native column is not 1000 / {rates['fixed'][1]}")
+        bad.append(f"line 8: the native column is not 1000 / {rates['fixed'][1]}")
     for k, text in enumerate(["  + copying every value, gradient, delta, ms",
                               "  page update at step Z1 (engine+copies+draw)",
                               "  page update at the last step (W0, check)"]):
-        want(7 + k, lab(text) + r" +\d+\.\d\d", f"'{text.strip()}' with a number")
+        want(8 + k, lab(text) + r" +\d+\.\d\d", f"'{text.strip()}' with a number")
     for k, where in enumerate(["at Z1", "at W0 \\(last step\\)", "at W0, whole tape on screen"]):
-        want(10 + k, lab("  drawing, page update per frame") + r" +\d+\.\d\d   " + where + ": " + SPREAD,
+        want(11 + k, lab("  drawing, page update per frame") + r" +\d+\.\d\d   " + where + ": " + SPREAD,
              f"a drawing line {where}")
-    want(13, lab("  drawing while training, update per frame") + r" +\d+\.\d\d   at W0: " + SPREAD,
+    want(14, lab("  drawing while training, update per frame") + r" +\d+\.\d\d   at W0: " + SPREAD,
          "the drawing-while-training update line")
-    lag = want(14, lab("  drawing while training, event to update") + r" +\d+\.\d\d   at W0: " + SPREAD,
+    lag = want(15, lab("  drawing while training, event to update") + r" +\d+\.\d\d   at W0: " + SPREAD,
                "the drawing-while-training wait line")
-    want(15, lab("page ready (engine + data loaded), ms") + r" +\d+", "the ready line")
-    want(16, lab("page load until ready, cold browser, ms") + r" +\d+", "the load line")
-    m = want(17, lab("bytes: wasm + JS/HTML/CSS + data") + r" ([\d,]+) \+ ([\d,]+) \+ ([\d,]+) = (\d+\.\d\d) MB",
+    want(16, lab("page ready (engine + data loaded), ms") + r" +\d+", "the ready line")
+    want(17, lab("page load until ready, cold browser, ms") + r" +\d+", "the load line")
+    m = want(18, lab("bytes: wasm + JS/HTML/CSS + data") + r" ([\d,]+) \+ ([\d,]+) \+ ([\d,]+) = (\d+\.\d\d) MB",
              "the bytes line")
     if m:
         wasm, js, data = (int(m[i].replace(",", "")) for i in (1, 2, 3))
         if any(f"{v:,}" != m[i] for i, v in zip((1, 2, 3), (wasm, js, data))):
-            bad.append("line 18: the bytes are not written with thousands' commas")
+            bad.append("line 19: the bytes are not written with thousands' commas")
         if f"{(wasm + js + data) / 1e6:.2f}" != m[4]:
-            bad.append(f"line 18: {wasm} + {js} + {data} bytes is not {m[4]} MB")
+            bad.append(f"line 19: {wasm} + {js} + {data} bytes is not {m[4]} MB")
         if not 100_000 <= wasm <= 5_000_000:
-            bad.append(f"line 18: a wasm of {wasm} bytes")
-    m = want(18, r"target: ▶ train >= 0\.5 x native: (met|NOT met) \((\d+\.\d\d), (\d+\.\d\d)\)",
+            bad.append(f"line 19: a wasm of {wasm} bytes")
+    m = want(19, r"target: ▶ train >= 0\.5 x native: (met|NOT met) \((\d+\.\d\d), (\d+\.\d\d)\)",
              "the ▶ train target's line")
     if m and "button fixed" in rates and "button article" in rates:
         ratios = [rates["button fixed"][0] / rates["button fixed"][1],
                   rates["button article"][0] / rates["button article"][1]]
         if [f"{r:.2f}" for r in ratios] != [m[2], m[3]] or m[1] != verdict(min(ratios) >= BUTTON_TARGET):
-            bad.append("line 19: the ▶ train target's verdict or ratios are not the table's")
-    m = want(19, r"target: drawing while training, event to update <= 50 ms \(90th pct\): (met|NOT met) "
+            bad.append("line 20: the ▶ train target's verdict or ratios are not the table's")
+    m = want(20, r"target: drawing while training, event to update <= 50 ms \(90th pct\): (met|NOT met) "
              r"\((\d+\.\d\d)\)", "the drawing target's line")
     if m and lag and (m[2] != lag[2] or m[1] != verdict(float(lag[2]) <= LAG_TARGET_MS)):
-        bad.append("line 20: the drawing target's verdict or 90th percentile is not the table's")
-    if len(lines) > 20:
-        bad.append(f"lines past 20: {lines[20]!r}")
+        bad.append("line 21: the drawing target's verdict or 90th percentile is not the table's")
+    if len(lines) > 21:
+        bad.append(f"lines past 21: {lines[21]!r}")
     return bad
 
 
@@ -177,9 +193,14 @@ BLOCK = re.compile(re.escape(BEGIN) + r"```text\n\$ bench/web\.sh\n(?P<table>.*?
 
 
 def main(argv):
-    if len(argv) == 5 and argv[1] == "format":
+    if len(argv) == 4 and argv[1] == "format":
         header = os.environ.get("STEPGRAD_BENCH_HEADER", "bench/web.sh")
-        print("\n".join(table(json.loads(argv[2]), float(argv[3]), float(argv[4]), header)))
+        with open(argv[3], encoding="utf-8") as f:
+            rounds = [json.loads(line) for line in f if line.strip()]
+        if not rounds:
+            print("web_table.py: no rounds in " + argv[3], file=sys.stderr)
+            return 1
+        print("\n".join(table(json.loads(argv[2]), rounds, header)))
         return 0
     if len(argv) == 4 and argv[1] == "docs":
         with open(argv[3], encoding="utf-8") as f:

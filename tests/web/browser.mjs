@@ -11,10 +11,9 @@
 // 13_your_network and 01_neuron at 17 digits (--small: their outputs, from check_web.py).
 // --screenshots writes the pictures of docs/explorer.md; --bench prints the page's speed as JSON.
 import { readFileSync, statSync, mkdirSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { checkLayout } from './layout.mjs';
+import { launch, pageLoads, serve } from './harness.mjs';
 
 const [root, build] = process.argv.slice(2, 4).map((p) => path.resolve(p));
 const rest = process.argv.slice(4);
@@ -22,8 +21,6 @@ const opt = (name) => {
   const i = rest.indexOf(name);
   return i >= 0 ? rest[i + 1] : undefined;
 };
-const require = createRequire(path.join(root, 'web', 'package.json'));
-const { chromium } = require('playwright-core');
 
 // A watchdog: a hung browser fails the test instead of stalling the suite.
 const watchdog = setTimeout(() => {
@@ -41,49 +38,9 @@ function check(cond, why) {
   if (!cond) fail(why);
 }
 
-// ---- a static server for build-web/ on 127.0.0.1 ----
-const types = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-  '.bin': 'application/octet-stream',
-};
-const server = http.createServer((req, res) => {
-  const name = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '') || 'index.html';
-  const file = path.join(build, path.normalize(name));
-  if (!file.startsWith(path.resolve(build))) {
-    res.writeHead(403).end();
-    return;
-  }
-  try {
-    const body = readFileSync(file);
-    res
-      .writeHead(200, {
-        'content-type': types[path.extname(file)] ?? 'application/octet-stream',
-      })
-      .end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const base = `http://127.0.0.1:${server.address().port}/`;
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  timeout: 60000,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
+// ---- a static server for build-web/ on 127.0.0.1, and the browser (tests/web/harness.mjs) ----
+const { server, base } = await serve(build);
+const browser = await launch(root);
 const errors = [];
 let page;
 try {
@@ -97,20 +54,8 @@ try {
   });
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
-  const open = async (hash) => {
-    const t0 = Date.now();
-    await page.goto(`${base}index.html${hash}`);
-    await page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
-    return Date.now() - t0;
-  };
-  // a fresh load of the page (open() with only a new hash keeps the page and fires hashchange)
-  const reopen = async (hash) => {
-    await page.goto('about:blank');
-    return open(hash);
-  };
-  // training runs in a Web Worker: this waits until the worker has done what the page asked of it
-  // so far and the page shows its weights (window.explorer.settled())
-  const settled = (p = page) => p.evaluate(() => window.explorer.settled());
+  // open(hash), a fresh reopen(hash), and settled(): the worker has done what the page asked
+  const { open, reopen, settled } = pageLoads(page, base);
   // a stroke drawn with the mouse on the pad, scrolled to the window's middle, with one frame of
   // the page after each move: point(k) = [x, y] in the pad's pixels for k = 0 .. moves
   const drawStroke = async (point, moves) => {
@@ -1217,25 +1162,6 @@ try {
     b.strokeW0All = await stroke(21);
     await page.setViewportSize({ width: 1500, height: 1000 });
     b.strokeTraining = await stroke(21, true); // at W0 while ▶ train runs
-    // the ▶ train button's own throughput: the worker's steps, its evaluations and the weights it
-    // sends, over 5 s of wall time after 2 s of warming up, as the page counts them
-    const button = async (recipe) => {
-      await reopen(`#seed=42&sample=0&recipe=${recipe}&step=8`);
-      await page.fill('#lr', '0.001');
-      await page.dispatchEvent('#lr', 'change');
-      await page.click('#train-play');
-      await page.waitForTimeout(2000);
-      const at = () => page.evaluate(() => [performance.now(), window.explorer.training.trainer.steps]);
-      const [t0, s0] = await at();
-      await page.waitForTimeout(5000);
-      const [t1, s1] = await at();
-      const shown = await page.evaluate(() => window.explorer.training.rate);
-      await page.click('#train-play');
-      await settled();
-      return { rate: ((s1 - s0) * 1000) / (t1 - t0), shown };
-    };
-    b.buttonFixed = await button('fixed');
-    b.buttonArticle = await button('article');
     const size = (f) => statSync(path.join(build, f)).size;
     const bytes = {
       wasm: size('stepgrad_wasm.wasm'),
