@@ -92,6 +92,13 @@ void require_finite_cost(double cost, std::size_t step, double lr) {
 void Trainer::step(const Subset& data, std::span<const std::size_t> order, std::size_t first,
                    std::size_t count, double& cost_sum, std::size_t& correct) {
   fill(data, order, first, count, x_, y_);
+  // The next sample's 784 bytes are asked into the cache now, while this step runs: reading the
+  // image from L3 or memory at the start of its step was most of image_input's 7% of a tape step
+  // (perf, AMD EPYC), 2% with this hint. A hint only: nothing waits for it, no number changes.
+  if (count == 1 && first + 1 < order.size()) {
+    const std::span<const std::uint8_t> next = data.pixels(order[first + 1]);
+    for (std::size_t b = 0; b < next.size(); b += 64) __builtin_prefetch(next.data() + b);
+  }
   const StepResult r =
       step_.step(net_, x_, y_, options_.effective_engine(), options_.recipe, options_.lr);
   require_finite_cost(r.cost_sum, ++steps_, options_.lr);
