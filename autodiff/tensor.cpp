@@ -40,8 +40,6 @@ void check_shape(const Shape& shape) {
   }
 }
 
-// Where element (r, c) of a matrix of shape s lies in memory in `layout` (Note [Column-major
-// storage]).
 // dst (cols x rows) = src (rows x cols)^T, both row-major, in square tiles, so that the cache
 // lines a tile reads and writes stay in L1 while it is copied (W0 is 784 KiB).
 void transpose_into(const double* src, std::size_t rows, std::size_t cols, double* dst) {
@@ -57,6 +55,8 @@ void transpose_into(const double* src, std::size_t rows, std::size_t cols, doubl
   }
 }
 
+// Where element (r, c) of a matrix of shape s lies in memory in `layout` (Note [Column-major
+// storage]).
 std::size_t offset(Layout layout, const Shape& s, std::size_t r, std::size_t c) {
   return layout == Layout::column_major ? c * s.rows + r : r * s.cols + c;
 }
