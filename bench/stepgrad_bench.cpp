@@ -374,8 +374,6 @@ std::string_view cpu_isa() {
 #endif
 }
 
-std::string_view engine_name(Engine e) { return e == Engine::tape ? "tape" : "deltas"; }
-
 void register_benchmarks() {
   struct StepCase {
     Engine engine;
@@ -386,7 +384,7 @@ void register_benchmarks() {
        {StepCase{Engine::tape, Recipe::fixed}, StepCase{Engine::deltas, Recipe::fixed},
         StepCase{Engine::deltas, Recipe::article}}) {
     const std::string name =
-        fmt::format("sgd_step/engine:{}/recipe:{}", engine_name(c.engine), to_string(c.recipe));
+        fmt::format("sgd_step/engine:{}/recipe:{}", to_string(c.engine), to_string(c.recipe));
     benchmark::RegisterBenchmark(name.c_str(), [c](benchmark::State& s) {
       train_steps(s, c.engine, c.recipe, 1);
     })->Unit(benchmark::kMicrosecond);
@@ -399,8 +397,7 @@ void register_benchmarks() {
   })->Unit(benchmark::kMicrosecond);
   // The same steps with W0 out of L2 before each one (Note [Cold caches]).
   for (const Engine engine : {Engine::tape, Engine::deltas}) {
-    const std::string name =
-        fmt::format("sgd_step_cold/engine:{}/recipe:fixed", engine_name(engine));
+    const std::string name = fmt::format("sgd_step_cold/engine:{}/recipe:fixed", to_string(engine));
     benchmark::RegisterBenchmark(
         name.c_str(),
         [engine](benchmark::State& s) { train_steps(s, engine, Recipe::fixed, 1, true); })
@@ -415,7 +412,7 @@ void register_benchmarks() {
   for (const Engine engine : {Engine::tape, Engine::deltas}) {
     for (const std::size_t batch : {std::size_t{32}, std::size_t{128}}) {
       const std::string name =
-          fmt::format("minibatch_step/engine:{}/batch:{}", engine_name(engine), batch);
+          fmt::format("minibatch_step/engine:{}/batch:{}", to_string(engine), batch);
       benchmark::RegisterBenchmark(name.c_str(), [engine, batch](benchmark::State& s) {
         train_steps(s, engine, Recipe::fixed, batch);
       })->Unit(benchmark::kMicrosecond);
