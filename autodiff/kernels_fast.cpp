@@ -602,6 +602,27 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
         store_scaled(c[i * n + j], beta, dot(a + i * k, b + j * k, k));
     return;
   }
+  if (!trans_a && !trans_b) {
+    // Column j of C is A · (column j of B), by matvec: its block loops skip B's zeros (the black
+    // pixels of a batch of images, Note [Sparse inputs]) and sum each element in the order of the
+    // loop below (Note [Summation order]): the same bits. B's columns are gathered 8 at a time,
+    // so that each of its cache lines is read once. Without BLAS (the explorer) this is the
+    // test-set evaluation's W0 · X: 1,000 test images took 44 ms, now 24 ms (Node, 2026-12-07).
+    constexpr std::size_t kCols = 8;
+    thread_local std::vector<double> cols, out;
+    cols.resize(kCols * k);  // once per size
+    out.resize(m);
+    for (std::size_t j0 = 0; j0 < n; j0 += kCols) {
+      const std::size_t width = std::min(kCols, n - j0);
+      for (std::size_t p = 0; p < k; ++p)
+        for (std::size_t jj = 0; jj < width; ++jj) cols[jj * k + p] = b[p * n + j0 + jj];
+      for (std::size_t jj = 0; jj < width; ++jj) {
+        matvec(m, k, a, cols.data() + jj * k, 0.0, out.data());
+        for (std::size_t i = 0; i < m; ++i) store_scaled(c[i * n + j0 + jj], beta, out[i]);
+      }
+    }
+    return;
+  }
   // Row i of C at a time, each element summed in Note [Summation order]: the 32 partial sums of
   // C[i][j] are lanes[l * n + j], so that the innermost loop runs over j, contiguous in B.
   thread_local std::vector<double> lanes;
