@@ -623,14 +623,15 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     }
     return;
   }
-  // Row i of C at a time, each element summed in Note [Summation order]: the 32 partial sums of
-  // C[i][j] are lanes[l * n + j], so that the innermost loop runs over j, contiguous in B.
+  // A^T · B or A^T · B^T: row i of C at a time, each element summed in Note [Summation order]:
+  // the 32 partial sums of C[i][j] are lanes[l * n + j], so that the innermost loop runs over j,
+  // contiguous in B.
   thread_local std::vector<double> lanes;
   lanes.resize(kLanes * n);
   for (std::size_t i = 0; i < m; ++i) {
     std::fill(lanes.begin(), lanes.end(), 0.0);
     for (std::size_t p = 0; p < k; ++p) {
-      const double aip = trans_a ? a[p * m + i] : a[i * k + p];
+      const double aip = a[p * m + i];  // A^T[i][p]
       double* lane = lanes.data() + (p % kLanes) * n;
       if (trans_b) {
         for (std::size_t j = 0; j < n; ++j) lane[j] += aip * b[j * k + p];

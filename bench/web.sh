@@ -33,8 +33,8 @@ page=$(node "$root/tests/web/browser.mjs" "$root" "$web" --bench | grep "^{" | h
 # `10_train --limit 2000 --epochs 10` for each recipe (an epoch over the first 2,000 samples of
 # the article split is about 25 ms, so the round's native rate is the median of its 10 epochs),
 # then the button for each recipe in a fresh Chromium (bench/web_button.mjs: 5 s after 2 s of
-# warming up). One JSON line per round: {fixed: [epochs' samples/s], article: [...],
-# buttonFixed, buttonArticle}; bench/web_table.py takes the medians.
+# warming up). One JSON line per round: {fixed: [epochs' samples/s], article: [...], button:
+# {buttonFixed, buttonArticle}}; bench/web_table.py takes the medians.
 rounds=3
 epochs() {
     "$native/tutorials/10_train" --data "$root/data/mnist" --limit 2000 --epochs 10 --no-plots \
