@@ -21,6 +21,9 @@ namespace stepgrad::kernels {
 // for every product with one column (every product of per-sample training and of the
 // tutorials), every outer product, every update and every sigmoid; to 1e-12 relative for the
 // minibatch products that go to OpenBLAS, whose order of summation is its own (and its CPU's).
+// The fast kernels are held to them twice: as this build compiles them, and as the explorer's
+// WebAssembly build does (the portable Block of kernels_fast.cpp, without OpenBLAS), compiled
+// natively a second time into namespace `portable` (tests/meson.build).
 
 // Note [beta == 0 overwrites]
 // As in BLAS, C = op(A)·op(B) + beta·C reads C only when beta != 0: with beta == 0 the

@@ -40,7 +40,14 @@
 #define STEPGRAD_STD_SIMD 0
 #endif
 
-namespace stepgrad::kernels::fast {
+// The namespace these kernels are defined in: `fast`, and `portable` for the second copy that
+// tests/meson.build compiles with STEPGRAD_PORTABLE_SIMD (test_kernels holds the page's kernels
+// to the reference kernels natively too).
+#ifndef STEPGRAD_KERNELS_NAMESPACE
+#define STEPGRAD_KERNELS_NAMESPACE fast
+#endif
+
+namespace stepgrad::kernels::STEPGRAD_KERNELS_NAMESPACE {
 
 namespace {
 
@@ -699,4 +706,4 @@ void sigmoid(std::size_t n, const double* x, double* y) {
   for (; i < n; ++i) y[i] = fn::sigmoid(x[i]);
 }
 
-}  // namespace stepgrad::kernels::fast
+}  // namespace stepgrad::kernels::STEPGRAD_KERNELS_NAMESPACE

@@ -1,4 +1,5 @@
-// The kernels: both implementations against a naive triple loop (every transpose combination,
+// The kernels: every implementation (the reference, the fast, and the fast ones as the explorer's
+// WebAssembly build compiles them) against a naive triple loop (every transpose combination,
 // loop-sized and BLAS-sized products, beta == 0 overwriting garbage, beta == 1 accumulating), and
 // the fast kernels against the reference ones, bit for bit where Note [Reference and fast
 // kernels] promises it.
@@ -47,7 +48,33 @@ constexpr Kernels chosen{STEPGRAD_FAST_KERNELS ? "fast" : "reference",
                          kernels::outer,
                          kernels::sub_outer,
                          kernels::sigmoid};
-constexpr std::array<Kernels, 2> both{reference, chosen};
+#if STEPGRAD_FAST_KERNELS
+}  // namespace
+// kernels_fast.cpp compiled again as the explorer's WebAssembly build compiles it: the portable
+// Block in place of std::experimental::simd, without OpenBLAS (tests/meson.build).
+namespace stepgrad::kernels::portable {
+double dot(const double* a, const double* b, std::size_t n);
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
+          const double* b, double beta, double* c);
+void outer(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
+           double beta, double* c);
+void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
+               double* w);
+void sigmoid(std::size_t n, const double* x, double* y);
+}  // namespace stepgrad::kernels::portable
+namespace {
+constexpr Kernels portable{"portable",
+                           kernels::portable::dot,
+                           kernels::portable::gemm,
+                           kernels::portable::outer,
+                           kernels::portable::sub_outer,
+                           kernels::portable::sigmoid};
+constexpr std::array<Kernels, 3> impls{reference, chosen, portable};
+constexpr std::array<Kernels, 2> fast_impls{chosen, portable};  // held to the reference's bits
+#else
+constexpr std::array<Kernels, 2> impls{reference, chosen};
+constexpr std::array<Kernels, 1> fast_impls{chosen};
+#endif
 
 // C = op(A) op(B), the textbook way.
 Tensor naive(bool ta, bool tb, const Tensor& a, const Tensor& b, std::size_t m, std::size_t n,
@@ -77,7 +104,7 @@ BOOST_AUTO_TEST_SUITE(kernels)
 BOOST_AUTO_TEST_CASE(gemm_matches_the_textbook_product_for_every_transpose) {
   RandomState rng(5);
   // (m, n, k): vector products, small loops, and sizes that go to OpenBLAS
-  for (const Kernels& impl : both) {
+  for (const Kernels& impl : impls) {
     for (auto [m, n, k] : {std::array<std::size_t, 3>{7, 1, 13},
                            {5, 3, 4},
                            {64, 1, 128},
@@ -107,7 +134,7 @@ BOOST_AUTO_TEST_CASE(gemm_matches_the_textbook_product_for_every_transpose) {
 }
 
 BOOST_AUTO_TEST_CASE(outer_writes_or_accumulates) {
-  for (const Kernels& impl : both) {
+  for (const Kernels& impl : impls) {
     BOOST_TEST_CONTEXT(impl.name) {
       const Tensor u = Tensor::vector({1, 2});
       const Tensor v = Tensor::vector({3, 4, 5});
@@ -134,7 +161,7 @@ BOOST_AUTO_TEST_CASE(dot_sums_in_32_fixed_lanes) {
     for (std::size_t l = 0; l < 8; ++l)
       v[l] = (lane[l] + lane[16 + l]) + (lane[8 + l] + lane[24 + l]);
     const double want = ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
-    for (const Kernels& impl : both) BOOST_TEST(impl.dot(a.data(), b.data(), n) == want);
+    for (const Kernels& impl : impls) BOOST_TEST(impl.dot(a.data(), b.data(), n) == want);
   }
 }
 
@@ -142,59 +169,61 @@ BOOST_AUTO_TEST_CASE(the_fast_kernels_give_the_reference_bits_for_every_per_samp
   // Note [Reference and fast kernels]: products with one column (sparse or dense inputs, W or
   // W^T), outer products and updates, at the article's sizes and at ragged ones (7 rows: the
   // product's 4-row groups plus 3; 61 columns: a partial last block of 5, holding data).
-  RandomState rng(8);
-  for (auto [m, k] : {std::array<std::size_t, 2>{128, 784},
-                      {64, 128},
-                      {10, 64},
-                      {7, 61},
-                      {40, 13},
-                      {45, 50},
-                      {100, 70},
-                      {33, 100}}) {
-    BOOST_TEST_CONTEXT("m=" << m << " k=" << k) {
-      const Tensor w = rng.randn(m, k);
-      for (const Tensor& x : {sparse_vector(rng, k, k / 4, k / 2), sparse_vector(rng, k, 0, k),
-                              Tensor::vector(rng.randn(k, 1).values())}) {
-        Tensor want(Shape::vector(m)), got(Shape::vector(m));
-        reference.gemm(false, false, m, 1, k, w.data(), x.data(), 0.0, want.data());
-        chosen.gemm(false, false, m, 1, k, w.data(), x.data(), 0.0, got.data());
-        BOOST_TEST(testing::identical(got, want));  // W · x
-        // W^T · g, also as the product with a stored W^T
-        const Tensor g = Tensor::vector(rng.randn(m, 1).values());
-        Tensor want_t(Shape::vector(k)), got_t(Shape::vector(k)), from_wt(Shape::vector(k));
-        reference.gemm(true, false, k, 1, m, w.data(), g.data(), 0.0, want_t.data());
-        chosen.gemm(true, false, k, 1, m, w.data(), g.data(), 0.0, got_t.data());
-        const Tensor wt = transpose(w);
-        chosen.gemm(false, false, k, 1, m, wt.data(), g.data(), 0.0, from_wt.data());
-        BOOST_TEST(testing::identical(got_t, want_t));
-        BOOST_TEST(testing::identical(from_wt, want_t));
-        // beta = 1 adds to what is there, in both directions
-        Tensor want_acc = Tensor::vector(rng.randn(m, 1).values()), got_acc = want_acc;
-        Tensor want_acc_t = Tensor::vector(rng.randn(k, 1).values()), got_acc_t = want_acc_t;
-        reference.gemm(false, false, m, 1, k, w.data(), x.data(), 1.0, want_acc.data());
-        chosen.gemm(false, false, m, 1, k, w.data(), x.data(), 1.0, got_acc.data());
-        BOOST_TEST(testing::identical(got_acc, want_acc));
-        reference.gemm(true, false, k, 1, m, w.data(), g.data(), 1.0, want_acc_t.data());
-        chosen.gemm(true, false, k, 1, m, w.data(), g.data(), 1.0, got_acc_t.data());
-        BOOST_TEST(testing::identical(got_acc_t, want_acc_t));
-        // W -= lr · (g ⊗ x), and g ⊗ x written out
-        Tensor want_w = w, got_w = w;
-        reference.sub_outer(m, k, 0.001, g.data(), x.data(), want_w.data());
-        chosen.sub_outer(m, k, 0.001, g.data(), x.data(), got_w.data());
-        BOOST_TEST(testing::identical(got_w, want_w));
-        // A stored W^T (a column-major W, Note [Column-major storage]): W · x, and the update
-        // W^T -= lr · (x ⊗ g), which skips the rows where x is zero: W's bits either way.
-        Tensor from_wt_x(Shape::vector(m)), ref_wt = transpose(w), got_wt = transpose(w);
-        chosen.gemm(true, false, m, 1, k, ref_wt.data(), x.data(), 0.0, from_wt_x.data());
-        BOOST_TEST(testing::identical(from_wt_x, want));
-        reference.sub_outer(k, m, 0.001, x.data(), g.data(), ref_wt.data());
-        chosen.sub_outer(k, m, 0.001, x.data(), g.data(), got_wt.data());
-        BOOST_TEST(testing::identical(got_wt, ref_wt));
-        BOOST_TEST(testing::identical(got_wt, transpose(want_w)));
-        Tensor want_o(Shape::matrix(m, k)), got_o(Shape::matrix(m, k));
-        reference.outer(m, k, 1.0, g.data(), x.data(), 0.0, want_o.data());
-        chosen.outer(m, k, 1.0, g.data(), x.data(), 0.0, got_o.data());
-        BOOST_TEST(testing::identical(got_o, want_o));
+  for (const Kernels& impl : fast_impls) {
+    RandomState rng(8);
+    for (auto [m, k] : {std::array<std::size_t, 2>{128, 784},
+                        {64, 128},
+                        {10, 64},
+                        {7, 61},
+                        {40, 13},
+                        {45, 50},
+                        {100, 70},
+                        {33, 100}}) {
+      BOOST_TEST_CONTEXT(impl.name << " m=" << m << " k=" << k) {
+        const Tensor w = rng.randn(m, k);
+        for (const Tensor& x : {sparse_vector(rng, k, k / 4, k / 2), sparse_vector(rng, k, 0, k),
+                                Tensor::vector(rng.randn(k, 1).values())}) {
+          Tensor want(Shape::vector(m)), got(Shape::vector(m));
+          reference.gemm(false, false, m, 1, k, w.data(), x.data(), 0.0, want.data());
+          impl.gemm(false, false, m, 1, k, w.data(), x.data(), 0.0, got.data());
+          BOOST_TEST(testing::identical(got, want));  // W · x
+          // W^T · g, also as the product with a stored W^T
+          const Tensor g = Tensor::vector(rng.randn(m, 1).values());
+          Tensor want_t(Shape::vector(k)), got_t(Shape::vector(k)), from_wt(Shape::vector(k));
+          reference.gemm(true, false, k, 1, m, w.data(), g.data(), 0.0, want_t.data());
+          impl.gemm(true, false, k, 1, m, w.data(), g.data(), 0.0, got_t.data());
+          const Tensor wt = transpose(w);
+          impl.gemm(false, false, k, 1, m, wt.data(), g.data(), 0.0, from_wt.data());
+          BOOST_TEST(testing::identical(got_t, want_t));
+          BOOST_TEST(testing::identical(from_wt, want_t));
+          // beta = 1 adds to what is there, in both directions
+          Tensor want_acc = Tensor::vector(rng.randn(m, 1).values()), got_acc = want_acc;
+          Tensor want_acc_t = Tensor::vector(rng.randn(k, 1).values()), got_acc_t = want_acc_t;
+          reference.gemm(false, false, m, 1, k, w.data(), x.data(), 1.0, want_acc.data());
+          impl.gemm(false, false, m, 1, k, w.data(), x.data(), 1.0, got_acc.data());
+          BOOST_TEST(testing::identical(got_acc, want_acc));
+          reference.gemm(true, false, k, 1, m, w.data(), g.data(), 1.0, want_acc_t.data());
+          impl.gemm(true, false, k, 1, m, w.data(), g.data(), 1.0, got_acc_t.data());
+          BOOST_TEST(testing::identical(got_acc_t, want_acc_t));
+          // W -= lr · (g ⊗ x), and g ⊗ x written out
+          Tensor want_w = w, got_w = w;
+          reference.sub_outer(m, k, 0.001, g.data(), x.data(), want_w.data());
+          impl.sub_outer(m, k, 0.001, g.data(), x.data(), got_w.data());
+          BOOST_TEST(testing::identical(got_w, want_w));
+          // A stored W^T (a column-major W, Note [Column-major storage]): W · x, and the update
+          // W^T -= lr · (x ⊗ g), which skips the rows where x is zero: W's bits either way.
+          Tensor from_wt_x(Shape::vector(m)), ref_wt = transpose(w), got_wt = transpose(w);
+          impl.gemm(true, false, m, 1, k, ref_wt.data(), x.data(), 0.0, from_wt_x.data());
+          BOOST_TEST(testing::identical(from_wt_x, want));
+          reference.sub_outer(k, m, 0.001, x.data(), g.data(), ref_wt.data());
+          impl.sub_outer(k, m, 0.001, x.data(), g.data(), got_wt.data());
+          BOOST_TEST(testing::identical(got_wt, ref_wt));
+          BOOST_TEST(testing::identical(got_wt, transpose(want_w)));
+          Tensor want_o(Shape::matrix(m, k)), got_o(Shape::matrix(m, k));
+          reference.outer(m, k, 1.0, g.data(), x.data(), 0.0, want_o.data());
+          impl.outer(m, k, 1.0, g.data(), x.data(), 0.0, got_o.data());
+          BOOST_TEST(testing::identical(got_o, want_o));
+        }
       }
     }
   }
@@ -206,32 +235,34 @@ BOOST_AUTO_TEST_CASE(small_minibatch_products_are_bit_identical_big_ones_within_
   // A · B without transposes goes column by column through matvec, which skips B's zeros: B
   // also as a batch of images (80% zeros), with columns past a multiple of 8 (13) and a partial
   // last block of rows (61), written (beta == 0) and accumulated (beta == 1).
-  RandomState rng(9);
-  for (auto [m, n, k, small] : {std::array<std::size_t, 4>{10, 32, 64, 1},
-                                {5, 3, 4, 1},
-                                {16, 13, 61, 1},
-                                {128, 32, 784, 0},
-                                {64, 128, 128, 0}}) {
-    for (bool ta : {false, true}) {
-      for (bool tb : {false, true}) {
-        for (bool sparse : {false, true}) {
-          const Tensor a = ta ? rng.randn(k, m) : rng.randn(m, k);
-          Tensor b = tb ? rng.randn(n, k) : rng.randn(k, n);
-          if (sparse) {
-            for (double& v : b.values()) v = rng.random_sample() < 0.8 ? 0.0 : v;
-          }
-          Tensor want(Shape::matrix(m, n)), got(Shape::matrix(m, n));
-          reference.gemm(ta, tb, m, n, k, a.data(), b.data(), 0.0, want.data());
-          chosen.gemm(ta, tb, m, n, k, a.data(), b.data(), 0.0, got.data());
-          BOOST_TEST_CONTEXT("m=" << m << " n=" << n << " k=" << k << " ta=" << ta << " tb=" << tb
-                                  << " sparse=" << sparse) {
-            if (small == 1 || !STEPGRAD_BLAS) {
-              BOOST_TEST(testing::identical(got, want));
-              reference.gemm(ta, tb, m, n, k, a.data(), b.data(), 1.0, want.data());
-              chosen.gemm(ta, tb, m, n, k, a.data(), b.data(), 1.0, got.data());
-              BOOST_TEST(testing::identical(got, want));
-            } else {
-              BOOST_TEST(testing::close(got, want, 1e-12, 1.0));
+  for (const Kernels& impl : fast_impls) {
+    RandomState rng(9);
+    for (auto [m, n, k, small] : {std::array<std::size_t, 4>{10, 32, 64, 1},
+                                  {5, 3, 4, 1},
+                                  {16, 13, 61, 1},
+                                  {128, 32, 784, 0},
+                                  {64, 128, 128, 0}}) {
+      for (bool ta : {false, true}) {
+        for (bool tb : {false, true}) {
+          for (bool sparse : {false, true}) {
+            const Tensor a = ta ? rng.randn(k, m) : rng.randn(m, k);
+            Tensor b = tb ? rng.randn(n, k) : rng.randn(k, n);
+            if (sparse) {
+              for (double& v : b.values()) v = rng.random_sample() < 0.8 ? 0.0 : v;
+            }
+            Tensor want(Shape::matrix(m, n)), got(Shape::matrix(m, n));
+            reference.gemm(ta, tb, m, n, k, a.data(), b.data(), 0.0, want.data());
+            impl.gemm(ta, tb, m, n, k, a.data(), b.data(), 0.0, got.data());
+            BOOST_TEST_CONTEXT(impl.name << " m=" << m << " n=" << n << " k=" << k << " ta=" << ta
+                                         << " tb=" << tb << " sparse=" << sparse) {
+              if (small == 1 || !STEPGRAD_BLAS || impl.gemm == portable.gemm) {
+                BOOST_TEST(testing::identical(got, want));
+                reference.gemm(ta, tb, m, n, k, a.data(), b.data(), 1.0, want.data());
+                impl.gemm(ta, tb, m, n, k, a.data(), b.data(), 1.0, got.data());
+                BOOST_TEST(testing::identical(got, want));
+              } else {
+                BOOST_TEST(testing::close(got, want, 1e-12, 1.0));
+              }
             }
           }
         }
@@ -266,7 +297,7 @@ BOOST_AUTO_TEST_CASE(the_sigmoid_kernels_give_the_scalar_sigmoid_bits) {
   }
   for (double v : {nan, -nan, -0.0}) x.push_back(v);
   x.push_back(1.0);  // an odd length: a last group of one
-  for (const Kernels& impl : both) {
+  for (const Kernels& impl : impls) {
     BOOST_TEST_CONTEXT(impl.name) {
       std::vector<double> got(x.size());
       impl.sigmoid(x.size(), x.data(), got.data());
@@ -297,7 +328,7 @@ BOOST_AUTO_TEST_CASE(a_nan_in_a_sparse_input_is_data_not_a_zero) {
   Tensor x = Tensor::zeros(64);
   x[20] = std::numeric_limits<double>::quiet_NaN();
   x[3] = -0.0;  // counts as zero
-  for (const Kernels& impl : both) {
+  for (const Kernels& impl : impls) {
     Tensor y(Shape::vector(4));
     impl.gemm(false, false, 4, 1, 64, w.data(), x.data(), 0.0, y.data());
     for (std::size_t i = 0; i < 4; ++i) BOOST_TEST(std::isnan(y[i]));
