@@ -175,9 +175,11 @@ constexpr std::size_t kRows = kParts == 1 ? 8 : 4;
 // Rows at a time in sub_outer (Note [Registers on every CPU]).
 constexpr std::size_t kUpdateRows = 8;
 // Registers of outputs at a time in matvec_transposed: 4 machine registers, each term's broadcast
-// shared by them; 1 portable Block (WebAssembly), which is four 128-bit registers already: with
-// 4 Blocks V8 spilled them, and the page trained 8-10% slower (two interleaved rounds under Node).
-constexpr std::size_t kTransposedRegs = STEPGRAD_STD_SIMD ? 4 : 1;
+// shared by them; 2 portable Blocks (WebAssembly: eight 128-bit registers of sums, of x86-64's
+// 16). With 4 Blocks V8 spilled them, and the page trained 8-10% slower; with 1, each term's
+// index and broadcast served 8 outputs instead of 16, and the page trained 2% slower (Node,
+// both builds in one process, alternating, 2026-12-07).
+constexpr std::size_t kTransposedRegs = STEPGRAD_STD_SIMD ? 4 : 2;
 
 template <std::size_t R>
 void matvec_rows(std::size_t i0, std::size_t k, const double* a, const double* b, double beta,
@@ -320,15 +322,18 @@ void matvec_transposed_cols(std::size_t i0, std::size_t m, std::size_t k, const 
       }
     }
   };
-  // combine_lanes, vectorised across the outputs: v[c][l] from lanes l, 8 + l, 16 + l, 24 + l.
+  // combine_lanes, vectorised across the outputs: v[c][l] from lanes l, 8 + l, 16 + l, 24 + l,
+  // added as combine_groups adds them, (l + (16 + l)) + ((8 + l) + (24 + l)), each pair as soon
+  // as it is summed: three lane sums live at a time, not four.
   Vec v[C][8];
   for (std::size_t l = 0; l < 8; ++l) {
-    Vec s0[C], s8[C], s16[C], s24[C];
-    lane_sum(l, s0);
-    lane_sum(16 + l, s16);
-    lane_sum(8 + l, s8);
-    lane_sum(24 + l, s24);
-    for (std::size_t c = 0; c < C; ++c) v[c][l] = combine_groups(s0[c], s8[c], s16[c], s24[c]);
+    Vec low[C], high[C], s[C];
+    lane_sum(l, low);
+    lane_sum(16 + l, s);
+    for (std::size_t c = 0; c < C; ++c) low[c] = low[c] + s[c];
+    lane_sum(8 + l, high);
+    lane_sum(24 + l, s);
+    for (std::size_t c = 0; c < C; ++c) v[c][l] = low[c] + (high[c] + s[c]);
   }
   for (std::size_t c = 0; c < C; ++c) {
     double out[kVec];
