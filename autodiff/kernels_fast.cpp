@@ -47,6 +47,15 @@
 #define STEPGRAD_KERNELS_NAMESPACE fast
 #endif
 
+// The kernels' scratch buffers, one set per thread: thread_local, but plain static where
+// there is one thread (WebAssembly without pthreads, which links thread_local only with the
+// atomics feature once bulk memory is on: meson.build).
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define STEPGRAD_SCRATCH static
+#else
+#define STEPGRAD_SCRATCH thread_local
+#endif
+
 namespace stepgrad::kernels::STEPGRAD_KERNELS_NAMESPACE {
 
 namespace {
@@ -145,7 +154,7 @@ struct Blocks {
 };
 
 Blocks nonzero_blocks(const double* b, std::size_t n) {
-  thread_local std::vector<std::uint32_t> blocks;
+  STEPGRAD_SCRATCH std::vector<std::uint32_t> blocks;
   // Sized once per size: a training loop stops allocating.
   if (blocks.size() < n / kBlock + 1) blocks.resize(n / kBlock + 1);
   // Without a branch: every block is written at the end of the list, and kept when it holds a
@@ -228,7 +237,7 @@ void matvec(std::size_t m, std::size_t k, const double* a, const double* b, doub
             double* y) {
   const Blocks blocks = nonzero_blocks(b, k);
   // The full blocks by lane register.
-  thread_local std::vector<std::uint32_t> sorted;
+  STEPGRAD_SCRATCH std::vector<std::uint32_t> sorted;
   if (sorted.size() < k / kBlock + 1) sorted.resize(k / kBlock + 1);  // once per size
   std::array<std::span<const std::uint32_t>, kGroups> groups;
   std::size_t next = 0;
@@ -286,7 +295,7 @@ struct LaneTerms {
 };
 
 LaneTerms lit_terms(const double* b, std::size_t k) {
-  thread_local std::vector<std::uint32_t> terms;
+  STEPGRAD_SCRATCH std::vector<std::uint32_t> terms;
   if (terms.size() < k) terms.resize(k);  // once per size
   LaneTerms lt{terms.data(), {}};
   std::size_t count = 0;
@@ -621,7 +630,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     // so that each of its cache lines is read once. Without BLAS (the explorer) this is the
     // test-set evaluation's W0 · X: 1,000 test images took 44 ms, now 24 ms (Node, 2026-12-07).
     constexpr std::size_t kCols = 8;
-    thread_local std::vector<double> cols, out;
+    STEPGRAD_SCRATCH std::vector<double> cols, out;
     cols.resize(kCols * k);  // once per size
     out.resize(m);
     for (std::size_t j0 = 0; j0 < n; j0 += kCols) {
@@ -638,7 +647,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   // A^T · B or A^T · B^T: row i of C at a time, each element summed in Note [Summation order]:
   // the 32 partial sums of C[i][j] are lanes[l * n + j], so that the innermost loop runs over j,
   // contiguous in B.
-  thread_local std::vector<double> lanes;
+  STEPGRAD_SCRATCH std::vector<double> lanes;
   lanes.resize(kLanes * n);
   for (std::size_t i = 0; i < m; ++i) {
     std::fill(lanes.begin(), lanes.end(), 0.0);
@@ -679,7 +688,7 @@ void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const d
   // The rows where u is not zero: the others stay as they are (w - lr · (0 · v[j]) == w). When u
   // is an image (a column-major W0's update, Note [Column-major storage] in tensor.hpp), that is
   // a fifth of the rows; otherwise all of them. kUpdateRows at a time, wherever they are.
-  thread_local std::vector<std::uint32_t> rows;
+  STEPGRAD_SCRATCH std::vector<std::uint32_t> rows;
   if (rows.size() < m) rows.resize(m);  // once per size
   std::size_t count = 0;
   for (std::size_t i = 0; i < m; ++i) {  // without a branch, as nonzero_blocks
