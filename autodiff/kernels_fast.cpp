@@ -623,12 +623,15 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
         store_scaled(c[i * n + j], beta, dot(a + i * k, b + j * k, k));
     return;
   }
-  if (!trans_a && !trans_b) {
-    // Column j of C is A · (column j of B), by matvec: its block loops skip B's zeros (the black
-    // pixels of a batch of images, Note [Sparse inputs]) and sum each element in the order of the
-    // loop below (Note [Summation order]): the same bits. B's columns are gathered 8 at a time,
-    // so that each of its cache lines is read once. Without BLAS (the explorer) this is the
-    // test-set evaluation's W0 · X: 1,000 test images took 44 ms, now 24 ms (Node, 2026-12-07).
+  if (!trans_b) {
+    // Column j of C is op(A) · (column j of B), by matvec (A) or matvec_transposed (A^T stored,
+    // a column-major W0): their loops skip B's zeros (the black pixels of a batch of images, Note
+    // [Sparse inputs]) and sum each element in the order of the loop below (Note [Summation
+    // order]): the same bits. B's columns are gathered 8 at a time, so that each of its cache
+    // lines is read once. Without BLAS (the explorer) this is the test-set evaluation's W0 · X:
+    // evaluating 1,000 test images took 44 ms by the loop below, 24-29 ms by matvec on a
+    // row-major W0, and 16 ms by matvec_transposed on a column-major one, which visits only
+    // each image's lit pixels (Node, 2026-12-07; the same accuracy and cost bits).
     constexpr std::size_t kCols = 8;
     STEPGRAD_SCRATCH std::vector<double> cols, out;
     cols.resize(kCols * k);  // once per size
@@ -638,15 +641,18 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
       for (std::size_t p = 0; p < k; ++p)
         for (std::size_t jj = 0; jj < width; ++jj) cols[jj * k + p] = b[p * n + j0 + jj];
       for (std::size_t jj = 0; jj < width; ++jj) {
-        matvec(m, k, a, cols.data() + jj * k, 0.0, out.data());
+        if (trans_a) {
+          matvec_transposed(m, k, a, cols.data() + jj * k, 0.0, out.data());
+        } else {
+          matvec(m, k, a, cols.data() + jj * k, 0.0, out.data());
+        }
         for (std::size_t i = 0; i < m; ++i) store_scaled(c[i * n + j0 + jj], beta, out[i]);
       }
     }
     return;
   }
-  // A^T · B or A^T · B^T: row i of C at a time, each element summed in Note [Summation order]:
-  // the 32 partial sums of C[i][j] are lanes[l * n + j], so that the innermost loop runs over j,
-  // contiguous in B.
+  // A^T · B^T: row i of C at a time, each element summed in Note [Summation order]: the 32
+  // partial sums of C[i][j] are lanes[l * n + j].
   STEPGRAD_SCRATCH std::vector<double> lanes;
   lanes.resize(kLanes * n);
   for (std::size_t i = 0; i < m; ++i) {
@@ -654,12 +660,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     for (std::size_t p = 0; p < k; ++p) {
       const double aip = a[p * m + i];  // A^T[i][p]
       double* lane = lanes.data() + (p % kLanes) * n;
-      if (trans_b) {
-        for (std::size_t j = 0; j < n; ++j) lane[j] += aip * b[j * k + p];
-      } else {
-        const double* bp = b + p * n;
-        for (std::size_t j = 0; j < n; ++j) lane[j] += aip * bp[j];
-      }
+      for (std::size_t j = 0; j < n; ++j) lane[j] += aip * b[j * k + p];
     }
     for (std::size_t j = 0; j < n; ++j) {
       double lane[kLanes];

@@ -221,7 +221,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     throw_shape_error("matmul", a.shape(), b.shape(), "need (m, k) · (k, n) or (m, k) · (k,)");
   }
   Tensor r(b.rank() == 1 ? Shape::vector(a.rows()) : Shape::matrix(a.rows(), b.cols()));
-  kernels::gemm(false, false, a.rows(), b.cols(), a.cols(), a.data(), b.data(), 0.0, r.data());
+  kernels::gemm(stored_transposed(a), false, a.rows(), b.cols(), a.cols(), a.data(), b.data(), 0.0,
+                r.data());
   return r;
 }
 

@@ -88,8 +88,9 @@ struct CacheLineAllocator {
 // per-sample steps; bench/README.md ("Issue 30") has the measurements.
 // set_layout() rearranges the elements in place, in the same memory (a borrowed tensor keeps its
 // borrow); the shape and the value of each element (r, c) do not change. The functions that take
-// either layout say so: matvec, matvec_transposed, sub_outer, operator==, and the tape's matmul
-// and sgd_step. Each computes the same bits either way (Note [Summation order] in kernels.hpp).
+// either layout say so: matvec, matvec_transposed, sub_outer, operator==, matmul's A, and the
+// tape's matmul and sgd_step. Each computes the same bits either way (Note [Summation order] in
+// kernels.hpp), but for the minibatch products that go to OpenBLAS, whose order is its own.
 // Everything else (element access, printing, files, the gradient check) expects row-major: a
 // tensor is column-major only inside the loop that asked for it. Element access checks that in
 // builds with assertions (the sanitizer build). A copy keeps its source's layout; resize() and
@@ -228,7 +229,8 @@ class Tensor {
 // ---- Plain matrix functions: the vocabulary of the hand-derived equations in nn/. ----
 // They allocate their result; the tape's ops and the fast paths use the kernels directly.
 
-/// A · B: (m,k)·(k,n) -> (m,n), or (m,k)·(k,) -> (m,).
+/// A · B: (m,k)·(k,n) -> (m,n), or (m,k)·(k,) -> (m,). A may be column-major (Note
+/// [Column-major storage]).
 Tensor matmul(const Tensor& a, const Tensor& b);
 /// A^T, as a new tensor. A vector becomes a 1 x n matrix (a row).
 Tensor transpose(const Tensor& a);
