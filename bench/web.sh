@@ -28,25 +28,16 @@ load=$(cut -d' ' -f1 /proc/loadavg)
 export STEPGRAD_BENCH_HEADER="bench/web.sh, $(date -u +%F), ${cpu:-unknown processor} ($cores core$([ "$cores" -eq 1 ] || echo s), load average $load at the start)"
 
 page=$(node "$root/tests/web/browser.mjs" "$root" "$web" --bench | grep "^{" | head -1)
-# The page's ▶ train button beside the native engine, in rounds (the machine's speed drifts over
-# seconds to minutes, so each round measures both, one after the other): each round runs
-# `10_train --limit 2000 --epochs 10` for each recipe (an epoch over the first 2,000 samples of
-# the article split is about 25 ms, so the round's native rate is the median of its 10 epochs),
-# then the button for each recipe in a fresh Chromium (bench/web_button.mjs: 5 s after 2 s of
-# warming up). One JSON line per round: {fixed: [epochs' samples/s], article: [...], button:
-# {buttonFixed, buttonArticle}}; bench/web_table.py takes the medians.
-rounds=3
-epochs() {
-    "$native/tutorials/10_train" --data "$root/data/mnist" --limit 2000 --epochs 10 --no-plots \
-        --recipe "$1" --out "$tmp/$1" >/dev/null
-    tail -n +2 "$tmp/$1/metrics.csv" | cut -d, -f7 | paste -sd, -  # samples_per_second
-}
-: > "$tmp/rounds"
-for _ in $(seq "$rounds"); do
-    fixed=$(epochs fixed)
-    article=$(epochs article)
-    button=$(node "$root/bench/web_button.mjs" "$root" "$web" | grep "^{" | head -1)
-    echo "{\"fixed\": [$fixed], \"article\": [$article], \"button\": $button}" >> "$tmp/rounds"
-done
+# The page's ▶ train button beside the native engine, in rounds that interleave the two within
+# seconds (bench/web_button.mjs: each round 10 native epochs and 3 s of the button, per recipe).
+# Both sides are throughputs, all samples over all the time: the button's over its 3 s, the
+# native's over its 10 epochs (their samples over their seconds, so that an epoch caught in a
+# slow spell counts as the button's slow seconds do). One JSON line per round: {fixed: [epochs'
+# samples/s], article: [...], button: {buttonFixed, buttonArticle}}; bench/web_table.py takes
+# the rounds' medians.
+rounds=8
+node "$root/bench/web_button.mjs" "$root" "$web" "$native/tutorials/10_train" "$root/data/mnist" "$rounds" \
+    | grep "^{" > "$tmp/rounds"
+[ "$(wc -l < "$tmp/rounds")" -eq "$rounds" ] || { echo "bench/web.sh: bench/web_button.mjs gave no $rounds rounds" >&2; exit 1; }
 python3 "$root/bench/web_table.py" format "$page" "$tmp/rounds" | tee "$tmp/table"
 if $docs; then python3 "$root/bench/web_table.py" docs "$root" "$tmp/table"; fi

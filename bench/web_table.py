@@ -55,17 +55,24 @@ def verdict(ok):
     return "met" if ok else "NOT met"
 
 
+def throughput(epochs):
+    """The samples per second of a run of epochs of equal size: all their samples over all their
+    time, the harmonic mean of their rates (the rate the button's is measured as, over 5 s)."""
+    return len(epochs) / sum(1.0 / r for r in epochs)
+
+
 def table(p, rounds, header):
-    """The table's lines. The native rates are the medians of every round's epochs, the button's
-    the medians of the rounds' (and each round's ratio is its button over its own epochs'
-    median). Rates are rounded to whole samples/s first, and the ratios are of the rounded
-    numbers, so that `check` can recompute them from the text."""
+    """The table's lines. Each round's native rate is its epochs' throughput; the native rates
+    are the medians of the rounds', the button's the medians of the rounds' (and each round's
+    ratio is its button over its own epochs' throughput). Rates are rounded to whole samples/s
+    first, and the ratios are of the rounded numbers, so that `check` can recompute them from
+    the text."""
     med = statistics.median
-    fixed = round(med([r for rd in rounds for r in rd["fixed"]]))
-    article = round(med([r for rd in rounds for r in rd["article"]]))
+    fixed = round(med([throughput(rd["fixed"]) for rd in rounds]))
+    article = round(med([throughput(rd["article"]) for rd in rounds]))
     rates = {k: round(p[k]) for k in ["fixedRate", "articleRate"]}
     button = {k: round(med([rd["button"][k] for rd in rounds])) for k in ["buttonFixed", "buttonArticle"]}
-    each = {k: " ".join(f"{rd['button'][b] / med(rd[k]):.2f}" for rd in rounds)
+    each = {k: " ".join(f"{rd['button'][b] / throughput(rd[k]):.2f}" for rd in rounds)
             for k, b in [("fixed", "buttonFixed"), ("article", "buttonArticle")]}
     ratio = lambda page, native: f"{page / native:.2f}"  # noqa: E731
     b = p["bytes"]
