@@ -11,8 +11,9 @@
 #endif
 
 // The vectorised sigmoid (Note [A vectorised exp with glibc's bits]) needs AVX2 and FMA, and a
-// glibc whose exp it reproduces.
-#if defined(__AVX2__) && defined(__FMA__) && defined(__GLIBC__)
+// glibc whose exp it reproduces; the portable build (WebAssembly's, and the test's copy of it)
+// takes the scalar one, as the page does.
+#if defined(__AVX2__) && defined(__FMA__) && defined(__GLIBC__) && !defined(STEPGRAD_PORTABLE_SIMD)
 #include <immintrin.h>
 #define STEPGRAD_SIMD_EXP 1
 #else
@@ -629,9 +630,10 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
     // [Sparse inputs]) and sum each element in the order of the loop below (Note [Summation
     // order]): the same bits. B's columns are gathered 8 at a time, so that each of its cache
     // lines is read once. Without BLAS (the explorer) this is the test-set evaluation's W0 · X:
-    // evaluating 1,000 test images took 44 ms by the loop below, 24-29 ms by matvec on a
-    // row-major W0, and 16 ms by matvec_transposed on a column-major one, which visits only
-    // each image's lit pixels (Node, 2026-12-07; the same accuracy and cost bits).
+    // evaluating 1,000 test images took 44 ms by the row loop below (which took A · B then),
+    // 24-29 ms by matvec on a row-major W0, and 16 ms by matvec_transposed on a column-major
+    // one, which visits only each image's lit pixels (Node, 2026-12-07; the same accuracy and
+    // cost bits).
     constexpr std::size_t kCols = 8;
     STEPGRAD_SCRATCH std::vector<double> cols, out;
     cols.resize(kCols * k);  // once per size
