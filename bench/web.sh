@@ -30,14 +30,20 @@ export STEPGRAD_BENCH_HEADER="bench/web.sh, $(date -u +%F), ${cpu:-unknown proce
 page=$(node "$root/tests/web/browser.mjs" "$root" "$web" --bench | grep "^{" | head -1)
 # The page's ▶ train button beside the native engine, in rounds that interleave the two within
 # seconds (bench/web_button.mjs: each round 10 native epochs and 3 s of the button, per recipe).
-# Both sides are throughputs, all samples over all the time: the button's over its 3 s, the
-# native's over its 10 epochs (their samples over their seconds, so that an epoch caught in a
-# slow spell counts as the button's slow seconds do). One JSON line per round: {fixed: [epochs'
+# Both sides are throughputs, samples over time: the button's over its 3 s (its
+# evaluations and the weights it sends included), the native's over its 10 epochs' training
+# seconds (metrics.csv: its evaluations are not in them), so that an epoch caught in a slow
+# spell counts as the button's slow seconds do. One JSON line per round: {fixed: [epochs'
 # samples/s], article: [...], button: {buttonFixed, buttonArticle}}; bench/web_table.py takes
 # the rounds' medians.
 rounds=8
-node "$root/bench/web_button.mjs" "$root" "$web" "$native/tutorials/10_train" "$root/data/mnist" "$rounds" \
-    | grep "^{" > "$tmp/rounds"
-[ "$(wc -l < "$tmp/rounds")" -eq "$rounds" ] || { echo "bench/web.sh: bench/web_button.mjs gave no $rounds rounds" >&2; exit 1; }
+if ! node "$root/bench/web_button.mjs" "$root" "$web" "$native/tutorials/10_train" "$root/data/mnist" \
+        "$rounds" > "$tmp/button"; then
+    echo "bench/web.sh: bench/web_button.mjs failed" >&2
+    exit 1
+fi
+grep "^{" "$tmp/button" > "$tmp/rounds" || true
+[ "$(wc -l < "$tmp/rounds")" -eq "$rounds" ] \
+    || { echo "bench/web.sh: bench/web_button.mjs did not give $rounds rounds" >&2; exit 1; }
 python3 "$root/bench/web_table.py" format "$page" "$tmp/rounds" | tee "$tmp/table"
 if $docs; then python3 "$root/bench/web_table.py" docs "$root" "$tmp/table"; fi

@@ -2,9 +2,9 @@
 // "Speed"), in rounds that interleave the two within seconds, because this machine's speed drifts
 // (slow and fast spells of a few seconds): each round runs, for recipe fixed then article,
 // `10_train --limit 2000 --epochs 10` (10 epochs of the first 2,000 training samples, about
-// 25 ms each, a test-set evaluation after each), then the page's own button for 3 s on the same
-// page, counted from 0.5 s after it was clicked (2 s in the first round, whose first 5,000 steps
-// evaluate every 500), and pauses it. One page in one headless Chromium (tests/web/harness.mjs)
+// 25 ms each), then the page's own button for 3 s on the same page, counted from 0.5 s after
+// it was clicked (2 s in the first round, whose first 5,000 steps evaluate every 500), and
+// pauses it. One page in one headless Chromium (tests/web/harness.mjs)
 // trains on through the rounds, switching its recipe with the page's own select. Prints one JSON
 // line per round: {fixed: [the epochs' samples/s], article: [...], button: {buttonFixed,
 // buttonArticle} (samples/s)}.
@@ -31,7 +31,7 @@ function epochs(recipe) {
     train,
     ['--data', data, '--limit', '2000', '--epochs', '10', '--no-plots', '--recipe', recipe, '--out', out],
     {
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
   );
   const [head, ...rows] = readFileSync(path.join(out, 'metrics.csv'), 'utf8').trim().split('\n');
@@ -41,21 +41,27 @@ function epochs(recipe) {
 
 /**
  * The ▶ train button's throughput for `recipe`, as a learner uses it: the worker's steps, its
- * evaluations and the weights it sends, over 3 s of wall time after `warmMs`, counted by the
- * page as the worker's weights arrive (samples/s). The page pauses it again and waits until the
- * worker has stopped.
+ * evaluations and the weights it sends, over 3 s of wall time after `warmMs`, from the worker's
+ * updates as they reached the page (the page's own marks of the steps and the time of each
+ * update, as its displayed rate uses them: the steps between the first and the last update of
+ * the 3 s over the time between them), in samples/s. The page pauses it again and waits until
+ * the worker has stopped.
  */
 async function buttonRate(page, settled, recipe, warmMs) {
   await page.selectOption('#recipe', recipe);
   await page.click('#train-play');
   await page.waitForTimeout(warmMs);
-  const at = () => page.evaluate(() => [performance.now(), window.explorer.training.trainer.steps]);
-  const [t0, s0] = await at();
+  const t0 = await page.evaluate(() => performance.now());
   await page.waitForTimeout(3000);
-  const [t1, s1] = await at();
+  const rate = await page.evaluate((from) => {
+    const marks = window.explorer.training.marks.filter((m) => m.t >= from);
+    const [first, last] = [marks[0], marks.at(-1)];
+    return marks.length >= 2 ? ((last.steps - first.steps) * 1000) / (last.t - first.t) : NaN;
+  }, t0);
   await page.click('#train-play');
   await settled();
-  return ((s1 - s0) * 1000) / (t1 - t0);
+  if (!(rate > 0)) throw new Error(`no updates from the worker in 3 s of ${recipe}`);
+  return rate;
 }
 
 const { server, base } = await serve(build);

@@ -57,7 +57,7 @@ def verdict(ok):
 
 def throughput(epochs):
     """The samples per second of a run of epochs of equal size: all their samples over all their
-    time, the harmonic mean of their rates (the rate the button's is measured as, over 5 s)."""
+    time, the harmonic mean of their rates (the rate the button's is measured as, over 3 s)."""
     return len(epochs) / sum(1.0 / r for r in epochs)
 
 
