@@ -627,13 +627,13 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   if (!trans_b) {
     // Column j of C is op(A) · (column j of B), by matvec (A) or matvec_transposed (A^T stored,
     // a column-major W0): their loops skip B's zeros (the black pixels of a batch of images, Note
-    // [Sparse inputs]) and sum each element in the order of the loop below (Note [Summation
-    // order]): the same bits. B's columns are gathered 8 at a time, so that each of its cache
-    // lines is read once. Without BLAS (the explorer) this is the test-set evaluation's W0 · X:
-    // evaluating 1,000 test images took 44 ms by the row loop below (which took A · B then),
-    // 24-29 ms by matvec on a row-major W0, and 16 ms by matvec_transposed on a column-major
-    // one, which visits only each image's lit pixels (Node, 2026-12-07; the same accuracy and
-    // cost bits).
+    // [Sparse inputs]) and sum each element in the order of Note [Summation order], as every
+    // loop here without OpenBLAS does: the same bits. B's columns are gathered 8 at a time, so
+    // that each of its cache lines is read once. Without BLAS (the explorer) this is the
+    // test-set evaluation's W0 · X: evaluating 1,000 test images took 44 ms by the row loop
+    // below (which took A · B then), 24-29 ms by matvec on a row-major W0, and 16 ms by
+    // matvec_transposed on a column-major one, which visits only each image's lit pixels (Node,
+    // 2026-12-07; the same accuracy and cost bits).
     constexpr std::size_t kCols = 8;
     STEPGRAD_SCRATCH std::vector<double> cols, out;
     cols.resize(kCols * k);  // once per size
