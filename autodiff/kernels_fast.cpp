@@ -78,10 +78,11 @@ namespace {
 // in the machine's own registers (Vec: 8 doubles with AVX-512, 4 with AVX2): with a two-register
 // Block g++ kept the AVX2 build's partial sums in memory, a store and a reload per block, and
 // that build ran 30% slower than the AVX-512 one (issue 16; bench/README.md). The products
-// take kRows rows at a time (8 with AVX-512, 4 with AVX2: 8 registers of sums either way), the
-// updates, which carry no sums, 8 rows on both (4 made AVX2's W0 update 9% slower), and
-// W^T · delta keeps each lane's sum in a register and combines the lanes as they come. None of
-// this changes an addition or its order: the same bits on every CPU.
+// take kRows rows at a time (8 with AVX-512, 4 with AVX2: 8 registers of sums either way; 2
+// portable Blocks in WebAssembly, eight of its 128-bit registers), the updates, which carry no
+// sums, 8 rows on both (4 made AVX2's W0 update 9% slower), and W^T · delta keeps each lane's
+// sum in a register and combines the lanes as they come. None of this changes an addition or
+// its order: the same bits on every CPU.
 constexpr std::size_t kBlock = 8;
 static_assert(kLanes % kBlock == 0);
 
@@ -180,8 +181,10 @@ Blocks nonzero_blocks(const double* b, std::size_t n) {
 // load each block of b once for R rows.
 constexpr std::size_t kGroups = kLanes / kBlock;
 // Rows at a time in the products' block loops: 8 registers of sums in flight, 4 with AVX2,
-// where a block is two registers.
-constexpr std::size_t kRows = kParts == 1 ? 8 : 4;
+// where a block is two registers; 2 rows of portable Blocks (WebAssembly), eight 128-bit
+// registers of sums: with 8 rows (32 registers) V8 kept the sums in memory, and the page
+// trained 1.3% slower (Node, both builds in one process, alternating, 2026-12-07).
+constexpr std::size_t kRows = STEPGRAD_STD_SIMD ? (kParts == 1 ? 8 : 4) : 2;
 // Rows at a time in sub_outer (Note [Registers on every CPU]).
 constexpr std::size_t kUpdateRows = 8;
 // Registers of outputs at a time in matvec_transposed: 4 machine registers, each term's broadcast
