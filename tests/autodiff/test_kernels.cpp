@@ -21,6 +21,19 @@
 #include "common/alloc_counter.hpp"
 #include "common/check.hpp"
 
+#if STEPGRAD_FAST_KERNELS
+// kernels_fast.cpp compiled again as the explorer's WebAssembly build compiles it: the portable
+// Block in place of std::experimental::simd, without OpenBLAS (tests/meson.build); the same
+// functions as the fast kernels'.
+namespace stepgrad::kernels::portable {
+decltype(fast::dot) dot;
+decltype(fast::gemm) gemm;
+decltype(fast::outer) outer;
+decltype(fast::sub_outer) sub_outer;
+decltype(fast::sigmoid) sigmoid;
+}  // namespace stepgrad::kernels::portable
+#endif
+
 using namespace stepgrad;
 
 namespace {
@@ -50,22 +63,8 @@ constexpr Kernels chosen{STEPGRAD_FAST_KERNELS ? "fast" : "reference",
                          kernels::outer,
                          kernels::sub_outer,
                          kernels::sigmoid,
-                         STEPGRAD_FAST_KERNELS&& STEPGRAD_BLAS};
+                         STEPGRAD_FAST_KERNELS == 1 && STEPGRAD_BLAS == 1};
 #if STEPGRAD_FAST_KERNELS
-}  // namespace
-// kernels_fast.cpp compiled again as the explorer's WebAssembly build compiles it: the portable
-// Block in place of std::experimental::simd, without OpenBLAS (tests/meson.build).
-namespace stepgrad::kernels::portable {
-double dot(const double* a, const double* b, std::size_t n);
-void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
-          const double* b, double beta, double* c);
-void outer(std::size_t m, std::size_t n, double alpha, const double* u, const double* v,
-           double beta, double* c);
-void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
-               double* w);
-void sigmoid(std::size_t n, const double* x, double* y);
-}  // namespace stepgrad::kernels::portable
-namespace {
 constexpr Kernels portable{"portable",
                            kernels::portable::dot,
                            kernels::portable::gemm,

@@ -1094,10 +1094,9 @@ try {
       };
       const fixedRate = rate('fixed');
       const articleRate = rate('article');
-      let t0;
       const s = sg.sample(5);
       sg.explain({ seed: 42, pixels: s.pixels, label: s.label });
-      t0 = performance.now();
+      let t0 = performance.now();
       const n = 200;
       let sum = 0; // explain, then read every value, gradient and delta as the page may
       for (let k = 0; k < n; ++k) {
