@@ -106,8 +106,9 @@ void outer(std::size_t m, std::size_t n, double alpha, const double* u, const do
 void sub_outer(std::size_t m, std::size_t n, double lr, const double* u, const double* v,
                double* w);
 void sigmoid(std::size_t n, const double* x, double* y);
-/// Whether sigmoid runs four elements at a time on this machine: built with AVX2 and FMA against
-/// glibc, and its exp found equal to std::exp (Note [A vectorised exp with glibc's bits]).
+/// Whether sigmoid runs several elements at a time here: four when built with AVX2 and FMA
+/// against glibc (Note [A vectorised exp with glibc's bits]), two otherwise (Note [A two-lane exp
+/// with musl's bits]), each when its exp was found equal to std::exp.
 bool sigmoid_vectorised();
 }  // namespace fast
 using fast::dot;

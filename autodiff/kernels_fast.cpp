@@ -10,9 +10,10 @@
 #include <cblas.h>
 #endif
 
-// The vectorised sigmoid (Note [A vectorised exp with glibc's bits]) needs AVX2 and FMA, and a
-// glibc whose exp it reproduces; the portable build (WebAssembly's, and the test's copy of it)
-// takes the scalar one, as the page does.
+// The vectorised sigmoid: four lanes with AVX2 and FMA against glibc, whose exp's FMA build it
+// reproduces (Note [A vectorised exp with glibc's bits]); two lanes elsewhere, the portable
+// build (WebAssembly's, and the test's copy of it) included, with the exp of musl and of glibc's
+// plain build (Note [A two-lane exp with musl's bits]).
 #if defined(__AVX2__) && defined(__FMA__) && defined(__GLIBC__) && !defined(STEPGRAD_PORTABLE_SIMD)
 #include <immintrin.h>
 #define STEPGRAD_SIMD_EXP 1
@@ -392,7 +393,6 @@ void matvec_transposed(std::size_t m, std::size_t k, const double* a, const doub
   }
 }
 
-#if STEPGRAD_SIMD_EXP
 // Note [A vectorised exp with glibc's bits]
 // The sigmoid of a layer spends most of its time in std::exp, one call per element. The golden
 // outputs were made with glibc's exp, so a faster exp must give its bits, not merely its
@@ -486,6 +486,37 @@ alignas(64) constexpr std::uint64_t kTable[2 * 128] = {
 };
 }  // namespace glibc_exp
 
+// Whether `exp_n` (four arguments of x to four results in y) gives std::exp's bits on 4,096
+// arguments spread over the range the vectorised exps handle, both signs, half of them in
+// [-40, 0] where a network's sigmoids live.
+template <typename ExpN>
+bool agrees_with_std_exp(ExpN exp_n) {
+  std::uint64_t state = 0x9e3779b97f4a7c15u;
+  for (int i = 0; i < 1024; ++i) {
+    alignas(32) double x[4];
+    for (double& v : x) {
+      state = state * 6364136223846793005u + 1442695040888963407u;
+      const double f = static_cast<double>(state >> 11) * 0x1p-53;
+      if (i % 2 == 0) {  // a sigmoid's arguments: -40 f, f in [0, 1)
+        v = -40.0 * f;
+        if (v > -0x1p-54) v = -0.5;
+      } else {  // |x| = 2^e (1 + f) with e in [-54, 8]: every binade the vectorised exps handle
+        const int e = static_cast<int>((state >> 3) % 63) - 54;
+        v = std::ldexp(1.0 + f, e) * ((state & 1) != 0 ? -1.0 : 1.0);
+        if (std::fabs(v) >= 512.0) v = std::copysign(511.0, v);
+      }
+    }
+    alignas(32) double y[4];
+    exp_n(x, y);
+    for (int l = 0; l < 4; ++l) {
+      const double want = std::exp(x[l]);
+      if (std::memcmp(&want, &y[l], sizeof want) != 0) return false;
+    }
+  }
+  return true;
+}
+
+#if STEPGRAD_SIMD_EXP
 // exp of four arguments, each with 2^-54 <= |x| < 512: glibc's __exp_fma, step for step.
 inline __m256d exp_simd(__m256d x) {
   using namespace glibc_exp;
@@ -539,34 +570,64 @@ inline __m256d sigmoid_simd(__m256d x) {
   return _mm256_div_pd(_mm256_blendv_pd(e, one, nonnegative), _mm256_add_pd(one, e));
 }
 
-// Whether exp_simd gives std::exp's bits here (Note [A vectorised exp with glibc's bits]): 4,096
-// arguments spread over its whole range, both signs, checked once.
+// Whether exp_simd gives std::exp's bits here (Note [A vectorised exp with glibc's bits]),
+// checked once.
 bool exp_simd_agrees() {
-  static const bool agrees = [] {
-    std::uint64_t state = 0x9e3779b97f4a7c15u;
-    for (int i = 0; i < 1024; ++i) {
-      alignas(32) double x[4];
-      for (double& v : x) {
-        state = state * 6364136223846793005u + 1442695040888963407u;
-        const double f = static_cast<double>(state >> 11) * 0x1p-53;
-        if (i % 2 == 0) {  // a sigmoid's arguments: -40 f, f in [0, 1)
-          v = -40.0 * f;
-          if (v > -0x1p-54) v = -0.5;
-        } else {  // |x| = 2^e (1 + f) with e in [-54, 8]: every binade exp_simd handles
-          const int e = static_cast<int>((state >> 3) % 63) - 54;
-          v = std::ldexp(1.0 + f, e) * ((state & 1) != 0 ? -1.0 : 1.0);
-          if (std::fabs(v) >= 512.0) v = std::copysign(511.0, v);
-        }
-      }
-      alignas(32) double y[4];
-      _mm256_store_pd(y, exp_simd(_mm256_load_pd(x)));
-      for (int l = 0; l < 4; ++l) {
-        const double want = std::exp(x[l]);
-        if (std::memcmp(&want, &y[l], sizeof want) != 0) return false;
-      }
-    }
-    return true;
-  }();
+  static const bool agrees = agrees_with_std_exp(
+      [](const double* x, double* y) { _mm256_store_pd(y, exp_simd(_mm256_load_pd(x))); });
+  return agrees;
+}
+#else
+// Note [A two-lane exp with musl's bits]
+// musl's exp (src/math/exp.c, the page's libm: Emscripten's libc is musl) is the same Arm code
+// as glibc's, and so is its table; without FMA (WebAssembly has none) each step is a plain
+// multiply or add, which is also what glibc's build without FMA computes (on 20 million
+// arguments of a sigmoid, this code and that build agreed on all; the FMA build differed on
+// 9,305). exp_pair below is those steps on two lanes of 128-bit SIMD, the table read lane by
+// lane, for 2^-54 <= |x| < 512 (every other x takes std::exp, as in exp_simd). The first call
+// checks it against std::exp as exp_simd is checked, so the page, whose std::exp is musl's,
+// runs it; natively on a CPU with FMA, where glibc's exp is its FMA build, the check fails and
+// the sigmoid stays scalar (test_kernels holds the portable copy to the scalar sigmoid both ways:
+// tests/meson.build runs it a second time with glibc's plain exp).
+using F2 = double __attribute__((vector_size(16)));
+using U2 = std::uint64_t __attribute__((vector_size(16)));
+
+inline F2 load_pair(const double* p) {
+  F2 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store_pair(const F2& v, double* p) { std::memcpy(p, &v, sizeof v); }
+
+// exp of two arguments, each with 2^-54 <= |x| < 512: musl's exp, step for step.
+inline F2 exp_pair(F2 x) {
+  using namespace glibc_exp;
+  F2 kd = kInvLn2N * x + kShift;
+  const U2 ki = __builtin_bit_cast(U2, kd);
+  kd -= kShift;
+  const F2 r = x + kd * kNegLn2HiN + kd * kNegLn2LoN;
+  const U2 idx = (ki & 127u) << 1u;
+  const F2 tail = {__builtin_bit_cast(double, kTable[idx[0]]),
+                   __builtin_bit_cast(double, kTable[idx[1]])};
+  const U2 sbits = U2{kTable[idx[0] + 1], kTable[idx[1] + 1]} + (ki << 45u);
+  const F2 r2 = r * r;
+  const F2 tmp = tail + r + r2 * (kC2 + r * kC3) + r2 * r2 * (kC4 + r * kC5);
+  const F2 scale = __builtin_bit_cast(F2, sbits);
+  return scale + scale * tmp;
+}
+
+// Whether both lanes of x are in exp_pair's range, 2^-54 <= |x| < 512.
+inline bool exp_pair_applies(F2 x) {
+  const U2 offset = ((__builtin_bit_cast(U2, x) >> 52u) & 0x7ffu) - 0x3c9u;  // wraps below
+  return std::max(offset[0], offset[1]) < 0x3fu;
+}
+
+// Whether exp_pair gives std::exp's bits here, checked once.
+bool exp_pair_agrees() {
+  static const bool agrees = agrees_with_std_exp([](const double* x, double* y) {
+    store_pair(exp_pair(load_pair(x)), y);
+    store_pair(exp_pair(load_pair(x + 2)), y + 2);
+  });
   return agrees;
 }
 #endif
@@ -712,7 +773,7 @@ bool sigmoid_vectorised() {
 #if STEPGRAD_SIMD_EXP
   return exp_simd_agrees();
 #else
-  return false;
+  return exp_pair_agrees();
 #endif
 }
 
@@ -721,6 +782,28 @@ void sigmoid(std::size_t n, const double* x, double* y) {
 #if STEPGRAD_SIMD_EXP
   if (exp_simd_agrees()) {
     for (; i + 4 <= n; i += 4) _mm256_storeu_pd(y + i, sigmoid_simd(_mm256_loadu_pd(x + i)));
+  }
+#else
+  // fn::sigmoid of two lanes, as sigmoid_simd: e = exp(x >= 0 ? -x : x) (that is, -|x| where
+  // exp_pair applies: 0 and NaN do not), (x >= 0 ? 1 : e) / (1 + e); a pair with a lane outside
+  // exp_pair's range takes fn::sigmoid for both.
+  if (exp_pair_agrees()) {
+    const U2 sign = __builtin_bit_cast(U2, F2{-0.0, -0.0});
+    const U2 one = __builtin_bit_cast(U2, F2{1.0, 1.0});
+    for (; i + 2 <= n; i += 2) {
+      const F2 v = load_pair(x + i);
+      const F2 arg = __builtin_bit_cast(F2, __builtin_bit_cast(U2, v) | sign);
+      if (!exp_pair_applies(arg)) {
+        y[i] = fn::sigmoid(v[0]);
+        y[i + 1] = fn::sigmoid(v[1]);
+        continue;
+      }
+      const F2 e = exp_pair(arg);
+      const U2 nonnegative = __builtin_bit_cast(U2, v >= 0.0);
+      const F2 numerator =
+          __builtin_bit_cast(F2, (nonnegative & one) | (~nonnegative & __builtin_bit_cast(U2, e)));
+      store_pair(numerator / (1.0 + e), y + i);
+    }
   }
 #endif
   for (; i < n; ++i) y[i] = fn::sigmoid(x[i]);
