@@ -575,58 +575,111 @@ std::size_t argmax_of(const val& values) {
   return argmax(Tensor::vector(emscripten::convertJSArrayToNumberVector<double>(values)));
 }
 
-// embind reports a C++ exception as a bare pointer; this turns it into its message.
-std::string exception_message(std::intptr_t ptr) {
-  return reinterpret_cast<const std::exception*>(ptr)->what();
+// Note [The engine's errors in JavaScript]
+// The engine is built with WebAssembly's own exception handling (-fwasm-exceptions, meson.build): a
+// throw unwinds inside WebAssembly, where Emscripten's JavaScript-based exceptions routed each call
+// that might throw through a JavaScript trampoline (invoke_*), a few in every training step (the
+// page trained 1-2% slower: Node, both builds in one process, alternating, 2026-12-07). A C++
+// exception that reached JavaScript would then be a WebAssembly.Exception, whose message JavaScript
+// cannot read (Emscripten 3.1.6 exports no tag), so none reaches it: every function bound below
+// runs through Guarded, which catches the engine's std::exception and throws a JavaScript Error
+// with its message instead.
+[[noreturn]] void throw_js_error(const std::exception& e) {
+  val::global("Error").new_(std::string(e.what())).throw_();
+}
+
+template <auto F>
+struct Guarded;
+template <typename C, typename R, typename... A, R (C::*F)(A...)>
+struct Guarded<F> {
+  static R call(C& self, A... a) {
+    try {
+      return (self.*F)(std::forward<A>(a)...);
+    } catch (const std::exception& e) {
+      throw_js_error(e);
+    }
+  }
+};
+template <typename C, typename R, typename... A, R (C::*F)(A...) const>
+struct Guarded<F> {
+  static R call(const C& self, A... a) {
+    try {
+      return (self.*F)(std::forward<A>(a)...);
+    } catch (const std::exception& e) {
+      throw_js_error(e);
+    }
+  }
+};
+template <typename R, typename... A, R (*F)(A...)>
+struct Guarded<F> {
+  static R call(A... a) {
+    try {
+      return F(std::forward<A>(a)...);
+    } catch (const std::exception& e) {
+      throw_js_error(e);
+    }
+  }
+};
+/// `new T(a...)`, guarded: the factory of a class's constructor.
+template <typename T, typename... A>
+T* make(A... a) {
+  try {
+    return new T(std::forward<A>(a)...);
+  } catch (const std::exception& e) {
+    throw_js_error(e);
+  }
 }
 
 }  // namespace
 }  // namespace stepgrad
 
+// A bound function, guarded (Note [The engine's errors in JavaScript]).
+#define STEPGRAD_GUARDED(f) &stepgrad::Guarded<f>::call
+
 EMSCRIPTEN_BINDINGS(stepgrad) {
   using stepgrad::Explorer;
   emscripten::class_<Explorer>("Explorer")
-      .constructor<std::uint32_t>()
-      .function("reset", &Explorer::reset)
-      .function("seed", &Explorer::seed)
-      .function("loadData", &Explorer::load_data)
-      .function("trainSize", &Explorer::train_size)
-      .function("testSize", &Explorer::test_size)
-      .function("sample", &Explorer::sample)
-      .function("explain", &Explorer::explain)
-      .function("nodeCount", &Explorer::node_count)
-      .function("node", &Explorer::node)
-      .function("delta", &Explorer::delta)
-      .function("nodeValue", &Explorer::node_value)
-      .function("nodeGrad", &Explorer::node_grad)
-      .function("compare", &Explorer::compare)
-      .function("nodeView", &Explorer::node_view)
-      .function("backwardText", &Explorer::backward_text)
-      .function("explainId", &Explorer::explain_id)
-      .function("weightsVersion", &Explorer::weights_version)
-      .function("finiteDifferences", &Explorer::finite_differences)
-      .function("showText", &Explorer::show_text)
-      .function("summaryText", &Explorer::summary_text)
-      .function("train", &Explorer::train)
-      .function("evaluate", &Explorer::evaluate)
-      .function("weight", &Explorer::weight)
-      .function("weightInto", &Explorer::weight_into)
-      .function("setWeight", &Explorer::set_weight)
-      .function("grade", &Explorer::grade)
-      .function("turnHint", &Explorer::turn_hint);
+      .constructor(&stepgrad::make<Explorer, std::uint32_t>, emscripten::allow_raw_pointers())
+      .function("reset", STEPGRAD_GUARDED(&Explorer::reset))
+      .function("seed", STEPGRAD_GUARDED(&Explorer::seed))
+      .function("loadData", STEPGRAD_GUARDED(&Explorer::load_data))
+      .function("trainSize", STEPGRAD_GUARDED(&Explorer::train_size))
+      .function("testSize", STEPGRAD_GUARDED(&Explorer::test_size))
+      .function("sample", STEPGRAD_GUARDED(&Explorer::sample))
+      .function("explain", STEPGRAD_GUARDED(&Explorer::explain))
+      .function("nodeCount", STEPGRAD_GUARDED(&Explorer::node_count))
+      .function("node", STEPGRAD_GUARDED(&Explorer::node))
+      .function("delta", STEPGRAD_GUARDED(&Explorer::delta))
+      .function("nodeValue", STEPGRAD_GUARDED(&Explorer::node_value))
+      .function("nodeGrad", STEPGRAD_GUARDED(&Explorer::node_grad))
+      .function("compare", STEPGRAD_GUARDED(&Explorer::compare))
+      .function("nodeView", STEPGRAD_GUARDED(&Explorer::node_view))
+      .function("backwardText", STEPGRAD_GUARDED(&Explorer::backward_text))
+      .function("explainId", STEPGRAD_GUARDED(&Explorer::explain_id))
+      .function("weightsVersion", STEPGRAD_GUARDED(&Explorer::weights_version))
+      .function("finiteDifferences", STEPGRAD_GUARDED(&Explorer::finite_differences))
+      .function("showText", STEPGRAD_GUARDED(&Explorer::show_text))
+      .function("summaryText", STEPGRAD_GUARDED(&Explorer::summary_text))
+      .function("train", STEPGRAD_GUARDED(&Explorer::train))
+      .function("evaluate", STEPGRAD_GUARDED(&Explorer::evaluate))
+      .function("weight", STEPGRAD_GUARDED(&Explorer::weight))
+      .function("weightInto", STEPGRAD_GUARDED(&Explorer::weight_into))
+      .function("setWeight", STEPGRAD_GUARDED(&Explorer::set_weight))
+      .function("grade", STEPGRAD_GUARDED(&Explorer::grade))
+      .function("turnHint", STEPGRAD_GUARDED(&Explorer::turn_hint));
   emscripten::class_<stepgrad::SmallGraph>("SmallGraph")
-      .constructor<std::string, std::uint32_t>()
-      .function("set", &stepgrad::SmallGraph::set)
-      .function("run", &stepgrad::SmallGraph::run)
-      .function("step", &stepgrad::SmallGraph::step)
-      .function("leaf", &stepgrad::SmallGraph::leaf);
-  emscripten::function("formatNumber", &stepgrad::format_number);
-  emscripten::function("argmax", &stepgrad::argmax_of);
-  emscripten::function("indexText", &stepgrad::index_text);
+      .constructor(&stepgrad::make<stepgrad::SmallGraph, std::string, std::uint32_t>,
+                   emscripten::allow_raw_pointers())
+      .function("set", STEPGRAD_GUARDED(&stepgrad::SmallGraph::set))
+      .function("run", STEPGRAD_GUARDED(&stepgrad::SmallGraph::run))
+      .function("step", STEPGRAD_GUARDED(&stepgrad::SmallGraph::step))
+      .function("leaf", STEPGRAD_GUARDED(&stepgrad::SmallGraph::leaf));
+  emscripten::function("formatNumber", STEPGRAD_GUARDED(&stepgrad::format_number));
+  emscripten::function("argmax", STEPGRAD_GUARDED(&stepgrad::argmax_of));
+  emscripten::function("indexText", STEPGRAD_GUARDED(&stepgrad::index_text));
   // The sizes the page draws with: an image's rows and columns, the network's layers.
   emscripten::constant("imageRows", stepgrad::kImageRows);
   emscripten::constant("imageCols", stepgrad::kImageCols);
-  emscripten::function("layerSizes", &stepgrad::layer_sizes);
-  emscripten::function("turnSteps", &stepgrad::turn_steps);
-  emscripten::function("exceptionMessage", &stepgrad::exception_message);
+  emscripten::function("layerSizes", STEPGRAD_GUARDED(&stepgrad::layer_sizes));
+  emscripten::function("turnSteps", STEPGRAD_GUARDED(&stepgrad::turn_steps));
 }

@@ -17,14 +17,13 @@ export class Explanation {
     this.engine_ = engine;
     this.explorer_ = explorer;
     this.id_ = explorer.explainId();
-    const n = engine.call(() => explorer.nodeCount());
+    const n = explorer.nodeCount();
     const weights = explorer.weightsVersion();
     const cache = (engine.paramValues_ ??= new WeakMap());
     // The nodes' names, ops, labels and shapes: the same network records the same tape each time.
     const metas = (engine.nodeMeta_ ??= new WeakMap());
     let meta = metas.get(explorer);
-    if (meta?.length !== n)
-      metas.set(explorer, (meta = Array.from({ length: n }, (_, i) => engine.call(() => explorer.node(i, false)))));
+    if (meta?.length !== n) metas.set(explorer, (meta = Array.from({ length: n }, (_, i) => explorer.node(i, false))));
     const buffers = reuse ? (engine.buffers_ ??= new Map()) : null;
     const copy = (i, grad) => {
       if (!buffers) return this.read_(() => (grad ? explorer.nodeGrad(i) : explorer.nodeValue(i)));
@@ -74,7 +73,7 @@ export class Explanation {
   read_(f) {
     if (this.explorer_.explainId() !== this.id_)
       throw new Error('this explanation is stale: the engine has explained another sample since');
-    return this.engine_.call(f);
+    return f();
   }
   /** The node named `name` ("Z1"), or undefined. */
   node(name) {
@@ -166,20 +165,10 @@ export class StepGrad {
     this.explorer_ = this.newExplorer_(42);
   }
 
-  /** Runs f, turning the engine's C++ exceptions into Errors with their message. */
-  call(f) {
-    try {
-      return f();
-    } catch (e) {
-      if (typeof e === 'number') throw new Error(this.module.exceptionMessage(e));
-      throw e;
-    }
-  }
-
   newExplorer_(seed) {
     const explorer = new this.module.Explorer(seed);
     try {
-      this.call(() => explorer.loadData(this.data_));
+      explorer.loadData(this.data_);
     } catch (e) {
       explorer.delete();
       throw e;
@@ -200,7 +189,7 @@ export class StepGrad {
 
   /** {pixels: Uint8Array(784), label, index}: sample i of the 'train' or 'test' subset. */
   sample(i, set = 'train') {
-    return this.call(() => this.explorer_.sample(set === 'test' ? 1 : 0, i));
+    return this.explorer_.sample(set === 'test' ? 1 : 0, i);
   }
 
   /**
@@ -211,8 +200,8 @@ export class StepGrad {
   explain({ seed = 42, sample, pixels, label, recipe = 'fixed', reuse = false } = {}) {
     if (sample !== undefined) ({ pixels, label } = this.sample(sample));
     if (!pixels || label === undefined) throw new Error('explain: give a sample or pixels and a label');
-    if (this.call(() => this.explorer_.seed()) !== seed) this.call(() => this.explorer_.reset(seed));
-    this.call(() => this.explorer_.explain(pixels, label, recipe));
+    if (this.explorer_.seed() !== seed) this.explorer_.reset(seed);
+    this.explorer_.explain(pixels, label, recipe);
     return new Explanation(this, this.explorer_, { seed, sample, label, recipe }, reuse);
   }
 
@@ -228,7 +217,7 @@ export class StepGrad {
 
   /** The index of the largest number of `values` (the first on ties), as the engine's argmax. */
   argmax(values) {
-    return this.call(() => this.module.argmax(values));
+    return this.module.argmax(values);
   }
 
   /** Flat index `i` of a tensor of shape `shape` as numpy writes it: "(r, c)", "(i,)" or "()". */
@@ -262,7 +251,7 @@ export class Trainer {
   }
   /** n more SGD steps; returns {cost (summed article cost), correct} over these n. */
   step(n) {
-    const r = this.engine_.call(() => this.explorer_.train(this.steps, n, this.recipe, this.lr));
+    const r = this.explorer_.train(this.steps, n, this.recipe, this.lr);
     this.steps += n;
     this.cost += r.cost;
     this.correct += r.correct;
@@ -270,7 +259,7 @@ export class Trainer {
   }
   /** {accuracy, cost} on the test subset. */
   evaluate() {
-    return this.engine_.call(() => this.explorer_.evaluate());
+    return this.explorer_.evaluate();
   }
   /** [W0, W1, W2], Float64Arrays, row-major (out x in). */
   weights() {
@@ -282,7 +271,7 @@ export class Trainer {
    */
   weightsInto(arrays) {
     if (!arrays) return this.weights();
-    arrays.forEach((a, l) => this.engine_.call(() => this.explorer_.weightInto(l, a)));
+    arrays.forEach((a, l) => this.explorer_.weightInto(l, a));
     return arrays;
   }
   /**
@@ -291,14 +280,14 @@ export class Trainer {
    * its training worker's weights this way (web/worker.js).
    */
   setWeights(arrays, steps = this.steps) {
-    arrays.forEach((a, l) => this.engine_.call(() => this.explorer_.setWeight(l, a)));
+    arrays.forEach((a, l) => this.explorer_.setWeight(l, a));
     this.steps = steps;
   }
   /** A sample explained at this run's current weights (see StepGrad.explain). */
   explain({ sample, pixels, label, recipe = this.recipe, reuse = false } = {}) {
     if (sample !== undefined) ({ pixels, label } = this.engine_.sample(sample));
     if (!pixels || label === undefined) throw new Error('explain: give a sample or pixels and a label');
-    this.engine_.call(() => this.explorer_.explain(pixels, label, recipe));
+    this.explorer_.explain(pixels, label, recipe);
     return new Explanation(this.engine_, this.explorer_, { seed: this.seed, sample, label, recipe }, reuse);
   }
   dispose() {
@@ -316,7 +305,7 @@ export class SmallGraph {
   constructor(engine, kind, seed) {
     this.engine_ = engine;
     this.kind = kind;
-    this.graph_ = engine.call(() => new engine.module.SmallGraph(kind, seed));
+    this.graph_ = new engine.module.SmallGraph(kind, seed);
   }
   /**
    * Records the graph, runs backward, and returns its nodes in recording order: {index, name,
@@ -324,19 +313,19 @@ export class SmallGraph {
    * engine's backward rule of each input with its numbers, as --trace prints it.
    */
   run(precision = 4) {
-    return this.engine_.call(() => this.graph_.run(precision));
+    return this.graph_.run(precision);
   }
   /** Sets element i (flat, row-major) of a leaf: O0, Y, W, W0, b0, W1, b1. */
   set(leaf, i, value) {
-    this.engine_.call(() => this.graph_.set(leaf, i, value));
+    this.graph_.set(leaf, i, value);
   }
   /** A leaf's current value (Float64Array). */
   leaf(name) {
-    return this.engine_.call(() => this.graph_.leaf(name));
+    return this.graph_.leaf(name);
   }
   /** One SGD step (eq. 12) with the last run()'s gradients. */
   step(lr) {
-    this.engine_.call(() => this.graph_.step(lr));
+    this.graph_.step(lr);
   }
   dispose() {
     this.graph_.delete();

@@ -103,8 +103,10 @@ def main():
         tmp = pathlib.Path(tmp)
         libs = run(["pkg-config", "--libs", "fmt", "openblas"]).split()
         run(["g++", *flags, str(src), str(lib), *libs, "-o", str(tmp / "native")])
-        run(["em++", *flags, "-msimd128", "-fexceptions", "-DFMT_HEADER_ONLY", "-isystem",
-             str(build_web / "fmt-include"), str(src), str(web_lib), "-fexceptions",
+        # The explorer's flags (meson.build): its library is built with them.
+        web_flags = ["-msimd128", "-mbulk-memory", "-fwasm-exceptions"]
+        run(["em++", *flags, *web_flags, "-DFMT_HEADER_ONLY", "-isystem",
+             str(build_web / "fmt-include"), str(src), str(web_lib), *web_flags,
              "-sENVIRONMENT=node", "-o", str(tmp / "wasm.js")],
             env=dict(os.environ, NODE_PATH="/usr/share/nodejs"))
         glibc = parse(run([str(tmp / "native"), str(count)]))
