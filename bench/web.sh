@@ -29,9 +29,9 @@ export STEPGRAD_BENCH_HEADER="bench/web.sh, $(date -u +%F), ${cpu:-unknown proce
 
 page=$(node "$root/tests/web/browser.mjs" "$root" "$web" --bench | grep "^{" | head -1)
 # The page's ▶ train button beside the native engine, in rounds that interleave the two within
-# seconds (bench/web_button.mjs: each round 10 native epochs and 3 s of the button, per recipe).
+# seconds (bench/web_button.mjs: each round 30 native epochs and 3 s of the button, per recipe).
 # Both sides are throughputs, samples over time: the button's over its 3 s (its
-# evaluations and the weights it sends included), the native's over its 10 epochs' training
+# evaluations and the weights it sends included), the native's over its 30 epochs' training
 # seconds (metrics.csv: its evaluations are not in them), so that an epoch caught in a slow
 # spell counts as the button's slow seconds do. One JSON line per round: {fixed: [epochs'
 # samples/s], article: [...], button: {buttonFixed, buttonArticle}}; bench/web_table.py takes

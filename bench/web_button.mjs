@@ -1,13 +1,14 @@
 // The explorer's ▶ train button beside the native engine, for bench/web.sh (docs/explorer.md,
 // "Speed"), in rounds that interleave the two within seconds, because this machine's speed drifts
 // (slow and fast spells of a few seconds): each round runs, for recipe fixed then article,
-// `10_train --limit 2000 --epochs 10` (10 epochs of the first 2,000 training samples, about
-// 25 ms each), then the page's own button for 3 s on the same page, counted from 0.5 s after
-// it was clicked (2 s in the first round, whose first 5,000 steps evaluate every 500), and
-// pauses it. One page in one headless Chromium (tests/web/harness.mjs)
-// trains on through the rounds, switching its recipe with the page's own select. Prints one JSON
-// line per round: {fixed: [the epochs' samples/s], article: [...], button: {buttonFixed,
-// buttonArticle} (samples/s)}.
+// `10_train --limit 2000 --epochs 30` (30 epochs of the first 2,000 training samples, about 25 ms
+// each: with 10, a round's native rate was a quarter of a second of training, and one slow spell
+// moved it more than its button's 3 s), then the page's own button for 3 s on the same page,
+// counted from 0.5 s after it was clicked (2 s in the first round, whose first 5,000 steps evaluate
+// every 500), and pauses it. One page in one headless Chromium (tests/web/harness.mjs) trains on
+// through the rounds, switching its recipe with the page's own select. Prints one JSON line per
+// round: {fixed: [the epochs' samples/s], article: [...], button: {buttonFixed, buttonArticle}
+// (samples/s)}.
 //   node bench/web_button.mjs ROOT BUILD_WEB TRAIN DATA ROUNDS
 //     TRAIN the native tutorials/10_train, DATA the MNIST folder it reads
 import { execFileSync } from 'node:child_process';
@@ -24,12 +25,12 @@ if (!root || !build || !train || !data || !(rounds >= 1)) {
 }
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'stepgrad-web-button-'));
-/** The native engine: 10 epochs of `recipe` on 2,000 samples; their samples_per_second. */
+/** The native engine: 30 epochs of `recipe` on 2,000 samples; their samples_per_second. */
 function epochs(recipe) {
   const out = path.join(tmp, recipe);
   execFileSync(
     train,
-    ['--data', data, '--limit', '2000', '--epochs', '10', '--no-plots', '--recipe', recipe, '--out', out],
+    ['--data', data, '--limit', '2000', '--epochs', '30', '--no-plots', '--recipe', recipe, '--out', out],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
     },

@@ -4,7 +4,7 @@ the docs with --docs, and the web_speed_doc test checks the docs' copy.
 
   web_table.py format PAGE_JSON ROUNDS_FILE       the table, from browser.mjs --bench's JSON and
                                                    bench/web.sh's rounds (a JSON line each: the
-                                                   10 epochs' samples/s of 10_train for each
+                                                   30 epochs' samples/s of 10_train for each
                                                    recipe, then the ▶ train button's rates,
                                                    {fixed, article, button: {buttonFixed,
                                                    buttonArticle}}); the first line names the
