@@ -89,12 +89,18 @@ ArticleChecks article_checks(const Network& network, const Tensor& x, const Tens
          fmt::format("sigmoid' taken at O{0} instead of Z{0}: sigmoid(O{0}) (1 - sigmoid(O{0})); "
                      "the derivative is sigmoid'(Z{0}) = O{0} (1 - O{0})",
                      l),
-         hadamard(back, at_O(O))},
+         hadamard(back, at_O(O)),
+         fmt::format("sigmoid' 取在了 O{0} 处，而不是 Z{0}：sigmoid(O{0}) (1 - sigmoid(O{0}))；"
+                     "导数是 sigmoid'(Z{0}) = O{0} (1 - O{0})",
+                     l)},
         {"sigmoid_formula_at_Z",
          fmt::format("O (1 - O) evaluated at Z{0} instead of O{0}: Z{0} (1 - Z{0}); sigmoid'(Z{0}) "
                      "= O{0} (1 - O{0})",
                      l),
-         hadamard(back, at_Z(Z))},
+         hadamard(back, at_Z(Z)),
+         fmt::format("O (1 - O) 在 Z{0} 处求值，而不是 O{0}：Z{0} (1 - Z{0})；sigmoid'(Z{0}) = "
+                     "O{0} (1 - O{0})",
+                     l)},
     };
   };
   Candidate e1;
@@ -102,6 +108,9 @@ ArticleChecks article_checks(const Network& network, const Tensor& x, const Tens
   e1.diagnosis =
       "erratum E1: the article's code multiplies by softmax's derivative s (1 - s), s = "
       "softmax(Z2), where sigmoid'(Z2) = O2 (1 - O2) belongs: layer 2 is a sigmoid layer";
+  e1.diagnosis_zh =
+      "勘误 E1：原文的代码乘的是 softmax 的导数 s (1 - s)，s = softmax(Z2)，而这里应当是 "
+      "sigmoid'(Z2) = O2 (1 - O2)：第 2 层是 sigmoid 层";
   e1.value = hadamard(back2, hadamard(s2, map(s2, [](double v) { return 1.0 - v; })));
   std::vector<Candidate> m2 = sigmoid_mistakes(back2, f.Z2, f.O2, 2);
   m2.push_back(std::move(e1));
@@ -117,7 +126,10 @@ ArticleChecks article_checks(const Network& network, const Tensor& x, const Tens
          fmt::format("Delta{0} comes from a delta computed with W{1} already updated; eq. (12) "
                      "computes all three Deltas from the weights before the step, then updates",
                      l, l + 1),
-         v}};
+         v,
+         fmt::format("Delta{0} 来自用已经更新过的 W{1} 算出的 delta；式 (12) 先用这一步之前的权重"
+                     "算出全部三个 Delta，然后才更新",
+                     l, l + 1)}};
   };
 
   out.checks = {

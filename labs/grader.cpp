@@ -7,6 +7,9 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -42,6 +45,20 @@ bool matches(const Tensor& a, const Tensor& b, double floor) {
   return cmp.finite && cmp.max_rel <= kMatchRel;
 }
 
+// The words of `lang`: two format strings of the same arguments, English and Chinese.
+template <typename... T>
+std::string say(Lang lang, fmt::format_string<T...> en, fmt::format_string<T...> zh, T&&... args) {
+  return lang == Lang::zh ? fmt::format(zh, std::forward<T>(args)...)
+                          : fmt::format(en, std::forward<T>(args)...);
+}
+
+// An equation's name in `lang`: "eq. (9)", or "式 (9)" (the explorer's word).
+std::string equation_in(const std::string& equation, Lang lang) {
+  const std::string_view eq = "eq. ";
+  if (lang == Lang::zh && equation.rfind(eq, 0) == 0) return "式 " + equation.substr(eq.size());
+  return equation;
+}
+
 bool is_transposed(const Shape& got, const Shape& want) {
   const bool both_2d = got.rank == 2 && want.rank == 2;
   return both_2d && got.rows == want.cols && got.cols == want.rows && got != want;
@@ -49,32 +66,38 @@ bool is_transposed(const Shape& got, const Shape& want) {
 
 }  // namespace
 
-std::string diagnose(const Check& c, const Tensor& yours) {
+std::string diagnose(const Check& c, const Tensor& yours, Lang lang) {
   const Tensor& want = c.tape;
+  const std::string eq = equation_in(c.equation, lang);
   if (yours.shape() != want.shape()) {
     if (is_transposed(yours.shape(), want.shape()) &&
         matches(yours, transpose(want), floor_of(c))) {
       if (c.outer) {
-        return fmt::format(
-            "[outer_order] an outer product in the wrong order: yours is {}, the transpose of the "
-            "answer; {} is {}",
-            yours.shape(), c.equation, c.formula);
+        return say(lang,
+                   "[outer_order] an outer product in the wrong order: yours is {}, the transpose "
+                   "of the answer; {} is {}",
+                   "[outer_order] 外积的顺序反了：你的结果是 {}，即答案的转置；{} 是 {}",
+                   yours.shape(), eq, c.formula);
       }
-      return fmt::format(
-          "[transpose] a transpose too many or too few: yours is {}, the answer {}; {} is {}",
-          yours.shape(), want.shape(), c.equation, c.formula);
+      return say(
+          lang, "[transpose] a transpose too many or too few: yours is {}, the answer {}; {} is {}",
+          "[transpose] 多了或少了一次转置：你的结果是 {}，答案是 {}；{} 是 {}", yours.shape(),
+          want.shape(), eq, c.formula);
     }
-    return fmt::format("[shape] yours is {}, the answer {}; {} is {}", yours.shape(), want.shape(),
-                       c.equation, c.formula);
+    return say(lang, "[shape] yours is {}, the answer {}; {} is {}",
+               "[shape] 你的结果是 {}，答案是 {}；{} 是 {}", yours.shape(), want.shape(), eq,
+               c.formula);
   }
   if (max_abs(yours) == 0.0 && max_abs(want) != 0.0) {
-    return fmt::format(
-        "[zero] yours is all zeros: nothing computed, or an update not applied; {} "
-        "is {}",
-        c.equation, c.formula);
+    return say(lang,
+               "[zero] yours is all zeros: nothing computed, or an update not applied; {} is {}",
+               "[zero] 你的结果全是零：什么都没有算，或者更新没有应用上；{} 是 {}", eq, c.formula);
   }
   for (const Candidate& m : c.mistakes) {
-    if (matches(yours, m.value, floor_of(c))) return fmt::format("[{}] {}", m.id, m.diagnosis);
+    if (matches(yours, m.value, floor_of(c))) {
+      const bool zh = lang == Lang::zh && !m.diagnosis_zh.empty();
+      return fmt::format("[{}] {}", m.id, zh ? m.diagnosis_zh : m.diagnosis);
+    }
   }
   // yours = k · answer? k by least squares, then check every element.
   double yw = 0.0, ww = 0.0;
@@ -86,20 +109,24 @@ std::string diagnose(const Check& c, const Tensor& yours) {
     const double k = yw / ww;
     if (k != 0.0 && matches(yours, k * want, floor_of(c))) {
       if (std::abs(k + 1.0) <= kMatchRel) {
-        return fmt::format(
-            "[sign] a flipped sign: yours is exactly -1 times the answer (a subtraction the other "
-            "way round, or + where {} has -)",
-            c.equation);
+        return say(lang,
+                   "[sign] a flipped sign: yours is exactly -1 times the answer (a subtraction the "
+                   "other way round, or + where {} has -)",
+                   "[sign] 符号反了：你的结果恰好是答案的 -1 倍（减法的两边颠倒了，或者在{} 中用 - "
+                   "的地方用了 +）",
+                   eq);
       }
-      return fmt::format("[factor] off by a factor of {:.2f}: yours is {:.2f} times the answer{}",
-                         k, k, k < 0.0 ? ", and of the other sign" : "");
+      const bool flipped = k < 0.0;
+      return say(lang, "[factor] off by a factor of {:.2f}: yours is {:.2f} times the answer{}",
+                 "[factor] 相差一个系数 {:.2f}：你的结果是答案的 {:.2f} 倍{}", k, k,
+                 flipped ? (lang == Lang::zh ? "，而且符号相反" : ", and of the other sign") : "");
     }
   }
-  return fmt::format("[unknown] no catalogued mistake gives this; compare yours with {}: {}",
-                     c.equation, c.formula);
+  return say(lang, "[unknown] no catalogued mistake gives this; compare yours with {}: {}",
+             "[unknown] 这不是目录中任何一个错误的结果；请把你的结果与{} 对照：{}", eq, c.formula);
 }
 
-Result grade(const Check& c, const std::function<Tensor()>& yours_fn) {
+Result grade(const Check& c, const std::function<Tensor()>& yours_fn, Lang lang) {
   Result r;
   r.name = c.name;
   r.equation = c.equation;
@@ -113,15 +140,17 @@ Result grade(const Check& c, const std::function<Tensor()>& yours_fn) {
     return r;
   } catch (const ShapeError& e) {
     r.diagnosis =
-        fmt::format("[transpose] your code threw \"{}\": a transpose too many or too few? {} is {}",
-                    e.what(), c.equation, c.formula);
+        say(lang, "[transpose] your code threw \"{}\": a transpose too many or too few? {} is {}",
+            "[transpose] 你的代码抛出了“{}”：是不是多了或少了一次转置？{} 是 {}", e.what(),
+            equation_in(c.equation, lang), c.formula);
     return r;
   } catch (const std::exception& e) {
-    r.diagnosis = fmt::format("[threw] your code threw \"{}\"", e.what());
+    r.diagnosis =
+        say(lang, "[threw] your code threw \"{}\"", "[threw] 你的代码抛出了“{}”", e.what());
     return r;
   }
   if (yours.shape() != c.tape.shape()) {
-    r.diagnosis = diagnose(c, yours);
+    r.diagnosis = diagnose(c, yours, lang);
     return r;
   }
   const double fl = floor_of(c);
@@ -163,26 +192,33 @@ Result grade(const Check& c, const std::function<Tensor()>& yours_fn) {
     fd_ok = r.rel_fd <= kPassFd;
   }
   r.passed = !r.first_wrong && fd_ok && vs_tape.finite;
-  if (!r.passed) r.diagnosis = diagnose(c, yours);
+  if (!r.passed) r.diagnosis = diagnose(c, yours, lang);
   return r;
 }
 
-std::string format_result(const Result& r) {
-  const std::string head = fmt::format("{} {}  {}", r.name, r.shape, r.equation);
-  if (!r.written) return fmt::format("{}  not written yet: {}\n", head, r.diagnosis);
-  std::string out = fmt::format("{}  {}\n", head, r.passed ? "pass" : "FAIL");
+std::string format_result(const Result& r, Lang lang) {
+  const bool zh = lang == Lang::zh;
+  const std::string head = fmt::format("{} {}  {}", r.name, r.shape, equation_in(r.equation, lang));
+  if (!r.written)
+    return say(lang, "{}  not written yet: {}\n", "{}  还没有写：{}\n", head, r.diagnosis);
+  std::string out =
+      fmt::format("{}  {}\n", head, r.passed ? (zh ? "通过" : "pass") : (zh ? "未通过" : "FAIL"));
   if (r.rel_tape != 0.0 || r.fd_elements > 0 || r.passed) {
-    out += fmt::format("  max relative error: {:.1e} against the tape", r.rel_tape);
-    if (r.fd_elements > 0)
-      out += fmt::format(", {:.1e} against finite differences ({} element{})", r.rel_fd,
-                         r.fd_elements, r.fd_elements == 1 ? "" : "s");
+    out += say(lang, "  max relative error: {:.1e} against the tape",
+               "  最大相对误差：与磁带相比 {:.1e}", r.rel_tape);
+    if (r.fd_elements > 0) {
+      out += zh ? fmt::format("，与有限差分相比 {:.1e}（{} 个元素）", r.rel_fd, r.fd_elements)
+                : fmt::format(", {:.1e} against finite differences ({} element{})", r.rel_fd,
+                              r.fd_elements, r.fd_elements == 1 ? "" : "s");
+    }
     out += "\n";
   }
   if (r.first_wrong) {
-    out += fmt::format("  first wrong element {}: yours {:.6g}, the tape's {:.6g}\n",
-                       format_index(r.shape, *r.first_wrong), r.yours, r.tapes);
+    out += say(lang, "  first wrong element {}: yours {:.6g}, the tape's {:.6g}\n",
+               "  第一个不对的元素 {}：你的是 {:.6g}，磁带的是 {:.6g}\n",
+               format_index(r.shape, *r.first_wrong), r.yours, r.tapes);
   }
-  if (!r.passed) out += fmt::format("  diagnosis: {}\n", r.diagnosis);
+  if (!r.passed) out += say(lang, "  diagnosis: {}\n", "  诊断：{}\n", r.diagnosis);
   return out;
 }
 

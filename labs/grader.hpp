@@ -24,11 +24,17 @@ namespace stepgrad::labs {
 // by a factor of c"). Each diagnosis starts with the mistake's id in brackets, "[E1]", which
 // tests/scripts/check_labs.py and docs/labs.md's table use.
 
+/// The language of a report's words: English (the labs, the explorer in English) or Chinese (the
+/// explorer in Chinese, docs/zh/glossary.md's terms). Ids, names, numbers, shapes, formulas and
+/// the learner's own code's messages are the same in both.
+enum class Lang { en, zh };
+
 /// A catalogued mistake's result for one quantity, computed from the true quantities.
 struct Candidate {
   std::string id;         ///< "E1", as in docs/labs.md's table
   std::string diagnosis;  ///< what the learner did, and what is right
   Tensor value;
+  std::string diagnosis_zh = {};  ///< the same in Chinese; empty: the English one
 };
 
 /// One quantity to grade.
@@ -64,13 +70,14 @@ struct Result {
   std::string diagnosis;            ///< "[E1] ..."; empty when passed
 };
 
-/// Runs `yours` (the learner's function) and grades its result against `c`.
-Result grade(const Check& c, const std::function<Tensor()>& yours);
-/// Names the mistake of a wrong result `yours` (Note [Naming a mistake]).
-std::string diagnose(const Check& c, const Tensor& yours);
+/// Runs `yours` (the learner's function) and grades its result against `c`; the diagnosis is in
+/// `lang`.
+Result grade(const Check& c, const std::function<Tensor()>& yours, Lang lang = Lang::en);
+/// Names the mistake of a wrong result `yours` (Note [Naming a mistake]), in `lang`.
+std::string diagnose(const Check& c, const Tensor& yours, Lang lang = Lang::en);
 
-/// The report of one quantity, a few lines.
-std::string format_result(const Result& r);
+/// The report of one quantity, a few lines, in `lang` (its diagnosis is grade()'s, as given).
+std::string format_result(const Result& r, Lang lang = Lang::en);
 
 /// A lab's command line: --trace, --step, --mistake ID, --list-mistakes, --help.
 struct Options {

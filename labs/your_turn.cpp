@@ -44,7 +44,7 @@ std::map<std::string, Tensor> turn_names(const ArticleChecks& a, std::size_t ste
   return env;
 }
 
-TurnGrade grade_turn(const ArticleChecks& a, std::size_t step, std::string_view text) {
+TurnGrade grade_turn(const ArticleChecks& a, std::size_t step, std::string_view text, Lang lang) {
   check_step(step);
   const Check& c = a.check(turn_steps()[step].check);
   TurnGrade g;
@@ -56,7 +56,8 @@ TurnGrade grade_turn(const ArticleChecks& a, std::size_t step, std::string_view 
     g.column = e.column();
     if (e.kind() != ExprError::Kind::shape) return g;
     // Named as the labs name a ShapeError their code throws (Note [Naming a mistake]).
-    g.result = grade(c, [&]() -> Tensor { throw ShapeError(e.what()); });
+    g.result = grade(
+        c, [&]() -> Tensor { throw ShapeError(e.what()); }, lang);
     g.graded = true;
     return g;
   }
@@ -65,7 +66,8 @@ TurnGrade grade_turn(const ArticleChecks& a, std::size_t step, std::string_view 
     const Forward& f = *a.f;
     yours = subtracted(l == 0 ? f.W0 : l == 1 ? f.W1 : f.W2, yours, a.lr);
   }
-  g.result = grade(c, [&] { return yours; });
+  g.result = grade(
+      c, [&] { return yours; }, lang);
   g.graded = true;
   return g;
 }

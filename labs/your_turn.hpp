@@ -40,6 +40,9 @@ struct TurnGrade {
 /// Parses and evaluates `text` for step `step`, and grades it (Note [Naming a mistake]). A shape
 /// error is graded as a lab's ShapeError is (a transpose too many or too few?), and keeps its
 /// column; a syntax error or unknown name is not graded.
-TurnGrade grade_turn(const ArticleChecks& a, std::size_t step, std::string_view text);
+/// The grade's diagnosis and report in `lang` (the expression's mistake, `error`, is the
+/// parser's words in both).
+TurnGrade grade_turn(const ArticleChecks& a, std::size_t step, std::string_view text,
+                     Lang lang = Lang::en);
 
 }  // namespace stepgrad::labs

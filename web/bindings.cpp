@@ -292,9 +292,12 @@ class Explorer {
   /// Grades `text` as step `step` ("delta3" ... "Delta0", "W2" ... "W0": turnSteps()) of the last
   /// explain()'s sample at the current weights: {graded, passed, error, column (1-based, 0 for
   /// none), diagnosis, relTape, relFd, fdElements, firstWrong ("(3,)" or ""), yours, tapes,
-  /// report (the lab's lines for it)}.
-  val grade(const std::string& step, const std::string& text) {
-    const labs::TurnGrade g = labs::grade_turn(article_checks(), turn_index(step), text);
+  /// report (the lab's lines for it)}, the diagnosis and the report in `lang`, "en" or "zh".
+  val grade(const std::string& step, const std::string& text, const std::string& lang) {
+    if (lang != "en" && lang != "zh")
+      throw std::invalid_argument("grade: the language is 'en' or 'zh', not '" + lang + "'");
+    const labs::Lang in = lang == "zh" ? labs::Lang::zh : labs::Lang::en;
+    const labs::TurnGrade g = labs::grade_turn(article_checks(), turn_index(step), text, in);
     const labs::Result& r = g.result;
     val out = val::object();
     out.set("graded", g.graded);
@@ -308,7 +311,7 @@ class Explorer {
     out.set("firstWrong", r.first_wrong ? format_index(r.shape, *r.first_wrong) : std::string());
     out.set("yours", r.yours);
     out.set("tapes", r.tapes);
-    out.set("report", g.graded ? labs::format_result(r) : std::string());
+    out.set("report", g.graded ? labs::format_result(r, in) : std::string());
     return out;
   }
   /// Step `step`'s hints, from its answer: {names: the tensors it involves, shapes: theirs

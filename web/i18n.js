@@ -1,7 +1,8 @@
 // The explorer's words in English and Chinese: every string the page shows, one table per
 // language with the same keys (tests/web/i18n.mjs checks them). Program output (the engine's
 // printing, its rules and messages) and identifiers (W0, Z1, delta3, grad, the URL's keys) are not
-// here: the page shows them as the programs print them, in both languages, as docs/zh/ does.
+// here: the page shows them as the programs print them, in both languages, as docs/zh/ does. One
+// program speaks both: Your turn's grader words its report in the page's language (labs::Lang).
 // The Chinese terms are docs/zh/glossary.md's (代价, 轮, 步, 磁带, 方案 ...).
 // A string with numbers in it names them: t('stepInfo', { n: 3, total: 22, ... }).
 

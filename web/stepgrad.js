@@ -115,10 +115,11 @@ export class Explanation {
    * "Your turn": grades the expression `text` as step `step` (StepGrad.turnSteps: "delta3" ...
    * "Delta0", then the updates "W2", "W1", "W0") at this sample and these weights with the labs'
    * grader: {graded, passed, error, column (1-based, 0 for none), diagnosis, relTape, relFd,
-   * fdElements, firstWrong, yours, tapes, report}.
+   * fdElements, firstWrong, yours, tapes, report}, the diagnosis and the report in `lang`, 'en' or
+   * 'zh' (the expression's mistake, `error`, is the parser's words in both).
    */
-  grade(step, text) {
-    return this.read_(() => this.explorer_.grade(step, text));
+  grade(step, text, lang = 'en') {
+    return this.read_(() => this.explorer_.grade(step, text, lang));
   }
   /** Step `step`'s hints: {names, shapes (theirs), shape (the step's), equation, formula, answer}. */
   turnHint(step) {

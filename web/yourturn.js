@@ -5,7 +5,7 @@
 // A mistake in the expression is marked at its column; hints come one at a time; the steps solved
 // are kept in the URL hash (turn=STEP&solved=delta3.delta2). page.js calls mount(), read(), hash().
 
-import { t, tParts } from './i18n.js';
+import { language, t, tParts } from './i18n.js';
 
 // The words are web/i18n.js's (turn*); the quantities' names are the tape's, in both languages.
 const kSolvedMark = '✓';
@@ -33,6 +33,7 @@ export class YourTurn {
     this.step = 'delta3';
     this.solved = new Set();
     this.hints = 0; // how many of the current step's hints are shown
+    this.checked = null; // {text, lang}: the expression whose report shows, and its language
     this.el = null;
   }
 
@@ -133,6 +134,7 @@ export class YourTurn {
     this.el.input.value = '';
     this.el.result.replaceChildren();
     this.el.result.dataset.state = '';
+    this.checked = null;
     this.clearMark();
     this.render();
     this.changed();
@@ -172,6 +174,8 @@ export class YourTurn {
     );
     e.input.setAttribute('aria-label', t('turnInputLabel', { step: this.step }));
     if (!this.open || !this.explanation()) return;
+    // a report in the other language (the switch was used): the same expression graded again
+    if (this.checked && this.checked.lang !== language() && e.result.dataset.state) this.check(this.checked.text);
     const hint = this.explanation().turnHint(this.step);
     const equation = t('turnEquation', { n: hint.equation.replace(/^eq\.\s*/, '') });
     e.what.replaceChildren(...what(this.step), `  (${t('turnShapeIs', { shape: hint.shape, equation })})`);
@@ -213,9 +217,10 @@ export class YourTurn {
     this.el.input.setSelectionRange(from, from + (chars[column - 1]?.length ?? 0));
   }
 
-  check() {
-    const text = this.el.input.value;
-    const g = this.explanation().grade(this.step, text);
+  /** Grades `text` (the field's) and shows the report, in the page's language. */
+  check(text = this.el.input.value) {
+    const g = this.explanation().grade(this.step, text, language());
+    this.checked = { text, lang: language() };
     const r = this.el.result;
     this.clearMark();
     if (g.column > 0) this.mark(text, g.column);

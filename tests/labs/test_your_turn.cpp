@@ -1,5 +1,6 @@
 // "Your turn" (labs/your_turn.hpp): every step's answer passes, and each catalogued mistake of
-// lab 02, typed as an expression, gets the lab's diagnosis (docs/labs.md's table).
+// lab 02, typed as an expression, gets the lab's diagnosis (docs/labs.md's table), in English and
+// in Chinese (the explorer's two languages).
 #include <string>
 
 #include <boost/test/unit_test.hpp>
@@ -43,12 +44,37 @@ std::string id_of(const TurnGrade& g) {
   return d.substr(1, d.find(']') - 1);
 }
 
+// Whether UTF-8 `s` has a CJK ideograph (U+4E00..U+9FFF: a lead byte 0xE4..0xE9).
+bool has_chinese(const std::string& s) {
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0xE4 && u <= 0xE9) return true;
+  }
+  return false;
+}
+
+// The words of an English diagnosis or report that a Chinese one must not have.
+constexpr const char* kEnglishWords[] = {"yours",     "the answer",     "instead of", "erratum",
+                                         "your code", "comes from",     "catalogued", "diagnosis",
+                                         "FAIL",      "relative error", "eq. ("};
+
 void check_named(const std::string& step, const std::string& text, const std::string& id) {
   const TurnGrade g = typed(step, text);
   BOOST_TEST_CONTEXT(step << ": " << text << " -> " << g.result.diagnosis) {
     BOOST_TEST(g.graded);
     BOOST_TEST(!g.result.passed);
     BOOST_TEST(id_of(g) == id);
+  }
+  // The same grade in Chinese (the explorer's): the same mistake named, in Chinese words.
+  const TurnGrade z = grade_turn(article(), step_of(step), text, Lang::zh);
+  const std::string report = format_result(z.result, Lang::zh);
+  BOOST_TEST_CONTEXT(step << ": " << text << " -> " << report) {
+    BOOST_TEST(id_of(z) == id);
+    BOOST_TEST(z.column == g.column);
+    BOOST_TEST(z.result.rel_tape == g.result.rel_tape);
+    BOOST_TEST(has_chinese(z.result.diagnosis));
+    BOOST_TEST(report.find("诊断：" + z.result.diagnosis) != std::string::npos);
+    for (const char* word : kEnglishWords) BOOST_TEST(report.find(word) == std::string::npos);
   }
 }
 
@@ -69,6 +95,14 @@ BOOST_AUTO_TEST_CASE(every_steps_answer_passes_in_both_spellings) {
       BOOST_TEST(g.result.rel_fd < 1e-5);
     }
   }
+  // In Chinese: "通过" where the English says "pass", and the same numbers.
+  const TurnGrade en = typed("delta1", "(W1^T · delta2) ⊙ sigmoid'(Z1)");
+  const TurnGrade zh =
+      grade_turn(article(), step_of("delta1"), "(W1^T · delta2) ⊙ sigmoid'(Z1)", Lang::zh);
+  BOOST_TEST(zh.result.passed);
+  BOOST_TEST(format_result(en.result).find("delta1 (128,)  eq. (10)  pass\n") == 0u);
+  BOOST_TEST(format_result(zh.result, Lang::zh).find("delta1 (128,)  式 (10)  通过\n") == 0u);
+  BOOST_TEST(zh.result.rel_fd == en.result.rel_fd);
   BOOST_TEST(typed("delta2", "W2.T @ delta3 * dsigmoid(Z2)").result.passed);
   BOOST_TEST(typed("Delta0", "delta1 @ O0.T").result.passed);
   BOOST_TEST(typed("W1", "W1 - lr * outer(delta2, O1)").result.passed);

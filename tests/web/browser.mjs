@@ -465,6 +465,26 @@ try {
   );
   t = await turn("(W2^T · delta3) ⊙ softmax'(Z2)");
   check(t.state === 'fail' && t.diagnosis === 'E1' && t.text.includes('erratum E1'), `Your turn: E1: ${t.text}`);
+  // in Chinese the grader's report is in Chinese: the one showing, graded again at the switch,
+  // and the next; and back in English
+  const report = () => page.$eval('#turn-result', (e) => ({ diagnosis: e.dataset.diagnosis, text: e.textContent }));
+  await page.click('#lang-switch button[data-lang="zh"]');
+  let r = await report();
+  check(
+    r.diagnosis === 'E1' && r.text.includes('诊断：[E1] 勘误 E1') && !/erratum|diagnosis|FAIL/.test(r.text),
+    `Your turn in Chinese, E1 graded again: ${r.text}`,
+  );
+  t = await turn("(W2^T · delta3) ⊙ sigmoid'(O2)");
+  check(
+    t.diagnosis === 'sigmoid_at_O' && t.text.includes('导数是') && !/instead of|diagnosis/.test(t.text),
+    `Your turn in Chinese, sigmoid' at O2: ${t.text}`,
+  );
+  await page.click('#lang-switch button[data-lang="en"]');
+  r = await report();
+  check(
+    r.diagnosis === 'sigmoid_at_O' && r.text.includes('instead of Z2') && !r.text.includes('导数'),
+    `Your turn back in English: ${r.text}`,
+  );
   t = await turn('(W2^T · delta3 ⊙ sigmoid(Z2)');
   check(
     t.state === 'error' && t.column === '1' && t.marked === '(' && t.text.includes('never closed'),
@@ -506,7 +526,8 @@ try {
     `Your turn: after a reload of ${hash}, solved ${await progress()}`,
   );
   console.log(
-    'Your turn: a pass, [transpose] at column 4, E1, columns of syntax errors, 3 hints, progress in the hash',
+    'Your turn: a pass, [transpose] at column 4, E1, its report in Chinese and back, columns of syntax errors, ' +
+      '3 hints, progress in the hash',
   );
 
   // 5. drawing: a stroke runs forward and backward on the drawn digit
