@@ -33,7 +33,7 @@ Var softplus_op(Var x) {
 
 // y = tanh(x)
 Var tanh_op(Var x) {
-  record_map(x, [](double v) { return std::tanh(v); });
+  record_map(x, [](double v) { return fn::tanh(v); });
   constexpr auto backward = [](Tape& tape, Node& out) {
     const Tensor& g = out.grad();
     const Tensor& y = out.value();

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/random.hpp>
 
@@ -41,7 +42,7 @@ double cost_from_Z2(const Tensor& Z2) {
   return c;
 }
 Tensor tanh_of(const Tensor& z) {
-  return map(z, [](double v) { return std::tanh(v); });
+  return map(z, [](double v) { return fn::tanh(v); });
 }
 
 std::vector<Result> run(const Options&, const std::function<void(Tape&)>& tracer) {
