@@ -579,16 +579,16 @@ bool exp_simd_agrees() {
 }
 #else
 // Note [A two-lane exp with musl's bits]
-// musl's exp (src/math/exp.c, the page's libm: Emscripten's libc is musl) is the same Arm code
-// as glibc's, and so is its table; without FMA (WebAssembly has none) each step is a plain
-// multiply or add, which is also what glibc's build without FMA computes (on 20 million
-// arguments of a sigmoid, this code and that build agreed on all; the FMA build differed on
-// 9,305). exp_pair below is those steps on two lanes of 128-bit SIMD, the table read lane by
-// lane, for 2^-54 <= |x| < 512 (every other x takes std::exp, as in exp_simd). The first call
-// checks it against std::exp as exp_simd is checked, so the page, whose std::exp is musl's,
-// runs it; natively on a CPU with FMA, where glibc's exp is its FMA build, the check fails and
-// the sigmoid stays scalar (test_kernels holds the portable copy to the scalar sigmoid both ways:
-// tests/meson.build runs it a second time with glibc's plain exp).
+// musl's exp (src/math/exp.c, the page's libm: Emscripten's libc is musl) is the same Arm code as
+// glibc's, and so is its table; without FMA (WebAssembly has none) each step is a plain multiply or
+// add, which is also what glibc's build without FMA computes (on 20 million arguments of a sigmoid,
+// this code and that build agreed on all; the FMA build differed on about 0.05% of them:
+// 2026-12-07, not a test). exp_pair below is those steps on two lanes of 128-bit SIMD, the table
+// read lane by lane, for 2^-54 <= |x| < 512 (every other x takes std::exp, as in exp_simd). The
+// first call checks it against std::exp as exp_simd is checked, so the page, whose std::exp is
+// musl's, runs it; natively on a CPU with FMA, where glibc's exp is its FMA build, the check fails
+// and the sigmoid stays scalar (test_kernels holds the portable copy to the scalar sigmoid both
+// ways: tests/meson.build runs it a second time with glibc's plain exp).
 using F2 = double __attribute__((vector_size(16)));
 using U2 = std::uint64_t __attribute__((vector_size(16)));
 

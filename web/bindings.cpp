@@ -24,6 +24,7 @@
 
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/gradcheck.hpp>
+#include <stepgrad/autodiff/kernels.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/autodiff/random.hpp>
@@ -573,6 +574,16 @@ std::string index_text(const val& shape, double i) {
   return format_index(s, static_cast<std::size_t>(i));
 }
 
+/// Whether the engine's sigmoid runs two elements at a time, its exp found equal to the page's
+/// libm's (Note [A two-lane exp with musl's bits] in autodiff/kernels_fast.cpp; web_train).
+bool sigmoid_vectorised() {
+#if STEPGRAD_FAST_KERNELS
+  return kernels::fast::sigmoid_vectorised();
+#else
+  return false;
+#endif
+}
+
 /// The index of the largest of an array's numbers (the first on ties): Tensor's argmax.
 std::size_t argmax_of(const val& values) {
   return argmax(Tensor::vector(emscripten::convertJSArrayToNumberVector<double>(values)));
@@ -582,12 +593,14 @@ std::size_t argmax_of(const val& values) {
 // The engine is built with WebAssembly's own exception handling (-fwasm-exceptions, meson.build): a
 // throw unwinds inside WebAssembly, where Emscripten's JavaScript-based exceptions routed each call
 // that might throw through a JavaScript trampoline (invoke_*), a few in every training step (the
-// page trained 1-2% slower: Node, both builds in one process, alternating, 2026-12-07). A C++
+// page trained 0.6-3.6% slower: Node, both builds in one process, alternating, 2026-12-07). A C++
 // exception that reached JavaScript would then be a WebAssembly.Exception, whose message JavaScript
 // cannot read (Emscripten 3.1.6 exports no tag), so none reaches it: every function bound below
 // runs through Guarded, which catches the engine's std::exception and throws a JavaScript Error
-// with its message instead.
+// with its message instead. The Error leaves WebAssembly without giving back the engine's stack:
+// web/stepgrad.js puts it back (Note [An error keeps the engine's stack]).
 [[noreturn]] void throw_js_error(const std::exception& e) {
+  // (a std::string: embind reads it as UTF-8; Emscripten 3.1.6's val(const char*) as Latin-1)
   val::global("Error").new_(std::string(e.what())).throw_();
 }
 
@@ -685,4 +698,5 @@ EMSCRIPTEN_BINDINGS(stepgrad) {
   emscripten::constant("imageCols", stepgrad::kImageCols);
   emscripten::function("layerSizes", STEPGRAD_GUARDED(&stepgrad::layer_sizes));
   emscripten::function("turnSteps", STEPGRAD_GUARDED(&stepgrad::turn_steps));
+  emscripten::function("sigmoidVectorised", STEPGRAD_GUARDED(&stepgrad::sigmoid_vectorised));
 }

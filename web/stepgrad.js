@@ -127,6 +127,52 @@ export class Explanation {
   }
 }
 
+// Note [An error keeps the engine's stack]
+// The engine's errors reach JavaScript as Errors thrown from inside WebAssembly (Note [The
+// engine's errors in JavaScript] in web/bindings.cpp). A JavaScript exception leaving WebAssembly
+// skips the epilogues of the functions it leaves, which give back their part of the engine's own
+// stack (Emscripten's __stack_pointer, 5 MiB growing down towards the static data), so each
+// error kept about 32 bytes of it, and after some 160,000 errors the engine wrote over its data
+// and trapped. keepStack wraps every bound function, method and constructor once: it saves the
+// stack pointer before the call and puts it back when the call throws.
+const kStackKept = Symbol('stepgrad: the engine restores its stack after an error');
+function keepStack(module) {
+  if (module[kStackKept]) return module;
+  const { stackSave, stackRestore } = module;
+  const kept = (f) =>
+    function (...args) {
+      const sp = stackSave();
+      try {
+        return f.apply(this, args);
+      } catch (e) {
+        stackRestore(sp);
+        throw e;
+      }
+    };
+  for (const name of ['Explorer', 'SmallGraph']) {
+    const cls = module[name];
+    const proto = cls.prototype;
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key !== 'constructor' && typeof proto[key] === 'function') proto[key] = kept(proto[key]);
+    }
+    module[name] = new Proxy(cls, {
+      construct(target, args, newTarget) {
+        const sp = stackSave();
+        try {
+          return Reflect.construct(target, args, newTarget);
+        } catch (e) {
+          stackRestore(sp);
+          throw e;
+        }
+      },
+    });
+  }
+  for (const name of ['formatNumber', 'argmax', 'indexText', 'layerSizes', 'turnSteps', 'sigmoidVectorised'])
+    module[name] = kept(module[name]);
+  module[kStackKept] = true;
+  return module;
+}
+
 /** The bytes at `url`, or an Error naming it and the HTTP status. */
 export async function fetchBytes(url) {
   const response = await fetch(url);
@@ -150,7 +196,7 @@ export class StepGrad {
   }
 
   constructor(module, data) {
-    this.module = module;
+    this.module = keepStack(module);
     /**
      * The engine's sizes: an image's rows and columns (28 x 28) and the network's layers
      * ([784, 128, 64, 10], O0 to O3).

@@ -201,8 +201,12 @@ def check_errors(root: pathlib.Path, build: pathlib.Path):
     for k in ["badRecipeHeapGrowth", "badDataHeapGrowth"]:
         if out[k] != 0:
             fail(f"{k}: the engine's memory grew {out[k]} bytes over 100 failing calls (a leak)")
+    for kind, r in out["stackKept"].items():
+        if r["errors"] != 1000 or r["moved"] != 0:
+            fail(f"1000 failing calls ({kind}): {r['errors']} errors, the engine's stack pointer "
+                 f"moved {r['moved']} bytes (Note [An error keeps the engine's stack])")
     print("ok: bad recipe, corrupt data and weights of the wrong size or type give one-line errors "
-          "and leak nothing")
+          "and leak nothing (heap, or stack over 1000 failing calls of each kind)")
 
 
 def decode(s):
@@ -283,6 +287,11 @@ def check_train(root: pathlib.Path, build: pathlib.Path, train: str):
             native = np.load(out / "model.npz")
             js = web_api(root, build, "train", seed, recipe, lr, k)
             what = f"seed {seed} recipe {recipe} lr {lr}, {k} steps"
+            # with the sigmoid two lanes at a time: the page's exp found equal to exp_pair (Note
+            # [A two-lane exp with musl's bits]); a libm that differed would only be slower
+            if js["sigmoidVectorised"] is not True:
+                fail(f"{what}: the page's sigmoid ran one element at a time (its libm's exp is not "
+                     "musl's: Note [A two-lane exp with musl's bits])")
             # and handed over halfway to another run (weightsInto, setWeights: the page's worker),
             # which also trains on after it (evaluating between)
             for how in ["weights", "handedOver", "trainedOn"]:
@@ -293,7 +302,7 @@ def check_train(root: pathlib.Path, build: pathlib.Path, train: str):
                         fail(f"{what} ({how}): W{l} differs from 10_train's "
                              f"(max |a-b| {np.abs(mine - theirs).max():.3e})")
             print(f"ok: {what}: W0, W1, W2 equal 10_train's bit for bit, also handed over halfway "
-                  "and trained on")
+                  "and trained on; the sigmoid two lanes at a time")
 
 
 def native_digest(root: pathlib.Path, train: str, seed: int, recipe: str, lr: float, k: int) -> str:

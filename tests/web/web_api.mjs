@@ -89,6 +89,7 @@ if (command === 'golden') {
   first.evaluate();
   first.step(steps - first.steps);
   out.trainedOn = first.weights().map(b64);
+  out.sigmoidVectorised = sg.module.sigmoidVectorised();
   first.dispose();
   second.dispose();
 } else if (command === 'errors') {
@@ -122,6 +123,23 @@ if (command === 'golden') {
   const badRecipe = () => sg.train({ recipe: 'bogus', steps: 1 });
   out.badRecipe = message(badRecipe);
   out.badRecipeHeapGrowth = heapGrowth(() => message(badRecipe));
+  // Note [An error keeps the engine's stack] (web/stepgrad.js): 1,000 of each kind of failing
+  // call (a method, a constructor, a run of training) leave the engine's stack pointer where it was;
+  // each kept 32 bytes of the stack before
+  const g = sg.smallGraph('xor');
+  const failing = {
+    method: () => g.leaf('nope'),
+    constructor: () => sg.smallGraph('nope'),
+    trainer: () => sg.train({ recipe: 'bogus', steps: 1 }),
+  };
+  out.stackKept = {};
+  for (const [kind, f] of Object.entries(failing)) {
+    const before = sg.module.stackSave();
+    let errors = 0;
+    for (let k = 0; k < 1000; ++k) errors += message(f) === null ? 0 : 1;
+    out.stackKept[kind] = { errors, moved: before - sg.module.stackSave() };
+  }
+  g.dispose();
 } else {
   console.error(`web_api.mjs: unknown command '${command}'`);
   process.exit(2);
