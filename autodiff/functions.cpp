@@ -143,6 +143,14 @@ void sigmoid(const Tensor& z, Tensor& out) {
   kernels::sigmoid(z.size(), z.data(), out.data());
 }
 
+bool sigmoid_vectorised() {
+#if STEPGRAD_FAST_KERNELS
+  return kernels::fast::sigmoid_vectorised();
+#else
+  return false;
+#endif
+}
+
 void softmax(const Tensor& z, Tensor& out) {
   out.resize(z.shape());
   for_each_column(z.shape(), [&](std::size_t first, std::size_t stride, std::size_t n) {

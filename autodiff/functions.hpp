@@ -22,6 +22,10 @@ inline double sigmoid(double x) {
 /// same bits as the scalar function, computed several elements at a time where the fast kernels
 /// can (kernels::sigmoid).
 void sigmoid(const Tensor& z, Tensor& out);
+/// Whether that sigmoid runs several elements at a time on this machine, its exp found equal to
+/// std::exp's (kernels_fast.cpp: four lanes with AVX2 and FMA, two elsewhere, the page's
+/// WebAssembly included); false with the reference kernels.
+bool sigmoid_vectorised();
 
 /// sigmoid'(x) = s (1 - s), eq. (5).
 inline double sigmoid_prime(double x) {

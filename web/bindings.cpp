@@ -24,7 +24,6 @@
 
 #include <stepgrad/autodiff/functions.hpp>
 #include <stepgrad/autodiff/gradcheck.hpp>
-#include <stepgrad/autodiff/kernels.hpp>
 #include <stepgrad/autodiff/ops.hpp>
 #include <stepgrad/autodiff/print.hpp>
 #include <stepgrad/autodiff/random.hpp>
@@ -574,16 +573,6 @@ std::string index_text(const val& shape, double i) {
   return format_index(s, static_cast<std::size_t>(i));
 }
 
-/// Whether the engine's sigmoid runs two elements at a time, its exp found equal to the page's
-/// libm's (Note [A two-lane exp with musl's bits] in autodiff/kernels_fast.cpp; web_train).
-bool sigmoid_vectorised() {
-#if STEPGRAD_FAST_KERNELS
-  return kernels::fast::sigmoid_vectorised();
-#else
-  return false;
-#endif
-}
-
 /// The index of the largest of an array's numbers (the first on ties): Tensor's argmax.
 std::size_t argmax_of(const val& values) {
   return argmax(Tensor::vector(emscripten::convertJSArrayToNumberVector<double>(values)));
@@ -698,5 +687,6 @@ EMSCRIPTEN_BINDINGS(stepgrad) {
   emscripten::constant("imageCols", stepgrad::kImageCols);
   emscripten::function("layerSizes", STEPGRAD_GUARDED(&stepgrad::layer_sizes));
   emscripten::function("turnSteps", STEPGRAD_GUARDED(&stepgrad::turn_steps));
-  emscripten::function("sigmoidVectorised", STEPGRAD_GUARDED(&stepgrad::sigmoid_vectorised));
+  // whether the sigmoid runs two lanes at a time (web_train asserts it)
+  emscripten::function("sigmoidVectorised", STEPGRAD_GUARDED(&stepgrad::fn::sigmoid_vectorised));
 }
