@@ -45,7 +45,11 @@ bool matches(const Tensor& a, const Tensor& b, double floor) {
   return cmp.finite && cmp.max_rel <= kMatchRel;
 }
 
-// The words of `lang`: two format strings of the same arguments, English and Chinese.
+// The words of `lang`: English or Chinese.
+const char* pick(Lang lang, const char* en, const char* zh) { return lang == Lang::zh ? zh : en; }
+
+// The words of `lang`: two format strings of the same arguments, English and Chinese (which may
+// leave one out: the English plural's "s").
 template <typename... T>
 std::string say(Lang lang, fmt::format_string<T...> en, fmt::format_string<T...> zh, T&&... args) {
   return lang == Lang::zh ? fmt::format(zh, std::forward<T>(args)...)
@@ -119,7 +123,7 @@ std::string diagnose(const Check& c, const Tensor& yours, Lang lang) {
       const bool flipped = k < 0.0;
       return say(lang, "[factor] off by a factor of {:.2f}: yours is {:.2f} times the answer{}",
                  "[factor] 相差一个系数 {:.2f}：你的结果是答案的 {:.2f} 倍{}", k, k,
-                 flipped ? (lang == Lang::zh ? "，而且符号相反" : ", and of the other sign") : "");
+                 flipped ? pick(lang, ", and of the other sign", "，而且符号相反") : "");
     }
   }
   return say(lang, "[unknown] no catalogued mistake gives this; compare yours with {}: {}",
@@ -197,19 +201,18 @@ Result grade(const Check& c, const std::function<Tensor()>& yours_fn, Lang lang)
 }
 
 std::string format_result(const Result& r, Lang lang) {
-  const bool zh = lang == Lang::zh;
   const std::string head = fmt::format("{} {}  {}", r.name, r.shape, equation_in(r.equation, lang));
   if (!r.written)
     return say(lang, "{}  not written yet: {}\n", "{}  还没有写：{}\n", head, r.diagnosis);
-  std::string out =
-      fmt::format("{}  {}\n", head, r.passed ? (zh ? "通过" : "pass") : (zh ? "未通过" : "FAIL"));
+  std::string out = fmt::format(
+      "{}  {}\n", head, r.passed ? pick(lang, "pass", "通过") : pick(lang, "FAIL", "未通过"));
   if (r.rel_tape != 0.0 || r.fd_elements > 0 || r.passed) {
     out += say(lang, "  max relative error: {:.1e} against the tape",
                "  最大相对误差：与磁带相比 {:.1e}", r.rel_tape);
     if (r.fd_elements > 0) {
-      out += zh ? fmt::format("，与有限差分相比 {:.1e}（{} 个元素）", r.rel_fd, r.fd_elements)
-                : fmt::format(", {:.1e} against finite differences ({} element{})", r.rel_fd,
-                              r.fd_elements, r.fd_elements == 1 ? "" : "s");
+      out += say(lang, ", {:.1e} against finite differences ({} element{})",
+                 "，与有限差分相比 {:.1e}（{} 个元素）", r.rel_fd, r.fd_elements,
+                 r.fd_elements == 1 ? "" : "s");
     }
     out += "\n";
   }

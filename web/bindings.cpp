@@ -593,46 +593,41 @@ std::size_t argmax_of(const val& values) {
   val::global("Error").new_(std::string(e.what())).throw_();
 }
 
+/// f(), with an engine error thrown as a JavaScript Error.
+template <typename F>
+decltype(auto) guarded(F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    throw_js_error(e);
+  }
+}
+
+/// A bound method or function F as embind calls it, guarded.
 template <auto F>
 struct Guarded;
 template <typename C, typename R, typename... A, R (C::*F)(A...)>
 struct Guarded<F> {
   static R call(C& self, A... a) {
-    try {
-      return (self.*F)(std::forward<A>(a)...);
-    } catch (const std::exception& e) {
-      throw_js_error(e);
-    }
+    return guarded([&]() -> R { return (self.*F)(std::forward<A>(a)...); });
   }
 };
 template <typename C, typename R, typename... A, R (C::*F)(A...) const>
 struct Guarded<F> {
   static R call(const C& self, A... a) {
-    try {
-      return (self.*F)(std::forward<A>(a)...);
-    } catch (const std::exception& e) {
-      throw_js_error(e);
-    }
+    return guarded([&]() -> R { return (self.*F)(std::forward<A>(a)...); });
   }
 };
 template <typename R, typename... A, R (*F)(A...)>
 struct Guarded<F> {
   static R call(A... a) {
-    try {
-      return F(std::forward<A>(a)...);
-    } catch (const std::exception& e) {
-      throw_js_error(e);
-    }
+    return guarded([&]() -> R { return F(std::forward<A>(a)...); });
   }
 };
 /// `new T(a...)`, guarded: the factory of a class's constructor.
 template <typename T, typename... A>
 T* make(A... a) {
-  try {
-    return new T(std::forward<A>(a)...);
-  } catch (const std::exception& e) {
-    throw_js_error(e);
-  }
+  return guarded([&] { return new T(std::forward<A>(a)...); });
 }
 
 }  // namespace
